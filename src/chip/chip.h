@@ -1,0 +1,80 @@
+/* The chip table: one row of data per supported chip. Code asks the table; it does
+ * not switch on the chip. The table is immutable and shared by every thread, and by
+ * espsim (which plays the chips from the same data). */
+#ifndef EG_CHIP_CHIP_H
+#define EG_CHIP_CHIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* width bits of the register word at addr, starting at bit shift; width 0 = absent. */
+typedef struct eg_bitfield {
+    uint32_t addr;
+    uint8_t shift;
+    uint8_t width;
+} eg_bitfield;
+
+/* A value assembled from up to three fields, the first one most significant. */
+typedef struct eg_efuse_value {
+    eg_bitfield part[3];
+} eg_efuse_value;
+
+typedef struct eg_addr_range {
+    uint32_t start, end; /* end exclusive */
+} eg_addr_range;
+
+typedef struct eg_chip {
+    const char *name;       /* "ESP32-C3" */
+    const char *id;         /* "esp32c3", also the stub's and fixtures' name */
+    uint16_t image_chip_id; /* also the chip id in GET_SECURITY_INFO */
+    int uses_magic;         /* detected by the magic register, not the chip id */
+    uint32_t magic[4];      /* values of the register at EG_CHIP_MAGIC_REG; 0 ends */
+    unsigned security_info_len; /* 20, 12 (ESP32-S2) or 0 (ESP32 ROM lacks it) */
+    unsigned rom_flash_begin_words; /* 4 on ESP32's ROM, 5 elsewhere */
+    uint32_t bootloader_offset;
+    /* MAC: 6 low bytes of big-endian (word at mac_reg + 4, word at mac_reg). */
+    uint32_t mac_reg;
+    /* Revision: major and minor values; major_map (when set) maps the raw major
+     * through a table of major_map_len entries (ESP32). */
+    eg_efuse_value major, minor;
+    const uint8_t *major_map;
+    unsigned major_map_len;
+    /* ESP32-S3's first silicon: when both fields hold 1 and the minor's low three
+     * bits are 0, the revision reads as v0.0. */
+    eg_bitfield eco0_field[2];
+    /* SPI flash controller registers (for RDID and SFDP through the registers). */
+    uint32_t spi_base;
+    uint8_t spi_usr, spi_usr1, spi_usr2, spi_mosi_dlen, spi_miso_dlen, spi_w0;
+    int spi_addr_msb; /* the address register takes the address shifted to its top */
+    uint32_t uart_clkdiv_reg;
+    /* RTC watchdog for --after watchdog-reset; 0 when the chip cannot use it. */
+    uint32_t wdt_config0, wdt_config1, wdt_wprotect;
+    /* Flash-mapped address ranges for code and data. */
+    eg_addr_range irom, drom;
+} eg_chip;
+
+#define EG_CHIP_MAGIC_REG 0x40001000u
+#define EG_WDT_KEY        0x50D83AA1u
+
+/* Every chip, in table order; *count set to their number. */
+const eg_chip *eg_chip_all(size_t *count);
+
+/* Looks a chip up by what users type: "esp32c3", "ESP32-C3", "esp32-c3". */
+const eg_chip *eg_chip_by_name(const char *name);
+const eg_chip *eg_chip_by_image_id(unsigned id);
+/* Only chips that are told apart by the magic register; NULL if none matches. */
+const eg_chip *eg_chip_by_magic(uint32_t magic);
+
+/* The names of all chips joined by ", " (for messages). */
+const char *eg_chip_names(void);
+
+/* Decodes the revision from the register values read(ctx, addr) returns. */
+typedef int (*eg_reg_reader)(void *ctx, uint32_t addr, uint32_t *out);
+int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx,
+                            unsigned *major, unsigned *minor);
+
+/* Flash size in bytes for a JEDEC id (manufacturer in bits 0-7, capacity code in
+ * bits 16-23); 0 when the code is not one flash chips use. */
+uint32_t eg_flash_size_from_jedec(uint32_t id);
+
+#endif

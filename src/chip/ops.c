@@ -1,0 +1,209 @@
+#include "chip/ops.h"
+
+#include "core/clock.h"
+#include "core/error.h"
+
+#include <string.h>
+
+#define SPI_CMD_USR     (1u << 18)
+#define SPI_USR_COMMAND (1u << 31)
+#define SPI_USR_ADDR    (1u << 30)
+#define SPI_USR_DUMMY   (1u << 29)
+#define SPI_USR_MISO    (1u << 28)
+#define SPI_USR_MOSI    (1u << 27)
+#define SPI_POLLS       10
+
+int eg_chip_security_info(eg_session *s, eg_security_info *sec)
+{
+    uint8_t raw[32];
+    size_t len = 0;
+    int rc;
+
+    memset(sec, 0, sizeof(*sec));
+    rc = eg_session_security_info(s, raw, &len);
+    /* ESP32's ROM answers "unsupported" (or fails the command): no information. */
+    if (rc == EG_EUNSUPPORTED || rc == EG_EDEVICE || (rc == 0 && len < 12))
+        return 0;
+    if (rc < 0)
+        return rc;
+    sec->present = 1;
+    sec->flags = eg_get_u32le(raw);
+    sec->flash_crypt_cnt = raw[4];
+    memcpy(sec->key_purposes, raw + 5, 7);
+    if (len >= 20) {
+        sec->has_chip_id = 1;
+        sec->chip_id = eg_get_u32le(raw + 12);
+        sec->api_version = eg_get_u32le(raw + 16);
+    }
+    return 0;
+}
+
+int eg_chip_detect(eg_session *s, const eg_chip **out, eg_security_info *sec)
+{
+    const eg_chip *chip = NULL;
+    uint32_t magic = 0;
+    int rc;
+
+    *out = NULL;
+    rc = eg_chip_security_info(s, sec);
+    if (rc < 0)
+        return eg_error_prefix(rc, "detecting the chip: ");
+    if (sec->has_chip_id) {
+        chip = eg_chip_by_image_id(sec->chip_id);
+        if (chip && !chip->uses_magic) {
+            *out = chip;
+            return 0;
+        }
+    }
+    rc = eg_session_read_reg(s, EG_CHIP_MAGIC_REG, &magic);
+    if (rc < 0)
+        return eg_error_prefix(rc, "detecting the chip: ");
+    chip = eg_chip_by_magic(magic);
+    if (!chip) {
+        if (sec->has_chip_id)
+            return eg_error_set(EG_EUNSUPPORTED,
+                                "unsupported chip: chip id %u, magic value 0x%08x (supported: %s)",
+                                sec->chip_id, magic, eg_chip_names());
+        return eg_error_set(EG_EUNSUPPORTED,
+                            "unsupported chip: magic value 0x%08x (supported: %s)", magic,
+                            eg_chip_names());
+    }
+    *out = chip;
+    return 0;
+}
+
+int eg_chip_read_mac(eg_session *s, const eg_chip *chip, uint8_t mac[6])
+{
+    uint32_t lo, hi;
+    int rc;
+
+    if ((rc = eg_session_read_reg(s, chip->mac_reg, &lo)) < 0 ||
+        (rc = eg_session_read_reg(s, chip->mac_reg + 4, &hi)) < 0)
+        return eg_error_prefix(rc, "reading the MAC address: ");
+    mac[0] = (uint8_t)(hi >> 8);
+    mac[1] = (uint8_t)hi;
+    mac[2] = (uint8_t)(lo >> 24);
+    mac[3] = (uint8_t)(lo >> 16);
+    mac[4] = (uint8_t)(lo >> 8);
+    mac[5] = (uint8_t)lo;
+    return 0;
+}
+
+static int session_reader(void *ctx, uint32_t addr, uint32_t *out)
+{
+    return eg_session_read_reg(ctx, addr, out);
+}
+
+int eg_chip_read_revision(eg_session *s, const eg_chip *chip, unsigned *major, unsigned *minor)
+{
+    int rc = eg_chip_revision_decode(chip, session_reader, s, major, minor);
+    if (rc < 0)
+        return eg_error_prefix(rc, "reading the chip revision: ");
+    return 0;
+}
+
+int eg_chip_spi_command(eg_session *s, const eg_chip *chip, uint8_t cmd, const uint8_t *data,
+                        size_t len, unsigned read_bits, uint32_t addr, unsigned addr_len,
+                        unsigned dummy_len, uint32_t *out)
+{
+    const uint32_t base = chip->spi_base;
+    uint32_t old_usr = 0, old_usr2 = 0, flags = SPI_USR_COMMAND, usr1 = 0, v = 0;
+    unsigned data_bits = (unsigned)len * 8;
+    int rc, restore = 0;
+
+    *out = 0;
+    if (read_bits > 32 || len > 64)
+        return eg_error_set(EG_EINVAL, "SPI command 0x%02x: at most 32 bits in and 64 bytes out",
+                            cmd);
+    if ((rc = eg_session_read_reg(s, base + chip->spi_usr, &old_usr)) < 0 ||
+        (rc = eg_session_read_reg(s, base + chip->spi_usr2, &old_usr2)) < 0)
+        goto done;
+    restore = 1;
+    if (read_bits)
+        flags |= SPI_USR_MISO;
+    if (data_bits)
+        flags |= SPI_USR_MOSI;
+    if (addr_len)
+        flags |= SPI_USR_ADDR;
+    if (dummy_len)
+        flags |= SPI_USR_DUMMY;
+    if (data_bits && (rc = eg_session_write_reg(s, base + chip->spi_mosi_dlen, data_bits - 1,
+                                                0xFFFFFFFF, 0)) < 0)
+        goto done;
+    if (read_bits && (rc = eg_session_write_reg(s, base + chip->spi_miso_dlen, read_bits - 1,
+                                                0xFFFFFFFF, 0)) < 0)
+        goto done;
+    if (dummy_len)
+        usr1 |= dummy_len - 1;
+    if (addr_len)
+        usr1 |= (addr_len - 1) << 26;
+    if (usr1 && (rc = eg_session_write_reg(s, base + chip->spi_usr1, usr1, 0xFFFFFFFF, 0)) < 0)
+        goto done;
+    if ((rc = eg_session_write_reg(s, base + chip->spi_usr, flags, 0xFFFFFFFF, 0)) < 0 ||
+        (rc = eg_session_write_reg(s, base + chip->spi_usr2, 7u << 28 | cmd, 0xFFFFFFFF, 0)) < 0)
+        goto done;
+    if (addr_len) {
+        uint32_t a = chip->spi_addr_msb ? addr << (32 - addr_len) : addr;
+        if ((rc = eg_session_write_reg(s, base + 4, a, 0xFFFFFFFF, 0)) < 0)
+            goto done;
+    }
+    if (!data_bits) {
+        rc = eg_session_write_reg(s, base + chip->spi_w0, 0, 0xFFFFFFFF, 0);
+    } else {
+        for (size_t i = 0; i < len && rc == 0; i += 4) {
+            uint8_t w[4] = {0};
+            memcpy(w, data + i, len - i < 4 ? len - i : 4);
+            rc = eg_session_write_reg(s, base + chip->spi_w0 + (uint32_t)i, eg_get_u32le(w),
+                                      0xFFFFFFFF, 0);
+        }
+    }
+    if (rc < 0 || (rc = eg_session_write_reg(s, base, SPI_CMD_USR, 0xFFFFFFFF, 0)) < 0)
+        goto done;
+    for (int i = 0;; i++) {
+        uint32_t c;
+        if ((rc = eg_session_read_reg(s, base, &c)) < 0)
+            goto done;
+        if (!(c & SPI_CMD_USR))
+            break;
+        if (i + 1 == SPI_POLLS) {
+            rc = eg_error_set(EG_ETIMEDOUT, "SPI command did not complete");
+            goto done;
+        }
+    }
+    if ((rc = eg_session_read_reg(s, base + chip->spi_w0, &v)) < 0)
+        goto done;
+    *out = read_bits == 32 ? v : v & ((1u << read_bits) - 1);
+done:
+    if (restore) {
+        int r2 = eg_session_write_reg(s, base + chip->spi_usr, old_usr, 0xFFFFFFFF, 0);
+        if (r2 == 0)
+            r2 = eg_session_write_reg(s, base + chip->spi_usr2, old_usr2, 0xFFFFFFFF, 0);
+        if (rc == 0)
+            rc = r2;
+    }
+    if (rc < 0)
+        return eg_error_prefix(rc, "SPI flash command 0x%02x: ", cmd);
+    return 0;
+}
+
+int eg_chip_flash_id(eg_session *s, const eg_chip *chip, uint32_t *out)
+{
+    return eg_chip_spi_command(s, chip, 0x9F, NULL, 0, 24, 0, 0, 0, out);
+}
+
+int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip)
+{
+    int rc;
+
+    if (!chip->wdt_config0)
+        return eg_error_set(EG_EUNSUPPORTED, "%s cannot be reset by its watchdog; use --after "
+                            "hard-reset", chip->name);
+    if ((rc = eg_session_write_reg(s, chip->wdt_wprotect, EG_WDT_KEY, 0xFFFFFFFF, 0)) < 0 ||
+        (rc = eg_session_write_reg(s, chip->wdt_config1, 2000, 0xFFFFFFFF, 0)) < 0 ||
+        (rc = eg_session_write_reg(s, chip->wdt_config0, 1u << 31 | 5u << 28 | 1u << 8 | 2,
+                                   0xFFFFFFFF, 0)) < 0 ||
+        (rc = eg_session_write_reg(s, chip->wdt_wprotect, 0, 0xFFFFFFFF, 0)) < 0)
+        return eg_error_prefix(rc, "watchdog reset: ");
+    eg_sleep_ms(500);
+    return 0;
+}

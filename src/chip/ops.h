@@ -1,0 +1,54 @@
+/* Chip operations over a session: detection, MAC, revision, commands to the SPI
+ * flash through the SPI controller's registers, security information. */
+#ifndef EG_CHIP_OPS_H
+#define EG_CHIP_OPS_H
+
+#include "chip/chip.h"
+#include "proto/session.h"
+
+typedef struct eg_security_info {
+    int present; /* 0 when the chip's ROM cannot tell (ESP32) */
+    uint32_t flags;
+    uint8_t flash_crypt_cnt;
+    uint8_t key_purposes[7];
+    int has_chip_id; /* ESP32-S2 does not send one */
+    uint32_t chip_id;
+    uint32_t api_version;
+} eg_security_info;
+
+enum {
+    EG_SEC_SECURE_BOOT = 1 << 0,
+    EG_SEC_SECURE_BOOT_AGGRESSIVE_REVOKE = 1 << 1,
+    EG_SEC_SECURE_DOWNLOAD = 1 << 2,
+    EG_SEC_SOFT_DIS_JTAG = 1 << 6,
+    EG_SEC_HARD_DIS_JTAG = 1 << 7,
+    EG_SEC_DIS_USB = 1 << 8,
+    EG_SEC_DIS_DOWNLOAD_DCACHE = 1 << 9,
+    EG_SEC_DIS_DOWNLOAD_ICACHE = 1 << 10,
+};
+
+/* Asks the loader for its security information; sec->present is 0 when the ROM
+ * does not know the command. */
+int eg_chip_security_info(eg_session *s, eg_security_info *sec);
+
+/* Finds which chip answers: the chip id from GET_SECURITY_INFO when the loader sends
+ * one, else the magic register. Fills sec as a side effect. */
+int eg_chip_detect(eg_session *s, const eg_chip **out, eg_security_info *sec);
+
+int eg_chip_read_mac(eg_session *s, const eg_chip *chip, uint8_t mac[6]);
+int eg_chip_read_revision(eg_session *s, const eg_chip *chip, unsigned *major, unsigned *minor);
+
+/* Runs one command on the SPI flash through the controller's user-command registers:
+ * cmd, then up to 64 bytes of data out, addr_len address bits, dummy_len dummy
+ * cycles, and read_bits (at most 32) bits in, returned in *out. */
+int eg_chip_spi_command(eg_session *s, const eg_chip *chip, uint8_t cmd, const uint8_t *data,
+                        size_t len, unsigned read_bits, uint32_t addr, unsigned addr_len,
+                        unsigned dummy_len, uint32_t *out);
+
+/* The flash's JEDEC id (RDID, 0x9F): manufacturer in bits 0-7. */
+int eg_chip_flash_id(eg_session *s, const eg_chip *chip, uint32_t *out);
+
+/* Restarts the chip through its RTC watchdog (chips whose table row has one). */
+int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip);
+
+#endif

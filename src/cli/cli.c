@@ -1,0 +1,272 @@
+#include "cli/cli.h"
+
+#include "core/error.h"
+#include "core/num.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const eg_opt common_opts[] = {
+    {OPT_HELP, 'h', "help", NULL, "show this help and exit"},
+    {OPT_VERBOSE, 'v', "verbose", NULL, "say more about what happens"},
+    EG_OPT_END,
+};
+
+static const eg_opt board_opts[] = {
+    {OPT_PORT, 'p', "port", "PORT",
+     "serial port or socket://HOST:PORT (default: $ESPGANG_PORT)"},
+    {OPT_BAUD, 'B', "baud", "BAUD",
+     "baud rate for the work after connecting (default: $ESPGANG_BAUD or 115200)"},
+    {OPT_CHIP, 'c', "chip", "CHIP", "expected chip; a different one is an error"},
+    {OPT_BEFORE, 0, "before", "MODE",
+     "how to enter the loader: default-reset, usb-reset, no-reset, no-reset-no-sync"},
+    {OPT_AFTER, 0, "after", "MODE", "what to do at the end: hard-reset, no-reset, watchdog-reset"},
+    {OPT_NO_STUB, 0, "no-stub", NULL, "talk to the ROM loader, do not upload the flasher stub"},
+    {OPT_CONNECT_ATTEMPTS, 0, "connect-attempts", "N",
+     "reset-and-sync attempts before giving up (default 7)"},
+    EG_OPT_END,
+};
+
+int eg_cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("espgang: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EG_EXIT_FAIL;
+}
+
+int eg_cli_usage(const eg_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("espgang: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'espgang %s --help'.\n", cmd ? cmd->name : "");
+    return EG_EXIT_USAGE;
+}
+
+const eg_command *eg_cli_find(const char *name)
+{
+    for (const eg_command *c = eg_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static const eg_opt *find_opt(const eg_command *cmd, const char *longname, size_t len,
+                              char shortname)
+{
+    const eg_opt *lists[3] = {common_opts, cmd->flags & EG_CMD_BOARD ? board_opts : NULL,
+                              cmd->opts};
+    for (int l = 0; l < 3; l++) {
+        for (const eg_opt *o = lists[l]; o && o->id; o++) {
+            if (longname && strlen(o->long_name) == len &&
+                strncmp(o->long_name, longname, len) == 0)
+                return o;
+            if (!longname && shortname && o->short_name == shortname)
+                return o;
+        }
+    }
+    return NULL;
+}
+
+int eg_cli_parse(const eg_command *cmd, int argc, char **argv, eg_args *out)
+{
+    int only_pos = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->pos = calloc((size_t)argc + 1, sizeof(char *));
+    if (!out->pos)
+        return eg_cli_fail("out of memory");
+    for (int i = 0; i < argc; i++) {
+        char *arg = argv[i];
+        const eg_opt *o = NULL;
+        const char *value = NULL;
+
+        if (only_pos || arg[0] != '-' || arg[1] == '\0') {
+            out->pos[out->npos++] = arg;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (arg[1] == '-') {
+            const char *name = arg + 2, *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            o = find_opt(cmd, name, len, 0);
+            if (!o)
+                return eg_cli_usage(cmd, "%s: unknown option '--%.*s'", cmd->name, (int)len, name);
+            if (eq) {
+                if (!o->metavar)
+                    return eg_cli_usage(cmd, "%s: option '--%s' takes no value", cmd->name,
+                                        o->long_name);
+                value = eq + 1;
+            }
+        } else {
+            o = find_opt(cmd, NULL, 0, arg[1]);
+            if (!o)
+                return eg_cli_usage(cmd, "%s: unknown option '-%c'", cmd->name, arg[1]);
+            if (arg[2]) {
+                if (!o->metavar)
+                    return eg_cli_usage(cmd, "%s: option '-%c' takes no value", cmd->name,
+                                        arg[1]);
+                value = arg + 2;
+            }
+        }
+        if (o->metavar && !value) {
+            if (i + 1 >= argc)
+                return eg_cli_usage(cmd, "%s: option '--%s' needs a value (%s)", cmd->name,
+                                    o->long_name, o->metavar);
+            value = argv[++i];
+        }
+        out->val[o->id] = value ? value : "";
+        out->count[o->id]++;
+    }
+    if (out->count[OPT_HELP])
+        return 0;
+    if (out->npos < cmd->min_pos)
+        return eg_cli_usage(cmd, "%s: missing arguments (usage: espgang %s %s)", cmd->name,
+                            cmd->name, cmd->usage);
+    if (cmd->max_pos >= 0 && out->npos > cmd->max_pos)
+        return eg_cli_usage(cmd, "%s: too many arguments (usage: espgang %s %s)", cmd->name,
+                            cmd->name, cmd->usage);
+    return 0;
+}
+
+static void print_opts(FILE *f, const eg_opt *opts)
+{
+    for (const eg_opt *o = opts; o && o->id; o++) {
+        char left[64];
+        if (o->short_name)
+            snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->long_name,
+                     o->metavar ? " " : "", o->metavar ? o->metavar : "");
+        else
+            snprintf(left, sizeof(left), "    --%s%s%s", o->long_name, o->metavar ? " " : "",
+                     o->metavar ? o->metavar : "");
+        fprintf(f, "  %-28s %s\n", left, o->help);
+    }
+}
+
+void eg_cli_help(const eg_command *cmd, FILE *f)
+{
+    fprintf(f, "Usage: espgang %s [OPTIONS]%s%s\n\n%s\n", cmd->name, cmd->usage[0] ? " " : "",
+            cmd->usage, cmd->summary);
+    if (cmd->opts && cmd->opts->id) {
+        fprintf(f, "\nOptions:\n");
+        print_opts(f, cmd->opts);
+    }
+    if (cmd->flags & EG_CMD_BOARD) {
+        fprintf(f, "\nConnection:\n");
+        print_opts(f, board_opts);
+    }
+    fprintf(f, "\nGeneral:\n");
+    print_opts(f, common_opts);
+    if (cmd->details)
+        fprintf(f, "\n%s\n", cmd->details);
+}
+
+int eg_cli_u32(const eg_command *cmd, const char *what, const char *text, uint32_t *out)
+{
+    if (eg_num_parse_u32(out, text) < 0) {
+        eg_cli_usage(cmd, "%s: %s: %s", cmd->name, what, eg_error_msg());
+        return -1;
+    }
+    return 0;
+}
+
+/* Progress and log output. */
+typedef struct progress_state {
+    int tty;
+    int verbose;
+    char step[96];
+    int last_pct;
+} progress_state;
+
+static progress_state progress_global;
+
+static void cli_log(void *ctx, eg_log_level level, const char *msg)
+{
+    progress_state *p = ctx;
+    if (level == EG_LOG_DEBUG && !p->verbose)
+        return;
+    fprintf(stderr, "%s%s\n", level == EG_LOG_WARN ? "warning: " : "", msg);
+}
+
+static void cli_progress(void *ctx, const char *step, uint64_t done, uint64_t total)
+{
+    progress_state *p = ctx;
+    int pct = total ? (int)(done * 100 / total) : 100;
+
+    if (strcmp(p->step, step) != 0) {
+        snprintf(p->step, sizeof(p->step), "%s", step);
+        p->last_pct = -1;
+    }
+    if (pct == p->last_pct)
+        return;
+    p->last_pct = pct;
+    if (p->tty) {
+        int width = 30, fill = pct * width / 100;
+        fprintf(stderr, "\r%-24s [%.*s%*s] %3d%% %llu/%llu", step, fill,
+                "##############################", width - fill, "", pct,
+                (unsigned long long)done, (unsigned long long)total);
+        if (done >= total)
+            fputc('\n', stderr);
+    } else if (done >= total) {
+        fprintf(stderr, "%s: done, %llu bytes\n", step, (unsigned long long)total);
+    }
+    fflush(stderr);
+}
+
+eg_events eg_cli_events(const eg_args *a)
+{
+    progress_global.tty = isatty(STDERR_FILENO);
+    progress_global.verbose = a->count[OPT_VERBOSE] > 0;
+    eg_events ev = {cli_log, cli_progress, &progress_global};
+    return ev;
+}
+
+int eg_cli_board_open(const eg_args *a, eg_board **out)
+{
+    eg_board_options o = {0};
+    const char *baud = a->val[OPT_BAUD] ? a->val[OPT_BAUD] : getenv("ESPGANG_BAUD");
+    int rc;
+
+    *out = NULL;
+    o.port = a->val[OPT_PORT] ? a->val[OPT_PORT] : getenv("ESPGANG_PORT");
+    if (!o.port || !*o.port)
+        return eg_error_set(EG_EINVAL, "no port given: use --port PORT or set ESPGANG_PORT "
+                                       "(espgang list-ports shows the ports)");
+    if (baud && *baud) {
+        if (eg_num_parse_u32(&o.baud, baud) < 0 || o.baud < 9600)
+            return eg_error_set(EG_EINVAL, "baud rate '%s' is not valid", baud);
+    }
+    if (a->val[OPT_CHIP]) {
+        o.expect = eg_chip_by_name(a->val[OPT_CHIP]);
+        if (!o.expect)
+            return eg_error_set(EG_EINVAL, "unknown chip '%s' (known: %s)", a->val[OPT_CHIP],
+                                eg_chip_names());
+    }
+    o.before = EG_BEFORE_DEFAULT_RESET;
+    o.after = EG_AFTER_HARD_RESET;
+    if (a->val[OPT_BEFORE] && (rc = eg_before_parse(&o.before, a->val[OPT_BEFORE])) < 0)
+        return rc;
+    if (a->val[OPT_AFTER] && (rc = eg_after_parse(&o.after, a->val[OPT_AFTER])) < 0)
+        return rc;
+    if (a->val[OPT_CONNECT_ATTEMPTS]) {
+        uint32_t n;
+        if (eg_num_parse_u32(&n, a->val[OPT_CONNECT_ATTEMPTS]) < 0 || n == 0 || n > 1000)
+            return eg_error_set(EG_EINVAL, "--connect-attempts '%s' is not a count from 1 to 1000",
+                                a->val[OPT_CONNECT_ATTEMPTS]);
+        o.connect_attempts = n;
+    }
+    o.no_stub = a->count[OPT_NO_STUB] > 0;
+    o.ev = eg_cli_events(a);
+    return eg_board_open(out, &o);
+}

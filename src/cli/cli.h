@@ -1,0 +1,90 @@
+/* The command-line front end: the command table, option parsing and help generated
+ * from each command's option spec, progress display, and opening a board from the
+ * common options. Only this folder (and tools/) prints to the terminal. */
+#ifndef EG_CLI_CLI_H
+#define EG_CLI_CLI_H
+
+#include "chip/board.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Option ids: common ones first, then per-command ones. */
+enum {
+    OPT_NONE,
+    OPT_HELP,
+    OPT_PORT,
+    OPT_BAUD,
+    OPT_CHIP,
+    OPT_BEFORE,
+    OPT_AFTER,
+    OPT_NO_STUB,
+    OPT_CONNECT_ATTEMPTS,
+    OPT_VERBOSE,
+    OPT_JSON,
+    OPT_MAX = 64
+};
+
+typedef struct eg_opt {
+    int id;
+    char short_name;       /* 0 when none */
+    const char *long_name; /* without the dashes */
+    const char *metavar;   /* NULL for a flag */
+    const char *help;
+} eg_opt;
+
+#define EG_OPT_END {0, 0, NULL, NULL, NULL}
+
+typedef struct eg_args {
+    const char *val[OPT_MAX]; /* last value given, or NULL */
+    int count[OPT_MAX];       /* times given */
+    char **pos;               /* positional arguments */
+    int npos;
+} eg_args;
+
+struct eg_command;
+typedef int (*eg_command_fn)(const struct eg_command *cmd, eg_args *a);
+
+enum {
+    EG_CMD_BOARD = 1 << 0, /* takes the common board options */
+};
+
+typedef struct eg_command {
+    const char *name;
+    const char *usage;   /* positional part: "ADDR SIZE FILE" */
+    const char *summary; /* one line */
+    const char *details; /* paragraph after the options, or NULL */
+    int min_pos, max_pos; /* max_pos < 0: unlimited */
+    unsigned flags;
+    const eg_opt *opts; /* command-specific options, ending with EG_OPT_END */
+    eg_command_fn run;
+} eg_command;
+
+/* Exit codes. */
+enum { EG_EXIT_OK = 0, EG_EXIT_FAIL = 1, EG_EXIT_USAGE = 2 };
+
+/* The table, in main.c. */
+extern const eg_command eg_commands[];
+const eg_command *eg_cli_find(const char *name);
+
+int eg_cli_parse(const eg_command *cmd, int argc, char **argv, eg_args *out);
+void eg_cli_help(const eg_command *cmd, FILE *f);
+
+/* Prints "espgang: error: <message>" and returns EG_EXIT_FAIL. */
+int eg_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints a usage error with a hint to --help and returns EG_EXIT_USAGE. */
+int eg_cli_usage(const eg_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parses the positional number at index i (hex and size suffixes allowed). */
+int eg_cli_u32(const eg_command *cmd, const char *what, const char *text, uint32_t *out);
+
+/* Events that print logs and progress to stderr (bars on a terminal, one line per
+ * step otherwise). */
+eg_events eg_cli_events(const eg_args *a);
+
+/* Opens the board the common options name (with ESPGANG_PORT / ESPGANG_BAUD as
+ * defaults). Prints nothing; the error message says what failed. */
+int eg_cli_board_open(const eg_args *a, eg_board **out);
+
+#endif

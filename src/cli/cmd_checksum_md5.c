@@ -1,0 +1,36 @@
+#include "cli/cmds.h"
+
+#include "core/error.h"
+#include "core/hash.h"
+
+#include <stdio.h>
+
+typedef struct md5_ctx {
+    uint32_t addr, size;
+} md5_ctx;
+
+static int do_md5(eg_board *b, void *vctx)
+{
+    md5_ctx *c = vctx;
+    uint8_t md5[16];
+    char hex[33];
+    int rc = eg_cli_check_range(b, c->addr, c->size);
+
+    if (rc < 0)
+        return rc;
+    rc = eg_session_flash_md5(b->s, c->addr, c->size, md5);
+    if (rc < 0)
+        return rc;
+    eg_hex(hex, md5, 16);
+    printf("%s\n", hex);
+    return 0;
+}
+
+int cmd_checksum_md5(const eg_command *cmd, eg_args *a)
+{
+    md5_ctx c;
+    if (eg_cli_u32(cmd, "ADDR", a->pos[0], &c.addr) < 0 ||
+        eg_cli_u32(cmd, "SIZE", a->pos[1], &c.size) < 0)
+        return EG_EXIT_USAGE;
+    return eg_cli_with_board(a, 1, do_md5, &c);
+}

@@ -1,0 +1,65 @@
+#include "cli/cmds.h"
+
+#include "core/error.h"
+#include "transport/reset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Opens the port alone (no sync): a reset must work on a board running its app. */
+static int open_port(const eg_args *a, eg_transport **out)
+{
+    const char *port = a->val[OPT_PORT] ? a->val[OPT_PORT] : getenv("ESPGANG_PORT");
+    int rc;
+
+    *out = NULL;
+    if (!port || !*port)
+        return eg_error_set(EG_EINVAL, "no port given: use --port PORT or set ESPGANG_PORT");
+    rc = eg_transport_open(out, port, EG_ROM_BAUD);
+    if (rc < 0)
+        return rc;
+    if (!((*out)->caps & EG_TRANSPORT_CAP_LINES)) {
+        eg_transport_free(*out);
+        *out = NULL;
+        return eg_error_set(EG_EUNSUPPORTED,
+                            "port '%s' has no DTR/RTS lines: the board cannot be reset from here",
+                            port);
+    }
+    return 0;
+}
+
+int cmd_reset(const eg_command *cmd, eg_args *a)
+{
+    eg_transport *t = NULL;
+    int rc;
+    (void)cmd;
+
+    rc = open_port(a, &t);
+    if (rc == 0)
+        rc = eg_reset_hard(t);
+    if (rc < 0) {
+        eg_transport_free(t);
+        return eg_cli_fail("%s", eg_error_msg());
+    }
+    fprintf(stderr, "Reset the board on '%s'\n", t->name);
+    eg_transport_free(t);
+    return EG_EXIT_OK;
+}
+
+int cmd_hold_in_reset(const eg_command *cmd, eg_args *a)
+{
+    eg_transport *t = NULL;
+    int rc;
+    (void)cmd;
+
+    rc = open_port(a, &t);
+    if (rc == 0)
+        rc = eg_reset_hold(t);
+    if (rc < 0) {
+        eg_transport_free(t);
+        return eg_cli_fail("%s", eg_error_msg());
+    }
+    fprintf(stderr, "Holding the board on '%s' in reset\n", t->name);
+    eg_transport_free(t);
+    return EG_EXIT_OK;
+}

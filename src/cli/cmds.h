@@ -1,0 +1,25 @@
+/* One function per subcommand, each in its own cmd_<name>.c. */
+#ifndef EG_CLI_CMDS_H
+#define EG_CLI_CMDS_H
+
+#include "cli/cli.h"
+
+int cmd_list_ports(const eg_command *cmd, eg_args *a);
+int cmd_board_info(const eg_command *cmd, eg_args *a);
+int cmd_checksum_md5(const eg_command *cmd, eg_args *a);
+int cmd_read_flash(const eg_command *cmd, eg_args *a);
+int cmd_write_bin(const eg_command *cmd, eg_args *a);
+int cmd_erase_region(const eg_command *cmd, eg_args *a);
+int cmd_reset(const eg_command *cmd, eg_args *a);
+int cmd_hold_in_reset(const eg_command *cmd, eg_args *a);
+
+/* Runs work on the board the options name: opens it, attaches the flash when
+ * need_flash, runs work, then leaves the board as --after says. Prints the error and
+ * returns an exit code. */
+int eg_cli_with_board(const eg_args *a, int need_flash, int (*work)(eg_board *b, void *ctx),
+                      void *ctx);
+
+/* Checks that [addr, addr+size) lies inside the board's flash. */
+int eg_cli_check_range(const eg_board *b, uint32_t addr, uint64_t size);
+
+#endif

@@ -1,0 +1,106 @@
+#include "cli/cmds.h"
+
+#include "core/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef EG_VERSION
+#define EG_VERSION "0.0.0"
+#endif
+
+static const eg_opt json_opt[] = {
+    {OPT_JSON, 0, "json", NULL, "print one JSON object instead of text"},
+    EG_OPT_END,
+};
+
+const eg_command eg_commands[] = {
+    {"list-ports", "", "List the serial ports of this machine: name, USB VID:PID, serial "
+                       "number and USB location.",
+     NULL, 0, 0, 0, json_opt, cmd_list_ports},
+    {"board-info", "", "Connect to a board and print its chip, revision, MAC address, flash "
+                       "size and id, and security settings.",
+     NULL, 0, 0, EG_CMD_BOARD, json_opt, cmd_board_info},
+    {"checksum-md5", "ADDR SIZE", "Print the MD5 of a flash region, computed on the chip.",
+     "ADDR and SIZE take decimal, 0x hex, or sizes like 64k and 4MB.", 2, 2, EG_CMD_BOARD, NULL,
+     cmd_checksum_md5},
+    {"read-flash", "ADDR SIZE FILE", "Read a flash region into FILE.",
+     "FILE is replaced only once the whole region has been read.", 3, 3, EG_CMD_BOARD, NULL,
+     cmd_read_flash},
+    {"write-bin", "ADDR FILE [ADDR FILE]...",
+     "Write binary files to flash at the given addresses and verify each by its on-chip MD5.",
+     "Addresses must be 4 KiB aligned; every region must fit the flash.", 2, -1, EG_CMD_BOARD,
+     NULL, cmd_write_bin},
+    {"erase-region", "ADDR SIZE", "Erase a flash region (4 KiB aligned).", NULL, 2, 2,
+     EG_CMD_BOARD, NULL, cmd_erase_region},
+    {"reset", "", "Reset the board into its application (pulses EN through RTS).", NULL, 0, 0,
+     EG_CMD_BOARD, NULL, cmd_reset},
+    {"hold-in-reset", "", "Hold the board in reset (EN low through RTS).", NULL, 0, 0,
+     EG_CMD_BOARD, NULL, cmd_hold_in_reset},
+    {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: espgang COMMAND [OPTIONS] [ARGS]\n\n"
+               "Flash and inspect Espressif chips (ESP32, -S2, -S3, -C2, -C3, -C5, -C6, -H2, "
+               "-P4) over serial.\n\nCommands:\n");
+    for (const eg_command *c = eg_commands; c->name; c++) {
+        const char *dot = strchr(c->summary, '.');
+        fprintf(f, "  %-15s %.*s\n", c->name, dot ? (int)(dot - c->summary) : (int)strlen(c->summary),
+                c->summary);
+    }
+    fprintf(f, "\nRun 'espgang COMMAND --help' for a command's options.\n"
+               "Environment: ESPGANG_PORT and ESPGANG_BAUD give --port and --baud defaults.\n");
+}
+
+int main(int argc, char **argv)
+{
+    const eg_command *cmd;
+    eg_args a;
+    int rc;
+
+    if (argc < 2) {
+        usage(stderr);
+        return EG_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return EG_EXIT_OK;
+    }
+    if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("espgang %s\n", EG_VERSION);
+        return EG_EXIT_OK;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return EG_EXIT_OK;
+        }
+        cmd = eg_cli_find(argv[2]);
+        if (!cmd)
+            return eg_cli_usage(NULL, "unknown command '%s'", argv[2]);
+        eg_cli_help(cmd, stdout);
+        return EG_EXIT_OK;
+    }
+    cmd = eg_cli_find(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "espgang: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return EG_EXIT_USAGE;
+    }
+    rc = eg_cli_parse(cmd, argc - 2, argv + 2, &a);
+    if (rc != 0) {
+        free(a.pos);
+        return rc;
+    }
+    if (a.count[OPT_HELP]) {
+        eg_cli_help(cmd, stdout);
+        free(a.pos);
+        return EG_EXIT_OK;
+    }
+    rc = cmd->run(cmd, &a);
+    free(a.pos);
+    return rc;
+}

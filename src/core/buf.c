@@ -1,0 +1,139 @@
+#define _POSIX_C_SOURCE 200809L
+#include "core/buf.h"
+
+#include "core/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int eg_buf_reserve(eg_buf *b, size_t extra)
+{
+    size_t need, cap;
+    uint8_t *p;
+
+    if (extra > SIZE_MAX - b->len)
+        return eg_error_set(EG_ENOMEM, "buffer size overflow");
+    need = b->len + extra;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    p = realloc(b->data, cap);
+    if (!p)
+        return eg_error_set(EG_ENOMEM, "out of memory growing a buffer to %zu bytes", cap);
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int eg_buf_append(eg_buf *b, const void *data, size_t len)
+{
+    int rc;
+
+    if (len == 0)
+        return 0;
+    rc = eg_buf_reserve(b, len);
+    if (rc < 0)
+        return rc;
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+int eg_buf_push(eg_buf *b, uint8_t byte)
+{
+    return eg_buf_append(b, &byte, 1);
+}
+
+int eg_buf_append_u32le(eg_buf *b, uint32_t v)
+{
+    uint8_t le[4];
+    eg_put_u32le(le, v);
+    return eg_buf_append(b, le, 4);
+}
+
+void eg_buf_clear(eg_buf *b)
+{
+    b->len = 0;
+}
+
+void eg_buf_release(eg_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+int eg_buf_read_file(eg_buf *out, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t chunk[65536];
+    size_t n;
+    int rc = 0;
+
+    if (!f)
+        return eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "cannot open '%s': %s",
+                            path, strerror(errno));
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        rc = eg_buf_append(out, chunk, n);
+        if (rc < 0)
+            goto done;
+    }
+    if (ferror(f))
+        rc = eg_error_set(EG_EIO, "cannot read '%s': %s", path, strerror(errno));
+done:
+    fclose(f);
+    if (rc < 0)
+        eg_buf_release(out);
+    return rc;
+}
+
+int eg_file_write_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4096];
+    const uint8_t *p = data;
+    int fd = -1, rc = 0;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
+        return eg_error_set(EG_EINVAL, "path too long: '%s'", path);
+    fd = mkstemp(tmp);
+    if (fd < 0)
+        return eg_error_set(EG_EIO, "cannot create a file next to '%s': %s", path,
+                            strerror(errno));
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, strerror(errno));
+            goto done;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, strerror(errno));
+done:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}

@@ -1,0 +1,56 @@
+#include "core/deflate.h"
+
+#include "core/error.h"
+
+#include <zlib.h>
+
+int eg_deflate(eg_buf *out, const uint8_t *data, size_t len, int level)
+{
+    uLongf bound = compressBound((uLong)len);
+    int rc = eg_buf_reserve(out, bound);
+    if (rc < 0)
+        return rc;
+    if (compress2(out->data + out->len, &bound, data, (uLong)len, level) != Z_OK)
+        return eg_error_set(EG_EINVAL, "zlib compression failed");
+    out->len += bound;
+    return 0;
+}
+
+int eg_inflate(eg_buf *out, const uint8_t *data, size_t len, size_t max)
+{
+    z_stream zs = {0};
+    uint8_t chunk[16384];
+    int zr, rc = 0;
+    size_t produced = 0;
+
+    if (inflateInit(&zs) != Z_OK)
+        return eg_error_set(EG_ENOMEM, "zlib initialisation failed");
+    zs.next_in = (Bytef *)data;
+    zs.avail_in = (uInt)len;
+    do {
+        zs.next_out = chunk;
+        zs.avail_out = sizeof(chunk);
+        zr = inflate(&zs, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END) {
+            rc = eg_error_set(EG_EINVAL, "corrupt compressed data: %s",
+                              zs.msg ? zs.msg : "inflate error");
+            goto done;
+        }
+        size_t n = sizeof(chunk) - zs.avail_out;
+        produced += n;
+        if (produced > max) {
+            rc = eg_error_set(EG_EINVAL, "compressed data inflates to more than %zu bytes", max);
+            goto done;
+        }
+        rc = eg_buf_append(out, chunk, n);
+        if (rc < 0)
+            goto done;
+        if (zr == Z_OK && zs.avail_in == 0 && n == 0) {
+            rc = eg_error_set(EG_EINVAL, "compressed data ends early");
+            goto done;
+        }
+    } while (zr != Z_STREAM_END);
+done:
+    inflateEnd(&zs);
+    return rc;
+}

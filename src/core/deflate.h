@@ -1,0 +1,14 @@
+/* zlib compression of a whole buffer (what FLASH_DEFL_DATA carries). */
+#ifndef EG_CORE_DEFLATE_H
+#define EG_CORE_DEFLATE_H
+
+#include "core/buf.h"
+
+/* Appends the zlib stream of data, compressed at level (0-9), to out. */
+int eg_deflate(eg_buf *out, const uint8_t *data, size_t len, int level);
+
+/* Appends the inflated bytes of a whole zlib stream to out; EG_EINVAL if it is
+ * corrupt or inflates to more than max bytes. */
+int eg_inflate(eg_buf *out, const uint8_t *data, size_t len, size_t max);
+
+#endif

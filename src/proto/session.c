@@ -1,0 +1,649 @@
+#include "proto/session.h"
+
+#include "core/clock.h"
+#include "core/deflate.h"
+#include "core/error.h"
+#include "core/hash.h"
+#include "transport/reset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FRAME           (EG_STUB_FLASH_BLOCK + 1024)
+#define MAX_STRAY_RESPONSES 100
+#define SYNC_TRIES          5
+#define WRITE_ATTEMPTS      3
+
+static const char *const before_names[] = {"default-reset", "usb-reset", "no-reset",
+                                           "no-reset-no-sync"};
+static const char *const after_names[] = {"hard-reset", "no-reset", "watchdog-reset"};
+
+/* Finds s in names, accepting '_' for '-' as older tools spell them. */
+static int lookup_name(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; i < n; i++) {
+        const char *a = names[i], *b = s;
+        while (*a && (*a == *b || (*a == '-' && *b == '_'))) {
+            a++;
+            b++;
+        }
+        if (!*a && !*b)
+            return i;
+    }
+    return -1;
+}
+
+int eg_before_parse(eg_before *out, const char *s)
+{
+    int i = lookup_name(before_names, 4, s);
+    if (i < 0)
+        return eg_error_set(EG_EINVAL,
+                            "unknown --before '%s' (default-reset, usb-reset, no-reset, "
+                            "no-reset-no-sync)",
+                            s);
+    *out = (eg_before)i;
+    return 0;
+}
+
+int eg_after_parse(eg_after *out, const char *s)
+{
+    int i = lookup_name(after_names, 3, s);
+    if (i < 0)
+        return eg_error_set(EG_EINVAL,
+                            "unknown --after '%s' (hard-reset, no-reset, watchdog-reset)", s);
+    *out = (eg_after)i;
+    return 0;
+}
+
+const char *eg_before_name(eg_before b)
+{
+    return (unsigned)b < 4 ? before_names[b] : "?";
+}
+
+const char *eg_after_name(eg_after a)
+{
+    return (unsigned)a < 3 ? after_names[a] : "?";
+}
+
+int eg_session_new(eg_session **out, eg_transport *t)
+{
+    eg_session *s;
+    int rc;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        eg_transport_free(t);
+        return eg_error_set(EG_ENOMEM, "out of memory");
+    }
+    s->t = t;
+    s->status_len = EG_ROM_STATUS_LEN;
+    s->flash_begin_words = 5;
+    s->connect_attempts = EG_CONNECT_ATTEMPTS;
+    rc = eg_slip_decoder_init(&s->dec, MAX_FRAME);
+    if (rc < 0) {
+        eg_session_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void eg_session_free(eg_session *s)
+{
+    if (!s)
+        return;
+    eg_transport_free(s->t);
+    eg_slip_decoder_release(&s->dec);
+    eg_buf_release(&s->tx);
+    free(s);
+}
+
+/* Drops everything received so far, buffered or in flight. */
+static void flush_input(eg_session *s)
+{
+    s->rx_pos = s->rx_len = 0;
+    eg_transport_flush_input(s->t);
+    eg_slip_decoder_reset(&s->dec);
+}
+
+/* Waits for the next complete frame until deadline. Returns 1 with the frame, 0 on
+ * timeout, or a negative transport error. Frames dropped by the decoder (bad
+ * escapes, oversized) are skipped. */
+static int next_frame(eg_session *s, int64_t deadline, const uint8_t **frame, size_t *len)
+{
+    for (;;) {
+        while (s->rx_pos < s->rx_len) {
+            size_t used = 0;
+            int r = eg_slip_decode(&s->dec, s->rx + s->rx_pos, s->rx_len - s->rx_pos, &used);
+            s->rx_pos += used;
+            if (r == EG_SLIP_FRAME) {
+                *frame = eg_slip_frame(&s->dec, len);
+                return 1;
+            }
+        }
+        unsigned left = eg_clock_left(deadline);
+        if (left == 0)
+            return 0;
+        int n = eg_transport_read(s->t, s->rx, sizeof(s->rx), left);
+        if (n <= 0)
+            return n;
+        s->rx_pos = 0;
+        s->rx_len = (size_t)n;
+    }
+}
+
+/* Adds what the device sent outside frames to the current message. */
+static int with_noise(eg_session *s, int code)
+{
+    char text[EG_SLIP_NOISE_MAX * 4 + 1];
+
+    if (s->dec.noise_len == 0 && s->dec.bad_frames == 0)
+        return code;
+    eg_slip_noise_text(&s->dec, text, sizeof(text));
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "%s", eg_error_msg());
+    if (s->dec.noise_len)
+        return eg_error_set(code, "%s; the device sent %zu bytes that are not loader frames: '%s'",
+                            msg, s->dec.noise_total, text);
+    return eg_error_set(code, "%s; the device sent %zu malformed frames", msg, s->dec.bad_frames);
+}
+
+static int send_request(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk)
+{
+    eg_buf raw = EG_BUF_INIT;
+    int rc;
+
+    eg_buf_clear(&s->tx);
+    rc = eg_codec_request(&raw, op, data, len, chk);
+    if (rc == 0)
+        rc = eg_slip_encode(&s->tx, raw.data, raw.len);
+    eg_buf_release(&raw);
+    if (rc == 0)
+        rc = eg_transport_write(s->t, s->tx.data, s->tx.len, EG_TIMEOUT_DEFAULT_MS * 3);
+    return rc;
+}
+
+int eg_session_command(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk,
+                       unsigned timeout_ms, eg_response *out)
+{
+    int64_t deadline;
+    int rc, stray = 0;
+
+    memset(out, 0, sizeof(*out));
+    rc = send_request(s, op, data, len, chk);
+    if (rc < 0)
+        return eg_error_prefix(rc, "%s: ", eg_codec_op_name(op));
+    deadline = eg_clock_ms() + timeout_ms;
+    s->dec.noise_len = 0;
+    s->dec.noise_total = 0;
+    s->dec.bad_frames = 0;
+    for (;;) {
+        const uint8_t *frame;
+        size_t flen;
+        eg_response r;
+
+        rc = next_frame(s, deadline, &frame, &flen);
+        if (rc < 0)
+            return eg_error_prefix(rc, "%s: ", eg_codec_op_name(op));
+        if (rc == 0) {
+            eg_error_set(EG_ETIMEDOUT, "%s: no response within %u ms", eg_codec_op_name(op),
+                         timeout_ms);
+            return with_noise(s, EG_ETIMEDOUT);
+        }
+        if (eg_codec_response(&r, frame, flen) < 0) {
+            s->dec.bad_frames++;
+            continue;
+        }
+        if (r.op == op) {
+            *out = r;
+            return 0;
+        }
+        if (eg_codec_is_unsupported(&r)) {
+            /* The ROM repeats this answer; let the repeats arrive, then drop them. */
+            eg_sleep_ms(50);
+            flush_input(s);
+            return eg_error_set(EG_EUNSUPPORTED, "%s: the loader does not support this command",
+                                eg_codec_op_name(op));
+        }
+        if (++stray > MAX_STRAY_RESPONSES)
+            return eg_error_set(EG_EPROTO, "%s: the device keeps answering other commands",
+                                eg_codec_op_name(op));
+    }
+}
+
+int eg_session_check(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk,
+                     size_t data_len, unsigned timeout_ms, eg_response *out)
+{
+    eg_response local;
+    eg_response *r = out ? out : &local;
+    int rc = eg_session_command(s, op, data, len, chk, timeout_ms, r);
+    if (rc < 0)
+        return rc;
+    return eg_codec_check_status(r, data_len, eg_codec_op_name(op));
+}
+
+static int sync_once(eg_session *s)
+{
+    uint8_t payload[36] = {0x07, 0x07, 0x12, 0x20};
+    eg_response r;
+    int rc;
+
+    memset(payload + 4, 0x55, 32);
+    rc = eg_session_command(s, EG_OP_SYNC, payload, sizeof(payload), 0, EG_TIMEOUT_SYNC_MS, &r);
+    if (rc < 0)
+        return rc;
+    s->sync_saw_stub = r.val == 0;
+    /* The ROM answers a SYNC several times; collect the echoes so they do not pass
+     * for answers to the next command. */
+    int64_t deadline = eg_clock_ms() + EG_TIMEOUT_SYNC_MS;
+    for (int i = 0; i < 7; i++) {
+        const uint8_t *frame;
+        size_t flen;
+        if (next_frame(s, deadline, &frame, &flen) <= 0)
+            break;
+    }
+    return 0;
+}
+
+/* Looks for the ROM's boot message in what the device printed. */
+static int boot_mode_error(eg_session *s)
+{
+    char text[EG_SLIP_NOISE_MAX * 4 + 1];
+    const char *p;
+
+    eg_slip_noise_text(&s->dec, text, sizeof(text));
+    p = strstr(text, "boot:0x");
+    if (!p)
+        return 0;
+    char mode[16];
+    size_t n = strspn(p + 5, "0123456789abcdefABCDEFx");
+    snprintf(mode, sizeof(mode), "%.*s", (int)(n < 12 ? n : 12), p + 5);
+    if (strstr(p, "waiting for download"))
+        return eg_error_set(EG_ETIMEDOUT,
+                            "port '%s': the chip is in download mode (boot:%s) but does not "
+                            "answer SYNC: the serial TX path seems to be down",
+                            s->t->name, mode);
+    return eg_error_set(EG_ETIMEDOUT,
+                        "port '%s': wrong boot mode (boot:%s): the chip is not in download mode; "
+                        "hold BOOT/IO0 low while resetting, or use --before default-reset",
+                        s->t->name, mode);
+}
+
+static int do_reset(eg_session *s, eg_before before, unsigned attempt)
+{
+    eg_transport *t = s->t;
+    int usb = before == EG_BEFORE_USB_RESET ||
+              (t->usb_vid == EG_ESPRESSIF_VID && t->usb_pid == EG_USB_JTAG_SERIAL_PID);
+
+    if (before == EG_BEFORE_NO_RESET || !(t->caps & EG_TRANSPORT_CAP_LINES))
+        return 0;
+    if (usb)
+        return eg_reset_usb_jtag(t);
+    /* The order esptool uses on Unix: tight then classic, each with the short and
+     * the long release delay. */
+    switch (attempt % 4) {
+    case 0:
+        return eg_reset_tight(t, 50);
+    case 1:
+        return eg_reset_tight(t, 550);
+    case 2:
+        return eg_reset_classic(t, 50);
+    default:
+        return eg_reset_classic(t, 550);
+    }
+}
+
+int eg_session_connect(eg_session *s, eg_before before)
+{
+    int rc = 0;
+    size_t noise_total = 0;
+
+    if (before == EG_BEFORE_NO_RESET_NO_SYNC)
+        return 0;
+    if (before != EG_BEFORE_NO_RESET && !(s->t->caps & EG_TRANSPORT_CAP_LINES))
+        eg_events_log(&s->ev, EG_LOG_DEBUG,
+                      "port '%s' has no DTR/RTS lines: not resetting, the board must already "
+                      "be in download mode",
+                      s->t->name);
+    for (unsigned attempt = 0; attempt < s->connect_attempts; attempt++) {
+        flush_input(s);
+        rc = do_reset(s, before, attempt);
+        if (rc < 0)
+            return eg_error_prefix(rc, "port '%s': reset: ", s->t->name);
+        for (int i = 0; i < SYNC_TRIES; i++) {
+            if (i > 0 || before == EG_BEFORE_NO_RESET)
+                s->rx_pos = s->rx_len = 0;
+            rc = sync_once(s);
+            if (rc == 0) {
+                eg_events_log(&s->ev, EG_LOG_DEBUG, "port '%s': synced (attempt %u)", s->t->name,
+                              attempt + 1);
+                return 0;
+            }
+            if (rc == EG_EIO)
+                return rc;
+            noise_total += s->dec.noise_total;
+            if (boot_mode_error(s) < 0 && attempt + 1 == s->connect_attempts)
+                return EG_ETIMEDOUT;
+            eg_sleep_ms(50);
+        }
+    }
+    if (boot_mode_error(s) < 0)
+        return EG_ETIMEDOUT;
+    if (noise_total > 0) {
+        char text[EG_SLIP_NOISE_MAX * 4 + 1];
+        eg_slip_noise_text(&s->dec, text, sizeof(text));
+        return eg_error_set(EG_EPROTO,
+                            "port '%s': failed to connect: no answer to SYNC after %u attempts; "
+                            "the device sent %zu bytes that are not loader frames (last: '%s')",
+                            s->t->name, s->connect_attempts, noise_total, text);
+    }
+    return eg_error_set(EG_ETIMEDOUT,
+                        "port '%s': failed to connect: no answer to SYNC after %u attempts "
+                        "(is the board connected, powered and in download mode?)",
+                        s->t->name, s->connect_attempts);
+}
+
+int eg_session_read_reg(eg_session *s, uint32_t addr, uint32_t *out)
+{
+    uint8_t p[4];
+    eg_response r;
+    int rc;
+
+    *out = 0;
+    eg_put_u32le(p, addr);
+    rc = eg_session_check(s, EG_OP_READ_REG, p, 4, 0, 0, EG_TIMEOUT_DEFAULT_MS, &r);
+    if (rc < 0)
+        return eg_error_prefix(rc, "reading register 0x%08x: ", addr);
+    *out = r.val;
+    return 0;
+}
+
+int eg_session_write_reg(eg_session *s, uint32_t addr, uint32_t value, uint32_t mask,
+                         uint32_t delay_us)
+{
+    uint8_t p[16];
+    int rc;
+
+    eg_put_u32le(p, addr);
+    eg_put_u32le(p + 4, value);
+    eg_put_u32le(p + 8, mask);
+    eg_put_u32le(p + 12, delay_us);
+    rc = eg_session_check(s, EG_OP_WRITE_REG, p, 16, 0, 0, EG_TIMEOUT_DEFAULT_MS, NULL);
+    if (rc < 0)
+        return eg_error_prefix(rc, "writing register 0x%08x: ", addr);
+    return 0;
+}
+
+int eg_session_security_info(eg_session *s, uint8_t out[32], size_t *len)
+{
+    eg_response r;
+    int rc;
+
+    *len = 0;
+    rc = eg_session_command(s, EG_OP_GET_SECURITY_INFO, NULL, 0, 0, EG_TIMEOUT_DEFAULT_MS, &r);
+    if (rc < 0)
+        return rc;
+    /* 20 bytes of payload, or 12 on ESP32-S2; then the status bytes. */
+    size_t payload = r.len >= 20 + 2 ? 20 : 12;
+    if (r.len >= 2 && r.len < 12 + 2 && r.data[0] != 0)
+        payload = 0;
+    rc = eg_codec_check_status(&r, payload, "GET_SECURITY_INFO");
+    if (rc < 0)
+        return rc;
+    memcpy(out, r.data, payload);
+    *len = payload;
+    return 0;
+}
+
+int eg_session_spi_attach(eg_session *s, uint32_t pins)
+{
+    uint8_t p[8] = {0};
+    eg_put_u32le(p, pins);
+    /* The ROM takes 8 bytes (pins and a legacy word), the stub 4. */
+    return eg_session_check(s, EG_OP_SPI_ATTACH, p, s->stub ? 4 : 8, 0, 0,
+                            EG_TIMEOUT_DEFAULT_MS, NULL);
+}
+
+int eg_session_spi_set_params(eg_session *s, uint32_t flash_size)
+{
+    uint8_t p[24];
+    eg_put_u32le(p, 0);
+    eg_put_u32le(p + 4, flash_size);
+    eg_put_u32le(p + 8, 64 * 1024);
+    eg_put_u32le(p + 12, 4 * 1024);
+    eg_put_u32le(p + 16, 256);
+    eg_put_u32le(p + 20, 0xFFFF);
+    return eg_session_check(s, EG_OP_SPI_SET_PARAMS, p, sizeof(p), 0, 0, EG_TIMEOUT_DEFAULT_MS,
+                            NULL);
+}
+
+int eg_session_change_baud(eg_session *s, uint32_t baud)
+{
+    uint8_t p[8];
+    int rc;
+
+    eg_put_u32le(p, baud);
+    eg_put_u32le(p + 4, s->stub ? s->t->baud : 0);
+    rc = eg_session_check(s, EG_OP_CHANGE_BAUDRATE, p, 8, 0, 0, EG_TIMEOUT_DEFAULT_MS, NULL);
+    if (rc < 0)
+        return eg_error_prefix(rc, "changing baud rate to %u: ", baud);
+    rc = eg_transport_set_baud(s->t, baud);
+    if (rc < 0)
+        return rc;
+    eg_sleep_ms(50);
+    flush_input(s);
+    return 0;
+}
+
+static unsigned timeout_per_mb(unsigned ms_per_mb, uint64_t size)
+{
+    uint64_t t = ms_per_mb * size / 1000000;
+    return t < EG_TIMEOUT_DEFAULT_MS ? EG_TIMEOUT_DEFAULT_MS : (unsigned)t;
+}
+
+/* FLASH_BEGIN or FLASH_DEFL_BEGIN. */
+static int flash_begin(eg_session *s, uint8_t op, uint32_t size, uint32_t blocks, uint32_t bs,
+                       uint32_t offset)
+{
+    uint8_t p[20];
+    unsigned timeout = s->stub ? EG_TIMEOUT_DEFAULT_MS : timeout_per_mb(EG_ROM_BEGIN_MS_PER_MB, size);
+    unsigned words = s->stub ? 5 : s->flash_begin_words;
+
+    eg_put_u32le(p, size);
+    eg_put_u32le(p + 4, blocks);
+    eg_put_u32le(p + 8, bs);
+    eg_put_u32le(p + 12, offset);
+    eg_put_u32le(p + 16, 0); /* not encrypted */
+    return eg_session_check(s, op, p, words * 4, 0, 0, timeout, NULL);
+}
+
+static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t len, uint32_t seq,
+                       eg_buf *scratch)
+{
+    int rc = 0;
+
+    eg_buf_clear(scratch);
+    if ((rc = eg_buf_append_u32le(scratch, (uint32_t)len)) < 0 ||
+        (rc = eg_buf_append_u32le(scratch, seq)) < 0 || (rc = eg_buf_append_u32le(scratch, 0)) < 0 ||
+        (rc = eg_buf_append_u32le(scratch, 0)) < 0 || (rc = eg_buf_append(scratch, block, len)) < 0)
+        return rc;
+    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+        rc = eg_session_check(s, op, scratch->data, scratch->len, eg_codec_checksum(block, len), 0,
+                              timeout_per_mb(EG_ERASE_MS_PER_MB, len), NULL);
+        /* Retry only what the device refused: a block it never acknowledged may
+         * have been applied. */
+        if (rc != EG_EDEVICE)
+            break;
+    }
+    if (rc < 0)
+        return eg_error_prefix(rc, "block %u: ", seq);
+    return 0;
+}
+
+int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, size_t len,
+                           int level)
+{
+    uint32_t bs = s->stub ? EG_STUB_FLASH_BLOCK : EG_ROM_FLASH_BLOCK;
+    eg_buf comp = EG_BUF_INIT, scratch = EG_BUF_INIT, block = EG_BUF_INIT;
+    char step[64];
+    int rc;
+
+    if (len > UINT32_MAX - offset)
+        return eg_error_set(EG_EINVAL, "region at 0x%x of %zu bytes is beyond 4 GiB", offset, len);
+    snprintf(step, sizeof(step), "writing at 0x%08x", offset);
+    eg_events_progress(&s->ev, step, 0, len);
+    if (level >= 0) {
+        rc = eg_deflate(&comp, data, len, level);
+        if (rc < 0)
+            goto done;
+        uint32_t blocks = (uint32_t)((comp.len + bs - 1) / bs);
+        /* The stub wants the plain size; the ROM erases that size rounded up to
+         * whole blocks. */
+        uint32_t size = s->stub ? (uint32_t)len : (uint32_t)((len + bs - 1) / bs * bs);
+        rc = flash_begin(s, EG_OP_FLASH_DEFL_BEGIN, size, blocks, bs, offset);
+        if (rc < 0)
+            goto done;
+        for (uint32_t seq = 0; seq < blocks; seq++) {
+            size_t at = (size_t)seq * bs;
+            size_t n = comp.len - at < bs ? comp.len - at : bs;
+            rc = flash_block(s, EG_OP_FLASH_DEFL_DATA, comp.data + at, n, seq, &scratch);
+            if (rc < 0)
+                goto done;
+            /* Report progress in plain bytes, proportional to compressed ones sent. */
+            eg_events_progress(&s->ev, step, (uint64_t)len * (at + n) / comp.len, len);
+        }
+    } else {
+        uint32_t blocks = (uint32_t)((len + bs - 1) / bs);
+        rc = flash_begin(s, EG_OP_FLASH_BEGIN, (uint32_t)len, blocks, bs, offset);
+        if (rc < 0)
+            goto done;
+        rc = eg_buf_reserve(&block, bs);
+        if (rc < 0)
+            goto done;
+        for (uint32_t seq = 0; seq < blocks; seq++) {
+            size_t at = (size_t)seq * bs;
+            size_t n = len - at < bs ? len - at : bs;
+            memcpy(block.data, data + at, n);
+            memset(block.data + n, 0xFF, bs - n);
+            rc = flash_block(s, EG_OP_FLASH_DATA, block.data, bs, seq, &scratch);
+            if (rc < 0)
+                goto done;
+            eg_events_progress(&s->ev, step, at + n, len);
+        }
+    }
+    if (len == 0)
+        eg_events_progress(&s->ev, step, 0, 0);
+done:
+    eg_buf_release(&comp);
+    eg_buf_release(&scratch);
+    eg_buf_release(&block);
+    if (rc < 0)
+        return eg_error_prefix(rc, "writing flash at 0x%08x: ", offset);
+    return 0;
+}
+
+int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size)
+{
+    int rc;
+
+    if (offset % 4096 || size % 4096)
+        return eg_error_set(EG_EINVAL,
+                            "erase region 0x%x+0x%x is not aligned to 4 KiB sectors", offset,
+                            size);
+    if (s->stub) {
+        uint8_t p[8];
+        eg_put_u32le(p, offset);
+        eg_put_u32le(p + 4, size);
+        rc = eg_session_check(s, EG_OP_ERASE_REGION, p, 8, 0, 0,
+                              timeout_per_mb(EG_ERASE_MS_PER_MB, size), NULL);
+    } else {
+        uint32_t bs = EG_ROM_FLASH_BLOCK;
+        rc = flash_begin(s, EG_OP_FLASH_BEGIN, size, (size + bs - 1) / bs, bs, offset);
+    }
+    if (rc < 0)
+        return eg_error_prefix(rc, "erasing 0x%x+0x%x: ", offset, size);
+    return 0;
+}
+
+int eg_session_flash_md5(eg_session *s, uint32_t offset, uint32_t size, uint8_t out[16])
+{
+    uint8_t p[16] = {0};
+    eg_response r;
+    int rc;
+
+    eg_put_u32le(p, offset);
+    eg_put_u32le(p + 4, size);
+    rc = eg_session_check(s, EG_OP_SPI_FLASH_MD5, p, 16, 0, s->stub ? 16 : 32,
+                          timeout_per_mb(EG_MD5_MS_PER_MB, size), &r);
+    if (rc < 0)
+        return eg_error_prefix(rc, "MD5 of 0x%x+0x%x: ", offset, size);
+    if (s->stub) {
+        memcpy(out, r.data, 16);
+        return 0;
+    }
+    rc = eg_unhex(out, 16, (const char *)r.data, 32);
+    if (rc < 0)
+        return eg_error_set(EG_EPROTO, "MD5 of 0x%x+0x%x: the device sent a malformed digest",
+                            offset, size);
+    return 0;
+}
+
+int eg_session_flash_read(eg_session *s, uint32_t offset, uint32_t len, eg_buf *out)
+{
+    char step[64];
+    uint32_t done = 0;
+    int rc;
+
+    if (len > UINT32_MAX - offset)
+        return eg_error_set(EG_EINVAL, "read of 0x%x bytes at 0x%x is beyond 4 GiB", len, offset);
+    rc = eg_buf_reserve(out, len);
+    if (rc < 0)
+        return rc;
+    snprintf(step, sizeof(step), "reading at 0x%08x", offset);
+    eg_events_progress(&s->ev, step, 0, len);
+    while (done < len) {
+        uint8_t p[8];
+        eg_response r;
+        uint32_t n = len - done < EG_READ_SLOW_BLOCK ? len - done : EG_READ_SLOW_BLOCK;
+        eg_put_u32le(p, offset + done);
+        eg_put_u32le(p + 4, n);
+        rc = eg_session_check(s, EG_OP_READ_FLASH_SLOW, p, 8, 0, EG_READ_SLOW_BLOCK,
+                              EG_TIMEOUT_DEFAULT_MS, &r);
+        if (rc < 0)
+            return eg_error_prefix(rc, "reading flash at 0x%08x: ", offset + done);
+        eg_buf_append(out, r.data, n);
+        done += n;
+        if (done % 4096 == 0 || done == len)
+            eg_events_progress(&s->ev, step, done, len);
+    }
+    return 0;
+}
+
+int eg_session_flash_end(eg_session *s, int reboot)
+{
+    uint8_t p[4];
+    eg_put_u32le(p, reboot ? 0 : 1);
+    return eg_session_check(s, EG_OP_FLASH_END, p, 4, 0, 0, EG_TIMEOUT_DEFAULT_MS, NULL);
+}
+
+int eg_session_after(eg_session *s, eg_after after)
+{
+    switch (after) {
+    case EG_AFTER_HARD_RESET:
+        if (!(s->t->caps & EG_TRANSPORT_CAP_LINES)) {
+            eg_events_log(&s->ev, EG_LOG_INFO,
+                          "port '%s' has no DTR/RTS lines: reset the board by hand to run the "
+                          "application",
+                          s->t->name);
+            return 0;
+        }
+        return eg_reset_hard(s->t);
+    case EG_AFTER_NO_RESET:
+        return 0;
+    case EG_AFTER_WATCHDOG_RESET:
+        return eg_error_set(EG_EUNSUPPORTED, "watchdog reset needs the chip layer");
+    }
+    return 0;
+}

@@ -1,0 +1,120 @@
+/* A session with one board's serial loader: connecting (reset and sync), commands and
+ * their responses, registers, and the flash operations.
+ *
+ * The session owns its transport and belongs to one thread; several sessions may run
+ * in parallel threads. It knows nothing about particular chips: the chip layer above
+ * tells it what differs (eg_session.flash_begin_words). */
+#ifndef EG_PROTO_SESSION_H
+#define EG_PROTO_SESSION_H
+
+#include "core/buf.h"
+#include "core/events.h"
+#include "proto/codec.h"
+#include "proto/slip.h"
+#include "transport/transport.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum eg_before {
+    EG_BEFORE_DEFAULT_RESET,
+    EG_BEFORE_USB_RESET,
+    EG_BEFORE_NO_RESET,
+    EG_BEFORE_NO_RESET_NO_SYNC,
+} eg_before;
+
+typedef enum eg_after {
+    EG_AFTER_HARD_RESET,
+    EG_AFTER_NO_RESET,
+    EG_AFTER_WATCHDOG_RESET,
+} eg_after;
+
+/* Parse and name the --before / --after values ("default-reset", ...). */
+int eg_before_parse(eg_before *out, const char *s);
+int eg_after_parse(eg_after *out, const char *s);
+const char *eg_before_name(eg_before b);
+const char *eg_after_name(eg_after a);
+
+#define EG_TIMEOUT_DEFAULT_MS  3000
+#define EG_TIMEOUT_SYNC_MS     100
+#define EG_CONNECT_ATTEMPTS    7
+#define EG_ROM_FLASH_BLOCK     0x400
+#define EG_STUB_FLASH_BLOCK    0x4000
+#define EG_RAM_BLOCK           0x1800
+#define EG_READ_SLOW_BLOCK     64
+#define EG_ERASE_MS_PER_MB     40000 /* erase and write */
+#define EG_ROM_BEGIN_MS_PER_MB 30000 /* the ROM erases in FLASH_BEGIN */
+#define EG_MD5_MS_PER_MB       8000
+
+typedef struct eg_session {
+    eg_transport *t;
+    eg_slip_decoder dec;
+    eg_buf tx;
+    uint8_t rx[4096];
+    size_t rx_pos, rx_len;
+    int stub;                   /* 1 while the flasher stub runs */
+    unsigned status_len;        /* 4 for the ROM, 2 for the stub */
+    unsigned flash_begin_words; /* 4 on ESP32's ROM, 5 elsewhere */
+    unsigned connect_attempts;
+    int sync_saw_stub; /* the last SYNC was answered with val 0 */
+    eg_events ev;
+} eg_session;
+
+/* Creates a session over t, which it takes over (freed with the session, also when
+ * this fails). */
+int eg_session_new(eg_session **out, eg_transport *t);
+void eg_session_free(eg_session *s);
+
+/* Resets the board into its download mode as before says and syncs with the loader,
+ * retrying up to s->connect_attempts times. The error tells what the device sent
+ * (a boot log in the wrong mode, noise) when it did not answer. */
+int eg_session_connect(eg_session *s, eg_before before);
+
+/* Sends one command and waits up to timeout_ms for the response of the same opcode.
+ * *out points into the session's buffer until the next call. EG_EUNSUPPORTED when
+ * the ROM answered that it does not know the command, EG_ETIMEDOUT when nothing
+ * matching came. Does not look at the status bytes. */
+int eg_session_command(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk,
+                       unsigned timeout_ms, eg_response *out);
+
+/* eg_session_command() followed by a status check after data_len bytes of payload. */
+int eg_session_check(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk,
+                     size_t data_len, unsigned timeout_ms, eg_response *out);
+
+int eg_session_read_reg(eg_session *s, uint32_t addr, uint32_t *out);
+int eg_session_write_reg(eg_session *s, uint32_t addr, uint32_t value, uint32_t mask,
+                         uint32_t delay_us);
+
+/* GET_SECURITY_INFO: copies the payload (20 bytes, or 12 on ESP32-S2) into out and
+ * its length into *len. EG_EUNSUPPORTED when the ROM lacks it (ESP32). */
+int eg_session_security_info(eg_session *s, uint8_t out[32], size_t *len);
+
+int eg_session_spi_attach(eg_session *s, uint32_t pins);
+int eg_session_spi_set_params(eg_session *s, uint32_t flash_size);
+/* Tells the loader to use baud and switches the transport to it. */
+int eg_session_change_baud(eg_session *s, uint32_t baud);
+
+/* Writes data to flash at offset: compressed (FLASH_DEFL_*) when level >= 0, plain
+ * FLASH_* blocks when level < 0. Reports progress as step. Does not end the flash
+ * mode: the ROM leaves the loader on FLASH_END. */
+int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, size_t len,
+                           int level);
+
+/* Erases [offset, offset+size) (4 KiB aligned): ERASE_REGION with the stub, an empty
+ * FLASH_BEGIN over the region with the ROM (which erases what it announces). */
+int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size);
+
+/* The on-chip MD5 of a flash region. */
+int eg_session_flash_md5(eg_session *s, uint32_t offset, uint32_t size, uint8_t out[16]);
+
+/* Reads len bytes of flash at offset into out (appended). */
+int eg_session_flash_read(eg_session *s, uint32_t offset, uint32_t len, eg_buf *out);
+
+/* FLASH_END: with reboot set the loader runs the application. */
+int eg_session_flash_end(eg_session *s, int reboot);
+
+/* Leaves the board as after says (needs the transport's lines for a hard reset).
+ * Watchdog resets are done by the chip layer. */
+int eg_session_after(eg_session *s, eg_after after);
+
+#endif

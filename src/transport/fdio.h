@@ -1,0 +1,16 @@
+/* Internal: poll-based reads and writes on a non-blocking file descriptor, shared by
+ * the termios and socket transports. */
+#ifndef EG_TRANSPORT_FDIO_H
+#define EG_TRANSPORT_FDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Returns bytes read (> 0), 0 on timeout, EG_EIO (message names who) on failure or
+ * end of stream. */
+int eg_fd_read(int fd, const char *who, uint8_t *buf, size_t len, unsigned timeout_ms);
+int eg_fd_write(int fd, const char *who, const uint8_t *buf, size_t len, unsigned timeout_ms);
+/* Reads and drops whatever is waiting. */
+void eg_fd_drain(int fd);
+
+#endif

@@ -1,0 +1,55 @@
+#include "transport/transport.h"
+
+#include "core/error.h"
+
+#include <string.h>
+
+int eg_transport_open(eg_transport **out, const char *name, uint32_t baud)
+{
+    *out = NULL;
+    if (!name || !*name)
+        return eg_error_set(EG_EINVAL, "no port given (use --port or ESPGANG_PORT)");
+    if (strncmp(name, "socket://", 9) == 0)
+        return eg_transport_open_socket(out, name + 9);
+    if (strstr(name, "://"))
+        return eg_error_set(EG_EINVAL, "port '%s': unknown scheme (socket:// is known)", name);
+    if (eg_transport_is_pty(name))
+        return eg_transport_open_tty(out, name, baud);
+    return eg_transport_open_serial(out, name, baud);
+}
+
+void eg_transport_free(eg_transport *t)
+{
+    if (t)
+        t->ops->free(t);
+}
+
+int eg_transport_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms)
+{
+    return t->ops->read(t, buf, len, timeout_ms);
+}
+
+int eg_transport_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms)
+{
+    return t->ops->write(t, buf, len, timeout_ms);
+}
+
+int eg_transport_set_baud(eg_transport *t, uint32_t baud)
+{
+    int rc = t->ops->set_baud(t, baud);
+    if (rc == 0)
+        t->baud = baud;
+    return rc;
+}
+
+int eg_transport_set_lines(eg_transport *t, int dtr, int rts)
+{
+    if (!(t->caps & EG_TRANSPORT_CAP_LINES))
+        return 0;
+    return t->ops->set_lines(t, dtr, rts);
+}
+
+int eg_transport_flush_input(eg_transport *t)
+{
+    return t->ops->flush_input(t);
+}

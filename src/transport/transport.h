@@ -1,0 +1,79 @@
+/* Transports: a byte pipe to a board, with optional modem lines and baud rate.
+ *
+ * One vtable, several kinds: serial ports through libserialport, terminals that
+ * libserialport does not handle (pseudo-terminals) through termios, and TCP
+ * (socket://HOST:PORT). The kind is chosen from what the name designates.
+ * A transport belongs to one thread. */
+#ifndef EG_TRANSPORT_TRANSPORT_H
+#define EG_TRANSPORT_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct eg_transport eg_transport;
+
+enum {
+    EG_TRANSPORT_CAP_LINES = 1 << 0, /* DTR and RTS reach the board */
+    EG_TRANSPORT_CAP_BAUD = 1 << 1,  /* the baud rate can be changed */
+};
+
+typedef struct eg_transport_ops {
+    const char *kind;
+    /* Reads up to len bytes, waiting at most timeout_ms for the first one. Returns
+     * the count (> 0), 0 on timeout, or a negative code (EG_EIO when the device
+     * went away). */
+    int (*read)(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms);
+    /* Writes all len bytes or fails; gives up after timeout_ms. */
+    int (*write)(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms);
+    int (*set_baud)(eg_transport *t, uint32_t baud);
+    /* Sets DTR and RTS together; a value of -1 leaves that line unchanged. */
+    int (*set_lines)(eg_transport *t, int dtr, int rts);
+    /* Discards bytes received but not yet read. */
+    int (*flush_input)(eg_transport *t);
+    void (*free)(eg_transport *t);
+} eg_transport_ops;
+
+struct eg_transport {
+    const eg_transport_ops *ops;
+    char name[256];
+    unsigned caps;
+    uint32_t baud;
+    uint16_t usb_vid; /* 0 when unknown or not USB */
+    uint16_t usb_pid;
+};
+
+/* Opens the transport that name designates: "socket://HOST:PORT", or a device path.
+ * The baud rate applies to serial ports. *out is NULL on error. */
+int eg_transport_open(eg_transport **out, const char *name, uint32_t baud);
+
+void eg_transport_free(eg_transport *t);
+
+int eg_transport_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms);
+int eg_transport_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms);
+int eg_transport_set_baud(eg_transport *t, uint32_t baud);
+int eg_transport_set_lines(eg_transport *t, int dtr, int rts);
+int eg_transport_flush_input(eg_transport *t);
+
+/* Constructors of each kind; eg_transport_open() picks one. */
+int eg_transport_open_socket(eg_transport **out, const char *hostport);
+int eg_transport_open_tty(eg_transport **out, const char *path, uint32_t baud);
+int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud);
+
+/* True when path (after following links) is a pseudo-terminal. */
+int eg_transport_is_pty(const char *path);
+
+/* A serial port as enumeration sees it. */
+typedef struct eg_port_info {
+    char name[256];
+    char description[256];
+    char serial[128];
+    char location[64]; /* USB bus and address, "1-4", or "" */
+    uint16_t vid, pid; /* 0 when not USB */
+    int usb;
+} eg_port_info;
+
+/* Lists the serial ports of this machine. *out is an array of *count entries, freed
+ * with free(). */
+int eg_port_list(eg_port_info **out, size_t *count);
+
+#endif

@@ -1,0 +1,23 @@
+/* A scripted transport for unit tests: reads return queued chunks one at a time (so
+ * tests control short reads), an empty queue is a timeout, and every write is kept
+ * and may trigger a responder that queues the answer. */
+#ifndef EG_TEST_FAKE_TRANSPORT_H
+#define EG_TEST_FAKE_TRANSPORT_H
+
+#include "core/buf.h"
+#include "transport/transport.h"
+
+typedef void (*fake_responder)(eg_transport *t, const uint8_t *written, size_t len, void *ctx);
+
+eg_transport *fake_transport_new(void);
+/* Queues bytes that one read returns (a read never spans two chunks). */
+void fake_push(eg_transport *t, const void *data, size_t len);
+/* Queues a failure: the read that reaches it returns EG_EIO (device unplugged). */
+void fake_push_eio(eg_transport *t);
+void fake_set_responder(eg_transport *t, fake_responder fn, void *ctx);
+/* Everything written so far. */
+const eg_buf *fake_written(eg_transport *t);
+/* Counts calls. */
+int fake_flushes(eg_transport *t);
+
+#endif
