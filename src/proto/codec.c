@@ -46,6 +46,17 @@ int eg_codec_response(eg_response *out, const uint8_t *frame, size_t len)
 const char *eg_codec_error_text(uint8_t code)
 {
     switch (code) {
+    /* ROM loader codes */
+    case 0x00:
+        return "undefined error";
+    case 0x01:
+        return "invalid input parameter";
+    case 0x02:
+        return "out of memory on the chip";
+    case 0x03:
+        return "failed to send the reply";
+    case 0x04:
+        return "failed to receive the message";
     case 0x05:
         return "received message is invalid (bad parameters or length)";
     case 0x06:
@@ -60,6 +71,25 @@ const char *eg_codec_error_text(uint8_t code)
         return "flash read length error";
     case 0x0B:
         return "deflate error";
+    case 0x0C:
+        return "deflate Adler-32 error";
+    case 0x0D:
+        return "deflate parameter error";
+    case 0x0E:
+        return "invalid RAM binary size";
+    case 0x0F:
+        return "invalid RAM binary address";
+    case 0x64:
+        return "invalid parameter";
+    case 0x65:
+        return "invalid format";
+    case 0x66:
+        return "description too long";
+    case 0x67:
+        return "bad encoding description";
+    case 0x69:
+        return "insufficient storage";
+    /* flasher stub codes */
     case 0xC0:
         return "bad data length";
     case 0xC1:
@@ -80,6 +110,10 @@ const char *eg_codec_error_text(uint8_t code)
         return "not enough data";
     case 0xC9:
         return "too much data";
+    case 0xCA:
+        return "NAND program failed";
+    case 0xCB:
+        return "NAND erase failed";
     case 0xFF:
         return "command not implemented";
     default:

@@ -127,8 +127,10 @@ static int next_frame(eg_session *s, int64_t deadline, const uint8_t **frame, si
         if (left == 0)
             return 0;
         int n = eg_transport_read(s->t, s->rx, sizeof(s->rx), left);
-        if (n <= 0)
+        if (n < 0)
             return n;
+        if (n == 0)
+            continue; /* a driver may return early: wait out the whole deadline */
         s->rx_pos = 0;
         s->rx_len = (size_t)n;
     }

@@ -97,7 +97,16 @@ static int f_set_lines(eg_transport *t, int dtr, int rts)
 
 static int f_flush(eg_transport *t)
 {
-    ((fake *)t)->flushes++;
+    fake *f = (fake *)t;
+    /* Like a real port: what arrived and was not read is gone. */
+    while (f->head && !f->head->eio) {
+        chunk *n = f->head->next;
+        free(f->head);
+        f->head = n;
+    }
+    if (!f->head)
+        f->tail = NULL;
+    f->flushes++;
     return 0;
 }
 

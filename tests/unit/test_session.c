@@ -1,0 +1,399 @@
+/* The session against a scripted loader on the fake transport: sync, commands,
+ * stray and malformed frames, short reads, timeouts, garbage, unplugging, and the
+ * flash operations' packets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/deflate.h"
+#include "core/error.h"
+#include "fake_transport.h"
+#include "proto/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A small loader that answers what the tests need. */
+typedef struct rom {
+    eg_slip_decoder dec;
+    int silent;
+    int garbage;        /* answer every write with noise */
+    int boot_log;       /* print an application boot log instead of answering */
+    int byte_chunks;    /* deliver each reply one byte per read */
+    int stray_first;    /* send an unrelated response before each answer */
+    int unsupported_14; /* GET_SECURITY_INFO unknown, as on ESP32 */
+    int eio_after;      /* after this many requests the device is unplugged (0 = never) */
+    int requests;
+    uint32_t reg_value;
+    const char *md5_text;
+    eg_buf flash_payload;   /* FLASH_DEFL_DATA payloads, concatenated */
+    uint32_t begin_words[5];
+    int begin_len;
+    int seen_ops[256];
+} rom;
+
+static void reply(eg_transport *t, rom *r, uint8_t op, uint32_t val, const uint8_t *data,
+                  size_t len, uint8_t status, uint8_t err)
+{
+    eg_buf raw = EG_BUF_INIT, enc = EG_BUF_INIT;
+    uint8_t hdr[8] = {1, op, (uint8_t)(len + 4), (uint8_t)((len + 4) >> 8)};
+    uint8_t st[4] = {status, err, 0, 0};
+    eg_put_u32le(hdr + 4, val);
+    eg_buf_append(&raw, hdr, 8);
+    eg_buf_append(&raw, data, len);
+    eg_buf_append(&raw, st, 4);
+    eg_slip_encode(&enc, raw.data, raw.len);
+    if (r->byte_chunks)
+        for (size_t i = 0; i < enc.len; i++)
+            fake_push(t, enc.data + i, 1);
+    else
+        fake_push(t, enc.data, enc.len);
+    eg_buf_release(&raw);
+    eg_buf_release(&enc);
+}
+
+static void answer(eg_transport *t, rom *r, const uint8_t *f, size_t len)
+{
+    uint8_t op = f[1];
+    const uint8_t *d = f + 8;
+    size_t dlen = len - 8;
+
+    r->seen_ops[op]++;
+    if (r->stray_first)
+        reply(t, r, 0x55, 0, NULL, 0, 0, 0);
+    switch (op) {
+    case EG_OP_SYNC:
+        for (int i = 0; i < 8; i++)
+            reply(t, r, op, 0x20120707, NULL, 0, 0, 0);
+        break;
+    case EG_OP_READ_REG:
+        reply(t, r, op, r->reg_value, NULL, 0, 0, 0);
+        break;
+    case EG_OP_GET_SECURITY_INFO:
+        if (r->unsupported_14) {
+            for (int i = 0; i < 8; i++)
+                reply(t, r, 0x00, 0, NULL, 0, 1, 0x05);
+        } else {
+            uint8_t info[20] = {0};
+            eg_put_u32le(info + 12, 5);
+            reply(t, r, op, 0, info, 20, 0, 0);
+        }
+        break;
+    case EG_OP_SPI_FLASH_MD5:
+        reply(t, r, op, 0, (const uint8_t *)r->md5_text, strlen(r->md5_text), 0, 0);
+        break;
+    case EG_OP_FLASH_DEFL_BEGIN:
+    case EG_OP_FLASH_BEGIN:
+        r->begin_len = (int)dlen;
+        for (size_t i = 0; i < dlen / 4 && i < 5; i++)
+            r->begin_words[i] = eg_get_u32le(d + 4 * i);
+        reply(t, r, op, 0, NULL, 0, 0, 0);
+        break;
+    case EG_OP_FLASH_DEFL_DATA: {
+        uint32_t n = eg_get_u32le(d);
+        if (eg_get_u32le(f + 4) != eg_codec_checksum(d + 16, n)) {
+            reply(t, r, op, 0, NULL, 0, 1, 0x07);
+            break;
+        }
+        eg_buf_append(&r->flash_payload, d + 16, n);
+        reply(t, r, op, 0, NULL, 0, 0, 0);
+        break;
+    }
+    case EG_OP_READ_FLASH_SLOW: {
+        uint8_t block[64];
+        uint32_t addr = eg_get_u32le(d);
+        for (int i = 0; i < 64; i++)
+            block[i] = (uint8_t)(addr + (uint32_t)i);
+        reply(t, r, op, 0, block, 64, 0, 0);
+        break;
+    }
+    default:
+        reply(t, r, op, 0, NULL, 0, 0, 0);
+    }
+}
+
+static void responder(eg_transport *t, const uint8_t *w, size_t len, void *ctx)
+{
+    rom *r = ctx;
+    if (r->silent)
+        return;
+    if (r->garbage) {
+        uint8_t junk[97];
+        for (size_t i = 0; i < sizeof(junk); i++)
+            junk[i] = (uint8_t)(i * 37 + len);
+        fake_push(t, junk, sizeof(junk));
+        return;
+    }
+    if (r->boot_log) {
+        const char *log = "ESP-ROM:esp32c3-api1-20210207\r\nrst:0x1 (POWERON),boot:0xc "
+                          "(SPI_FAST_FLASH_BOOT)\r\n";
+        fake_push(t, log, strlen(log));
+        return;
+    }
+    while (len > 0) {
+        size_t used;
+        int rc = eg_slip_decode(&r->dec, w, len, &used);
+        w += used;
+        len -= used;
+        if (rc == EG_SLIP_FRAME) {
+            size_t flen;
+            const uint8_t *f = eg_slip_frame(&r->dec, &flen);
+            r->requests++;
+            if (r->eio_after && r->requests >= r->eio_after) {
+                fake_push_eio(t);
+                continue;
+            }
+            if (flen >= 8)
+                answer(t, r, f, flen);
+        }
+    }
+}
+
+typedef struct fixture {
+    rom r;
+    eg_transport *t;
+    eg_session *s;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof(*fx));
+    eg_slip_decoder_init(&fx->r.dec, 0x8000);
+    fx->r.md5_text = "0123456789abcdef0123456789abcdef";
+    fx->t = fake_transport_new();
+    fake_set_responder(fx->t, responder, &fx->r);
+    assert_int_equal(eg_session_new(&fx->s, fx->t), 0);
+    fx->s->connect_attempts = 2;
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    eg_session_free(fx->s);
+    eg_slip_decoder_release(&fx->r.dec);
+    eg_buf_release(&fx->r.flash_payload);
+    free(fx);
+    return 0;
+}
+
+static void test_connect_syncs(void **state)
+{
+    fixture *fx = *state;
+    assert_int_equal(eg_session_connect(fx->s, EG_BEFORE_DEFAULT_RESET), 0);
+    assert_int_equal(fx->r.seen_ops[EG_OP_SYNC], 1);
+    assert_false(fx->s->sync_saw_stub);
+    /* The SYNC echoes were consumed: the next command gets its own answer. */
+    uint32_t v;
+    fx->r.reg_value = 0xABCD1234;
+    assert_int_equal(eg_session_read_reg(fx->s, 0x40001000, &v), 0);
+    assert_int_equal(v, 0xABCD1234);
+}
+
+static void test_connect_silent_is_bounded(void **state)
+{
+    fixture *fx = *state;
+    fx->r.silent = 1;
+    int64_t t0 = eg_clock_ms();
+    assert_int_equal(eg_session_connect(fx->s, EG_BEFORE_NO_RESET), EG_ETIMEDOUT);
+    assert_true(eg_clock_ms() - t0 < 5000);
+    assert_non_null(strstr(eg_error_msg(), "no answer to SYNC after 2 attempts"));
+    assert_non_null(strstr(eg_error_msg(), "port 'fake'"));
+    assert_int_equal(fx->r.seen_ops[EG_OP_SYNC], 0);
+}
+
+static void test_connect_garbage_is_reported(void **state)
+{
+    fixture *fx = *state;
+    fx->r.garbage = 1;
+    int64_t t0 = eg_clock_ms();
+    assert_int_equal(eg_session_connect(fx->s, EG_BEFORE_DEFAULT_RESET), EG_EPROTO);
+    assert_true(eg_clock_ms() - t0 < 5000);
+    assert_non_null(strstr(eg_error_msg(), "not loader frames"));
+}
+
+static void test_connect_wrong_boot_mode(void **state)
+{
+    fixture *fx = *state;
+    fx->r.boot_log = 1;
+    assert_int_equal(eg_session_connect(fx->s, EG_BEFORE_DEFAULT_RESET), EG_ETIMEDOUT);
+    assert_non_null(strstr(eg_error_msg(), "wrong boot mode (boot:0xc)"));
+}
+
+static void test_no_reset_no_sync_sends_nothing(void **state)
+{
+    fixture *fx = *state;
+    assert_int_equal(eg_session_connect(fx->s, EG_BEFORE_NO_RESET_NO_SYNC), 0);
+    assert_int_equal(fake_written(fx->t)->len, 0);
+}
+
+static void test_replies_in_single_bytes_and_strays(void **state)
+{
+    fixture *fx = *state;
+    uint32_t v;
+    fx->r.byte_chunks = 1;
+    fx->r.stray_first = 1;
+    fx->r.reg_value = 0x00F01D83;
+    assert_int_equal(eg_session_read_reg(fx->s, 0x40001000, &v), 0);
+    assert_int_equal(v, 0x00F01D83);
+}
+
+static void test_unsupported_command(void **state)
+{
+    fixture *fx = *state;
+    uint8_t info[32];
+    size_t len = 99;
+    fx->r.unsupported_14 = 1;
+    assert_int_equal(eg_session_security_info(fx->s, info, &len), EG_EUNSUPPORTED);
+    assert_int_equal(len, 0);
+    assert_non_null(strstr(eg_error_msg(), "GET_SECURITY_INFO"));
+    /* The repeated refusals do not leak into the next command. */
+    uint32_t v;
+    fx->r.unsupported_14 = 0;
+    fx->r.reg_value = 7;
+    assert_int_equal(eg_session_read_reg(fx->s, 0x3FF5A004, &v), 0);
+    assert_int_equal(v, 7);
+}
+
+static void test_security_info(void **state)
+{
+    fixture *fx = *state;
+    uint8_t info[32];
+    size_t len;
+    assert_int_equal(eg_session_security_info(fx->s, info, &len), 0);
+    assert_int_equal(len, 20);
+    assert_int_equal(eg_get_u32le(info + 12), 5);
+}
+
+static void test_command_timeout_names_the_command(void **state)
+{
+    fixture *fx = *state;
+    uint32_t v;
+    fx->r.silent = 1;
+    int64_t t0 = eg_clock_ms();
+    assert_int_equal(eg_session_read_reg(fx->s, 0x60008844, &v), EG_ETIMEDOUT);
+    assert_true(eg_clock_ms() - t0 >= EG_TIMEOUT_DEFAULT_MS - 50);
+    assert_non_null(strstr(eg_error_msg(), "READ_REG: no response within 3000 ms"));
+    assert_non_null(strstr(eg_error_msg(), "0x60008844"));
+}
+
+static void test_unplugged_mid_command(void **state)
+{
+    fixture *fx = *state;
+    uint32_t v;
+    fx->r.eio_after = 1;
+    assert_int_equal(eg_session_read_reg(fx->s, 0x1000, &v), EG_EIO);
+    assert_non_null(strstr(eg_error_msg(), "unplugged"));
+}
+
+static void test_md5_hex_and_malformed(void **state)
+{
+    fixture *fx = *state;
+    uint8_t md5[16];
+    assert_int_equal(eg_session_flash_md5(fx->s, 0, 0x1000, md5), 0);
+    assert_int_equal(md5[0], 0x01);
+    assert_int_equal(md5[15], 0xef);
+    fx->r.md5_text = "0123456789abcdef0123456789abcdeZ";
+    assert_int_equal(eg_session_flash_md5(fx->s, 0, 0x1000, md5), EG_EPROTO);
+    assert_non_null(strstr(eg_error_msg(), "malformed digest"));
+}
+
+static void test_compressed_write_packets(void **state)
+{
+    fixture *fx = *state;
+    size_t len = 5000;
+    uint8_t *data = malloc(len);
+    eg_buf inflated = EG_BUF_INIT;
+    unsigned seed = 1;
+    for (size_t i = 0; i < len; i++) {
+        seed = seed * 1103515245 + 12345;
+        data[i] = (uint8_t)(seed >> 16);
+    }
+    assert_int_equal(eg_session_flash_write(fx->s, 0x10000, data, len, 9), 0);
+    /* ROM: 5 words, size rounded up to whole 1 KiB blocks, offset last but one. */
+    assert_int_equal(fx->r.begin_len, 20);
+    assert_int_equal(fx->r.begin_words[0], 5120);
+    assert_int_equal(fx->r.begin_words[2], EG_ROM_FLASH_BLOCK);
+    assert_int_equal(fx->r.begin_words[3], 0x10000);
+    assert_int_equal(fx->r.begin_words[1],
+                     (fx->r.flash_payload.len + EG_ROM_FLASH_BLOCK - 1) / EG_ROM_FLASH_BLOCK);
+    assert_int_equal(eg_inflate(&inflated, fx->r.flash_payload.data, fx->r.flash_payload.len,
+                                1 << 20),
+                     0);
+    assert_int_equal(inflated.len, len);
+    assert_memory_equal(inflated.data, data, len);
+    /* No FLASH_END: the ROM would leave the loader. */
+    assert_int_equal(fx->r.seen_ops[EG_OP_FLASH_DEFL_END], 0);
+    eg_buf_release(&inflated);
+    free(data);
+}
+
+static void test_esp32_rom_gets_four_words(void **state)
+{
+    fixture *fx = *state;
+    fx->s->flash_begin_words = 4;
+    assert_int_equal(eg_session_flash_erase(fx->s, 0x2000, 0x3000), 0);
+    assert_int_equal(fx->r.begin_len, 16);
+    assert_int_equal(fx->r.begin_words[0], 0x3000);
+    assert_int_equal(fx->r.begin_words[3], 0x2000);
+    assert_int_equal(eg_session_flash_erase(fx->s, 0x2001, 0x1000), EG_EINVAL);
+    assert_non_null(strstr(eg_error_msg(), "not aligned"));
+}
+
+static void test_read_slow_assembles_blocks(void **state)
+{
+    fixture *fx = *state;
+    eg_buf out = EG_BUF_INIT;
+    assert_int_equal(eg_session_flash_read(fx->s, 0x100, 150, &out), 0);
+    assert_int_equal(out.len, 150);
+    for (size_t i = 0; i < 150; i++)
+        assert_int_equal(out.data[i], (uint8_t)(0x100 + i));
+    assert_int_equal(fx->r.seen_ops[EG_OP_READ_FLASH_SLOW], 3);
+    eg_buf_release(&out);
+}
+
+static void test_before_after_names(void **state)
+{
+    (void)state;
+    eg_before b;
+    eg_after a;
+    assert_int_equal(eg_before_parse(&b, "no-reset-no-sync"), 0);
+    assert_int_equal(b, EG_BEFORE_NO_RESET_NO_SYNC);
+    assert_int_equal(eg_before_parse(&b, "default_reset"), 0);
+    assert_int_equal(b, EG_BEFORE_DEFAULT_RESET);
+    assert_int_equal(eg_before_parse(&b, "reset"), EG_EINVAL);
+    assert_non_null(strstr(eg_error_msg(), "usb-reset"));
+    assert_int_equal(eg_after_parse(&a, "watchdog-reset"), 0);
+    assert_int_equal(a, EG_AFTER_WATCHDOG_RESET);
+    assert_int_equal(eg_after_parse(&a, "hard-resetx"), EG_EINVAL);
+    assert_string_equal(eg_before_name(EG_BEFORE_USB_RESET), "usb-reset");
+    assert_string_equal(eg_after_name(EG_AFTER_NO_RESET), "no-reset");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_connect_syncs),
+        T(test_connect_silent_is_bounded),
+        T(test_connect_garbage_is_reported),
+        T(test_connect_wrong_boot_mode),
+        T(test_no_reset_no_sync_sends_nothing),
+        T(test_replies_in_single_bytes_and_strays),
+        T(test_unsupported_command),
+        T(test_security_info),
+        T(test_command_timeout_names_the_command),
+        T(test_unplugged_mid_command),
+        T(test_md5_hex_and_malformed),
+        T(test_compressed_write_packets),
+        T(test_esp32_rom_gets_four_words),
+        T(test_read_slow_assembles_blocks),
+        cmocka_unit_test(test_before_after_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
