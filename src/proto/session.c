@@ -461,6 +461,15 @@ static int flash_begin(eg_session *s, uint8_t op, uint32_t size, uint32_t blocks
     return eg_session_check(s, op, p, words * 4, 0, 0, timeout, NULL);
 }
 
+/* True when r is a failure for a bad checksum (ROM 0x07, stub 0xC1). */
+static int refused_checksum(const eg_response *r)
+{
+    if (r->len < 2 || r->data[0] == 0)
+        return 0;
+    uint8_t err = r->data[0] == 1 ? r->data[1] : r->data[0];
+    return err == 0x07 || err == 0xC1;
+}
+
 static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t len, uint32_t seq,
                        eg_buf *scratch)
 {
@@ -472,11 +481,16 @@ static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t l
         (rc = eg_buf_append_u32le(scratch, 0)) < 0 || (rc = eg_buf_append(scratch, block, len)) < 0)
         return rc;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-        rc = eg_session_check(s, op, scratch->data, scratch->len, eg_codec_checksum(block, len), 0,
-                              timeout_per_mb(EG_ERASE_MS_PER_MB, len), NULL);
-        /* Retry only what the device refused: a block it never acknowledged may
-         * have been applied. */
-        if (rc != EG_EDEVICE)
+        eg_response r;
+        rc = eg_session_command(s, op, scratch->data, scratch->len, eg_codec_checksum(block, len),
+                                timeout_per_mb(EG_ERASE_MS_PER_MB, len), &r);
+        if (rc < 0)
+            break;
+        rc = eg_codec_check_status(&r, 0, eg_codec_op_name(op));
+        /* Resend only a block refused for its checksum: the loader did not take it.
+         * Any other failure may have consumed it (and with compression, advanced the
+         * inflater), so a resend could write the wrong bytes. */
+        if (rc == 0 || !refused_checksum(&r))
             break;
     }
     if (rc < 0)

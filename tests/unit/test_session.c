@@ -26,6 +26,9 @@ typedef struct rom {
     int stray_first;    /* send an unrelated response before each answer */
     int unsupported_14; /* GET_SECURITY_INFO unknown, as on ESP32 */
     int eio_after;      /* after this many requests the device is unplugged (0 = never) */
+    int refuse_once;    /* refuse the next data block for its checksum */
+    int write_error;    /* every data block fails with "flash write error" */
+    int data_blocks;    /* data blocks received */
     int requests;
     uint32_t reg_value;
     const char *md5_text;
@@ -94,6 +97,16 @@ static void answer(eg_transport *t, rom *r, const uint8_t *f, size_t len)
         break;
     case EG_OP_FLASH_DEFL_DATA: {
         uint32_t n = eg_get_u32le(d);
+        r->data_blocks++;
+        if (r->refuse_once) {
+            r->refuse_once = 0;
+            reply(t, r, op, 0, NULL, 0, 1, 0x07);
+            break;
+        }
+        if (r->write_error) {
+            reply(t, r, op, 0, NULL, 0, 1, 0x08);
+            break;
+        }
         if (eg_get_u32le(f + 4) != eg_codec_checksum(d + 16, n)) {
             reply(t, r, op, 0, NULL, 0, 1, 0x07);
             break;
@@ -332,6 +345,33 @@ static void test_compressed_write_packets(void **state)
     free(data);
 }
 
+static void test_block_resent_only_after_checksum_refusal(void **state)
+{
+    fixture *fx = *state;
+    uint8_t data[3000];
+    eg_buf inflated = EG_BUF_INIT;
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 13);
+    fx->r.refuse_once = 1;
+    assert_int_equal(eg_session_flash_write(fx->s, 0, data, sizeof(data), 0), 0);
+    /* One block more than the stream needs: the refused one was sent again. */
+    size_t blocks = (fx->r.flash_payload.len + EG_ROM_FLASH_BLOCK - 1) / EG_ROM_FLASH_BLOCK;
+    assert_int_equal(fx->r.data_blocks, (int)blocks + 1);
+    assert_int_equal(eg_inflate(&inflated, fx->r.flash_payload.data, fx->r.flash_payload.len,
+                                1 << 20),
+                     0);
+    assert_memory_equal(inflated.data, data, sizeof(data));
+    eg_buf_release(&inflated);
+
+    /* A flash write error is final: no resend, and the message says what happened. */
+    fx->r.data_blocks = 0;
+    fx->r.write_error = 1;
+    assert_int_equal(eg_session_flash_write(fx->s, 0x8000, data, sizeof(data), 0), EG_EDEVICE);
+    assert_int_equal(fx->r.data_blocks, 1);
+    assert_non_null(strstr(eg_error_msg(), "writing flash at 0x00008000"));
+    assert_non_null(strstr(eg_error_msg(), "flash write error"));
+}
+
 static void test_esp32_rom_gets_four_words(void **state)
 {
     fixture *fx = *state;
@@ -391,6 +431,7 @@ int main(void)
         T(test_unplugged_mid_command),
         T(test_md5_hex_and_malformed),
         T(test_compressed_write_packets),
+        T(test_block_resent_only_after_checksum_refusal),
         T(test_esp32_rom_gets_four_words),
         T(test_read_slow_assembles_blocks),
         cmocka_unit_test(test_before_after_names),

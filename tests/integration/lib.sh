@@ -1,0 +1,120 @@
+# Shared helpers for the integration tests: start espsim boards, run espgang, check.
+# Sourced by test_*.sh with ESPGANG and ESPSIM set to the binaries.
+set -u
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/espgang-it.XXXXXX")
+SIM_PIDS=""
+FAILS=0
+PASSES=0
+
+cleanup() {
+    for p in $SIM_PIDS; do
+        kill "$p" 2>/dev/null
+    done
+    for p in $SIM_PIDS; do
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+pass() {
+    PASSES=$((PASSES + 1))
+    echo "ok: $*"
+}
+
+fail() {
+    FAILS=$((FAILS + 1))
+    echo "FAIL: $*"
+}
+
+# start_sim NAME ARGS...: starts espsim, waits for its ready lines and sets
+# SIM_ADDR (first board's address) and SIM_ADDRS (all, space separated).
+start_sim() {
+    name=$1
+    shift
+    "$ESPSIM" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    SIM_PIDS="$SIM_PIDS $!"
+    want=1
+    prev=""
+    for a in "$@"; do
+        if [ "$prev" = "--boards" ]; then
+            want=$a
+        fi
+        prev=$a
+    done
+    i=0
+    while [ "$(grep -c ' ready on ' "$TMP/$name.out")" -lt "$want" ]; do
+        i=$((i + 1))
+        if [ $i -gt 200 ]; then
+            echo "espsim $name did not get ready:"
+            cat "$TMP/$name.err"
+            exit 1
+        fi
+        sleep 0.05
+    done
+    SIM_ADDRS=$(sed -n 's/^espsim: board [0-9]* [a-z0-9]* ready on \([^ ]*\) mac .*/\1/p' "$TMP/$name.out" | tr '\n' ' ')
+    SIM_ADDR=${SIM_ADDRS%% *}
+}
+
+# expect_ok DESCRIPTION CMD...: the command must exit 0.
+expect_ok() {
+    desc=$1
+    shift
+    if "$@" >"$TMP/out" 2>"$TMP/err"; then
+        pass "$desc"
+        return 0
+    fi
+    fail "$desc (exit $?)"
+    sed 's/^/    /' "$TMP/err"
+    return 1
+}
+
+# expect_fail DESCRIPTION PATTERN MAX_SECONDS CMD...: the command must exit
+# non-zero within MAX_SECONDS, and its standard error must match PATTERN.
+expect_fail() {
+    desc=$1
+    pattern=$2
+    max=$3
+    shift 3
+    start=$(date +%s)
+    timeout $((max + 5)) "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    took=$(($(date +%s) - start))
+    if [ $rc -eq 0 ]; then
+        fail "$desc: succeeded, expected a failure"
+    elif [ $rc -eq 124 ]; then
+        fail "$desc: hung (killed after $((max + 5)) s)"
+    elif [ $rc -ge 128 ]; then
+        fail "$desc: crashed (exit $rc)"
+        sed 's/^/    /' "$TMP/err"
+    elif [ $took -gt "$max" ]; then
+        fail "$desc: took $took s, limit $max s"
+    elif ! grep -qE "$pattern" "$TMP/err"; then
+        fail "$desc: error does not match /$pattern/:"
+        sed 's/^/    /' "$TMP/err"
+    else
+        pass "$desc ($(head -c 160 "$TMP/err" | tr '\n' ' '))"
+        return 0
+    fi
+    return 1
+}
+
+# same_files DESCRIPTION A B
+same_files() {
+    if cmp -s "$2" "$3"; then
+        pass "$1"
+    else
+        fail "$1: $2 and $3 differ"
+    fi
+}
+
+# ff_file PATH SIZE: a file of SIZE bytes of 0xFF.
+ff_file() {
+    head -c "$2" /dev/zero | tr '\0' '\377' >"$1"
+}
+
+finish() {
+    echo "$PASSES passed, $FAILS failed"
+    [ "$FAILS" -eq 0 ]
+}

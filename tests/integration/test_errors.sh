@@ -1,0 +1,84 @@
+#!/bin/sh
+# Bad devices and bad input: each ends in a clear error, within a bounded time, with a
+# non-zero exit, and damages nothing else.
+ESPGANG=$1 ESPSIM=$2
+. "$(dirname "$0")/lib.sh"
+
+head -c 262144 /dev/urandom >"$TMP/data.bin"
+
+# A device that never answers.
+start_sim silent --chip esp32c3 --tcp 0 --fault silent
+expect_fail "silent device, 2 attempts" "port 'socket://127.0.0.1:[0-9]+'.*no answer to SYNC after 2 attempts" 10 \
+    "$ESPGANG" board-info -p "$SIM_ADDR" --connect-attempts 2
+expect_fail "silent device, default attempts" "no answer to SYNC after 7 attempts" 20 \
+    "$ESPGANG" board-info -p "$SIM_ADDR"
+
+# A device that sends garbage.
+start_sim garbage --chip esp32s3 --tcp 0 --fault garbage
+expect_fail "device sending garbage" "not loader frames" 20 \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" 0x10000 "$TMP/data.bin"
+
+# A board running its application rather than the loader.
+start_sim boot --chip esp32c3 --tcp 0 --fault wrong-boot
+expect_fail "board in the wrong boot mode" "wrong boot mode \(boot:0xc\)" 20 \
+    "$ESPGANG" board-info -p "$SIM_ADDR"
+
+# Unplugged in the middle of a write: the error names the port and the step, and the
+# flash outside the region being written is untouched.
+head -c 4194304 /dev/urandom >"$TMP/flash.img"
+cp "$TMP/flash.img" "$TMP/flash.orig"
+start_sim unplug --chip esp32c6 --tcp 0 --flash-file "$TMP/flash.img" --fault disconnect-after=100
+head -c 1048576 /dev/urandom >"$TMP/big.bin"
+expect_fail "board unplugged mid-write" "port 'socket://.*writing flash at 0x00100000.*(went away|closed|unplugged)" 20 \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" 0x100000 "$TMP/big.bin"
+sleep 0.2
+if cmp -s -n 1048576 "$TMP/flash.img" "$TMP/flash.orig" &&
+    [ "$(tail -c 2097152 "$TMP/flash.img" | md5sum)" = "$(tail -c 2097152 "$TMP/flash.orig" | md5sum)" ]; then
+    pass "unplug: flash outside the written region is intact"
+else
+    fail "unplug: flash outside the written region changed"
+fi
+
+# The flash reports a write error.
+start_sim badwrite --chip esp32h2 --tcp 0 --fault bad-flash-write
+expect_fail "flash write error from the device" "flash write error" 30 \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" --no-stub 0x10000 "$TMP/data.bin"
+
+# Nothing listening, no such device.
+expect_fail "connection refused" "cannot connect" 10 "$ESPGANG" board-info -p socket://127.0.0.1:1
+expect_fail "no such device" "/dev/ttyNOPE" 10 "$ESPGANG" board-info -p /dev/ttyNOPE
+expect_fail "no port at all" "no port given" 5 env -u ESPGANG_PORT "$ESPGANG" board-info
+
+# Checks that happen before the board is touched.
+start_sim good --chip esp32c3 --tcp 0 --flash-size 2MB --log "$TMP/good.log"
+P="-p $SIM_ADDR"
+expect_fail "region beyond the flash" "ends beyond the 2 MB flash" 10 \
+    "$ESPGANG" write-bin $P 0x1F0000 "$TMP/data.bin"
+expect_fail "read beyond the flash" "ends beyond the 2 MB flash" 10 \
+    "$ESPGANG" read-flash $P 0x1FF000 0x2000 "$TMP/x.bin"
+[ ! -e "$TMP/x.bin" ] && pass "no output file from a refused read" || fail "a refused read left a file"
+if grep -qE "FLASH_(DEFL_)?(BEGIN|DATA)" "$TMP/good.log"; then
+    fail "a refused write reached the flash"
+else
+    pass "refused writes sent no flash command"
+fi
+expect_fail "missing input file" "cannot open '.*nope.bin'" 5 "$ESPGANG" write-bin $P 0x10000 "$TMP/nope.bin"
+expect_fail "read into an unwritable place" "cannot create a file next to '/nonexistent/out.bin'" 20 \
+    "$ESPGANG" read-flash $P 0 0x1000 /nonexistent/out.bin
+expect_fail "unknown chip name" "unknown chip 'esp99'" 5 "$ESPGANG" board-info $P --chip esp99
+expect_fail "bad --before" "unknown --before 'sometimes'" 5 "$ESPGANG" board-info $P --before sometimes
+
+# Usage errors exit with 2.
+for args in "write-bin 0x10000" "write-bin 0x1001 $TMP/data.bin" "checksum-md5 0x0 lots" \
+    "erase-region 0x0 0x800" "board-info --frobnicate" "read-flash 0 0x1000"; do
+    # shellcheck disable=SC2086
+    "$ESPGANG" $args $P >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q "espgang" "$TMP/err"; then
+        pass "usage error '$args' exits 2: $(head -1 "$TMP/err")"
+    else
+        fail "usage error '$args' exited $rc"
+    fi
+done
+
+finish
