@@ -23,7 +23,8 @@ int eg_mac_parse(uint8_t mac[6], const char *s)
                     : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                            : -1;
             if (d < 0)
-                return eg_error_set(EG_EINVAL, "malformed MAC address (expected aa:bb:cc:dd:ee:ff)");
+                return eg_error_set(EG_EINVAL,
+                                    "malformed MAC address (expected aa:bb:cc:dd:ee:ff)");
             v = v * 16 + d;
         }
         mac[i] = (uint8_t)v;
@@ -63,8 +64,9 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
     if (rc < 0)
         goto fail_port;
     if (o->expect && o->expect != b->chip) {
-        rc = eg_error_set(EG_EMISMATCH, "port '%s': this board is an %s, not the %s given with --chip",
-                          o->port, b->chip->name, o->expect->name);
+        rc = eg_error_set(EG_EMISMATCH,
+                          "port '%s': this board is an %s, not the %s given with --chip", o->port,
+                          b->chip->name, o->expect->name);
         goto fail;
     }
     b->s->flash_begin_words = b->chip->rom_flash_begin_words;

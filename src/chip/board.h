@@ -10,9 +10,9 @@
 #define EG_ROM_BAUD 115200
 
 typedef struct eg_board_options {
-    const char *port;          /* device path or socket://HOST:PORT */
-    uint32_t baud;             /* rate for the work after connecting (0 = 115200) */
-    const eg_chip *expect;     /* --chip: NULL to accept any */
+    const char *port;      /* device path or socket://HOST:PORT */
+    uint32_t baud;         /* rate for the work after connecting (0 = 115200) */
+    const eg_chip *expect; /* --chip: NULL to accept any */
     eg_before before;
     eg_after after;
     int no_stub;               /* stay with the ROM loader */

@@ -24,12 +24,12 @@ typedef struct eg_addr_range {
 } eg_addr_range;
 
 typedef struct eg_chip {
-    const char *name;       /* "ESP32-C3" */
-    const char *id;         /* "esp32c3", also the stub's and fixtures' name */
-    uint16_t image_chip_id; /* also the chip id in GET_SECURITY_INFO */
-    int uses_magic;         /* detected by the magic register, not the chip id */
-    uint32_t magic[4];      /* values of the register at EG_CHIP_MAGIC_REG; 0 ends */
-    unsigned security_info_len; /* 20, 12 (ESP32-S2) or 0 (ESP32 ROM lacks it) */
+    const char *name;               /* "ESP32-C3" */
+    const char *id;                 /* "esp32c3", also the stub's and fixtures' name */
+    uint16_t image_chip_id;         /* also the chip id in GET_SECURITY_INFO */
+    int uses_magic;                 /* detected by the magic register, not the chip id */
+    uint32_t magic[4];              /* values of the register at EG_CHIP_MAGIC_REG; 0 ends */
+    unsigned security_info_len;     /* 20, 12 (ESP32-S2) or 0 (ESP32 ROM lacks it) */
     unsigned rom_flash_begin_words; /* 4 on ESP32's ROM, 5 elsewhere */
     uint32_t bootloader_offset;
     /* MAC: 6 low bytes of big-endian (word at mac_reg + 4, word at mac_reg). */
@@ -70,8 +70,8 @@ const char *eg_chip_names(void);
 
 /* Decodes the revision from the register values read(ctx, addr) returns. */
 typedef int (*eg_reg_reader)(void *ctx, uint32_t addr, uint32_t *out);
-int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx,
-                            unsigned *major, unsigned *minor);
+int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx, unsigned *major,
+                            unsigned *minor);
 
 /* Flash size in bytes for a JEDEC id (manufacturer in bits 0-7, capacity code in
  * bits 16-23); 0 when the code is not one flash chips use. */

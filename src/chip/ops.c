@@ -64,9 +64,8 @@ int eg_chip_detect(eg_session *s, const eg_chip **out, eg_security_info *sec)
             return eg_error_set(EG_EUNSUPPORTED,
                                 "unsupported chip: chip id %u, magic value 0x%08x (supported: %s)",
                                 sec->chip_id, magic, eg_chip_names());
-        return eg_error_set(EG_EUNSUPPORTED,
-                            "unsupported chip: magic value 0x%08x (supported: %s)", magic,
-                            eg_chip_names());
+        return eg_error_set(EG_EUNSUPPORTED, "unsupported chip: magic value 0x%08x (supported: %s)",
+                            magic, eg_chip_names());
     }
     *out = chip;
     return 0;
@@ -196,8 +195,10 @@ int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip)
     int rc;
 
     if (!chip->wdt_config0)
-        return eg_error_set(EG_EUNSUPPORTED, "%s cannot be reset by its watchdog; use --after "
-                            "hard-reset", chip->name);
+        return eg_error_set(EG_EUNSUPPORTED,
+                            "%s cannot be reset by its watchdog; use --after "
+                            "hard-reset",
+                            chip->name);
     if ((rc = eg_session_write_reg(s, chip->wdt_wprotect, EG_WDT_KEY, 0xFFFFFFFF, 0)) < 0 ||
         (rc = eg_session_write_reg(s, chip->wdt_config1, 2000, 0xFFFFFFFF, 0)) < 0 ||
         (rc = eg_session_write_reg(s, chip->wdt_config0, 1u << 31 | 5u << 28 | 1u << 8 | 2,

@@ -6,15 +6,19 @@
 #include <stdio.h>
 #include <string.h>
 
-#define F(a, s, w) {(a), (s), (w)}
+#define F(a, s, w)                                                                                 \
+    {                                                                                              \
+        (a), (s), (w)                                                                              \
+    }
 
 /* ESP32's major revision comes from three bits (APB_CTL_DATE bit 31, eFuse word 5
  * bit 20, eFuse word 3 bit 15, in that order of weight); only 0, 1, 3 and 7 mean
  * something. */
 static const uint8_t esp32_major_map[8] = {0, 1, 0, 2, 0, 0, 0, 3};
 
-#define SPI_NEW_LAYOUT .spi_usr = 0x18, .spi_usr1 = 0x1C, .spi_usr2 = 0x20, .spi_mosi_dlen = 0x24, \
-                       .spi_miso_dlen = 0x28, .spi_w0 = 0x58
+#define SPI_NEW_LAYOUT                                                                             \
+    .spi_usr = 0x18, .spi_usr1 = 0x1C, .spi_usr2 = 0x20, .spi_mosi_dlen = 0x24,                    \
+    .spi_miso_dlen = 0x28, .spi_w0 = 0x58
 
 static const eg_chip chips[] = {
     {
@@ -259,8 +263,7 @@ const char *eg_chip_names(void)
     if (!names[0]) {
         size_t o = 0;
         for (size_t i = 0; i < NCHIPS; i++)
-            o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
-                                  chips[i].id);
+            o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "", chips[i].id);
     }
     return names;
 }
@@ -280,8 +283,8 @@ static int read_value(const eg_efuse_value *v, eg_reg_reader read, void *ctx, un
     return 0;
 }
 
-int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx,
-                            unsigned *major, unsigned *minor)
+int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx, unsigned *major,
+                            unsigned *minor)
 {
     int rc;
 

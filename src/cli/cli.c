@@ -15,8 +15,7 @@ static const eg_opt common_opts[] = {
 };
 
 static const eg_opt board_opts[] = {
-    {OPT_PORT, 'p', "port", "PORT",
-     "serial port or socket://HOST:PORT (default: $ESPGANG_PORT)"},
+    {OPT_PORT, 'p', "port", "PORT", "serial port or socket://HOST:PORT (default: $ESPGANG_PORT)"},
     {OPT_BAUD, 'B', "baud", "BAUD",
      "baud rate for the work after connecting (default: $ESPGANG_BAUD or 115200)"},
     {OPT_CHIP, 'c', "chip", "CHIP", "expected chip; a different one is an error"},
@@ -115,8 +114,7 @@ int eg_cli_parse(const eg_command *cmd, int argc, char **argv, eg_args *out)
                 return eg_cli_usage(cmd, "%s: unknown option '-%c'", cmd->name, arg[1]);
             if (arg[2]) {
                 if (!o->metavar)
-                    return eg_cli_usage(cmd, "%s: option '-%c' takes no value", cmd->name,
-                                        arg[1]);
+                    return eg_cli_usage(cmd, "%s: option '-%c' takes no value", cmd->name, arg[1]);
                 value = arg + 2;
             }
         }
@@ -214,8 +212,8 @@ static void cli_progress(void *ctx, const char *step, uint64_t done, uint64_t to
     if (p->tty) {
         int width = 30, fill = pct * width / 100;
         fprintf(stderr, "\r%-24s [%.*s%*s] %3d%% %llu/%llu", step, fill,
-                "##############################", width - fill, "", pct,
-                (unsigned long long)done, (unsigned long long)total);
+                "##############################", width - fill, "", pct, (unsigned long long)done,
+                (unsigned long long)total);
         if (done >= total)
             fputc('\n', stderr);
     } else if (done >= total) {

@@ -33,7 +33,10 @@ typedef struct eg_opt {
     const char *help;
 } eg_opt;
 
-#define EG_OPT_END {0, 0, NULL, NULL, NULL}
+#define EG_OPT_END                                                                                 \
+    {                                                                                              \
+        0, 0, NULL, NULL, NULL                                                                     \
+    }
 
 typedef struct eg_args {
     const char *val[OPT_MAX]; /* last value given, or NULL */
@@ -51,9 +54,9 @@ enum {
 
 typedef struct eg_command {
     const char *name;
-    const char *usage;   /* positional part: "ADDR SIZE FILE" */
-    const char *summary; /* one line */
-    const char *details; /* paragraph after the options, or NULL */
+    const char *usage;    /* positional part: "ADDR SIZE FILE" */
+    const char *summary;  /* one line */
+    const char *details;  /* paragraph after the options, or NULL */
     int min_pos, max_pos; /* max_pos < 0: unlimited */
     unsigned flags;
     const eg_opt *opts; /* command-specific options, ending with EG_OPT_END */
@@ -73,8 +76,7 @@ void eg_cli_help(const eg_command *cmd, FILE *f);
 /* Prints "espgang: error: <message>" and returns EG_EXIT_FAIL. */
 int eg_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error with a hint to --help and returns EG_EXIT_USAGE. */
-int eg_cli_usage(const eg_command *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int eg_cli_usage(const eg_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Parses the positional number at index i (hex and size suffixes allowed). */
 int eg_cli_u32(const eg_command *cmd, const char *what, const char *text, uint32_t *out);

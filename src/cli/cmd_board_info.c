@@ -53,9 +53,9 @@ static int print_info(eg_board *b, void *vctx)
     snprintf(id, sizeof(id), "0x%06x", b->flash_id);
     if (ctx->json) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:o}", "chip", b->chip->id,
-                              "chip_name", b->chip->name, "revision", rev, "mac", mac,
-                              "flash_size", (json_int_t)b->flash_size, "flash_id", id,
-                              "security", security_json(&b->sec));
+                              "chip_name", b->chip->name, "revision", rev, "mac", mac, "flash_size",
+                              (json_int_t)b->flash_size, "flash_id", id, "security",
+                              security_json(&b->sec));
         if (!o)
             return eg_error_set(EG_ENOMEM, "cannot build the JSON output");
         json_dumpf(o, stdout, JSON_COMPACT);

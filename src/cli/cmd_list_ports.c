@@ -20,10 +20,10 @@ int cmd_list_ports(const eg_command *cmd, eg_args *a)
             char vidpid[16] = "";
             if (ports[i].usb)
                 snprintf(vidpid, sizeof(vidpid), "%04x:%04x", ports[i].vid, ports[i].pid);
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
-                                                 ports[i].name, "vid_pid", vidpid, "serial",
-                                                 ports[i].serial, "location", ports[i].location,
-                                                 "description", ports[i].description));
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", ports[i].name,
+                                                 "vid_pid", vidpid, "serial", ports[i].serial,
+                                                 "location", ports[i].location, "description",
+                                                 ports[i].description));
         }
         json_dumpf(arr, stdout, JSON_COMPACT);
         fputc('\n', stdout);

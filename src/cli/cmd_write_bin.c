@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EG_SECTOR 0x1000
+#define EG_SECTOR        0x1000
 #define EG_DEFLATE_LEVEL 9
 
 typedef struct region {
@@ -48,8 +48,8 @@ static int do_write(eg_board *b, void *vctx)
             return eg_error_set(EG_EMISMATCH,
                                 "'%s' at 0x%08x: verify failed: flash MD5 %s, file MD5 %s", r->path,
                                 r->addr, hg, hw);
-        fprintf(stderr, "Wrote and verified '%s' at 0x%08x (%zu bytes, md5 %s)\n", r->path,
-                r->addr, r->data.len, hw);
+        fprintf(stderr, "Wrote and verified '%s' at 0x%08x (%zu bytes, md5 %s)\n", r->path, r->addr,
+                r->data.len, hw);
     }
     return 0;
 }

@@ -16,11 +16,13 @@ static const eg_opt json_opt[] = {
 };
 
 const eg_command eg_commands[] = {
-    {"list-ports", "", "List the serial ports of this machine: name, USB VID:PID, serial "
-                       "number and USB location.",
+    {"list-ports", "",
+     "List the serial ports of this machine: name, USB VID:PID, serial "
+     "number and USB location.",
      NULL, 0, 0, 0, json_opt, cmd_list_ports},
-    {"board-info", "", "Connect to a board and print its chip, revision, MAC address, flash "
-                       "size and id, and security settings.",
+    {"board-info", "",
+     "Connect to a board and print its chip, revision, MAC address, flash "
+     "size and id, and security settings.",
      NULL, 0, 0, EG_CMD_BOARD, json_opt, cmd_board_info},
     {"checksum-md5", "ADDR SIZE", "Print the MD5 of a flash region, computed on the chip.",
      "ADDR and SIZE take decimal, 0x hex, or sizes like 64k and 4MB.", 2, 2, EG_CMD_BOARD, NULL,
@@ -30,14 +32,14 @@ const eg_command eg_commands[] = {
      cmd_read_flash},
     {"write-bin", "ADDR FILE [ADDR FILE]...",
      "Write binary files to flash at the given addresses and verify each by its on-chip MD5.",
-     "Addresses must be 4 KiB aligned; every region must fit the flash.", 2, -1, EG_CMD_BOARD,
-     NULL, cmd_write_bin},
-    {"erase-region", "ADDR SIZE", "Erase a flash region (4 KiB aligned).", NULL, 2, 2,
-     EG_CMD_BOARD, NULL, cmd_erase_region},
+     "Addresses must be 4 KiB aligned; every region must fit the flash.", 2, -1, EG_CMD_BOARD, NULL,
+     cmd_write_bin},
+    {"erase-region", "ADDR SIZE", "Erase a flash region (4 KiB aligned).", NULL, 2, 2, EG_CMD_BOARD,
+     NULL, cmd_erase_region},
     {"reset", "", "Reset the board into its application (pulses EN through RTS).", NULL, 0, 0,
      EG_CMD_BOARD, NULL, cmd_reset},
-    {"hold-in-reset", "", "Hold the board in reset (EN low through RTS).", NULL, 0, 0,
-     EG_CMD_BOARD, NULL, cmd_hold_in_reset},
+    {"hold-in-reset", "", "Hold the board in reset (EN low through RTS).", NULL, 0, 0, EG_CMD_BOARD,
+     NULL, cmd_hold_in_reset},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -48,8 +50,8 @@ static void usage(FILE *f)
                "-P4) over serial.\n\nCommands:\n");
     for (const eg_command *c = eg_commands; c->name; c++) {
         const char *dot = strchr(c->summary, '.');
-        fprintf(f, "  %-15s %.*s\n", c->name, dot ? (int)(dot - c->summary) : (int)strlen(c->summary),
-                c->summary);
+        fprintf(f, "  %-15s %.*s\n", c->name,
+                dot ? (int)(dot - c->summary) : (int)strlen(c->summary), c->summary);
     }
     fprintf(f, "\nRun 'espgang COMMAND --help' for a command's options.\n"
                "Environment: ESPGANG_PORT and ESPGANG_BAUD give --port and --baud defaults.\n");

@@ -79,8 +79,8 @@ int eg_buf_read_file(eg_buf *out, const char *path)
     int rc = 0;
 
     if (!f)
-        return eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "cannot open '%s': %s",
-                            path, strerror(errno));
+        return eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "cannot open '%s': %s", path,
+                            strerror(errno));
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         rc = eg_buf_append(out, chunk, n);
         if (rc < 0)
@@ -105,8 +105,7 @@ int eg_file_write_atomic(const char *path, const void *data, size_t len)
         return eg_error_set(EG_EINVAL, "path too long: '%s'", path);
     fd = mkstemp(tmp);
     if (fd < 0)
-        return eg_error_set(EG_EIO, "cannot create a file next to '%s': %s", path,
-                            strerror(errno));
+        return eg_error_set(EG_EIO, "cannot create a file next to '%s': %s", path, strerror(errno));
     while (len > 0) {
         ssize_t w = write(fd, p, len);
         if (w < 0) {

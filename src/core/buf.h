@@ -12,7 +12,10 @@ typedef struct eg_buf {
     size_t cap;
 } eg_buf;
 
-#define EG_BUF_INIT {NULL, 0, 0}
+#define EG_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Makes room for at least extra more bytes; EG_ENOMEM on failure. */
 int eg_buf_reserve(eg_buf *b, size_t extra);

@@ -50,14 +50,12 @@ int eg_num_parse(uint64_t *out, const char *s, uint64_t max)
             return eg_error_set(EG_EINVAL, "'%s' is not a number", s);
         if (strcasecmp(p, "k") == 0 || strcasecmp(p, "kb") == 0 || strcasecmp(p, "kib") == 0)
             mult = 1024;
-        else if (strcasecmp(p, "m") == 0 || strcasecmp(p, "mb") == 0 ||
-                 strcasecmp(p, "mib") == 0)
+        else if (strcasecmp(p, "m") == 0 || strcasecmp(p, "mb") == 0 || strcasecmp(p, "mib") == 0)
             mult = 1024 * 1024;
         else if (strcasecmp(p, "b") == 0)
             mult = 1;
         else
-            return eg_error_set(EG_EINVAL, "'%s' is not a number (unknown suffix '%s')", s,
-                                p);
+            return eg_error_set(EG_EINVAL, "'%s' is not a number (unknown suffix '%s')", s, p);
         if (v > UINT64_MAX / mult)
             return eg_error_set(EG_EINVAL, "number '%s' is too large", s);
         v *= mult;

@@ -131,8 +131,8 @@ int eg_codec_check_status(const eg_response *r, size_t data_len, const char *wha
             return eg_error_set(EG_EDEVICE, "%s: device reported %s (status 0x%02x, error 0x%02x)",
                                 what, eg_codec_error_text(err), r->data[0], err);
         }
-        return eg_error_set(EG_EPROTO, "%s: response carries %zu bytes, expected %zu", what,
-                            r->len, data_len + 2);
+        return eg_error_set(EG_EPROTO, "%s: response carries %zu bytes, expected %zu", what, r->len,
+                            data_len + 2);
     }
     st = r->data + data_len;
     if (st[0] == 0)

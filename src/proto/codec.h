@@ -34,11 +34,11 @@ enum eg_op {
     EG_OP_RUN_USER_CODE = 0xD3,
 };
 
-#define EG_CHECKSUM_SEED      0xEF
-#define EG_ROM_STATUS_LEN     4
-#define EG_STUB_STATUS_LEN    2
-#define EG_ROM_INVALID_RECV   0x05
-#define EG_CODEC_HEADER_LEN   8
+#define EG_CHECKSUM_SEED    0xEF
+#define EG_ROM_STATUS_LEN   4
+#define EG_STUB_STATUS_LEN  2
+#define EG_ROM_INVALID_RECV 0x05
+#define EG_CODEC_HEADER_LEN 8
 
 /* The loader's XOR checksum of data, seeded with 0xEF. */
 uint32_t eg_codec_checksum(const uint8_t *data, size_t len);

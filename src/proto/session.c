@@ -404,8 +404,8 @@ int eg_session_spi_attach(eg_session *s, uint32_t pins)
     uint8_t p[8] = {0};
     eg_put_u32le(p, pins);
     /* The ROM takes 8 bytes (pins and a legacy word), the stub 4. */
-    return eg_session_check(s, EG_OP_SPI_ATTACH, p, s->stub ? 4 : 8, 0, 0,
-                            EG_TIMEOUT_DEFAULT_MS, NULL);
+    return eg_session_check(s, EG_OP_SPI_ATTACH, p, s->stub ? 4 : 8, 0, 0, EG_TIMEOUT_DEFAULT_MS,
+                            NULL);
 }
 
 int eg_session_spi_set_params(eg_session *s, uint32_t flash_size)
@@ -450,7 +450,8 @@ static int flash_begin(eg_session *s, uint8_t op, uint32_t size, uint32_t blocks
                        uint32_t offset)
 {
     uint8_t p[20];
-    unsigned timeout = s->stub ? EG_TIMEOUT_DEFAULT_MS : timeout_per_mb(EG_ROM_BEGIN_MS_PER_MB, size);
+    unsigned timeout =
+        s->stub ? EG_TIMEOUT_DEFAULT_MS : timeout_per_mb(EG_ROM_BEGIN_MS_PER_MB, size);
     unsigned words = s->stub ? 5 : s->flash_begin_words;
 
     eg_put_u32le(p, size);
@@ -477,8 +478,9 @@ static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t l
 
     eg_buf_clear(scratch);
     if ((rc = eg_buf_append_u32le(scratch, (uint32_t)len)) < 0 ||
-        (rc = eg_buf_append_u32le(scratch, seq)) < 0 || (rc = eg_buf_append_u32le(scratch, 0)) < 0 ||
-        (rc = eg_buf_append_u32le(scratch, 0)) < 0 || (rc = eg_buf_append(scratch, block, len)) < 0)
+        (rc = eg_buf_append_u32le(scratch, seq)) < 0 ||
+        (rc = eg_buf_append_u32le(scratch, 0)) < 0 || (rc = eg_buf_append_u32le(scratch, 0)) < 0 ||
+        (rc = eg_buf_append(scratch, block, len)) < 0)
         return rc;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
         eg_response r;
@@ -565,9 +567,8 @@ int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size)
     int rc;
 
     if (offset % 4096 || size % 4096)
-        return eg_error_set(EG_EINVAL,
-                            "erase region 0x%x+0x%x is not aligned to 4 KiB sectors", offset,
-                            size);
+        return eg_error_set(EG_EINVAL, "erase region 0x%x+0x%x is not aligned to 4 KiB sectors",
+                            offset, size);
     if (s->stub) {
         uint8_t p[8];
         eg_put_u32le(p, offset);

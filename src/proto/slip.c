@@ -74,8 +74,7 @@ int eg_slip_decode(eg_slip_decoder *d, const uint8_t *data, size_t len, size_t *
                 d->bad_frames++;
                 *used = i + 1;
                 if (why == DROP_SIZE)
-                    return eg_error_set(EG_EPROTO, "oversized frame (more than %zu bytes)",
-                                        d->max);
+                    return eg_error_set(EG_EPROTO, "oversized frame (more than %zu bytes)", d->max);
                 return eg_error_set(EG_EPROTO, "invalid SLIP escape in a frame");
             }
             break;

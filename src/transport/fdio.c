@@ -52,8 +52,7 @@ int eg_fd_write(int fd, const char *who, const uint8_t *buf, size_t len, unsigne
         }
         if (n < 0 && errno != EAGAIN && errno != EINTR) {
             if (errno == EIO || errno == EPIPE || errno == ECONNRESET)
-                return eg_error_set(EG_EIO, "port '%s': the device went away (unplugged?)",
-                                    who);
+                return eg_error_set(EG_EIO, "port '%s': the device went away (unplugged?)", who);
             return eg_error_set(EG_EIO, "port '%s': write failed: %s", who, strerror(errno));
         }
         struct pollfd pfd = {.fd = fd, .events = POLLOUT};

@@ -3,11 +3,11 @@
 #include "core/clock.h"
 
 /* Sets one or both lines; stops at the first failure. */
-#define LINES(t, dtr, rts)                                                                     \
-    do {                                                                                       \
-        int rc_ = eg_transport_set_lines((t), (dtr), (rts));                                   \
-        if (rc_ < 0)                                                                           \
-            return rc_;                                                                        \
+#define LINES(t, dtr, rts)                                                                         \
+    do {                                                                                           \
+        int rc_ = eg_transport_set_lines((t), (dtr), (rts));                                       \
+        if (rc_ < 0)                                                                               \
+            return rc_;                                                                            \
     } while (0)
 
 int eg_reset_classic(eg_transport *t, unsigned delay_ms)

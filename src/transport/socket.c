@@ -45,8 +45,7 @@ static int sock_set_lines(eg_transport *t, int dtr, int rts)
 {
     (void)dtr;
     (void)rts;
-    return eg_error_set(EG_EUNSUPPORTED, "port '%s': a TCP socket has no DTR/RTS lines",
-                        t->name);
+    return eg_error_set(EG_EUNSUPPORTED, "port '%s': a TCP socket has no DTR/RTS lines", t->name);
 }
 
 static int sock_flush_input(eg_transport *t)
@@ -101,8 +100,7 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport)
     *out = NULL;
     snprintf(name, sizeof(name), "socket://%.200s", hostport);
     colon = strrchr(hostport, ':');
-    if (!colon || colon == hostport || !colon[1] ||
-        (size_t)(colon - hostport) >= sizeof(host))
+    if (!colon || colon == hostport || !colon[1] || (size_t)(colon - hostport) >= sizeof(host))
         return eg_error_set(EG_EINVAL, "port '%s': expected socket://HOST:PORT", name);
     memcpy(host, hostport, (size_t)(colon - hostport));
     host[colon - hostport] = '\0';
@@ -114,8 +112,7 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport)
     hints.ai_socktype = SOCK_STREAM;
     rc = getaddrinfo(host, colon + 1, &hints, &res);
     if (rc != 0)
-        return eg_error_set(EG_ENOTFOUND, "port '%s': cannot resolve: %s", name,
-                            gai_strerror(rc));
+        return eg_error_set(EG_ENOTFOUND, "port '%s': cannot resolve: %s", name, gai_strerror(rc));
     st = calloc(1, sizeof(*st));
     if (!st) {
         rc = eg_error_set(EG_ENOMEM, "out of memory");
@@ -126,8 +123,8 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport)
     memcpy(st->base.name, name, sizeof(name));
     int64_t deadline = eg_clock_ms() + EG_SOCKET_CONNECT_MS;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             err = errno;
             continue;

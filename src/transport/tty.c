@@ -109,8 +109,7 @@ static int tty_set_lines(eg_transport *t, int dtr, int rts)
     if (rts >= 0)
         bits = rts ? (bits | TIOCM_RTS) : (bits & ~TIOCM_RTS);
     if (ioctl(tt->fd, TIOCMSET, &bits) != 0)
-        return eg_error_set(EG_EIO, "port '%s': cannot set DTR/RTS: %s", t->name,
-                            strerror(errno));
+        return eg_error_set(EG_EIO, "port '%s': cannot set DTR/RTS: %s", t->name, strerror(errno));
     return 0;
 }
 

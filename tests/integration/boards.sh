@@ -48,6 +48,10 @@ for chip in esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32h2 esp32p
         fi
     fi
 
+    expect_ok "$kind $chip: board-info at 921600 baud" "$ESPGANG" board-info -B 921600 "$@" &&
+        grep -q "CHANGE_BAUDRATE.*921600" "$TMP/$chip.log" &&
+        pass "$kind $chip: the baud change reached the board" ||
+        fail "$kind $chip: no CHANGE_BAUDRATE 921600 in the log"
     expect_ok "$kind $chip: write-bin 1 MiB" "$ESPGANG" write-bin 0x10000 "$TMP/random.bin" "$@"
     expect_ok "$kind $chip: read-flash 1 MiB" "$ESPGANG" read-flash 0x10000 1MB "$TMP/back.bin" "$@" &&
         same_files "$kind $chip: read back equals written" "$TMP/random.bin" "$TMP/back.bin"

@@ -18,6 +18,14 @@ start_sim garbage --chip esp32s3 --tcp 0 --fault garbage
 expect_fail "device sending garbage" "not loader frames" 20 \
     "$ESPGANG" write-bin -p "$SIM_ADDR" 0x10000 "$TMP/data.bin"
 
+# The same two over a pseudo-terminal.
+start_sim silentpty --chip esp32 --pty "$TMP/silent.tty" --fault silent
+expect_fail "silent device on a pty" "port '.*silent.tty'.*no answer to SYNC after 2 attempts" 10 \
+    "$ESPGANG" board-info -p "$TMP/silent.tty" --connect-attempts 2
+start_sim garbagepty --chip esp32c2 --pty "$TMP/garbage.tty" --fault garbage
+expect_fail "device sending garbage on a pty" "not loader frames" 20 \
+    "$ESPGANG" board-info -p "$TMP/garbage.tty"
+
 # A board running its application rather than the loader.
 start_sim boot --chip esp32c3 --tcp 0 --fault wrong-boot
 expect_fail "board in the wrong boot mode" "wrong boot mode \(boot:0xc\)" 20 \

@@ -122,7 +122,7 @@ static void f_free(eg_transport *t)
     free(f);
 }
 
-static const eg_transport_ops fake_ops = {"fake", f_read, f_write, f_set_baud,
+static const eg_transport_ops fake_ops = {"fake",      f_read,  f_write, f_set_baud,
                                           f_set_lines, f_flush, f_free};
 
 eg_transport *fake_transport_new(void)

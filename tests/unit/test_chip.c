@@ -1,9 +1,12 @@
 /* The chip table: look-ups, detection values, revision decoding from eFuse words,
  * flash sizes from JEDEC ids. */
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the headers above first. */
 #include <cmocka.h>
 
 #include "chip/board.h"
@@ -140,9 +143,9 @@ static void test_revision_s3_eco0(void **state)
     const eg_chip *c = eg_chip_by_name("esp32s3");
     regmap m = {0};
     unsigned maj, min;
-    reg_set(&m, 0x60007058, 2u << 24);       /* raw major 2, minor hi 0 */
-    reg_set(&m, 0x60007050, 1u << 24);       /* block version minor 1, minor lo 0 */
-    reg_set(&m, 0x6000706C, 1);              /* block version major 1 */
+    reg_set(&m, 0x60007058, 2u << 24); /* raw major 2, minor hi 0 */
+    reg_set(&m, 0x60007050, 1u << 24); /* block version minor 1, minor lo 0 */
+    reg_set(&m, 0x6000706C, 1);        /* block version major 1 */
     eg_chip_revision_decode(c, reg_read, &m, &maj, &min);
     assert_int_equal(maj, 0);
     assert_int_equal(min, 0);
@@ -157,9 +160,8 @@ static void test_revision_read_failure(void **state)
     regmap m = {0};
     unsigned maj = 9, min = 9;
     m.fail_at = 0x600B0850;
-    assert_int_equal(
-        eg_chip_revision_decode(eg_chip_by_name("esp32c6"), reg_read, &m, &maj, &min),
-        EG_ETIMEDOUT);
+    assert_int_equal(eg_chip_revision_decode(eg_chip_by_name("esp32c6"), reg_read, &m, &maj, &min),
+                     EG_ETIMEDOUT);
 }
 
 static void test_flash_sizes(void **state)

@@ -1,8 +1,11 @@
 /* Command encoding, response decoding, status bytes and error messages. */
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the headers above first. */
 #include <cmocka.h>
 
 #include "core/error.h"
@@ -131,8 +134,8 @@ static void test_unsupported(void **state)
 static void test_every_code_has_a_message(void **state)
 {
     (void)state;
-    const uint8_t codes[] = {0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0xC0, 0xC1, 0xC2,
-                             0xC3, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8, 0xC9, 0xFF};
+    const uint8_t codes[] = {0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0xC0, 0xC1,
+                             0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8, 0xC9, 0xFF};
     for (size_t i = 0; i < sizeof(codes); i++)
         assert_string_not_equal(eg_codec_error_text(codes[i]), "unknown error code");
     assert_string_equal(eg_codec_error_text(0x77), "unknown error code");

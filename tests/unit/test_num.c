@@ -1,8 +1,11 @@
 /* Number and size parsing as users type them, and its bad inputs. */
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the headers above first. */
 #include <cmocka.h>
 
 #include "core/error.h"

@@ -1,10 +1,13 @@
 /* The session against a scripted loader on the fake transport: sync, commands,
  * stray and malformed frames, short reads, timeouts, garbage, unplugging, and the
  * flash operations' packets. */
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the headers above first. */
 #include <cmocka.h>
 
 #include "core/clock.h"
@@ -32,7 +35,7 @@ typedef struct rom {
     int requests;
     uint32_t reg_value;
     const char *md5_text;
-    eg_buf flash_payload;   /* FLASH_DEFL_DATA payloads, concatenated */
+    eg_buf flash_payload; /* FLASH_DEFL_DATA payloads, concatenated */
     uint32_t begin_words[5];
     int begin_len;
     int seen_ops[256];
@@ -334,9 +337,8 @@ static void test_compressed_write_packets(void **state)
     assert_int_equal(fx->r.begin_words[3], 0x10000);
     assert_int_equal(fx->r.begin_words[1],
                      (fx->r.flash_payload.len + EG_ROM_FLASH_BLOCK - 1) / EG_ROM_FLASH_BLOCK);
-    assert_int_equal(eg_inflate(&inflated, fx->r.flash_payload.data, fx->r.flash_payload.len,
-                                1 << 20),
-                     0);
+    assert_int_equal(
+        eg_inflate(&inflated, fx->r.flash_payload.data, fx->r.flash_payload.len, 1 << 20), 0);
     assert_int_equal(inflated.len, len);
     assert_memory_equal(inflated.data, data, len);
     /* No FLASH_END: the ROM would leave the loader. */
@@ -357,9 +359,8 @@ static void test_block_resent_only_after_checksum_refusal(void **state)
     /* One block more than the stream needs: the refused one was sent again. */
     size_t blocks = (fx->r.flash_payload.len + EG_ROM_FLASH_BLOCK - 1) / EG_ROM_FLASH_BLOCK;
     assert_int_equal(fx->r.data_blocks, (int)blocks + 1);
-    assert_int_equal(eg_inflate(&inflated, fx->r.flash_payload.data, fx->r.flash_payload.len,
-                                1 << 20),
-                     0);
+    assert_int_equal(
+        eg_inflate(&inflated, fx->r.flash_payload.data, fx->r.flash_payload.len, 1 << 20), 0);
     assert_memory_equal(inflated.data, data, sizeof(data));
     eg_buf_release(&inflated);
 

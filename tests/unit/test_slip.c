@@ -1,9 +1,12 @@
 /* SLIP framing: every escape, frames split across reads, garbage, bad escapes and
  * oversized frames. */
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the headers above first. */
 #include <cmocka.h>
 
 #include "core/error.h"
