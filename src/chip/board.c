@@ -62,7 +62,7 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
         goto fail;
     rc = eg_chip_detect(b->s, &b->chip, &b->sec);
     if (rc < 0)
-        goto fail_port;
+        goto fail;
     if (o->expect && o->expect != b->chip) {
         rc = eg_error_set(EG_EMISMATCH,
                           "port '%s': this board is an %s, not the %s given with --chip", o->port,
@@ -72,17 +72,16 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
     b->s->flash_begin_words = b->chip->rom_flash_begin_words;
     if ((rc = eg_chip_read_mac(b->s, b->chip, b->mac)) < 0 ||
         (rc = eg_chip_read_revision(b->s, b->chip, &b->rev_major, &b->rev_minor)) < 0)
-        goto fail_port;
+        goto fail;
     if (baud > EG_ROM_BAUD) {
         rc = eg_session_change_baud(b->s, baud);
         if (rc < 0)
-            goto fail_port;
+            goto fail;
     }
     *out = b;
     return 0;
-fail_port:
-    eg_error_prefix(rc, "port '%s': ", o->port);
 fail:
+    eg_error_prefix(rc, "port '%s': ", o->port);
     eg_board_free(b);
     return rc;
 }

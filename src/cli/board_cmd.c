@@ -22,7 +22,7 @@ int eg_cli_with_board(const eg_args *a, int need_flash, int (*work)(eg_board *b,
     rc = eg_board_finish(b);
 done:
     if (rc < 0) {
-        if (b && !strstr(eg_error_msg(), b->s->t->name))
+        if (b && strncmp(eg_error_msg(), "port '", 6) != 0)
             eg_error_prefix(rc, "port '%s': ", b->s->t->name);
         eg_cli_fail("%s", eg_error_msg());
     }

@@ -2,7 +2,10 @@
 
 #include "core/error.h"
 
+#include <libgen.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 typedef struct read_ctx {
     uint32_t addr, size;
@@ -35,5 +38,10 @@ int cmd_read_flash(const eg_command *cmd, eg_args *a)
         eg_cli_u32(cmd, "SIZE", a->pos[1], &c.size) < 0)
         return EG_EXIT_USAGE;
     c.path = a->pos[2];
+    /* Refuse an output place we cannot write before spending minutes reading. */
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", c.path);
+    if (access(dirname(dir), W_OK) != 0)
+        return eg_cli_fail("cannot write '%s': its folder is missing or not writable", c.path);
     return eg_cli_with_board(a, 1, do_read, &c);
 }

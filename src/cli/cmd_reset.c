@@ -17,12 +17,12 @@ static int open_port(const eg_args *a, eg_transport **out)
         return eg_error_set(EG_EINVAL, "no port given: use --port PORT or set ESPGANG_PORT");
     rc = eg_transport_open(out, port, EG_ROM_BAUD);
     if (rc < 0)
-        return rc;
+        return eg_error_prefix(rc, "port '%s': ", port);
     if (!((*out)->caps & EG_TRANSPORT_CAP_LINES)) {
         eg_transport_free(*out);
         *out = NULL;
         return eg_error_set(EG_EUNSUPPORTED,
-                            "port '%s' has no DTR/RTS lines: the board cannot be reset from here",
+                            "port '%s': no DTR/RTS lines: the board cannot be reset from here",
                             port);
     }
     return 0;

@@ -249,13 +249,57 @@ static int sync_once(eg_session *s)
     return 0;
 }
 
+/* What the device printed outside loader frames while we tried to connect: the
+ * newest bytes, and how many there were in all. */
+typedef struct seen_text {
+    uint8_t bytes[EG_SLIP_NOISE_MAX];
+    size_t len, total;
+} seen_text;
+
+static void seen_add(seen_text *seen, const eg_slip_decoder *d)
+{
+    for (size_t i = 0; i < d->noise_len; i++) {
+        if (seen->len == sizeof(seen->bytes)) {
+            memmove(seen->bytes, seen->bytes + 1, seen->len - 1);
+            seen->len--;
+        }
+        seen->bytes[seen->len++] = d->noise[i];
+    }
+    seen->total += d->noise_total;
+}
+
+/* Reads what the device has already sent (a boot log, say) for up to ms, keeping the
+ * bytes that are not frames. */
+static int capture_pending(eg_session *s, seen_text *seen, unsigned ms)
+{
+    int64_t deadline = eg_clock_ms() + ms;
+    const uint8_t *frame;
+    size_t flen;
+    int rc;
+
+    s->dec.noise_len = 0;
+    s->dec.noise_total = 0;
+    while ((rc = next_frame(s, deadline, &frame, &flen)) > 0) {
+    }
+    seen_add(seen, &s->dec);
+    return rc;
+}
+
+static void seen_string(const seen_text *seen, char *dst, size_t len)
+{
+    eg_slip_decoder d = {0};
+    memcpy(d.noise, seen->bytes, seen->len);
+    d.noise_len = seen->len;
+    eg_slip_noise_text(&d, dst, len);
+}
+
 /* Looks for the ROM's boot message in what the device printed. */
-static int boot_mode_error(eg_session *s)
+static int boot_mode_error(const seen_text *seen)
 {
     char text[EG_SLIP_NOISE_MAX * 4 + 1];
     const char *p;
 
-    eg_slip_noise_text(&s->dec, text, sizeof(text));
+    seen_string(seen, text, sizeof(text));
     p = strstr(text, "boot:0x");
     if (!p)
         return 0;
@@ -264,13 +308,13 @@ static int boot_mode_error(eg_session *s)
     snprintf(mode, sizeof(mode), "%.*s", (int)(n < 12 ? n : 12), p + 5);
     if (strstr(p, "waiting for download"))
         return eg_error_set(EG_ETIMEDOUT,
-                            "port '%s': the chip is in download mode (boot:%s) but does not "
-                            "answer SYNC: the serial TX path seems to be down",
-                            s->t->name, mode);
+                            "the chip is in download mode (boot:%s) but does not answer SYNC: "
+                            "the serial TX path seems to be down",
+                            mode);
     return eg_error_set(EG_ETIMEDOUT,
-                        "port '%s': wrong boot mode (boot:%s): the chip is not in download mode; "
-                        "hold BOOT/IO0 low while resetting, or use --before default-reset",
-                        s->t->name, mode);
+                        "wrong boot mode (boot:%s): the chip is not in download mode; hold "
+                        "BOOT/IO0 low while resetting, or use --before default-reset",
+                        mode);
 }
 
 static int do_reset(eg_session *s, eg_before before, unsigned attempt)
@@ -299,8 +343,8 @@ static int do_reset(eg_session *s, eg_before before, unsigned attempt)
 
 int eg_session_connect(eg_session *s, eg_before before)
 {
+    seen_text seen = {{0}, 0, 0};
     int rc = 0;
-    size_t noise_total = 0;
 
     if (before == EG_BEFORE_NO_RESET_NO_SYNC)
         return 0;
@@ -309,15 +353,17 @@ int eg_session_connect(eg_session *s, eg_before before)
                       "port '%s' has no DTR/RTS lines: not resetting, the board must already "
                       "be in download mode",
                       s->t->name);
+    /* Whatever the device printed before we came is worth quoting if we fail. */
+    if ((rc = capture_pending(s, &seen, 20)) < 0)
+        return rc;
     for (unsigned attempt = 0; attempt < s->connect_attempts; attempt++) {
         flush_input(s);
         rc = do_reset(s, before, attempt);
         if (rc < 0)
-            return eg_error_prefix(rc, "port '%s': reset: ", s->t->name);
+            return eg_error_prefix(rc, "reset: ");
         for (int i = 0; i < SYNC_TRIES; i++) {
-            if (i > 0 || before == EG_BEFORE_NO_RESET)
-                s->rx_pos = s->rx_len = 0;
             rc = sync_once(s);
+            seen_add(&seen, &s->dec);
             if (rc == 0) {
                 eg_events_log(&s->ev, EG_LOG_DEBUG, "port '%s': synced (attempt %u)", s->t->name,
                               attempt + 1);
@@ -325,26 +371,23 @@ int eg_session_connect(eg_session *s, eg_before before)
             }
             if (rc == EG_EIO)
                 return rc;
-            noise_total += s->dec.noise_total;
-            if (boot_mode_error(s) < 0 && attempt + 1 == s->connect_attempts)
-                return EG_ETIMEDOUT;
             eg_sleep_ms(50);
         }
     }
-    if (boot_mode_error(s) < 0)
+    if (boot_mode_error(&seen) < 0)
         return EG_ETIMEDOUT;
-    if (noise_total > 0) {
+    if (seen.total > 0) {
         char text[EG_SLIP_NOISE_MAX * 4 + 1];
-        eg_slip_noise_text(&s->dec, text, sizeof(text));
+        seen_string(&seen, text, sizeof(text));
         return eg_error_set(EG_EPROTO,
-                            "port '%s': failed to connect: no answer to SYNC after %u attempts; "
-                            "the device sent %zu bytes that are not loader frames (last: '%s')",
-                            s->t->name, s->connect_attempts, noise_total, text);
+                            "failed to connect: no answer to SYNC after %u attempts; the device "
+                            "sent %zu bytes that are not loader frames (last: '%.120s')",
+                            s->connect_attempts, seen.total, text);
     }
     return eg_error_set(EG_ETIMEDOUT,
-                        "port '%s': failed to connect: no answer to SYNC after %u attempts "
-                        "(is the board connected, powered and in download mode?)",
-                        s->t->name, s->connect_attempts);
+                        "failed to connect: no answer to SYNC after %u attempts (is the board "
+                        "connected, powered and in download mode?)",
+                        s->connect_attempts);
 }
 
 int eg_session_read_reg(eg_session *s, uint32_t addr, uint32_t *out)

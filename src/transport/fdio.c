@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int eg_fd_read(int fd, const char *who, uint8_t *buf, size_t len, unsigned timeout_ms)
+int eg_fd_read(int fd, uint8_t *buf, size_t len, unsigned timeout_ms)
 {
     int64_t deadline = eg_clock_ms() + timeout_ms;
 
@@ -19,7 +19,7 @@ int eg_fd_read(int fd, const char *who, uint8_t *buf, size_t len, unsigned timeo
         if (pr < 0) {
             if (errno == EINTR)
                 continue;
-            return eg_error_set(EG_EIO, "port '%s': poll failed: %s", who, strerror(errno));
+            return eg_error_set(EG_EIO, "poll failed: %s", strerror(errno));
         }
         if (pr == 0)
             return 0;
@@ -27,19 +27,19 @@ int eg_fd_read(int fd, const char *who, uint8_t *buf, size_t len, unsigned timeo
         if (n > 0)
             return (int)n;
         if (n == 0)
-            return eg_error_set(EG_EIO, "port '%s': the device closed the connection", who);
+            return eg_error_set(EG_EIO, "the device closed the connection");
         if (errno == EAGAIN || errno == EINTR) {
             if (eg_clock_left(deadline) == 0)
                 return 0;
             continue;
         }
         if (errno == EIO)
-            return eg_error_set(EG_EIO, "port '%s': the device went away (unplugged?)", who);
-        return eg_error_set(EG_EIO, "port '%s': read failed: %s", who, strerror(errno));
+            return eg_error_set(EG_EIO, "the device went away (unplugged?)");
+        return eg_error_set(EG_EIO, "read failed: %s", strerror(errno));
     }
 }
 
-int eg_fd_write(int fd, const char *who, const uint8_t *buf, size_t len, unsigned timeout_ms)
+int eg_fd_write(int fd, const uint8_t *buf, size_t len, unsigned timeout_ms)
 {
     int64_t deadline = eg_clock_ms() + timeout_ms;
 
@@ -52,15 +52,15 @@ int eg_fd_write(int fd, const char *who, const uint8_t *buf, size_t len, unsigne
         }
         if (n < 0 && errno != EAGAIN && errno != EINTR) {
             if (errno == EIO || errno == EPIPE || errno == ECONNRESET)
-                return eg_error_set(EG_EIO, "port '%s': the device went away (unplugged?)", who);
-            return eg_error_set(EG_EIO, "port '%s': write failed: %s", who, strerror(errno));
+                return eg_error_set(EG_EIO, "the device went away (unplugged?)");
+            return eg_error_set(EG_EIO, "write failed: %s", strerror(errno));
         }
         struct pollfd pfd = {.fd = fd, .events = POLLOUT};
         unsigned left = eg_clock_left(deadline);
         if (left == 0)
-            return eg_error_set(EG_ETIMEDOUT, "port '%s': write timed out", who);
+            return eg_error_set(EG_ETIMEDOUT, "write timed out");
         if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-            return eg_error_set(EG_EIO, "port '%s': poll failed: %s", who, strerror(errno));
+            return eg_error_set(EG_EIO, "poll failed: %s", strerror(errno));
     }
     return 0;
 }

@@ -6,10 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Returns bytes read (> 0), 0 on timeout, EG_EIO (message names who) on failure or
+/* Returns bytes read (> 0), 0 on timeout, EG_EIO on failure or
  * end of stream. */
-int eg_fd_read(int fd, const char *who, uint8_t *buf, size_t len, unsigned timeout_ms);
-int eg_fd_write(int fd, const char *who, const uint8_t *buf, size_t len, unsigned timeout_ms);
+int eg_fd_read(int fd, uint8_t *buf, size_t len, unsigned timeout_ms);
+int eg_fd_write(int fd, const uint8_t *buf, size_t len, unsigned timeout_ms);
 /* Reads and drops whatever is waiting. */
 void eg_fd_drain(int fd);
 

@@ -37,8 +37,7 @@ static int serial_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeo
     else
         r = sp_blocking_read_next(s->port, buf, len, timeout_ms);
     if (r < 0)
-        return eg_error_set(EG_EIO, "port '%s': read failed (unplugged?): %s", t->name,
-                            sp_message());
+        return eg_error_set(EG_EIO, "read failed (unplugged?): %s", sp_message());
     return (int)r;
 }
 
@@ -48,11 +47,9 @@ static int serial_write(eg_transport *t, const uint8_t *buf, size_t len, unsigne
     enum sp_return r = sp_blocking_write(s->port, buf, len, timeout_ms ? timeout_ms : 1);
 
     if (r < 0)
-        return eg_error_set(EG_EIO, "port '%s': write failed (unplugged?): %s", t->name,
-                            sp_message());
+        return eg_error_set(EG_EIO, "write failed (unplugged?): %s", sp_message());
     if ((size_t)r < len)
-        return eg_error_set(EG_ETIMEDOUT, "port '%s': write timed out after %d of %zu bytes",
-                            t->name, (int)r, len);
+        return eg_error_set(EG_ETIMEDOUT, "write timed out after %d of %zu bytes", (int)r, len);
     return 0;
 }
 
@@ -60,8 +57,7 @@ static int serial_set_baud(eg_transport *t, uint32_t baud)
 {
     serial_transport *s = (serial_transport *)t;
     if (sp_set_baudrate(s->port, (int)baud) != SP_OK)
-        return eg_error_set(EG_EIO, "port '%s': cannot set baud rate %u: %s", t->name, baud,
-                            sp_message());
+        return eg_error_set(EG_EIO, "cannot set baud rate %u: %s", baud, sp_message());
     return 0;
 }
 
@@ -74,7 +70,7 @@ static int serial_set_lines(eg_transport *t, int dtr, int rts)
     /* Both lines in one configuration call, so they change as close together as the
      * driver allows (what the "tight" reset sequence needs). */
     if (sp_new_config(&cfg) != SP_OK || sp_get_config(s->port, cfg) != SP_OK) {
-        rc = eg_error_set(EG_EIO, "port '%s': cannot read settings: %s", t->name, sp_message());
+        rc = eg_error_set(EG_EIO, "cannot read settings: %s", sp_message());
         goto done;
     }
     if (dtr >= 0)
@@ -82,7 +78,7 @@ static int serial_set_lines(eg_transport *t, int dtr, int rts)
     if (rts >= 0)
         sp_set_config_rts(cfg, rts ? SP_RTS_ON : SP_RTS_OFF);
     if (sp_set_config(s->port, cfg) != SP_OK)
-        rc = eg_error_set(EG_EIO, "port '%s': cannot set DTR/RTS: %s", t->name, sp_message());
+        rc = eg_error_set(EG_EIO, "cannot set DTR/RTS: %s", sp_message());
 done:
     sp_free_config(cfg);
     return rc;
@@ -123,7 +119,7 @@ int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud
 
     *out = NULL;
     if (stat(path, &st) != 0)
-        return eg_error_set(EG_ENOTFOUND, "port '%s': %s", path, strerror(errno));
+        return eg_error_set(EG_ENOTFOUND, "%s", strerror(errno));
     s = calloc(1, sizeof(*s));
     if (!s)
         return eg_error_set(EG_ENOMEM, "out of memory");
@@ -136,17 +132,17 @@ int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud
          * through termios. */
         if (S_ISCHR(st.st_mode))
             return eg_transport_open_tty(out, path, baud);
-        return eg_error_set(EG_ENOTFOUND, "port '%s': not a serial port", path);
+        return eg_error_set(EG_ENOTFOUND, "not a serial port");
     }
     if (sp_open(s->port, SP_MODE_READ_WRITE) != SP_OK) {
-        rc = eg_error_set(EG_EIO, "port '%s': cannot open: %s", path, sp_message());
+        rc = eg_error_set(EG_EIO, "cannot open: %s", sp_message());
         goto fail;
     }
     if (sp_set_baudrate(s->port, (int)(baud ? baud : 115200)) != SP_OK ||
         sp_set_bits(s->port, 8) != SP_OK || sp_set_parity(s->port, SP_PARITY_NONE) != SP_OK ||
         sp_set_stopbits(s->port, 1) != SP_OK ||
         sp_set_flowcontrol(s->port, SP_FLOWCONTROL_NONE) != SP_OK) {
-        rc = eg_error_set(EG_EIO, "port '%s': cannot configure: %s", path, sp_message());
+        rc = eg_error_set(EG_EIO, "cannot configure: %s", sp_message());
         goto fail;
     }
     s->base.baud = baud ? baud : 115200;

@@ -26,12 +26,12 @@ typedef struct socket_transport {
 
 static int sock_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_read(((socket_transport *)t)->fd, t->name, buf, len, timeout_ms);
+    return eg_fd_read(((socket_transport *)t)->fd, buf, len, timeout_ms);
 }
 
 static int sock_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_write(((socket_transport *)t)->fd, t->name, buf, len, timeout_ms);
+    return eg_fd_write(((socket_transport *)t)->fd, buf, len, timeout_ms);
 }
 
 static int sock_set_baud(eg_transport *t, uint32_t baud)
@@ -43,9 +43,10 @@ static int sock_set_baud(eg_transport *t, uint32_t baud)
 
 static int sock_set_lines(eg_transport *t, int dtr, int rts)
 {
+    (void)t;
     (void)dtr;
     (void)rts;
-    return eg_error_set(EG_EUNSUPPORTED, "port '%s': a TCP socket has no DTR/RTS lines", t->name);
+    return eg_error_set(EG_EUNSUPPORTED, "a TCP socket has no DTR/RTS lines");
 }
 
 static int sock_flush_input(eg_transport *t)
@@ -101,7 +102,7 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport)
     snprintf(name, sizeof(name), "socket://%.200s", hostport);
     colon = strrchr(hostport, ':');
     if (!colon || colon == hostport || !colon[1] || (size_t)(colon - hostport) >= sizeof(host))
-        return eg_error_set(EG_EINVAL, "port '%s': expected socket://HOST:PORT", name);
+        return eg_error_set(EG_EINVAL, "expected socket://HOST:PORT");
     memcpy(host, hostport, (size_t)(colon - hostport));
     host[colon - hostport] = '\0';
     if (host[0] == '[' && host[strlen(host) - 1] == ']') {
@@ -112,7 +113,7 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport)
     hints.ai_socktype = SOCK_STREAM;
     rc = getaddrinfo(host, colon + 1, &hints, &res);
     if (rc != 0)
-        return eg_error_set(EG_ENOTFOUND, "port '%s': cannot resolve: %s", name, gai_strerror(rc));
+        return eg_error_set(EG_ENOTFOUND, "cannot resolve: %s", gai_strerror(rc));
     st = calloc(1, sizeof(*st));
     if (!st) {
         rc = eg_error_set(EG_ENOMEM, "out of memory");
@@ -137,8 +138,8 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport)
         close(fd);
     }
     if (st->fd < 0) {
-        rc = eg_error_set(err == ECONNREFUSED ? EG_ENOTFOUND : EG_EIO,
-                          "port '%s': cannot connect: %s", name, strerror(err));
+        rc = eg_error_set(err == ECONNREFUSED ? EG_ENOTFOUND : EG_EIO, "cannot connect: %s",
+                          strerror(err));
         goto done;
     }
     int one = 1;

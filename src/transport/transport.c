@@ -12,7 +12,7 @@ int eg_transport_open(eg_transport **out, const char *name, uint32_t baud)
     if (strncmp(name, "socket://", 9) == 0)
         return eg_transport_open_socket(out, name + 9);
     if (strstr(name, "://"))
-        return eg_error_set(EG_EINVAL, "port '%s': unknown scheme (socket:// is known)", name);
+        return eg_error_set(EG_EINVAL, "unknown scheme (socket:// is known)");
     if (eg_transport_is_pty(name))
         return eg_transport_open_tty(out, name, baud);
     return eg_transport_open_serial(out, name, baud);

@@ -36,12 +36,12 @@ int eg_transport_is_pty(const char *path)
 
 static int tty_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_read(((tty_transport *)t)->fd, t->name, buf, len, timeout_ms);
+    return eg_fd_read(((tty_transport *)t)->fd, buf, len, timeout_ms);
 }
 
 static int tty_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_write(((tty_transport *)t)->fd, t->name, buf, len, timeout_ms);
+    return eg_fd_write(((tty_transport *)t)->fd, buf, len, timeout_ms);
 }
 
 static speed_t speed_code(uint32_t baud)
@@ -83,16 +83,13 @@ static int tty_set_baud(eg_transport *t, uint32_t baud)
     speed_t sp = speed_code(baud);
 
     if (sp == 0)
-        return eg_error_set(EG_EINVAL, "port '%s': baud rate %u is not supported here", t->name,
-                            baud);
+        return eg_error_set(EG_EINVAL, "baud rate %u is not supported here", baud);
     if (tcgetattr(tt->fd, &tio) != 0)
-        return eg_error_set(EG_EIO, "port '%s': cannot read settings: %s", t->name,
-                            strerror(errno));
+        return eg_error_set(EG_EIO, "cannot read settings: %s", strerror(errno));
     cfsetispeed(&tio, sp);
     cfsetospeed(&tio, sp);
     if (tcsetattr(tt->fd, TCSANOW, &tio) != 0)
-        return eg_error_set(EG_EIO, "port '%s': cannot set baud rate %u: %s", t->name, baud,
-                            strerror(errno));
+        return eg_error_set(EG_EIO, "cannot set baud rate %u: %s", baud, strerror(errno));
     return 0;
 }
 
@@ -102,14 +99,13 @@ static int tty_set_lines(eg_transport *t, int dtr, int rts)
     int bits;
 
     if (ioctl(tt->fd, TIOCMGET, &bits) != 0)
-        return eg_error_set(EG_EIO, "port '%s': cannot read modem lines: %s", t->name,
-                            strerror(errno));
+        return eg_error_set(EG_EIO, "cannot read modem lines: %s", strerror(errno));
     if (dtr >= 0)
         bits = dtr ? (bits | TIOCM_DTR) : (bits & ~TIOCM_DTR);
     if (rts >= 0)
         bits = rts ? (bits | TIOCM_RTS) : (bits & ~TIOCM_RTS);
     if (ioctl(tt->fd, TIOCMSET, &bits) != 0)
-        return eg_error_set(EG_EIO, "port '%s': cannot set DTR/RTS: %s", t->name, strerror(errno));
+        return eg_error_set(EG_EIO, "cannot set DTR/RTS: %s", strerror(errno));
     return 0;
 }
 
@@ -154,12 +150,12 @@ int eg_transport_open_tty(eg_transport **out, const char *path, uint32_t baud)
     snprintf(tt->base.name, sizeof(tt->base.name), "%s", path);
     tt->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (tt->fd < 0) {
-        rc = eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "port '%s': cannot open: %s",
-                          path, strerror(errno));
+        rc = eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "cannot open: %s",
+                          strerror(errno));
         goto fail;
     }
     if (tcgetattr(tt->fd, &tio) != 0) {
-        rc = eg_error_set(EG_EIO, "port '%s': not a terminal: %s", path, strerror(errno));
+        rc = eg_error_set(EG_EIO, "not a terminal: %s", strerror(errno));
         goto fail;
     }
     cfmakeraw(&tio);
@@ -167,7 +163,7 @@ int eg_transport_open_tty(eg_transport **out, const char *path, uint32_t baud)
     tio.c_cc[VMIN] = 0;
     tio.c_cc[VTIME] = 0;
     if (tcsetattr(tt->fd, TCSANOW, &tio) != 0) {
-        rc = eg_error_set(EG_EIO, "port '%s': cannot configure: %s", path, strerror(errno));
+        rc = eg_error_set(EG_EIO, "cannot configure: %s", strerror(errno));
         goto fail;
     }
     tt->base.caps = EG_TRANSPORT_CAP_BAUD;
