@@ -28,38 +28,31 @@ static int open_port(const eg_args *a, eg_transport **out)
     return 0;
 }
 
-int cmd_reset(const eg_command *cmd, eg_args *a)
+/* Opens the port, drives the lines with action, reports done. */
+static int drive_lines(eg_args *a, int (*action)(eg_transport *t), const char *done)
 {
     eg_transport *t = NULL;
-    int rc;
-    (void)cmd;
+    int rc = open_port(a, &t);
 
-    rc = open_port(a, &t);
     if (rc == 0)
-        rc = eg_reset_hard(t);
+        rc = action(t);
     if (rc < 0) {
         eg_transport_free(t);
         return eg_cli_fail("%s", eg_error_msg());
     }
-    fprintf(stderr, "Reset the board on '%s'\n", t->name);
+    fprintf(stderr, "%s the board on '%s'\n", done, t->name);
     eg_transport_free(t);
     return EG_EXIT_OK;
 }
 
+int cmd_reset(const eg_command *cmd, eg_args *a)
+{
+    (void)cmd;
+    return drive_lines(a, eg_reset_hard, "Reset");
+}
+
 int cmd_hold_in_reset(const eg_command *cmd, eg_args *a)
 {
-    eg_transport *t = NULL;
-    int rc;
     (void)cmd;
-
-    rc = open_port(a, &t);
-    if (rc == 0)
-        rc = eg_reset_hold(t);
-    if (rc < 0) {
-        eg_transport_free(t);
-        return eg_cli_fail("%s", eg_error_msg());
-    }
-    fprintf(stderr, "Holding the board on '%s' in reset\n", t->name);
-    eg_transport_free(t);
-    return EG_EXIT_OK;
+    return drive_lines(a, eg_reset_hold, "Holding in reset");
 }

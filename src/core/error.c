@@ -29,7 +29,14 @@ int eg_error_prefix(int code, const char *fmt, ...)
     memcpy(old, eg_error_buf, sizeof(old));
     if (old[0] == '\0')
         snprintf(old, sizeof(old), "%s", eg_error_name(code));
-    snprintf(eg_error_buf, sizeof(eg_error_buf), "%s%s", prefix, old);
+    size_t pl = strlen(prefix), ol = strlen(old);
+    if (pl > EG_ERROR_MAX - 1)
+        pl = EG_ERROR_MAX - 1;
+    if (ol > EG_ERROR_MAX - 1 - pl)
+        ol = EG_ERROR_MAX - 1 - pl; /* keep the front: the context and the cause's start */
+    memcpy(eg_error_buf, prefix, pl);
+    memcpy(eg_error_buf + pl, old, ol);
+    eg_error_buf[pl + ol] = '\0';
     return code;
 }
 

@@ -80,6 +80,11 @@ expect_fail "read into an unwritable place" "cannot write '/nonexistent/out.bin'
 expect_fail "unknown chip name" "unknown chip 'esp99'" 5 "$ESPGANG" board-info $P --chip esp99
 expect_fail "bad --before" "unknown --before 'sometimes'" 5 "$ESPGANG" board-info $P --before sometimes
 
+# Resets need DTR/RTS, which neither a TCP socket nor a pseudo-terminal carries.
+expect_fail "reset over TCP" "port 'socket://.*': no DTR/RTS lines" 5 "$ESPGANG" reset $P
+expect_fail "hold-in-reset over a pty" "silent.tty': no DTR/RTS lines" 5 \
+    "$ESPGANG" hold-in-reset -p "$TMP/silent.tty"
+
 # Usage errors exit with 2.
 for args in "write-bin 0x10000" "write-bin 0x1001 $TMP/data.bin" "checksum-md5 0x0 lots" \
     "erase-region 0x0 0x800" "board-info --frobnicate" "read-flash 0 0x1000"; do

@@ -1,0 +1,1056 @@
+#include "board.h"
+
+#include "core/error.h"
+#include "core/hash.h"
+
+#include "chipdata.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Request opcodes (the serial protocol's command numbers). */
+enum {
+    OP_FLASH_BEGIN = 0x02,
+    OP_FLASH_DATA = 0x03,
+    OP_FLASH_END = 0x04,
+    OP_MEM_BEGIN = 0x05,
+    OP_MEM_END = 0x06,
+    OP_MEM_DATA = 0x07,
+    OP_SYNC = 0x08,
+    OP_WRITE_REG = 0x09,
+    OP_READ_REG = 0x0A,
+    OP_SPI_SET_PARAMS = 0x0B,
+    OP_SPI_ATTACH = 0x0D,
+    OP_READ_FLASH_SLOW = 0x0E,
+    OP_CHANGE_BAUDRATE = 0x0F,
+    OP_FLASH_DEFL_BEGIN = 0x10,
+    OP_FLASH_DEFL_DATA = 0x11,
+    OP_FLASH_DEFL_END = 0x12,
+    OP_SPI_FLASH_MD5 = 0x13,
+    OP_GET_SECURITY_INFO = 0x14,
+    OP_ERASE_FLASH = 0xD0,
+    OP_ERASE_REGION = 0xD1,
+    OP_READ_FLASH = 0xD2,
+    OP_RUN_USER_CODE = 0xD3,
+};
+
+/* ROM error codes (the second status byte). */
+enum {
+    ROM_OK = 0x00,
+    ROM_EINVALID = 0x05,  /* the format of the received message is invalid */
+    ROM_EFAILED = 0x06,   /* message ok, but the result is wrong */
+    ROM_ECHECKSUM = 0x07, /* checksum error */
+    ROM_EWRITE = 0x08,    /* flash write error */
+    ROM_EREAD = 0x09,     /* flash read error */
+    ROM_EREADLEN = 0x0A,  /* flash read length error */
+    ROM_EINFLATE = 0x0B,  /* deflate failed */
+};
+
+#define SYNC_VAL        0x20120707u
+#define SYNC_REPLIES    8
+#define UNSUPP_REPLIES  8
+#define UNSUPP_OP       0x00 /* a reply op that differs from the request's */
+#define CHECKSUM_SEED   0xEF
+#define MAX_FRAME       (0x10000 + 64)
+#define MAX_BLOCK       0x10000
+#define MAX_RAM_SEGMENT 0x200000
+#define SLOW_READ_LEN   64
+#define GARBAGE_LIMIT   0x10000 /* no more garbage while this much is unsent */
+
+/* One request and what to answer. */
+typedef enum reply_kind {
+    REPLY_ONE,         /* one response: op, val, data, status */
+    REPLY_SYNC,        /* SYNC_REPLIES responses to SYNC */
+    REPLY_UNSUPPORTED, /* the ROM's unsupported-command answer */
+    REPLY_NONE,
+} reply_kind;
+
+typedef struct cmd {
+    uint8_t op;
+    const uint8_t *data;
+    size_t len;
+    uint32_t chk;
+    /* reply */
+    reply_kind kind;
+    uint32_t val;
+    uint8_t out[SLOW_READ_LEN];
+    size_t out_len;
+    uint8_t error;
+    int leave_loader; /* after the reply the ROM stops listening */
+    /* log */
+    char args[384];
+    size_t args_len;
+    char note[160];
+} cmd;
+
+static const struct {
+    uint8_t op;
+    const char *name;
+} op_names[] = {
+    {OP_FLASH_BEGIN, "FLASH_BEGIN"},
+    {OP_FLASH_DATA, "FLASH_DATA"},
+    {OP_FLASH_END, "FLASH_END"},
+    {OP_MEM_BEGIN, "MEM_BEGIN"},
+    {OP_MEM_END, "MEM_END"},
+    {OP_MEM_DATA, "MEM_DATA"},
+    {OP_SYNC, "SYNC"},
+    {OP_WRITE_REG, "WRITE_REG"},
+    {OP_READ_REG, "READ_REG"},
+    {OP_SPI_SET_PARAMS, "SPI_SET_PARAMS"},
+    {OP_SPI_ATTACH, "SPI_ATTACH"},
+    {OP_READ_FLASH_SLOW, "READ_FLASH_SLOW"},
+    {OP_CHANGE_BAUDRATE, "CHANGE_BAUDRATE"},
+    {OP_FLASH_DEFL_BEGIN, "FLASH_DEFL_BEGIN"},
+    {OP_FLASH_DEFL_DATA, "FLASH_DEFL_DATA"},
+    {OP_FLASH_DEFL_END, "FLASH_DEFL_END"},
+    {OP_SPI_FLASH_MD5, "SPI_FLASH_MD5"},
+    {OP_GET_SECURITY_INFO, "GET_SECURITY_INFO"},
+    {OP_ERASE_FLASH, "ERASE_FLASH"},
+    {OP_ERASE_REGION, "ERASE_REGION"},
+    {OP_READ_FLASH, "READ_FLASH"},
+    {OP_RUN_USER_CODE, "RUN_USER_CODE"},
+};
+
+static const char *const rom_error_names[] = {
+    [ROM_EINVALID] = "invalid message", [ROM_EFAILED] = "failed to act",
+    [ROM_ECHECKSUM] = "checksum error", [ROM_EWRITE] = "flash write error",
+    [ROM_EREAD] = "flash read error",   [ROM_EREADLEN] = "flash read length error",
+    [ROM_EINFLATE] = "deflate error",
+};
+
+/* The command's name, NULL for an opcode no loader knows. */
+static const char *op_name(uint8_t op)
+{
+    for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++)
+        if (op_names[i].op == op)
+            return op_names[i].name;
+    return NULL;
+}
+
+static const char *rom_error_name(uint8_t e)
+{
+    size_t n = sizeof(rom_error_names) / sizeof(rom_error_names[0]);
+    return e < n && rom_error_names[e] ? rom_error_names[e] : "error";
+}
+
+/* ---- faults ---------------------------------------------------------------- */
+
+int sim_fault_parse(sim_fault *out, const char *text)
+{
+    static const struct {
+        const char *name;
+        sim_fault_kind kind;
+    } names[] = {
+        {"silent", SIM_FAULT_SILENT},
+        {"garbage", SIM_FAULT_GARBAGE},
+        {"wrong-boot", SIM_FAULT_WRONG_BOOT},
+        {"bad-flash-write", SIM_FAULT_BAD_FLASH_WRITE},
+    };
+    static const char after[] = "disconnect-after=";
+
+    out->kind = SIM_FAULT_NONE;
+    out->arg = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(text, names[i].name) == 0) {
+            out->kind = names[i].kind;
+            return 0;
+        }
+    }
+    if (strncmp(text, after, sizeof(after) - 1) == 0) {
+        const char *p = text + sizeof(after) - 1;
+        char *end;
+        unsigned long n;
+
+        if (*p < '0' || *p > '9')
+            return eg_error_set(EG_EINVAL, "bad block count in fault '%s'", text);
+        n = strtoul(p, &end, 10);
+        if (*end || n == 0 || n > 0xFFFFFFFFul)
+            return eg_error_set(EG_EINVAL, "bad block count in fault '%s'", text);
+        out->kind = SIM_FAULT_DISCONNECT_AFTER;
+        out->arg = (unsigned)n;
+        return 0;
+    }
+    return eg_error_set(EG_EINVAL,
+                        "unknown fault '%s' (silent, garbage, wrong-boot, "
+                        "disconnect-after=N, bad-flash-write)",
+                        text);
+}
+
+void sim_fault_format(const sim_fault *f, char *dst, size_t dstlen)
+{
+    switch (f->kind) {
+    case SIM_FAULT_NONE:
+        snprintf(dst, dstlen, "none");
+        break;
+    case SIM_FAULT_SILENT:
+        snprintf(dst, dstlen, "silent");
+        break;
+    case SIM_FAULT_GARBAGE:
+        snprintf(dst, dstlen, "garbage");
+        break;
+    case SIM_FAULT_WRONG_BOOT:
+        snprintf(dst, dstlen, "wrong-boot");
+        break;
+    case SIM_FAULT_DISCONNECT_AFTER:
+        snprintf(dst, dstlen, "disconnect-after=%u", f->arg);
+        break;
+    case SIM_FAULT_BAD_FLASH_WRITE:
+        snprintf(dst, dstlen, "bad-flash-write");
+        break;
+    }
+}
+
+/* Faults that keep the board from ever answering. */
+static int fault_mutes(const sim_board *b)
+{
+    return b->fault.kind == SIM_FAULT_SILENT || b->fault.kind == SIM_FAULT_GARBAGE ||
+           b->fault.kind == SIM_FAULT_WRONG_BOOT;
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+void sim_mac_format(const uint8_t mac[6], char *dst, size_t dstlen)
+{
+    snprintf(dst, dstlen, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+             mac[5]);
+}
+
+static void logline(const sim_board *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void logline(const sim_board *b, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!b->log)
+        return;
+    fprintf(b->log, "board %u: ", b->index);
+    va_start(ap, fmt);
+    vfprintf(b->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', b->log);
+    fflush(b->log);
+}
+
+static void args_add(cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void args_add(cmd *c, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (c->args_len >= sizeof(c->args) - 1)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(c->args + c->args_len, sizeof(c->args) - c->args_len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        c->args_len += (size_t)n;
+    if (c->args_len >= sizeof(c->args))
+        c->args_len = sizeof(c->args) - 1;
+}
+
+/* Marks the command failed with a ROM error code and says why in the log. */
+static void fail(cmd *c, uint8_t error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(cmd *c, uint8_t error, const char *fmt, ...)
+{
+    va_list ap;
+
+    c->error = error;
+    va_start(ap, fmt);
+    vsnprintf(c->note, sizeof(c->note), fmt, ap);
+    va_end(ap);
+}
+
+static void note(cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(cmd *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(c->note, sizeof(c->note), fmt, ap);
+    va_end(ap);
+}
+
+static uint32_t word(const cmd *c, size_t i)
+{
+    return eg_get_u32le(c->data + 4 * i);
+}
+
+static uint8_t data_checksum(const uint8_t *p, size_t len)
+{
+    uint8_t x = CHECKSUM_SEED;
+    for (size_t i = 0; i < len; i++)
+        x ^= p[i];
+    return x;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    /* xorshift64* */
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* Appends one SLIP-framed response: header, data, then the personality's status. */
+static int emit(const sim_board *b, eg_buf *out, uint8_t op, uint32_t val, const uint8_t *data,
+                size_t len, uint8_t error)
+{
+    uint8_t f[8 + SLOW_READ_LEN + 4];
+    size_t n = 8 + len + b->status_len;
+
+    if (len > SLOW_READ_LEN)
+        return eg_error_set(EG_EINVAL, "response data too long");
+    f[0] = 0x01;
+    f[1] = op;
+    eg_put_u16le(f + 2, (uint16_t)(len + b->status_len));
+    eg_put_u32le(f + 4, val);
+    if (len)
+        memcpy(f + 8, data, len);
+    if (b->personality == SIM_PERSONALITY_ROM) {
+        /* ROM: status, error, two reserved bytes */
+        f[8 + len] = error ? 1 : 0;
+        f[9 + len] = error;
+        f[10 + len] = 0;
+        f[11 + len] = 0;
+    } else {
+        /* stub: two bytes, the error code first (C1 00), 00 00 on success */
+        f[8 + len] = error;
+        f[9 + len] = 0;
+    }
+    return eg_slip_encode(out, f, n);
+}
+
+/* ---- session --------------------------------------------------------------- */
+
+static void write_end(sim_flash_write *wr)
+{
+    if (wr->z_ready)
+        inflateEnd(&wr->z);
+    memset(wr, 0, sizeof(*wr));
+}
+
+static void segments_free(sim_board *b)
+{
+    for (size_t i = 0; i < b->n_segs; i++)
+        free(b->segs[i].data);
+    free(b->segs);
+    b->segs = NULL;
+    b->n_segs = 0;
+    memset(&b->mem, 0, sizeof(b->mem));
+    b->entry_set = 0;
+    b->entry = 0;
+}
+
+static void session_clear(sim_board *b)
+{
+    write_end(&b->wr);
+    segments_free(b);
+    eg_slip_decoder_reset(&b->slip);
+    b->personality = SIM_PERSONALITY_ROM;
+    b->status_len = 4;
+    b->synced = 0;
+    b->in_loader = 1;
+    b->baud = SIM_ROM_BAUD;
+    b->params_size = 0;
+}
+
+int sim_board_init(sim_board *b, const sim_board_config *cfg)
+{
+    const sim_chip_data *cd = sim_chip_data_for(cfg->chip);
+    int rc;
+
+    memset(b, 0, sizeof(*b));
+    b->index = cfg->index;
+    b->chip = cfg->chip;
+    b->fault = cfg->fault;
+    b->log = cfg->log;
+    b->rng = cfg->seed ? cfg->seed : 0x9E3779B97F4A7C15ull;
+    b->regs_cfg.chip = cfg->chip;
+    memcpy(b->regs_cfg.mac, cfg->mac, 6);
+    b->regs_cfg.major = cfg->major;
+    b->regs_cfg.minor = cfg->minor;
+    b->regs_cfg.jedec_id = cfg->jedec_id;
+    b->regs_cfg.flash_size = cfg->flash_size;
+    b->regs_cfg.extra = cd->regs;
+    b->regs_cfg.n_extra = cd->n_regs;
+    if ((rc = eg_slip_decoder_init(&b->slip, MAX_FRAME)) < 0)
+        return rc;
+    if ((rc = sim_regs_init(&b->regs, &b->regs_cfg)) < 0)
+        return rc;
+    if ((rc = sim_flash_open(&b->flash, cfg->flash_size, cfg->flash_path)) < 0)
+        return rc;
+    session_clear(b);
+    return 0;
+}
+
+void sim_board_release(sim_board *b)
+{
+    write_end(&b->wr);
+    segments_free(b);
+    eg_slip_decoder_release(&b->slip);
+    sim_regs_release(&b->regs);
+    sim_flash_close(&b->flash);
+}
+
+int sim_board_connect(sim_board *b, eg_buf *out, int64_t now)
+{
+    int rc;
+
+    session_clear(b);
+    if ((rc = sim_regs_power_on(&b->regs, &b->regs_cfg)) < 0)
+        return rc;
+    b->connected = 1;
+    b->next_garbage = now;
+    logline(b, "connected");
+    if (b->fault.kind == SIM_FAULT_WRONG_BOOT) {
+        const char *boot = sim_chip_data_for(b->chip)->app_boot_log;
+        return eg_buf_append(out, boot, strlen(boot));
+    }
+    return 0;
+}
+
+void sim_board_disconnect(sim_board *b)
+{
+    if (!b->connected)
+        return;
+    b->connected = 0;
+    session_clear(b);
+    logline(b, "disconnected");
+}
+
+/* ---- commands -------------------------------------------------------------- */
+
+static int need_len(cmd *c, size_t want)
+{
+    if (c->len == want)
+        return 1;
+    fail(c, ROM_EINVALID, "%zu data bytes, expected %zu", c->len, want);
+    return 0;
+}
+
+static void do_read_reg(sim_board *b, cmd *c)
+{
+    uint32_t addr;
+
+    if (!need_len(c, 4))
+        return;
+    addr = word(c, 0);
+    c->val = sim_regs_read(&b->regs, addr);
+    args_add(c, " addr=0x%08x value=0x%08x", addr, c->val);
+}
+
+static int do_write_reg(sim_board *b, cmd *c)
+{
+    int rc;
+
+    if (c->len == 0 || c->len % 16) {
+        fail(c, ROM_EINVALID, "%zu data bytes, expected 16 per register", c->len);
+        return 0;
+    }
+    for (size_t i = 0; i < c->len / 16; i++) {
+        uint32_t addr = word(c, 4 * i), value = word(c, 4 * i + 1);
+        uint32_t mask = word(c, 4 * i + 2), delay = word(c, 4 * i + 3);
+        int spi_cmd;
+
+        if ((rc = sim_regs_write(&b->regs, addr, value, mask, &spi_cmd)) < 0)
+            return rc;
+        args_add(c, " addr=0x%08x value=0x%08x mask=0x%08x delay_us=%u", addr, value, mask, delay);
+        if (spi_cmd >= 0)
+            args_add(c, " spi_cmd=0x%02x", (unsigned)spi_cmd);
+    }
+    return 0;
+}
+
+static void do_spi_set_params(sim_board *b, cmd *c)
+{
+    if (!need_len(c, 24))
+        return;
+    args_add(c, " id=%u size=0x%x block=0x%x sector=0x%x page=0x%x status_mask=0x%x", word(c, 0),
+             word(c, 1), word(c, 2), word(c, 3), word(c, 4), word(c, 5));
+    b->params_size = word(c, 1);
+}
+
+static void do_spi_attach(sim_board *b, cmd *c)
+{
+    (void)b;
+    if (!need_len(c, 8))
+        return;
+    args_add(c, " pins=0x%08x legacy=%u", word(c, 0), word(c, 1));
+}
+
+static void do_change_baud(sim_board *b, cmd *c)
+{
+    uint32_t baud;
+
+    if (!need_len(c, 8))
+        return;
+    baud = word(c, 0);
+    args_add(c, " baud=%u old=%u", baud, word(c, 1));
+    if (baud == 0) {
+        fail(c, ROM_EFAILED, "baud rate 0");
+        return;
+    }
+    b->baud = baud;
+    /* The ROM reprograms its UART divider for the new rate. */
+    if (b->chip->uart_clkdiv_reg)
+        sim_regs_set(&b->regs, b->chip->uart_clkdiv_reg, SIM_CRYSTAL_HZ / baud);
+}
+
+static void do_security_info(sim_board *b, cmd *c)
+{
+    unsigned n = b->chip->security_info_len;
+
+    if (n == 0) {
+        c->kind = REPLY_UNSUPPORTED;
+        note(c, "unsupported by this ROM");
+        return;
+    }
+    memset(c->out, 0, n);
+    /* flags 0, flash_crypt_cnt 0, key purposes 0; then chip id and API version 0 */
+    if (n >= 16)
+        eg_put_u32le(c->out + 12, b->chip->image_chip_id);
+    c->out_len = n;
+}
+
+/* FLASH_BEGIN and FLASH_DEFL_BEGIN: the ROM erases the whole region up front. */
+static void do_flash_begin(sim_board *b, cmd *c, int compressed)
+{
+    static const char *const names[] = {"size", "blocks", "block_size", "offset", "encrypted"};
+    unsigned words = b->chip->rom_flash_begin_words;
+    uint32_t size, blocks, block_size, offset;
+
+    /* log what came, also when the length is wrong */
+    for (size_t i = 0; i < c->len / 4 && i < 5; i++) {
+        if (i == 1 || i == 4)
+            args_add(c, " %s=%u", names[i], word(c, i));
+        else
+            args_add(c, " %s=0x%x", names[i], word(c, i));
+    }
+    if (!need_len(c, 4u * words))
+        return;
+    size = word(c, 0);
+    blocks = word(c, 1);
+    block_size = word(c, 2);
+    offset = word(c, 3);
+    write_end(&b->wr);
+    if (block_size > MAX_BLOCK || (blocks && !block_size)) {
+        fail(c, ROM_EINVALID, "block size 0x%x", block_size);
+        return;
+    }
+    if (!sim_flash_fits(&b->flash, offset, size)) {
+        fail(c, ROM_EFAILED, "0x%x+0x%x is beyond the 0x%x-byte flash", offset, size,
+             b->flash.size);
+        return;
+    }
+    if (words > 4 && word(c, 4))
+        note(c, "encryption is not modelled: written in plain text");
+    if (compressed) {
+        if (inflateInit(&b->wr.z) != Z_OK) {
+            fail(c, ROM_EFAILED, "zlib initialisation failed");
+            return;
+        }
+        b->wr.z_ready = 1;
+    }
+    b->wr.erase_end = sim_flash_erase(&b->flash, offset, size);
+    b->wr.active = 1;
+    b->wr.compressed = compressed;
+    b->wr.offset = offset;
+    b->wr.size = size;
+    b->wr.blocks = blocks;
+    b->wr.block_size = block_size;
+    b->wr.next_seq = 0;
+    b->wr.cursor = offset;
+}
+
+/* Checks the (len, seq, 0, 0) header and the data checksum shared by MEM_DATA,
+ * FLASH_DATA and FLASH_DEFL_DATA; logs seq and len. */
+static int data_header(cmd *c, uint32_t *len, uint32_t *seq)
+{
+    if (c->len < 16) {
+        fail(c, ROM_EINVALID, "%zu data bytes, expected at least 16", c->len);
+        return 0;
+    }
+    *len = word(c, 0);
+    *seq = word(c, 1);
+    args_add(c, " seq=%u len=%u", *seq, *len);
+    if (c->len - 16 != *len) {
+        fail(c, ROM_EINVALID, "%zu bytes follow the header, it announces %u", c->len - 16, *len);
+        return 0;
+    }
+    if (c->chk != data_checksum(c->data + 16, *len)) {
+        fail(c, ROM_ECHECKSUM, "checksum 0x%02x, data gives 0x%02x", c->chk,
+             data_checksum(c->data + 16, *len));
+        return 0;
+    }
+    return 1;
+}
+
+static void do_flash_data(sim_board *b, cmd *c)
+{
+    sim_flash_write *wr = &b->wr;
+    uint32_t len, seq;
+    uint64_t addr;
+
+    if (!data_header(c, &len, &seq))
+        return;
+    if (!wr->active || wr->compressed) {
+        fail(c, ROM_EINVALID, "no FLASH_BEGIN before");
+        return;
+    }
+    if (len != wr->block_size) {
+        fail(c, ROM_EINVALID, "length %u is not the block size 0x%x", len, wr->block_size);
+        return;
+    }
+    if (seq != wr->next_seq) {
+        fail(c, ROM_EINVALID, "sequence %u, expected %u", seq, wr->next_seq);
+        return;
+    }
+    addr = (uint64_t)wr->offset + (uint64_t)seq * wr->block_size;
+    args_add(c, " addr=0x%llx", (unsigned long long)addr);
+    if (!sim_flash_fits(&b->flash, addr, len)) {
+        fail(c, ROM_EFAILED, "beyond the end of the flash");
+        return;
+    }
+    if (b->fault.kind == SIM_FAULT_BAD_FLASH_WRITE) {
+        fail(c, ROM_EWRITE, "fault bad-flash-write");
+        return;
+    }
+    sim_flash_program(&b->flash, (uint32_t)addr, c->data + 16, len);
+    wr->next_seq++;
+    if (seq >= wr->blocks)
+        note(c, "block %u is beyond the %u announced", seq, wr->blocks);
+}
+
+static void do_flash_defl_data(sim_board *b, cmd *c)
+{
+    sim_flash_write *wr = &b->wr;
+    uint8_t chunk[4096];
+    uint32_t len, seq;
+    int zr;
+
+    if (!data_header(c, &len, &seq))
+        return;
+    if (!wr->active || !wr->compressed) {
+        fail(c, ROM_EINVALID, "no FLASH_DEFL_BEGIN before");
+        return;
+    }
+    if (len > wr->block_size) {
+        fail(c, ROM_EINVALID, "length %u is more than the block size 0x%x", len, wr->block_size);
+        return;
+    }
+    if (seq != wr->next_seq) {
+        fail(c, ROM_EINVALID, "sequence %u, expected %u", seq, wr->next_seq);
+        return;
+    }
+    if (b->fault.kind == SIM_FAULT_BAD_FLASH_WRITE) {
+        fail(c, ROM_EWRITE, "fault bad-flash-write");
+        return;
+    }
+    if (wr->z_broken) {
+        fail(c, ROM_EINFLATE, "the stream is already broken");
+        return;
+    }
+    wr->next_seq++;
+    if (wr->z_done) {
+        note(c, "data after the end of the zlib stream ignored");
+        return;
+    }
+    wr->z.next_in = (Bytef *)(c->data + 16);
+    wr->z.avail_in = len;
+    do {
+        size_t produced;
+
+        wr->z.next_out = chunk;
+        wr->z.avail_out = sizeof(chunk);
+        zr = inflate(&wr->z, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+            wr->z_broken = 1;
+            fail(c, ROM_EINFLATE, "inflate: %s", wr->z.msg ? wr->z.msg : "error");
+            return;
+        }
+        produced = sizeof(chunk) - wr->z.avail_out;
+        if (produced) {
+            if ((uint64_t)wr->cursor + produced > wr->erase_end ||
+                !sim_flash_fits(&b->flash, wr->cursor, produced)) {
+                wr->z_broken = 1;
+                fail(c, ROM_EFAILED, "inflated data passes the erased end 0x%x", wr->erase_end);
+                return;
+            }
+            sim_flash_program(&b->flash, wr->cursor, chunk, produced);
+            wr->cursor += (uint32_t)produced;
+        }
+        if (zr == Z_STREAM_END) {
+            wr->z_done = 1;
+            break;
+        }
+        if (zr == Z_BUF_ERROR)
+            break;
+    } while (wr->z.avail_in > 0 || wr->z.avail_out == 0);
+    args_add(c, " written=0x%x", wr->cursor - wr->offset);
+}
+
+static void do_flash_end(sim_board *b, cmd *c)
+{
+    if (!need_len(c, 4))
+        return;
+    args_add(c, " flag=%u (%s)", word(c, 0), word(c, 0) ? "run user code" : "reboot");
+    write_end(&b->wr);
+    c->leave_loader = 1;
+    note(c, "the ROM leaves the loader");
+}
+
+static void do_md5(sim_board *b, cmd *c)
+{
+    uint8_t digest[EG_MD5_LEN];
+    char hex[2 * EG_MD5_LEN + 1];
+    uint32_t addr, size;
+
+    if (!need_len(c, 16))
+        return;
+    addr = word(c, 0);
+    size = word(c, 1);
+    args_add(c, " addr=0x%x size=0x%x", addr, size);
+    if (!sim_flash_fits(&b->flash, addr, size)) {
+        fail(c, ROM_EFAILED, "beyond the end of the flash");
+        return;
+    }
+    if (eg_md5(digest, b->flash.mem + addr, size) < 0) {
+        fail(c, ROM_EFAILED, "md5 failed");
+        return;
+    }
+    eg_hex(hex, digest, EG_MD5_LEN);
+    memcpy(c->out, hex, 2 * EG_MD5_LEN);
+    c->out_len = 2 * EG_MD5_LEN;
+}
+
+static void do_read_flash_slow(sim_board *b, cmd *c)
+{
+    uint32_t addr, len;
+
+    if (!need_len(c, 8))
+        return;
+    addr = word(c, 0);
+    len = word(c, 1);
+    args_add(c, " addr=0x%x len=%u", addr, len);
+    if (len > SLOW_READ_LEN) {
+        fail(c, ROM_EREADLEN, "more than %u bytes", SLOW_READ_LEN);
+        return;
+    }
+    if (!sim_flash_fits(&b->flash, addr, len)) {
+        fail(c, ROM_EREAD, "beyond the end of the flash");
+        return;
+    }
+    memset(c->out, 0, SLOW_READ_LEN);
+    memcpy(c->out, b->flash.mem + addr, len);
+    c->out_len = SLOW_READ_LEN;
+}
+
+static void do_mem_begin(sim_board *b, cmd *c)
+{
+    uint32_t size, blocks, block_size, addr;
+    sim_segment *segs;
+
+    if (!need_len(c, 16))
+        return;
+    size = word(c, 0);
+    blocks = word(c, 1);
+    block_size = word(c, 2);
+    addr = word(c, 3);
+    args_add(c, " size=0x%x blocks=%u block_size=0x%x addr=0x%08x", size, blocks, block_size, addr);
+    b->mem.active = 0;
+    if (size > MAX_RAM_SEGMENT || block_size > MAX_BLOCK || (blocks && !block_size)) {
+        fail(c, ROM_EINVALID, "segment size 0x%x or block size 0x%x out of range", size,
+             block_size);
+        return;
+    }
+    segs = realloc(b->segs, (b->n_segs + 1) * sizeof(*segs));
+    if (!segs) {
+        fail(c, ROM_EFAILED, "out of memory");
+        return;
+    }
+    b->segs = segs;
+    segs[b->n_segs].addr = addr;
+    segs[b->n_segs].size = size;
+    segs[b->n_segs].written = 0;
+    segs[b->n_segs].data = calloc(1, size ? size : 1);
+    if (!segs[b->n_segs].data) {
+        fail(c, ROM_EFAILED, "out of memory");
+        return;
+    }
+    b->mem.seg = b->n_segs++;
+    b->mem.active = 1;
+    b->mem.blocks = blocks;
+    b->mem.block_size = block_size;
+    b->mem.next_seq = 0;
+}
+
+static void do_mem_data(sim_board *b, cmd *c)
+{
+    sim_segment *s;
+    uint32_t len, seq;
+    uint64_t off;
+
+    if (!data_header(c, &len, &seq))
+        return;
+    if (!b->mem.active) {
+        fail(c, ROM_EINVALID, "no MEM_BEGIN before");
+        return;
+    }
+    s = &b->segs[b->mem.seg];
+    if (len > b->mem.block_size) {
+        fail(c, ROM_EINVALID, "length %u is more than the block size 0x%x", len, b->mem.block_size);
+        return;
+    }
+    if (seq != b->mem.next_seq) {
+        fail(c, ROM_EINVALID, "sequence %u, expected %u", seq, b->mem.next_seq);
+        return;
+    }
+    off = (uint64_t)seq * b->mem.block_size;
+    if (off + len > s->size) {
+        fail(c, ROM_EINVALID, "data passes the 0x%x-byte segment", s->size);
+        return;
+    }
+    memcpy(s->data + off, c->data + 16, len);
+    if (off + len > s->written)
+        s->written = (uint32_t)(off + len);
+    b->mem.next_seq++;
+    args_add(c, " addr=0x%08llx", (unsigned long long)(s->addr + off));
+}
+
+static void do_mem_end(sim_board *b, cmd *c)
+{
+    if (!need_len(c, 8))
+        return;
+    args_add(c, " flag=%u entry=0x%08x", word(c, 0), word(c, 1));
+    b->mem.active = 0;
+    b->entry_set = word(c, 0) == 0;
+    b->entry = word(c, 1);
+    /* Running the uploaded code (the flasher stub, which would switch the board's
+     * personality and say OHAI) is not modelled: the ROM loader keeps answering. */
+    if (b->entry_set)
+        note(c, "running RAM code is not modelled: the ROM loader stays");
+}
+
+/* Runs one synced request; fills the reply in c. */
+static int dispatch(sim_board *b, cmd *c)
+{
+    switch (c->op) {
+    case OP_READ_REG:
+        do_read_reg(b, c);
+        return 0;
+    case OP_WRITE_REG:
+        return do_write_reg(b, c);
+    case OP_SPI_SET_PARAMS:
+        do_spi_set_params(b, c);
+        return 0;
+    case OP_SPI_ATTACH:
+        do_spi_attach(b, c);
+        return 0;
+    case OP_CHANGE_BAUDRATE:
+        do_change_baud(b, c);
+        return 0;
+    case OP_GET_SECURITY_INFO:
+        do_security_info(b, c);
+        return 0;
+    case OP_FLASH_BEGIN:
+        do_flash_begin(b, c, 0);
+        return 0;
+    case OP_FLASH_DEFL_BEGIN:
+        do_flash_begin(b, c, 1);
+        return 0;
+    case OP_FLASH_DATA:
+        do_flash_data(b, c);
+        return 0;
+    case OP_FLASH_DEFL_DATA:
+        do_flash_defl_data(b, c);
+        return 0;
+    case OP_FLASH_END:
+    case OP_FLASH_DEFL_END:
+        do_flash_end(b, c);
+        return 0;
+    case OP_SPI_FLASH_MD5:
+        do_md5(b, c);
+        return 0;
+    case OP_READ_FLASH_SLOW:
+        do_read_flash_slow(b, c);
+        return 0;
+    case OP_MEM_BEGIN:
+        do_mem_begin(b, c);
+        return 0;
+    case OP_MEM_DATA:
+        do_mem_data(b, c);
+        return 0;
+    case OP_MEM_END:
+        do_mem_end(b, c);
+        return 0;
+    default:
+        /* stub-only commands and everything else the ROM does not know */
+        c->kind = REPLY_UNSUPPORTED;
+        note(c, "unsupported by the ROM");
+        return 0;
+    }
+}
+
+static int is_sync(const cmd *c)
+{
+    static const uint8_t head[4] = {0x07, 0x07, 0x12, 0x20};
+
+    if (c->len != 36 || memcmp(c->data, head, 4) != 0)
+        return 0;
+    for (size_t i = 4; i < 36; i++)
+        if (c->data[i] != 0x55)
+            return 0;
+    return 1;
+}
+
+static void log_cmd(const sim_board *b, const cmd *c, const char *ignored)
+{
+    const char *name = op_name(c->op);
+    char opbuf[16];
+
+    if (!b->log)
+        return;
+    if (!name) {
+        snprintf(opbuf, sizeof(opbuf), "OP_0x%02x", c->op);
+        name = opbuf;
+    }
+    if (ignored)
+        logline(b, "%s len=%zu (ignored: %s)", name, c->len, ignored);
+    else if (c->error)
+        logline(b, "%s%s -> error 0x%02x (%s: %s)", name, c->args, c->error,
+                rom_error_name(c->error), c->note);
+    else if (c->kind == REPLY_UNSUPPORTED)
+        logline(b, "%s len=%zu -> unsupported", name, c->len);
+    else if (c->note[0])
+        logline(b, "%s%s (%s)", name, c->args, c->note);
+    else
+        logline(b, "%s%s", name, c->args);
+}
+
+static int send_reply(sim_board *b, const cmd *c, eg_buf *out)
+{
+    int rc = 0;
+
+    switch (c->kind) {
+    case REPLY_ONE:
+        rc = emit(b, out, c->op, c->val, c->out, c->error ? 0 : c->out_len, c->error);
+        break;
+    case REPLY_SYNC:
+        for (int i = 0; i < SYNC_REPLIES && rc == 0; i++)
+            rc = emit(b, out, OP_SYNC, SYNC_VAL, NULL, 0, ROM_OK);
+        break;
+    case REPLY_UNSUPPORTED:
+        for (int i = 0; i < UNSUPP_REPLIES && rc == 0; i++)
+            rc = emit(b, out, UNSUPP_OP, 0, NULL, 0, ROM_EINVALID);
+        break;
+    case REPLY_NONE:
+        break;
+    }
+    return rc;
+}
+
+static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out)
+{
+    cmd c;
+    int rc;
+
+    if (flen < 8 || f[0] != 0x00)
+        return 0; /* not a request */
+    memset(&c, 0, sizeof(c));
+    c.op = f[1];
+    c.chk = eg_get_u32le(f + 4);
+    c.data = f + 8;
+    c.len = flen - 8;
+    c.kind = REPLY_ONE;
+    if (fault_mutes(b)) {
+        char why[48] = "fault ";
+        sim_fault_format(&b->fault, why + 6, sizeof(why) - 6);
+        log_cmd(b, &c, why);
+        return 0;
+    }
+    if (!b->in_loader) {
+        log_cmd(b, &c, "not in the loader since FLASH_END");
+        return 0;
+    }
+    if (c.op == OP_SYNC) {
+        if (eg_get_u16le(f + 2) != c.len || !is_sync(&c)) {
+            log_cmd(b, &c, "malformed SYNC");
+            return 0;
+        }
+        b->synced = 1;
+        c.kind = REPLY_SYNC;
+        log_cmd(b, &c, NULL);
+        return send_reply(b, &c, out);
+    }
+    if (!b->synced) {
+        log_cmd(b, &c, "not synced");
+        return 0;
+    }
+    if ((c.op == OP_FLASH_DATA || c.op == OP_FLASH_DEFL_DATA) &&
+        b->fault.kind == SIM_FAULT_DISCONNECT_AFTER && ++b->data_blocks >= b->fault.arg) {
+        char why[64];
+        snprintf(why, sizeof(why), "fault disconnect-after=%u: unplugged", b->fault.arg);
+        log_cmd(b, &c, why);
+        b->unplugged = 1;
+        return SIM_BOARD_UNPLUG;
+    }
+    if (eg_get_u16le(f + 2) != c.len)
+        fail(&c, ROM_EINVALID, "header says %u data bytes, frame has %zu", eg_get_u16le(f + 2),
+             c.len);
+    else if ((rc = dispatch(b, &c)) < 0)
+        return rc;
+    log_cmd(b, &c, NULL);
+    if ((rc = send_reply(b, &c, out)) < 0)
+        return rc;
+    if (c.leave_loader)
+        b->in_loader = 0;
+    return 0;
+}
+
+int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out)
+{
+    while (len > 0 && !b->unplugged) {
+        size_t used = 0;
+        int rc = eg_slip_decode(&b->slip, data, len, &used);
+
+        data += used;
+        len -= used;
+        if (rc == EG_SLIP_FRAME) {
+            size_t flen;
+            const uint8_t *f = eg_slip_frame(&b->slip, &flen);
+            if ((rc = handle_frame(b, f, flen, out)) != 0)
+                return rc;
+        }
+        /* EG_EPROTO: a broken frame was dropped, as a ROM would; go on */
+    }
+    return 0;
+}
+
+int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next)
+{
+    if (!b->connected || b->unplugged || b->fault.kind != SIM_FAULT_GARBAGE)
+        return 0;
+    if (now >= b->next_garbage) {
+        if (pending < GARBAGE_LIMIT) {
+            uint8_t noise[SIM_GARBAGE_BYTES];
+            for (size_t i = 0; i < sizeof(noise); i += 8) {
+                uint64_t r = rng_next(&b->rng);
+                memcpy(noise + i, &r, 8);
+            }
+            int rc = eg_buf_append(out, noise, sizeof(noise));
+            if (rc < 0)
+                return rc;
+        }
+        b->next_garbage = now + SIM_GARBAGE_EVERY_MS;
+    }
+    if (b->next_garbage < *next)
+        *next = b->next_garbage;
+    return 0;
+}

@@ -1,0 +1,140 @@
+/* One virtual board: the protocol state machine of a chip's serial loader. It knows
+ * nothing about file descriptors: the transport (io.h) hands it the bytes a client
+ * sent and sends whatever it appends to the output buffer.
+ *
+ * A board lives as long as the process; its flash persists across connections. Each
+ * connection starts a session: the chip has just been reset with BOOT held, so it is
+ * in the ROM loader waiting for SYNC. */
+#ifndef ESPSIM_BOARD_H
+#define ESPSIM_BOARD_H
+
+#include "chip/chip.h"
+#include "core/buf.h"
+#include "proto/slip.h"
+
+#include "flash.h"
+#include "regs.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <zlib.h>
+
+typedef enum sim_fault_kind {
+    SIM_FAULT_NONE,
+    SIM_FAULT_SILENT,           /* reads and ignores everything */
+    SIM_FAULT_GARBAGE,          /* answers nothing, streams random bytes */
+    SIM_FAULT_WRONG_BOOT,       /* prints an application boot log, answers nothing */
+    SIM_FAULT_DISCONNECT_AFTER, /* unplugged when data block number arg arrives */
+    SIM_FAULT_BAD_FLASH_WRITE,  /* flash data blocks fail with a flash write error */
+} sim_fault_kind;
+
+typedef struct sim_fault {
+    sim_fault_kind kind;
+    unsigned arg;
+} sim_fault;
+
+/* Parses "silent", "garbage", "wrong-boot", "disconnect-after=N", "bad-flash-write". */
+int sim_fault_parse(sim_fault *out, const char *text);
+/* Writes the fault as the command line spells it. */
+void sim_fault_format(const sim_fault *f, char *dst, size_t dstlen);
+
+/* Which program answers: the ROM loader, or (later) the flasher stub it ran. */
+typedef enum sim_personality {
+    SIM_PERSONALITY_ROM,
+    SIM_PERSONALITY_STUB,
+} sim_personality;
+
+typedef struct sim_board_config {
+    unsigned index;
+    const eg_chip *chip;
+    uint8_t mac[6];
+    unsigned major, minor; /* chip revision */
+    uint32_t flash_size;
+    uint32_t jedec_id;      /* what RDID reports */
+    const char *flash_path; /* NULL: the flash lives in memory */
+    sim_fault fault;
+    FILE *log; /* NULL: no command log */
+    uint64_t seed;
+} sim_board_config;
+
+/* A block of RAM uploaded with MEM_BEGIN / MEM_DATA. */
+typedef struct sim_segment {
+    uint32_t addr, size;
+    uint32_t written; /* bytes received so far (highest end) */
+    uint8_t *data;
+} sim_segment;
+
+/* A FLASH_BEGIN or FLASH_DEFL_BEGIN in progress. */
+typedef struct sim_flash_write {
+    int active, compressed;
+    uint32_t offset, size, blocks, block_size, next_seq;
+    uint32_t erase_end; /* end of the range FLASH_BEGIN erased */
+    uint32_t cursor;    /* compressed: where the next inflated byte goes */
+    z_stream z;
+    int z_ready, z_done, z_broken;
+} sim_flash_write;
+
+typedef struct sim_mem_write {
+    int active;
+    size_t seg; /* index into segs */
+    uint32_t blocks, block_size, next_seq;
+} sim_mem_write;
+
+typedef struct sim_board {
+    unsigned index;
+    const eg_chip *chip;
+    sim_fault fault;
+    FILE *log;
+    sim_regs_config regs_cfg;
+    sim_regs regs;
+    sim_flash flash;
+    eg_slip_decoder slip;
+    uint64_t rng;
+    unsigned data_blocks; /* FLASH_DATA / FLASH_DEFL_DATA frames seen, for the fault */
+    int connected;
+    int unplugged;
+
+    /* The session: reset on each connection. */
+    sim_personality personality;
+    unsigned status_len; /* status bytes after the data: ROM 4, stub 2 */
+    int synced;
+    int in_loader; /* 0 once FLASH_END made the ROM leave the loader */
+    uint32_t baud;
+    uint32_t params_size; /* flash size from SPI_SET_PARAMS, 0 until sent */
+    sim_flash_write wr;
+    sim_mem_write mem;
+    sim_segment *segs;
+    size_t n_segs;
+    int entry_set; /* MEM_END received: entry is where the RAM code starts */
+    uint32_t entry;
+    int64_t next_garbage;
+} sim_board;
+
+enum {
+    SIM_BOARD_UNPLUG = 1, /* sim_board_input: the board must vanish for good */
+};
+
+#define SIM_GARBAGE_BYTES    2048
+#define SIM_GARBAGE_EVERY_MS 20
+
+/* Opens the flash and sets the power-on state. Sets a message on failure; release
+ * b with sim_board_release() either way. */
+int sim_board_init(sim_board *b, const sim_board_config *cfg);
+void sim_board_release(sim_board *b);
+
+/* A client opened the port: reset with BOOT held. Appends what the chip prints. */
+int sim_board_connect(sim_board *b, eg_buf *out, int64_t now);
+void sim_board_disconnect(sim_board *b);
+
+/* Feeds bytes the client sent; appends the responses to out. Returns 0,
+ * SIM_BOARD_UNPLUG, or a negative code (out of memory). */
+int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out);
+
+/* Timed behaviour (the garbage stream). pending is how many output bytes are still
+ * unsent; *next is lowered to when the board wants the next tick (ms clock). */
+int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next);
+
+/* "24:0a:c4:00:00:01" */
+void sim_mac_format(const uint8_t mac[6], char *dst, size_t dstlen);
+
+#endif

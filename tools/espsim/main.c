@@ -1,0 +1,653 @@
+/* espsim: virtual Espressif boards that answer like each chip's ROM serial loader,
+ * served over TCP (socket://) or pseudo-terminals, many boards from one poll() loop.
+ *
+ * stdout carries only one ready line per board; everything else goes to stderr or
+ * to the --log file. */
+#define _GNU_SOURCE /* getopt_long, ppoll */
+#include "chip/chip.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/num.h"
+
+#include "board.h"
+#include "chipdata.h"
+#include "io.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_BOARDS     256
+#define MAX_FLASH_SIZE (256u << 20)
+#define MIN_FLASH_SIZE (256u << 10)
+#define READ_CHUNK     0x10000
+#define DEFAULT_MAC    0x240AC4000001ull
+#define DEFAULT_FLASH  (4u << 20)
+#define JEDEC_VENDOR   0xC8 /* GigaDevice */
+#define JEDEC_TYPE     0x40
+
+enum {
+    OPT_CHIP = 256,
+    OPT_TCP,
+    OPT_PTY,
+    OPT_MAC,
+    OPT_FLASH_SIZE,
+    OPT_FLASH_FILE,
+    OPT_REVISION,
+    OPT_BOARDS,
+    OPT_LOG,
+    OPT_FLASH_ID,
+    OPT_FAULT,
+    OPT_HELP,
+};
+
+/* The option spec: getopt's table and --help are both made from it. */
+static const struct opt_spec {
+    int id;
+    const char *name;
+    const char *arg; /* NULL: a flag */
+    const char *help;
+} opt_specs[] = {
+    {OPT_CHIP, "chip", "CHIP", "chip to play (required): "},
+    {OPT_TCP, "tcp", "PORT",
+     "listen on 127.0.0.1:PORT (0 = a free port); boards use PORT..PORT+N-1"},
+    {OPT_PTY, "pty", "LINK",
+     "serve a pseudo-terminal, LINK a symlink to it (LINK-0.. with --boards)"},
+    {OPT_MAC, "mac", "MAC", "MAC address of board 0, the next boards count up (24:0a:c4:00:00:01)"},
+    {OPT_FLASH_SIZE, "flash-size", "SIZE", "flash size, a power of two from 256KB to 256MB (4MB)"},
+    {OPT_FLASH_FILE, "flash-file", "PATH",
+     "keep the flash in PATH (PATH.0.. with --boards), created erased"},
+    {OPT_REVISION, "revision", "vX.Y", "chip revision; defaults: "},
+    {OPT_BOARDS, "boards", "N", "serve N boards from this process (1)"},
+    {OPT_LOG, "log", "FILE", "append one line per received command to FILE"},
+    {OPT_FLASH_ID, "flash-id", "ID",
+     "JEDEC id RDID reports, manufacturer in the low byte (0xC8 0x40 + log2(size) above it)"},
+    {OPT_FAULT, "fault", "[B:]KIND",
+     "misbehave, on board B only or on all: silent, garbage, wrong-boot, disconnect-after=N, "
+     "bad-flash-write (repeatable)"},
+    {OPT_HELP, "help", NULL, "show this help"},
+};
+
+#define N_OPTS (sizeof(opt_specs) / sizeof(opt_specs[0]))
+
+typedef struct options {
+    const eg_chip *chip;
+    int tcp; /* -1: no TCP */
+    uint16_t tcp_port;
+    const char *pty;
+    uint64_t mac;
+    uint32_t flash_size;
+    const char *flash_file;
+    int rev_set;
+    unsigned major, minor;
+    unsigned boards;
+    const char *log;
+    int flash_id_set;
+    uint32_t flash_id;
+    sim_fault fault_all;
+    sim_fault *faults; /* per board, kind NONE = use fault_all */
+    int *fault_set;
+} options;
+
+typedef struct node {
+    sim_board board;
+    sim_port port;
+    int64_t next_probe;
+} node;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: espsim --chip CHIP (--tcp PORT | --pty LINK) [options]\n\n"
+               "A virtual Espressif board answering like the chip's ROM serial loader.\n"
+               "For each board one line goes to stdout:\n"
+               "  espsim: board <i> <chip> ready on <address> mac <mac>\n\n"
+               "options:\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt_spec *o = &opt_specs[i];
+        char left[48];
+
+        snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-20s %s", left, o->help);
+        if (o->id == OPT_CHIP)
+            fputs(eg_chip_names(), f);
+        if (o->id == OPT_REVISION) {
+            size_t count;
+            const eg_chip *chips = eg_chip_all(&count);
+            for (size_t k = 0; k < count; k++) {
+                const sim_chip_data *cd = sim_chip_data_for(&chips[k]);
+                fprintf(f, "%s%s v%u.%u", k ? ", " : "", chips[k].id, cd->major, cd->minor);
+            }
+        }
+        fputc('\n', f);
+    }
+}
+
+static int parse_mac(uint64_t *out, const char *s)
+{
+    uint64_t v = 0;
+    const char *p = s;
+
+    for (int i = 0; i < 6; i++) {
+        char *end;
+        unsigned long byte;
+
+        if (!((p[0] >= '0' && p[0] <= '9') || (p[0] >= 'a' && p[0] <= 'f') ||
+              (p[0] >= 'A' && p[0] <= 'F')))
+            return eg_error_set(EG_EINVAL, "bad MAC address '%s'", s);
+        byte = strtoul(p, &end, 16);
+        if (end - p > 2 || byte > 0xFF)
+            return eg_error_set(EG_EINVAL, "bad MAC address '%s'", s);
+        v = v << 8 | byte;
+        p = end;
+        if (i < 5) {
+            if (*p != ':' && *p != '-')
+                return eg_error_set(EG_EINVAL, "bad MAC address '%s'", s);
+            p++;
+        }
+    }
+    if (*p)
+        return eg_error_set(EG_EINVAL, "bad MAC address '%s'", s);
+    *out = v;
+    return 0;
+}
+
+static int parse_revision(unsigned *major, unsigned *minor, const char *s)
+{
+    const char *p = s;
+    char *end;
+    unsigned long a, b;
+
+    if (*p == 'v' || *p == 'V')
+        p++;
+    if (*p < '0' || *p > '9')
+        goto bad;
+    a = strtoul(p, &end, 10);
+    if (*end != '.' || end[1] < '0' || end[1] > '9')
+        goto bad;
+    b = strtoul(end + 1, &end, 10);
+    if (*end || a > 99 || b > 99)
+        goto bad;
+    *major = (unsigned)a;
+    *minor = (unsigned)b;
+    return 0;
+bad:
+    return eg_error_set(EG_EINVAL, "bad revision '%s' (expected vMAJOR.MINOR, e.g. v0.4)", s);
+}
+
+static int parse_fault(options *o, const char *s)
+{
+    const char *colon = strchr(s, ':');
+    sim_fault f;
+    int rc;
+
+    if (colon && colon > s && strspn(s, "0123456789") == (size_t)(colon - s)) {
+        unsigned long board = strtoul(s, NULL, 10);
+        if (board >= MAX_BOARDS)
+            return eg_error_set(EG_EINVAL, "fault '%s': no board %lu", s, board);
+        if ((rc = sim_fault_parse(&f, colon + 1)) < 0)
+            return rc;
+        o->faults[board] = f;
+        o->fault_set[board] = 1;
+        return 0;
+    }
+    if ((rc = sim_fault_parse(&f, s)) < 0)
+        return rc;
+    o->fault_all = f;
+    return 0;
+}
+
+static int parse_number(uint64_t *out, const char *opt, const char *s, uint64_t max)
+{
+    int rc = eg_num_parse(out, s, max);
+    return rc < 0 ? eg_error_prefix(rc, "--%s: ", opt) : 0;
+}
+
+static int is_pow2(uint64_t v)
+{
+    return v && !(v & (v - 1));
+}
+
+static unsigned log2u(uint64_t v)
+{
+    unsigned n = 0;
+    while (v > 1) {
+        v >>= 1;
+        n++;
+    }
+    return n;
+}
+
+/* Returns 0 to run, 1 when --help was shown, negative on a usage error. */
+static int parse_args(options *o, int argc, char **argv)
+{
+    struct option lopts[N_OPTS + 1];
+    uint64_t v;
+    int c, rc;
+
+    memset(lopts, 0, sizeof(lopts));
+    for (size_t i = 0; i < N_OPTS; i++) {
+        lopts[i].name = opt_specs[i].name;
+        lopts[i].has_arg = opt_specs[i].arg ? required_argument : no_argument;
+        lopts[i].val = opt_specs[i].id;
+    }
+    o->tcp = -1;
+    o->mac = DEFAULT_MAC;
+    o->flash_size = DEFAULT_FLASH;
+    o->boards = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_CHIP:
+            o->chip = eg_chip_by_name(optarg);
+            if (!o->chip)
+                return eg_error_set(EG_EINVAL, "unknown chip '%s' (%s)", optarg, eg_chip_names());
+            break;
+        case OPT_TCP:
+            if ((rc = parse_number(&v, "tcp", optarg, 65535)) < 0)
+                return rc;
+            o->tcp = 1;
+            o->tcp_port = (uint16_t)v;
+            break;
+        case OPT_PTY:
+            if (!*optarg)
+                return eg_error_set(EG_EINVAL, "--pty: empty link path");
+            o->pty = optarg;
+            break;
+        case OPT_MAC:
+            if ((rc = parse_mac(&o->mac, optarg)) < 0)
+                return eg_error_prefix(rc, "--mac: ");
+            break;
+        case OPT_FLASH_SIZE:
+            if ((rc = parse_number(&v, "flash-size", optarg, MAX_FLASH_SIZE)) < 0)
+                return rc;
+            if (!is_pow2(v) || v < MIN_FLASH_SIZE)
+                return eg_error_set(EG_EINVAL,
+                                    "--flash-size: '%s' is not a power of two from 256KB "
+                                    "to 256MB",
+                                    optarg);
+            o->flash_size = (uint32_t)v;
+            break;
+        case OPT_FLASH_FILE:
+            if (!*optarg)
+                return eg_error_set(EG_EINVAL, "--flash-file: empty path");
+            o->flash_file = optarg;
+            break;
+        case OPT_REVISION:
+            if ((rc = parse_revision(&o->major, &o->minor, optarg)) < 0)
+                return rc;
+            o->rev_set = 1;
+            break;
+        case OPT_BOARDS:
+            if ((rc = parse_number(&v, "boards", optarg, MAX_BOARDS)) < 0)
+                return rc;
+            if (v == 0)
+                return eg_error_set(EG_EINVAL, "--boards: at least 1");
+            o->boards = (unsigned)v;
+            break;
+        case OPT_LOG:
+            o->log = optarg;
+            break;
+        case OPT_FLASH_ID:
+            if ((rc = parse_number(&v, "flash-id", optarg, 0xFFFFFF)) < 0)
+                return rc;
+            o->flash_id = (uint32_t)v;
+            o->flash_id_set = 1;
+            break;
+        case OPT_FAULT:
+            if ((rc = parse_fault(o, optarg)) < 0)
+                return eg_error_prefix(rc, "--fault: ");
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return 1;
+        default:
+            if (optopt && optopt >= OPT_CHIP)
+                return eg_error_set(EG_EINVAL, "option '%s' needs a value", argv[optind - 1]);
+            return eg_error_set(EG_EINVAL, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return eg_error_set(EG_EINVAL, "unexpected argument '%s'", argv[optind]);
+    if (!o->chip)
+        return eg_error_set(EG_EINVAL, "--chip is required (%s)", eg_chip_names());
+    if ((o->tcp < 0) == !o->pty)
+        return eg_error_set(EG_EINVAL, "give one of --tcp PORT or --pty LINK");
+    if (o->tcp > 0 && o->tcp_port && (unsigned)o->tcp_port + o->boards - 1 > 65535)
+        return eg_error_set(EG_EINVAL, "--tcp %u: not enough ports for %u boards",
+                            (unsigned)o->tcp_port, o->boards);
+    if (o->mac + o->boards - 1 > 0xFFFFFFFFFFFFull)
+        return eg_error_set(EG_EINVAL, "--mac: the MACs of %u boards overflow", o->boards);
+    for (unsigned i = o->boards; i < MAX_BOARDS; i++)
+        if (o->fault_set[i])
+            return eg_error_set(EG_EINVAL, "--fault: there is no board %u", i);
+    if (!o->rev_set) {
+        const sim_chip_data *cd = sim_chip_data_for(o->chip);
+        o->major = cd->major;
+        o->minor = cd->minor;
+    }
+    if ((rc = sim_regs_check_revision(o->chip, o->major, o->minor)) < 0)
+        return eg_error_prefix(rc, "--revision: ");
+    if (!o->flash_id_set)
+        o->flash_id = JEDEC_VENDOR | JEDEC_TYPE << 8 | log2u(o->flash_size) << 16;
+    return 0;
+}
+
+/* Opens board i and its port; prints the ready line. */
+static int node_open(node *n, const options *o, unsigned i, FILE *log)
+{
+    sim_board_config cfg;
+    char path[4096], addr[4200], mac[24];
+    const char *flash_path = o->flash_file;
+    uint64_t m = o->mac + i;
+    int rc;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.index = i;
+    cfg.chip = o->chip;
+    for (int k = 0; k < 6; k++)
+        cfg.mac[k] = (uint8_t)(m >> (8 * (5 - k)));
+    cfg.major = o->major;
+    cfg.minor = o->minor;
+    cfg.flash_size = o->flash_size;
+    cfg.jedec_id = o->flash_id;
+    cfg.fault = o->fault_set[i] ? o->faults[i] : o->fault_all;
+    cfg.log = log;
+    cfg.seed = ((uint64_t)time(NULL) << 20) ^ ((uint64_t)getpid() << 8) ^ (i + 1);
+    if (o->flash_file && o->boards > 1) {
+        snprintf(path, sizeof(path), "%s.%u", o->flash_file, i);
+        flash_path = path;
+    }
+    cfg.flash_path = flash_path;
+    if ((rc = sim_board_init(&n->board, &cfg)) < 0)
+        return eg_error_prefix(rc, "board %u: ", i);
+    if (o->tcp > 0) {
+        rc = sim_port_open_tcp(&n->port, o->tcp_port ? (uint16_t)(o->tcp_port + i) : 0);
+    } else if (o->boards > 1) {
+        snprintf(path, sizeof(path), "%s-%u", o->pty, i);
+        rc = sim_port_open_pty(&n->port, path);
+    } else {
+        rc = sim_port_open_pty(&n->port, o->pty);
+    }
+    if (rc < 0)
+        return eg_error_prefix(rc, "board %u: ", i);
+    sim_port_address(&n->port, addr, sizeof(addr));
+    sim_mac_format(cfg.mac, mac, sizeof(mac));
+    printf("espsim: board %u %s ready on %s mac %s\n", i, o->chip->id, addr, mac);
+    fflush(stdout);
+    return 0;
+}
+
+static void node_lost(node *n)
+{
+    sim_board_disconnect(&n->board);
+}
+
+static void node_flush(node *n)
+{
+    if (sim_port_pending(&n->port) > SIM_OUT_MAX) {
+        fprintf(stderr, "espsim: board %u: the client reads nothing; output dropped\n",
+                n->board.index);
+        eg_buf_clear(&n->port.out);
+        n->port.out_off = 0;
+    }
+    if (sim_port_flush(&n->port) == SIM_IO_CLOSED)
+        node_lost(n);
+}
+
+static void node_connected(node *n)
+{
+    int rc = sim_board_connect(&n->board, &n->port.out, eg_clock_ms());
+    if (rc < 0)
+        fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
+    node_flush(n);
+}
+
+static void node_unplug(node *n)
+{
+    sim_board_disconnect(&n->board);
+    sim_port_unplug(&n->port);
+    fprintf(stderr, "espsim: board %u unplugged (fault)\n", n->board.index);
+}
+
+/* Pty: the last client closed the slave. What it sent just before belongs to its
+ * session (the answers go nowhere); then the session ends. */
+static void node_closed(node *n, uint8_t *buf)
+{
+    size_t got;
+
+    while (sim_port_read_leftover(&n->port, buf, READ_CHUNK, &got) == SIM_IO_DATA) {
+        if (sim_board_input(&n->board, buf, got, &n->port.out) == SIM_BOARD_UNPLUG) {
+            node_unplug(n);
+            return;
+        }
+    }
+    eg_buf_clear(&n->port.out);
+    n->port.out_off = 0;
+    node_lost(n);
+}
+
+/* Pty: clients opened or closed the slave. Runs before reading the master, so a new
+ * client's first bytes go to a new session. */
+static void node_watch(node *n, uint8_t *buf)
+{
+    int ev;
+
+    while (!n->port.gone && (ev = sim_port_watch(&n->port)) != SIM_IO_NONE) {
+        if (ev == SIM_IO_OPENED)
+            node_connected(n);
+        else if (ev == SIM_IO_CLOSED)
+            node_closed(n, buf);
+    }
+}
+
+static void node_read(node *n, uint8_t *buf)
+{
+    for (int k = 0; k < 16 && n->port.connected; k++) {
+        size_t got;
+        int r = sim_port_read(&n->port, buf, READ_CHUNK, &got), rc;
+
+        if (r == SIM_IO_CLOSED) {
+            node_lost(n);
+            return;
+        }
+        if (r == SIM_IO_NONE)
+            break;
+        rc = sim_board_input(&n->board, buf, got, &n->port.out);
+        if (rc == SIM_BOARD_UNPLUG) {
+            node_unplug(n);
+            return;
+        }
+        if (rc < 0)
+            fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
+    }
+    node_flush(n);
+}
+
+static int run(node *nodes, unsigned count)
+{
+    struct pollfd *fds = calloc(3 * (size_t)count, sizeof(*fds));
+    unsigned *owner = calloc(3 * (size_t)count, sizeof(*owner));
+    uint8_t *buf = malloc(READ_CHUNK);
+    sigset_t block, unblocked;
+    int rc = 0;
+
+    if (!fds || !owner || !buf) {
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+        goto done;
+    }
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &unblocked);
+    sigdelset(&unblocked, SIGINT);
+    sigdelset(&unblocked, SIGTERM);
+
+    while (!stop_signal) {
+        int64_t now = eg_clock_ms(), next = now + 1000;
+        struct timespec ts;
+        nfds_t nfds = 0;
+
+        for (unsigned i = 0; i < count; i++) {
+            node *n = &nodes[i];
+            sim_port *p = &n->port;
+
+            if (p->gone)
+                continue;
+            if (p->kind == SIM_PORT_PTY && sim_port_watch_fd(p) < 0 && !p->connected) {
+                if (now >= n->next_probe) {
+                    node_watch(n, buf);
+                    n->next_probe = now + SIM_PTY_PROBE_MS;
+                }
+                if (!p->connected && n->next_probe < next)
+                    next = n->next_probe;
+            }
+            if (p->connected) {
+                if (sim_board_tick(&n->board, now, sim_port_pending(p), &p->out, &next) < 0)
+                    fprintf(stderr, "espsim: board %u: %s\n", i, eg_error_msg());
+                node_flush(n);
+            }
+            if (p->listen_fd >= 0) {
+                fds[nfds].fd = p->listen_fd;
+                fds[nfds].events = POLLIN;
+                owner[nfds++] = i;
+            }
+            if (p->connected && p->fd >= 0) {
+                fds[nfds].fd = p->fd;
+                fds[nfds].events = POLLIN | (sim_port_pending(p) ? POLLOUT : 0);
+                owner[nfds++] = i;
+            }
+            if (sim_port_watch_fd(p) >= 0) {
+                fds[nfds].fd = sim_port_watch_fd(p);
+                fds[nfds].events = POLLIN;
+                owner[nfds++] = i;
+            }
+        }
+        now = eg_clock_ms();
+        if (next < now)
+            next = now;
+        ts.tv_sec = (time_t)((next - now) / 1000);
+        ts.tv_nsec = (long)((next - now) % 1000) * 1000000L;
+        if (ppoll(fds, nfds, &ts, &unblocked) < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = eg_error_set(EG_EIO, "poll failed: %s", strerror(errno));
+            break;
+        }
+        for (nfds_t k = 0; k < nfds; k++) {
+            node *n = &nodes[owner[k]];
+            sim_port *p = &n->port;
+
+            if (!fds[k].revents || p->gone)
+                continue;
+            if (fds[k].fd == p->listen_fd) {
+                int replaced;
+                while (!p->gone && sim_port_accept(p, &replaced)) {
+                    if (replaced)
+                        node_lost(n);
+                    node_connected(n);
+                }
+            } else if (fds[k].fd == sim_port_watch_fd(p)) {
+                node_watch(n, buf);
+            } else if (fds[k].fd == p->fd && p->connected) {
+                if (sim_port_watch_fd(p) >= 0)
+                    node_watch(n, buf);
+                if (p->connected && (fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                    node_read(n, buf);
+                if (p->connected && (fds[k].revents & POLLOUT))
+                    node_flush(n);
+            }
+        }
+    }
+done:
+    free(fds);
+    free(owner);
+    free(buf);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    node *nodes = NULL;
+    FILE *log = NULL;
+    struct sigaction sa;
+    unsigned opened = 0;
+    int rc, status = 1;
+
+    memset(&o, 0, sizeof(o));
+    o.faults = calloc(MAX_BOARDS, sizeof(*o.faults));
+    o.fault_set = calloc(MAX_BOARDS, sizeof(*o.fault_set));
+    if (!o.faults || !o.fault_set) {
+        fprintf(stderr, "espsim: out of memory\n");
+        goto done;
+    }
+    rc = parse_args(&o, argc, argv);
+    if (rc == 1) {
+        status = 0;
+        goto done;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "espsim: %s\n(see espsim --help)\n", eg_error_msg());
+        status = 2;
+        goto done;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (o.log) {
+        log = fopen(o.log, "a");
+        if (!log) {
+            fprintf(stderr, "espsim: cannot open log '%s': %s\n", o.log, strerror(errno));
+            goto done;
+        }
+    }
+    nodes = calloc(o.boards, sizeof(*nodes));
+    if (!nodes) {
+        fprintf(stderr, "espsim: out of memory\n");
+        goto done;
+    }
+    for (unsigned i = 0; i < o.boards; i++) {
+        nodes[i].port.fd = nodes[i].port.listen_fd = -1;
+        opened = i + 1;
+        if ((rc = node_open(&nodes[i], &o, i, log)) < 0) {
+            fprintf(stderr, "espsim: %s\n", eg_error_msg());
+            goto done;
+        }
+        if (stop_signal)
+            break;
+    }
+    if (run(nodes, o.boards) < 0) {
+        fprintf(stderr, "espsim: %s\n", eg_error_msg());
+        goto done;
+    }
+    status = 0;
+done:
+    for (unsigned i = 0; i < opened; i++) {
+        sim_port_close(&nodes[i].port);
+        sim_board_release(&nodes[i].board);
+    }
+    free(nodes);
+    if (log)
+        fclose(log);
+    free(o.faults);
+    free(o.fault_set);
+    return status;
+}
