@@ -38,11 +38,12 @@ cat "$WORK"/*.out
 for chip in esp32 esp32c3 esp32s3 esp32c6; do
     port=$(sed -n 's/.* ready on \([^ ]*\) .*/\1/p' "$WORK/$chip.out")
     printf '\n\033[1m== %s on %s\033[0m\n' "$chip" "$port"
-    step "$ESPGANG" board-info -p "$port"
-    step "$ESPGANG" write-bin -p "$port" 0x10000 "$WORK/app.bin"
-    step "$ESPGANG" checksum-md5 -p "$port" 0x10000 256k
+    set -- -p "$port" --after no-reset
+    step "$ESPGANG" board-info "$@"
+    step "$ESPGANG" write-bin "$@" 0x10000 "$WORK/app.bin"
+    step "$ESPGANG" checksum-md5 "$@" 0x10000 256k
     printf '%s  (md5sum of the file)\n' "$(md5sum <"$WORK/app.bin" | cut -d' ' -f1)"
-    step "$ESPGANG" read-flash -p "$port" 0x10000 256k "$WORK/back.bin"
+    step "$ESPGANG" read-flash "$@" 0x10000 256k "$WORK/back.bin"
     if cmp -s "$WORK/app.bin" "$WORK/back.bin"; then
         echo "read back: identical to what was written"
     else
