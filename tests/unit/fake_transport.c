@@ -20,6 +20,8 @@ typedef struct fake {
     fake_responder responder;
     void *ctx;
     int flushes;
+    char lines[1024];
+    int64_t last_change;
 } fake;
 
 static void push_chunk(fake *f, chunk *c)
@@ -87,11 +89,27 @@ static int f_set_baud(eg_transport *t, uint32_t baud)
     return 0;
 }
 
+static void note_line(fake *f, char line, int v)
+{
+    size_t n = strlen(f->lines);
+    int64_t now = eg_clock_ms();
+    if (n && now - f->last_change >= 20 && n + 1 < sizeof(f->lines))
+        f->lines[n++] = '|'; /* a pause of 20 ms or more since the last change */
+    if (n + 2 < sizeof(f->lines)) {
+        f->lines[n++] = line;
+        f->lines[n++] = (char)('0' + v);
+        f->lines[n] = '\0';
+    }
+    f->last_change = now;
+}
+
 static int f_set_lines(eg_transport *t, int dtr, int rts)
 {
-    (void)t;
-    (void)dtr;
-    (void)rts;
+    fake *f = (fake *)t;
+    if (dtr >= 0)
+        note_line(f, 'D', dtr);
+    if (rts >= 0)
+        note_line(f, 'R', rts);
     return 0;
 }
 
@@ -137,6 +155,16 @@ void fake_set_responder(eg_transport *t, fake_responder fn, void *ctx)
 {
     ((fake *)t)->responder = fn;
     ((fake *)t)->ctx = ctx;
+}
+
+void fake_enable_lines(eg_transport *t)
+{
+    t->caps |= EG_TRANSPORT_CAP_LINES;
+}
+
+const char *fake_lines(eg_transport *t)
+{
+    return ((fake *)t)->lines;
 }
 
 const eg_buf *fake_written(eg_transport *t)

@@ -19,5 +19,9 @@ void fake_set_responder(eg_transport *t, fake_responder fn, void *ctx);
 const eg_buf *fake_written(eg_transport *t);
 /* Counts calls. */
 int fake_flushes(eg_transport *t);
+/* Gives the fake DTR/RTS lines; every change is then recorded as "D1", "R0" and
+ * sleeps between changes as "|", joined in one string. */
+void fake_enable_lines(eg_transport *t);
+const char *fake_lines(eg_transport *t);
 
 #endif
