@@ -74,8 +74,14 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
         (rc = eg_chip_read_revision(b->s, b->chip, &b->rev_major, &b->rev_minor)) < 0)
         goto fail;
     if (baud > EG_ROM_BAUD) {
-        rc = eg_session_change_baud(b->s, baud);
-        if (rc < 0)
+        uint32_t told = baud;
+        if (!b->s->stub && (rc = eg_chip_rom_baud(b->s, b->chip, baud, &told)) < 0)
+            goto fail;
+        if (told != baud)
+            eg_events_log(&b->s->ev, EG_LOG_DEBUG,
+                          "asking the %s ROM for %u baud to get %u (its clock estimate is off)",
+                          b->chip->name, told, baud);
+        if ((rc = eg_session_change_baud(b->s, baud, told)) < 0)
             goto fail;
     }
     *out = b;

@@ -23,6 +23,13 @@ typedef struct eg_addr_range {
     uint32_t start, end; /* end exclusive */
 } eg_addr_range;
 
+/* How a chip's ROM loader misjudges its clock when it sets a new baud rate. */
+typedef enum eg_rom_baud_quirk {
+    EG_ROM_BAUD_EXACT,         /* it sets the rate asked for */
+    EG_ROM_BAUD_RTC_ESTIMATE,  /* it derives its clock from the RTC calibration (ESP32) */
+    EG_ROM_BAUD_ASSUMES_40MHZ, /* it assumes a 40 MHz crystal, also on 26 MHz (ESP32-C2) */
+} eg_rom_baud_quirk;
+
 typedef struct eg_chip {
     const char *name;               /* "ESP32-C3" */
     const char *id;                 /* "esp32c3", also the stub's and fixtures' name */
@@ -45,8 +52,12 @@ typedef struct eg_chip {
     /* SPI flash controller registers (for RDID and SFDP through the registers). */
     uint32_t spi_base;
     uint8_t spi_usr, spi_usr1, spi_usr2, spi_mosi_dlen, spi_miso_dlen, spi_w0;
-    int spi_addr_msb; /* the address register takes the address shifted to its top */
-    uint32_t uart_clkdiv_reg;
+    int spi_addr_msb;         /* the address register takes the address shifted to its top */
+    uint32_t uart_clkdiv_reg; /* UART clock divider: crystal = baud * divider */
+    eg_rom_baud_quirk rom_baud;
+    /* ESP32: the ROM's clock estimate is cali * 15625 * ck8m / 40, with cali in bits
+     * 7-31 of rtc_cali_reg and ck8m in bits 0-7 of ck8m_reg. */
+    uint32_t rtc_cali_reg, ck8m_reg;
     /* RTC watchdog for --after watchdog-reset; 0 when the chip cannot use it. */
     uint32_t wdt_config0, wdt_config1, wdt_wprotect;
     /* Flash-mapped address ranges for code and data. */

@@ -208,3 +208,50 @@ int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip)
     eg_sleep_ms(500);
     return 0;
 }
+
+int eg_chip_crystal_mhz(eg_session *s, const eg_chip *chip, unsigned *out)
+{
+    uint32_t div;
+    int rc;
+
+    *out = 0;
+    if (!chip->uart_clkdiv_reg)
+        return 0;
+    rc = eg_session_read_reg(s, chip->uart_clkdiv_reg, &div);
+    if (rc < 0)
+        return eg_error_prefix(rc, "reading the crystal frequency: ");
+    double est = (double)s->t->baud * (div & 0xFFFFF) / 1e6;
+    *out = est > 45 ? 48 : est > 33 ? 40 : 26;
+    return 0;
+}
+
+int eg_chip_rom_baud(eg_session *s, const eg_chip *chip, uint32_t baud, uint32_t *out)
+{
+    int rc;
+
+    *out = baud;
+    switch (chip->rom_baud) {
+    case EG_ROM_BAUD_EXACT:
+        return 0;
+    case EG_ROM_BAUD_RTC_ESTIMATE: {
+        uint32_t cali, ck8m;
+        if ((rc = eg_session_read_reg(s, chip->rtc_cali_reg, &cali)) < 0 ||
+            (rc = eg_session_read_reg(s, chip->ck8m_reg, &ck8m)) < 0)
+            return eg_error_prefix(rc, "reading the ROM's clock estimate: ");
+        uint64_t est = (uint64_t)((cali >> 7) & 0x1FFFFFF) * 15625 * (ck8m & 0xFF) / 40;
+        uint64_t valid = est > 33000000 ? 40000000 : 26000000;
+        if (est)
+            *out = (uint32_t)((uint64_t)baud * est / valid);
+        return 0;
+    }
+    case EG_ROM_BAUD_ASSUMES_40MHZ: {
+        unsigned mhz;
+        if ((rc = eg_chip_crystal_mhz(s, chip, &mhz)) < 0)
+            return rc;
+        if (mhz == 26)
+            *out = (uint32_t)((uint64_t)baud * 40 / 26);
+        return 0;
+    }
+    }
+    return 0;
+}

@@ -48,6 +48,14 @@ int eg_chip_spi_command(eg_session *s, const eg_chip *chip, uint8_t cmd, const u
 /* The flash's JEDEC id (RDID, 0x9F): manufacturer in bits 0-7. */
 int eg_chip_flash_id(eg_session *s, const eg_chip *chip, uint32_t *out);
 
+/* The rate to put in the ROM's CHANGE_BAUDRATE so that the UART really runs at baud,
+ * given how the chip's ROM misjudges its clock (chip->rom_baud). */
+int eg_chip_rom_baud(eg_session *s, const eg_chip *chip, uint32_t baud, uint32_t *out);
+
+/* The crystal in MHz (26, 40 or 48) as the UART divider at the current rate shows it;
+ * 0 when the chip has no divider register in the table. */
+int eg_chip_crystal_mhz(eg_session *s, const eg_chip *chip, unsigned *out);
+
 /* Restarts the chip through its RTC watchdog (chips whose table row has one). */
 int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip);
 

@@ -464,12 +464,12 @@ int eg_session_spi_set_params(eg_session *s, uint32_t flash_size)
                             NULL);
 }
 
-int eg_session_change_baud(eg_session *s, uint32_t baud)
+int eg_session_change_baud(eg_session *s, uint32_t baud, uint32_t told)
 {
     uint8_t p[8];
     int rc;
 
-    eg_put_u32le(p, baud);
+    eg_put_u32le(p, told ? told : baud);
     eg_put_u32le(p + 4, s->stub ? s->t->baud : 0);
     rc = eg_session_check(s, EG_OP_CHANGE_BAUDRATE, p, 8, 0, 0, EG_TIMEOUT_DEFAULT_MS, NULL);
     if (rc < 0)

@@ -91,8 +91,9 @@ int eg_session_security_info(eg_session *s, uint8_t out[32], size_t *len);
 
 int eg_session_spi_attach(eg_session *s, uint32_t pins);
 int eg_session_spi_set_params(eg_session *s, uint32_t flash_size);
-/* Tells the loader to use baud and switches the transport to it. */
-int eg_session_change_baud(eg_session *s, uint32_t baud);
+/* Moves the link to baud: tells the loader told (the rate it must be asked for to
+ * really run at baud; 0 = baud itself) and switches the transport to baud. */
+int eg_session_change_baud(eg_session *s, uint32_t baud, uint32_t told);
 
 /* Writes data to flash at offset: compressed (FLASH_DEFL_*) when level >= 0, plain
  * FLASH_* blocks when level < 0. Reports progress as step. Does not end the flash

@@ -9,8 +9,13 @@ int eg_transport_open(eg_transport **out, const char *name, uint32_t baud)
     *out = NULL;
     if (!name || !*name)
         return eg_error_set(EG_EINVAL, "no port given (use --port or ESPGANG_PORT)");
-    if (strncmp(name, "socket://", 9) == 0)
-        return eg_transport_open_socket(out, name + 9);
+    if (strncmp(name, "socket://", 9) == 0) {
+        int rc = eg_transport_open_socket(out, name + 9);
+        /* The far end runs at some rate; the rate we asked for is our best guess. */
+        if (rc == 0)
+            (*out)->baud = baud;
+        return rc;
+    }
     if (strstr(name, "://"))
         return eg_error_set(EG_EINVAL, "unknown scheme (socket:// is known)");
     if (eg_transport_is_pty(name))

@@ -10,6 +10,7 @@
 /* cmocka needs the headers above first. */
 #include <cmocka.h>
 
+#include "chip/ops.h"
 #include "core/clock.h"
 #include "core/deflate.h"
 #include "core/error.h"
@@ -396,6 +397,27 @@ static void test_read_slow_assembles_blocks(void **state)
     eg_buf_release(&out);
 }
 
+static void test_rom_baud_quirks(void **state)
+{
+    fixture *fx = *state;
+    uint32_t told;
+    /* Every READ_REG answers the same word: cali 1000 (bits 7-31) and ck8m 100 (bits
+     * 0-7), so ESP32's ROM believes in 1000 * 15625 * 100 / 40 = 39.0625 MHz. */
+    fx->r.reg_value = 1000u << 7 | 100;
+    assert_int_equal(eg_chip_rom_baud(fx->s, eg_chip_by_name("esp32"), 921600, &told), 0);
+    assert_int_equal(told, 900000);
+    /* ESP32-C2 with a 26 MHz crystal: divider 226 at 115200 baud. */
+    fx->t->baud = 115200;
+    fx->r.reg_value = 226;
+    assert_int_equal(eg_chip_rom_baud(fx->s, eg_chip_by_name("esp32c2"), 921600, &told), 0);
+    assert_int_equal(told, 921600u * 40 / 26);
+    fx->r.reg_value = 347; /* 40 MHz */
+    assert_int_equal(eg_chip_rom_baud(fx->s, eg_chip_by_name("esp32c2"), 921600, &told), 0);
+    assert_int_equal(told, 921600);
+    assert_int_equal(eg_chip_rom_baud(fx->s, eg_chip_by_name("esp32c3"), 460800, &told), 0);
+    assert_int_equal(told, 460800);
+}
+
 static void test_before_after_names(void **state)
 {
     (void)state;
@@ -434,6 +456,7 @@ int main(void)
         T(test_block_resent_only_after_checksum_refusal),
         T(test_esp32_rom_gets_four_words),
         T(test_read_slow_assembles_blocks),
+        T(test_rom_baud_quirks),
         cmocka_unit_test(test_before_after_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -378,6 +378,7 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->regs_cfg.minor = cfg->minor;
     b->regs_cfg.jedec_id = cfg->jedec_id;
     b->regs_cfg.flash_size = cfg->flash_size;
+    b->regs_cfg.crystal_hz = cfg->crystal_hz ? cfg->crystal_hz : SIM_CRYSTAL_HZ;
     b->regs_cfg.extra = cd->regs;
     b->regs_cfg.n_extra = cd->n_regs;
     if ((rc = eg_slip_decoder_init(&b->slip, MAX_FRAME)) < 0)
@@ -497,10 +498,21 @@ static void do_change_baud(sim_board *b, cmd *c)
         fail(c, ROM_EFAILED, "baud rate 0");
         return;
     }
-    b->baud = baud;
-    /* The ROM reprograms its UART divider for the new rate. */
+    /* The ROM reprograms its UART divider for the new rate, from the clock it believes
+     * it has: ESP32-C2's ROM believes in 40 MHz whatever the crystal. */
+    uint32_t crystal = b->regs_cfg.crystal_hz, believed = crystal;
+    if (b->personality == SIM_PERSONALITY_ROM && b->chip->rom_baud == EG_ROM_BAUD_ASSUMES_40MHZ)
+        believed = 40000000;
+    uint32_t divider = believed / baud; /* integer part; the UART adds a fraction */
+    if (divider == 0) {
+        fail(c, ROM_EFAILED, "baud rate %u is above the clock", baud);
+        return;
+    }
+    b->baud = (uint32_t)((uint64_t)baud * crystal / believed);
+    if (b->baud / 1000 != baud / 1000)
+        args_add(c, " effective=%u", b->baud);
     if (b->chip->uart_clkdiv_reg)
-        sim_regs_set(&b->regs, b->chip->uart_clkdiv_reg, SIM_CRYSTAL_HZ / baud);
+        sim_regs_set(&b->regs, b->chip->uart_clkdiv_reg, divider);
 }
 
 static void do_security_info(sim_board *b, cmd *c)

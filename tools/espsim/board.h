@@ -51,6 +51,7 @@ typedef struct sim_board_config {
     unsigned major, minor; /* chip revision */
     uint32_t flash_size;
     uint32_t jedec_id;      /* what RDID reports */
+    uint32_t crystal_hz;    /* 0: 40 MHz */
     const char *flash_path; /* NULL: the flash lives in memory */
     sim_fault fault;
     FILE *log; /* NULL: no command log */

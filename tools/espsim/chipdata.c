@@ -2,15 +2,6 @@
 
 #include <string.h>
 
-/* ESP32's ROM estimates its crystal from the RTC calibration (TIMERS_RTC_CALI_VALUE,
- * bits 7-31 of 0x3FF5F06C) and eFuse CK8M (word 4 bits 0-7) as
- * cali * 15625 * ck8m / 40, and flashers scale the baud rate they ask for by that
- * estimate: 800 and 128 make it exactly 40 MHz, so a request is not scaled. */
-static const sim_reg_init esp32_regs[] = {
-    {0x3FF5F06C, 800u << 7},
-    {0x3FF5A010, 128},
-};
-
 /* ESP32-P4 has no magic value at 0x40001000; loaders that do not use GET_SECURITY_INFO
  * recognise it by the SPI date register (bits 0-26 of 0x500D0000). */
 static const sim_reg_init esp32p4_regs[] = {
@@ -26,7 +17,7 @@ static const sim_reg_init esp32p4_regs[] = {
 static const sim_chip_data rows[] = {
     {"esp32", 3, 0,
      "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n",
-     esp32_regs, sizeof(esp32_regs) / sizeof(esp32_regs[0])},
+     NULL, 0},
     {"esp32s2", 0, 0, ROM_LINE("esp32s2-rc4-20191025", "Oct 25 2019") APP_BOOT("0x8"), NULL, 0},
     {"esp32s3", 0, 2, ROM_LINE("esp32s3-20210327", "Mar 27 2021") APP_BOOT("0x8"), NULL, 0},
     {"esp32c2", 1, 0, ROM_LINE("esp8684-api2-20220127", "Jan 27 2022") APP_BOOT("0xc"), NULL, 0},

@@ -43,6 +43,7 @@ enum {
     OPT_BOARDS,
     OPT_LOG,
     OPT_FLASH_ID,
+    OPT_CRYSTAL,
     OPT_FAULT,
     OPT_HELP,
 };
@@ -68,6 +69,7 @@ static const struct opt_spec {
     {OPT_LOG, "log", "FILE", "append one line per received command to FILE"},
     {OPT_FLASH_ID, "flash-id", "ID",
      "JEDEC id RDID reports, manufacturer in the low byte (0xC8 0x40 + log2(size) above it)"},
+    {OPT_CRYSTAL, "crystal", "MHZ", "crystal frequency, 26 or 40 (40)"},
     {OPT_FAULT, "fault", "[B:]KIND",
      "misbehave, on board B only or on all: silent, garbage, wrong-boot, disconnect-after=N, "
      "bad-flash-write (repeatable)"},
@@ -90,6 +92,7 @@ typedef struct options {
     const char *log;
     int flash_id_set;
     uint32_t flash_id;
+    uint32_t crystal_hz;
     sim_fault fault_all;
     sim_fault *faults; /* per board, kind NONE = use fault_all */
     int *fault_set;
@@ -306,6 +309,14 @@ static int parse_args(options *o, int argc, char **argv)
             o->flash_id = (uint32_t)v;
             o->flash_id_set = 1;
             break;
+        case OPT_CRYSTAL:
+            if ((rc = parse_number(&v, "crystal", optarg, 1000)) < 0)
+                return rc;
+            if (v != 26 && v != 40)
+                return eg_error_set(EG_EINVAL, "--crystal: 26 or 40 (MHz), not %llu",
+                                    (unsigned long long)v);
+            o->crystal_hz = (uint32_t)v * 1000000;
+            break;
         case OPT_FAULT:
             if ((rc = parse_fault(o, optarg)) < 0)
                 return eg_error_prefix(rc, "--fault: ");
@@ -363,6 +374,7 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.minor = o->minor;
     cfg.flash_size = o->flash_size;
     cfg.jedec_id = o->flash_id;
+    cfg.crystal_hz = o->crystal_hz;
     cfg.fault = o->fault_set[i] ? o->faults[i] : o->fault_all;
     cfg.log = log;
     cfg.seed = ((uint64_t)time(NULL) << 20) ^ ((uint64_t)getpid() << 8) ^ (i + 1);

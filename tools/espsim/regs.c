@@ -165,7 +165,14 @@ int sim_regs_power_on(sim_regs *r, const sim_regs_config *cfg)
         (rc = encode_value(r, &chip->minor, cfg->minor)) < 0)
         return rc;
     if (chip->uart_clkdiv_reg &&
-        (rc = set_or(r, chip->uart_clkdiv_reg, SIM_CRYSTAL_HZ / SIM_ROM_BAUD)) < 0)
+        (rc = set_or(r, chip->uart_clkdiv_reg, cfg->crystal_hz / SIM_ROM_BAUD)) < 0)
+        return rc;
+    /* ESP32's ROM estimates its clock as cali * 15625 * ck8m / 40 from the RTC
+     * calibration and an eFuse; with ck8m 128 a cali of crystal / 50000 makes the
+     * estimate exact. */
+    if (chip->rom_baud == EG_ROM_BAUD_RTC_ESTIMATE &&
+        ((rc = set_or(r, chip->rtc_cali_reg, (cfg->crystal_hz / 50000) << 7)) < 0 ||
+         (rc = set_or(r, chip->ck8m_reg, 128)) < 0))
         return rc;
     for (size_t i = 0; i < cfg->n_extra; i++)
         if ((rc = set_or(r, cfg->extra[i].addr, cfg->extra[i].value)) < 0)

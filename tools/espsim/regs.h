@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_CRYSTAL_HZ 40000000u
+#define SIM_CRYSTAL_HZ 40000000u /* unless --crystal says otherwise */
 #define SIM_ROM_BAUD   115200u
 #define SIM_SFDP_LEN   256u
 
@@ -39,6 +39,7 @@ typedef struct sim_regs_config {
     unsigned major, minor; /* chip revision vMAJOR.MINOR */
     uint32_t jedec_id;
     uint32_t flash_size;
+    uint32_t crystal_hz;
     const sim_reg_init *extra; /* more power-on words, n_extra of them */
     size_t n_extra;
 } sim_regs_config;
