@@ -92,13 +92,27 @@ fail:
     return rc;
 }
 
+static int board_reader(void *ctx, uint32_t addr, uint32_t *out)
+{
+    return eg_session_read_reg(ctx, addr, out);
+}
+
 int eg_board_attach_flash(eg_board *b)
 {
     int rc;
 
     if (b->flash_ready)
         return 0;
-    if ((rc = eg_session_spi_attach(b->s, 0)) < 0)
+    uint32_t pins = 0;
+    if (!b->s->stub && (rc = eg_chip_spi_attach_arg(b->chip, board_reader, b->s, &pins)) < 0)
+        goto fail;
+    if (pins)
+        eg_events_log(&b->s->ev, EG_LOG_INFO,
+                      "attaching the flash on the pins the eFuses name (clk %u, q %u, d %u, "
+                      "hd %u, cs %u)",
+                      pins & 0x3F, (pins >> 6) & 0x3F, (pins >> 12) & 0x3F, (pins >> 24) & 0x3F,
+                      (pins >> 18) & 0x3F);
+    if ((rc = eg_session_spi_attach(b->s, pins)) < 0)
         goto fail;
     if ((rc = eg_chip_flash_id(b->s, b->chip, &b->flash_id)) < 0)
         goto fail;

@@ -49,6 +49,9 @@ typedef struct eg_chip {
     /* ESP32-S3's first silicon: when both fields hold 1 and the minor's low three
      * bits are 0, the revision reads as v0.0. */
     eg_bitfield eco0_field[2];
+    /* eFuse fields naming the pins of in-package flash (clk, q, d, hd, cs), which the
+     * ROM does not attach by itself (ESP32); width 0 when the chip has none. */
+    eg_bitfield spi_pads[5];
     /* SPI flash controller registers (for RDID and SFDP through the registers). */
     uint32_t spi_base;
     uint8_t spi_usr, spi_usr1, spi_usr2, spi_mosi_dlen, spi_miso_dlen, spi_w0;
@@ -83,6 +86,10 @@ const char *eg_chip_names(void);
 typedef int (*eg_reg_reader)(void *ctx, uint32_t addr, uint32_t *out);
 int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx, unsigned *major,
                             unsigned *minor);
+
+/* The SPI_ATTACH argument for the ROM: the pins from the eFuse pad fields packed as
+ * hd << 24 | cs << 18 | d << 12 | q << 6 | clk, or 0 (the default pins). */
+int eg_chip_spi_attach_arg(const eg_chip *chip, eg_reg_reader read, void *ctx, uint32_t *out);
 
 /* Flash size in bytes for a JEDEC id (manufacturer in bits 0-7, capacity code in
  * bits 16-23); 0 when the code is not one flash chips use. */

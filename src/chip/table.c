@@ -35,6 +35,8 @@ static const eg_chip chips[] = {
         .minor = {{F(0x3FF5A014, 24, 2)}},
         .major_map = esp32_major_map,
         .major_map_len = 8,
+        .spi_pads = {F(0x3FF5A014, 0, 5), F(0x3FF5A014, 5, 5), F(0x3FF5A014, 10, 5),
+                     F(0x3FF5A00C, 4, 5), F(0x3FF5A014, 15, 5)},
         .spi_base = 0x3FF42000,
         .spi_usr = 0x1C,
         .spi_usr1 = 0x20,
@@ -306,6 +308,24 @@ int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx, 
         if (a == 1 && b == 1)
             *major = *minor = 0;
     }
+    return 0;
+}
+
+int eg_chip_spi_attach_arg(const eg_chip *chip, eg_reg_reader read, void *ctx, uint32_t *out)
+{
+    static const unsigned shift[5] = {0, 6, 12, 24, 18}; /* clk, q, d, hd, cs */
+    uint32_t v = 0;
+
+    *out = 0;
+    for (int i = 0; i < 5 && chip->spi_pads[i].width; i++) {
+        eg_efuse_value f = {{chip->spi_pads[i]}};
+        unsigned pin;
+        int rc = read_value(&f, read, ctx, &pin);
+        if (rc < 0)
+            return rc;
+        v |= (uint32_t)pin << shift[i];
+    }
+    *out = v;
     return 0;
 }
 

@@ -164,6 +164,27 @@ static void test_revision_read_failure(void **state)
                      EG_ETIMEDOUT);
 }
 
+static void test_spi_pads(void **state)
+{
+    (void)state;
+    regmap m = {0};
+    uint32_t v = 99;
+    /* Pads unset: the ROM's default pins. */
+    assert_int_equal(eg_chip_spi_attach_arg(eg_chip_by_name("esp32"), reg_read, &m, &v), 0);
+    assert_int_equal(v, 0);
+    /* clk 6, q 17, d 8, cs 16 in word 5; hd 11 in word 3 bits 4-8. */
+    reg_set(&m, 0x3FF5A014, 6 | 17u << 5 | 8u << 10 | 16u << 15 | 3u << 24);
+    reg_set(&m, 0x3FF5A00C, 11u << 4 | 1u << 15);
+    assert_int_equal(eg_chip_spi_attach_arg(eg_chip_by_name("esp32"), reg_read, &m, &v), 0);
+    assert_int_equal(v, 11u << 24 | 16u << 18 | 8u << 12 | 17u << 6 | 6);
+    /* Other chips always attach with 0, whatever their registers hold. */
+    assert_int_equal(eg_chip_spi_attach_arg(eg_chip_by_name("esp32c3"), reg_read, &m, &v), 0);
+    assert_int_equal(v, 0);
+    m.fail_at = 0x3FF5A014;
+    assert_int_equal(eg_chip_spi_attach_arg(eg_chip_by_name("esp32"), reg_read, &m, &v),
+                     EG_ETIMEDOUT);
+}
+
 static void test_flash_sizes(void **state)
 {
     (void)state;
@@ -202,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_revision_p4_third_major_bit),
         cmocka_unit_test(test_revision_s3_eco0),
         cmocka_unit_test(test_revision_read_failure),
+        cmocka_unit_test(test_spi_pads),
         cmocka_unit_test(test_flash_sizes),
         cmocka_unit_test(test_mac_text),
     };
