@@ -22,6 +22,7 @@ enum {
     OPT_CONNECT_ATTEMPTS,
     OPT_VERBOSE,
     OPT_JSON,
+    OPT_NO_COMPRESS,
     OPT_MAX = 64
 };
 

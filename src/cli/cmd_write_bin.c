@@ -19,6 +19,7 @@ typedef struct region {
 typedef struct write_ctx {
     region *r;
     int n;
+    int level; /* zlib level, or -1 for plain FLASH_DATA */
 } write_ctx;
 
 static int do_write(eg_board *b, void *vctx)
@@ -36,7 +37,7 @@ static int do_write(eg_board *b, void *vctx)
         uint8_t want[16], got[16];
         char hw[33], hg[33];
 
-        rc = eg_session_flash_write(b->s, r->addr, r->data.data, r->data.len, EG_DEFLATE_LEVEL);
+        rc = eg_session_flash_write(b->s, r->addr, r->data.data, r->data.len, c->level);
         if (rc < 0)
             return eg_error_prefix(rc, "'%s': ", r->path);
         if ((rc = eg_md5(want, r->data.data, r->data.len)) < 0 ||
@@ -62,6 +63,7 @@ int cmd_write_bin(const eg_command *cmd, eg_args *a)
     if (a->npos % 2 != 0)
         return eg_cli_usage(cmd, "write-bin: arguments come in pairs: ADDR FILE [ADDR FILE]...");
     c.n = a->npos / 2;
+    c.level = a->count[OPT_NO_COMPRESS] ? -1 : EG_DEFLATE_LEVEL;
     c.r = calloc((size_t)c.n, sizeof(*c.r));
     if (!c.r)
         return eg_cli_fail("out of memory");

@@ -15,6 +15,12 @@ static const eg_opt json_opt[] = {
     EG_OPT_END,
 };
 
+static const eg_opt write_opts[] = {
+    {OPT_NO_COMPRESS, 'u', "no-compress", NULL,
+     "send the data as it is (FLASH_DATA) rather than compressed"},
+    EG_OPT_END,
+};
+
 const eg_command eg_commands[] = {
     {"list-ports", "",
      "List the serial ports of this machine: name, USB VID:PID, serial "
@@ -32,8 +38,8 @@ const eg_command eg_commands[] = {
      cmd_read_flash},
     {"write-bin", "ADDR FILE [ADDR FILE]...",
      "Write binary files to flash at the given addresses and verify each by its on-chip MD5.",
-     "Addresses must be 4 KiB aligned; every region must fit the flash.", 2, -1, EG_CMD_BOARD, NULL,
-     cmd_write_bin},
+     "Addresses must be 4 KiB aligned; every region must fit the flash.", 2, -1, EG_CMD_BOARD,
+     write_opts, cmd_write_bin},
     {"erase-region", "ADDR SIZE", "Erase a flash region (4 KiB aligned).", NULL, 2, 2, EG_CMD_BOARD,
      NULL, cmd_erase_region},
     {"reset", "", "Reset the board into its application (pulses EN through RTS).", NULL, 0, 0,

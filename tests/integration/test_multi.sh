@@ -30,4 +30,15 @@ for kind in tcp pty; do
     expect_ok "$kind: read board 1" "$ESPGANG" read-flash -p "$second" --after no-reset 0x10000 64k "$TMP/b.bin" &&
         same_files "$kind: board 1's flash is its own" "$TMP/ff.bin" "$TMP/b.bin"
 done
+
+# Plain (uncompressed) writes, and the port and baud rate from the environment.
+start_sim plain --chip esp32 --tcp 0 --log "$TMP/plain.log"
+expect_ok "uncompressed write from ESPGANG_PORT at ESPGANG_BAUD" \
+    env ESPGANG_PORT="$SIM_ADDR" ESPGANG_BAUD=460800 "$ESPGANG" write-bin --no-compress --after no-reset 0x8000 "$TMP/a.bin"
+[ "$(grep -c ' FLASH_DATA ' "$TMP/plain.log")" -eq 64 ] && ! grep -q FLASH_DEFL "$TMP/plain.log" &&
+    pass "64 plain 1 KiB blocks, nothing compressed" || fail "unexpected write commands"
+grep -q "CHANGE_BAUDRATE baud=460800" "$TMP/plain.log" && pass "ESPGANG_BAUD reached the board" ||
+    fail "no CHANGE_BAUDRATE 460800"
+expect_ok "read back" "$ESPGANG" read-flash -p "$SIM_ADDR" --after no-reset 0x8000 64k "$TMP/p.bin" &&
+    same_files "uncompressed write reads back" "$TMP/a.bin" "$TMP/p.bin"
 finish
