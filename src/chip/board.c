@@ -48,6 +48,7 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
     if (!b)
         return eg_error_set(EG_ENOMEM, "out of memory");
     b->after = o->after;
+    b->flash_size_given = o->flash_size;
     rc = eg_transport_open(&t, o->port, baud < EG_ROM_BAUD ? baud : EG_ROM_BAUD);
     if (rc < 0)
         goto fail;
@@ -60,6 +61,13 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
     rc = eg_session_connect(b->s, o->before);
     if (rc < 0)
         goto fail;
+    if (b->s->sync_saw_stub) {
+        rc = eg_error_set(EG_EUNSUPPORTED,
+                          "the board still runs a flasher stub from an earlier session; reset it "
+                          "into its ROM loader (--before default-reset, or the reset button with "
+                          "BOOT held)");
+        goto fail;
+    }
     rc = eg_chip_detect(b->s, &b->chip, &b->sec);
     if (rc < 0)
         goto fail;
@@ -116,7 +124,8 @@ int eg_board_attach_flash(eg_board *b)
         goto fail;
     if ((rc = eg_chip_flash_id(b->s, b->chip, &b->flash_id)) < 0)
         goto fail;
-    b->flash_size = eg_flash_size_from_jedec(b->flash_id);
+    b->flash_size =
+        b->flash_size_given ? b->flash_size_given : eg_flash_size_from_jedec(b->flash_id);
     if (b->flash_id == 0 || b->flash_id == 0xFFFFFF)
         return eg_error_set(EG_EDEVICE,
                             "port '%s': the flash answers JEDEC id 0x%06x: is a flash chip "

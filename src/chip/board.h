@@ -17,6 +17,7 @@ typedef struct eg_board_options {
     eg_after after;
     int no_stub;               /* stay with the ROM loader */
     unsigned connect_attempts; /* 0 = the default */
+    uint32_t flash_size;       /* --flash-size: overrides what the JEDEC id says (0 = detect) */
     eg_events ev;
 } eg_board_options;
 
@@ -29,7 +30,8 @@ typedef struct eg_board {
     eg_security_info sec;
     int flash_ready;     /* eg_board_attach_flash() succeeded */
     uint32_t flash_id;   /* JEDEC id */
-    uint32_t flash_size; /* detected from the id; 0 when unknown */
+    uint32_t flash_size; /* detected from the id (or given); 0 when unknown */
+    uint32_t flash_size_given;
 } eg_board;
 
 /* Opens the port, resets the board into its loader, syncs, detects the chip (checking

@@ -21,8 +21,10 @@ int eg_chip_security_info(eg_session *s, eg_security_info *sec)
 
     memset(sec, 0, sizeof(*sec));
     rc = eg_session_security_info(s, raw, &len);
-    /* ESP32's ROM answers "unsupported" (or fails the command): no information. */
-    if (rc == EG_EUNSUPPORTED || rc == EG_EDEVICE || (rc == 0 && len < 12))
+    /* ESP32's ROM does not know the command: it answers "unsupported", or refuses it
+     * as an invalid message. */
+    if (rc == EG_EUNSUPPORTED || (rc == EG_EDEVICE && s->last_error == EG_ROM_INVALID_RECV) ||
+        (rc == 0 && len < 12))
         return 0;
     if (rc < 0)
         return rc;

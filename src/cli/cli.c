@@ -23,6 +23,8 @@ static const eg_opt board_opts[] = {
      "how to enter the loader: default-reset, usb-reset, no-reset, no-reset-no-sync"},
     {OPT_AFTER, 0, "after", "MODE", "what to do at the end: hard-reset, no-reset, watchdog-reset"},
     {OPT_NO_STUB, 0, "no-stub", NULL, "talk to the ROM loader, do not upload the flasher stub"},
+    {OPT_FLASH_SIZE, 0, "flash-size", "SIZE",
+     "flash size when its JEDEC id does not tell (4MB, 16MB, ...)"},
     {OPT_CONNECT_ATTEMPTS, 0, "connect-attempts", "N",
      "reset-and-sync attempts before giving up (default 7)"},
     EG_OPT_END,
@@ -263,6 +265,13 @@ int eg_cli_board_open(const eg_args *a, eg_board **out)
             return eg_error_set(EG_EINVAL, "--connect-attempts '%s' is not a count from 1 to 1000",
                                 a->val[OPT_CONNECT_ATTEMPTS]);
         o.connect_attempts = n;
+    }
+    if (a->val[OPT_FLASH_SIZE]) {
+        uint64_t v;
+        if (eg_num_parse(&v, a->val[OPT_FLASH_SIZE], 1u << 30) < 0 || v < 0x40000 || (v & (v - 1)))
+            return eg_error_set(EG_EINVAL, "--flash-size '%s' is not a power of two from 256KB",
+                                a->val[OPT_FLASH_SIZE]);
+        o.flash_size = (uint32_t)v;
     }
     o.no_stub = a->count[OPT_NO_STUB] > 0;
     o.ev = eg_cli_events(a);

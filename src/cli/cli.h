@@ -23,6 +23,7 @@ enum {
     OPT_VERBOSE,
     OPT_JSON,
     OPT_NO_COMPRESS,
+    OPT_FLASH_SIZE,
     OPT_MAX = 64
 };
 

@@ -34,8 +34,8 @@ static int drive_lines(eg_args *a, int (*action)(eg_transport *t), const char *d
     eg_transport *t = NULL;
     int rc = open_port(a, &t);
 
-    if (rc == 0)
-        rc = action(t);
+    if (rc == 0 && (rc = action(t)) < 0)
+        eg_error_prefix(rc, "port '%s': ", t->name);
     if (rc < 0) {
         eg_transport_free(t);
         return eg_cli_fail("%s", eg_error_msg());

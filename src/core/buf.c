@@ -80,19 +80,37 @@ int eg_buf_read_file(eg_buf *out, const char *path)
 
     if (!f)
         return eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "cannot open '%s': %s", path,
-                            strerror(errno));
+                            eg_strerror(errno));
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
         rc = eg_buf_append(out, chunk, n);
         if (rc < 0)
             goto done;
     }
     if (ferror(f))
-        rc = eg_error_set(EG_EIO, "cannot read '%s': %s", path, strerror(errno));
+        rc = eg_error_set(EG_EIO, "cannot read '%s': %s", path, eg_strerror(errno));
 done:
     fclose(f);
     if (rc < 0)
         eg_buf_release(out);
     return rc;
+}
+
+/* Makes a rename in path's folder durable. */
+static void sync_folder(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd;
+
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
 }
 
 int eg_file_write_atomic(const char *path, const void *data, size_t len)
@@ -105,30 +123,37 @@ int eg_file_write_atomic(const char *path, const void *data, size_t len)
         return eg_error_set(EG_EINVAL, "path too long: '%s'", path);
     fd = mkstemp(tmp);
     if (fd < 0)
-        return eg_error_set(EG_EIO, "cannot create a file next to '%s': %s", path, strerror(errno));
+        return eg_error_set(EG_EIO, "cannot create a file next to '%s': %s", path,
+                            eg_strerror(errno));
     while (len > 0) {
         ssize_t w = write(fd, p, len);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, strerror(errno));
+            rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
             goto done;
         }
         p += w;
         len -= (size_t)w;
     }
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, strerror(errno));
+    /* Keep the mode of a file being replaced; a new one gets rw-r--r--. */
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
         goto done;
     }
     if (close(fd) != 0) {
         fd = -1;
-        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, strerror(errno));
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
         goto done;
     }
     fd = -1;
-    if (rename(tmp, path) != 0)
-        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, strerror(errno));
+    if (rename(tmp, path) != 0) {
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
+        goto done;
+    }
+    sync_folder(path);
 done:
     if (fd >= 0)
         close(fd);

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <stdlib.h>
 #include <zlib.h>
 
 int eg_deflate(eg_buf *out, const uint8_t *data, size_t len, int level)
@@ -53,4 +54,48 @@ int eg_inflate(eg_buf *out, const uint8_t *data, size_t len, size_t max)
 done:
     inflateEnd(&zs);
     return rc;
+}
+
+int eg_inflate_meter_init(eg_inflate_meter *m)
+{
+    z_stream *zs = calloc(1, sizeof(*zs));
+    m->z = NULL;
+    if (!zs || inflateInit(zs) != Z_OK) {
+        free(zs);
+        return eg_error_set(EG_ENOMEM, "zlib initialisation failed");
+    }
+    m->z = zs;
+    return 0;
+}
+
+int eg_inflate_meter_feed(eg_inflate_meter *m, const uint8_t *data, size_t len, size_t *out)
+{
+    z_stream *zs = m->z;
+    uint8_t sink[16384];
+    size_t produced = 0;
+    int zr;
+
+    *out = 0;
+    zs->next_in = (Bytef *)data;
+    zs->avail_in = (uInt)len;
+    do {
+        zs->next_out = sink;
+        zs->avail_out = sizeof(sink);
+        zr = inflate(zs, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+            return eg_error_set(EG_EINVAL, "corrupt compressed data: %s",
+                                zs->msg ? zs->msg : "inflate error");
+        produced += sizeof(sink) - zs->avail_out;
+    } while (zr == Z_OK && (zs->avail_in > 0 || zs->avail_out == 0));
+    *out = produced;
+    return 0;
+}
+
+void eg_inflate_meter_release(eg_inflate_meter *m)
+{
+    if (m->z) {
+        inflateEnd(m->z);
+        free(m->z);
+        m->z = NULL;
+    }
 }

@@ -11,4 +11,15 @@ int eg_deflate(eg_buf *out, const uint8_t *data, size_t len, int level);
  * corrupt or inflates to more than max bytes. */
 int eg_inflate(eg_buf *out, const uint8_t *data, size_t len, size_t max);
 
+/* Measures how many plain bytes each piece of a zlib stream inflates to, without
+ * keeping them (to size the time a loader needs to write a compressed block). */
+typedef struct eg_inflate_meter {
+    void *z; /* z_stream */
+} eg_inflate_meter;
+
+int eg_inflate_meter_init(eg_inflate_meter *m);
+/* Feeds the next piece; *out is the number of plain bytes it produced. */
+int eg_inflate_meter_feed(eg_inflate_meter *m, const uint8_t *data, size_t len, size_t *out);
+void eg_inflate_meter_release(eg_inflate_meter *m);
+
 #endif

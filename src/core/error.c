@@ -50,6 +50,15 @@ void eg_error_clear(void)
     eg_error_buf[0] = '\0';
 }
 
+const char *eg_strerror(int errnum)
+{
+    static _Thread_local char text[128];
+    /* The XSI strerror_r (this file is compiled without _GNU_SOURCE). */
+    if (strerror_r(errnum, text, sizeof(text)) != 0)
+        snprintf(text, sizeof(text), "error %d", errnum);
+    return text;
+}
+
 const char *eg_error_name(int code)
 {
     switch (code) {

@@ -37,6 +37,10 @@ const char *eg_error_msg(void);
 
 void eg_error_clear(void);
 
+/* The text of an errno value, thread-safe (strerror is not); valid until the next call
+ * on this thread. */
+const char *eg_strerror(int errnum);
+
 /* A short name for a code ("timed out"), never NULL. */
 const char *eg_error_name(int code);
 

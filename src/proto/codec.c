@@ -121,27 +121,37 @@ const char *eg_codec_error_text(uint8_t code)
     }
 }
 
-int eg_codec_check_status(const eg_response *r, size_t data_len, const char *what)
+int eg_codec_status(const eg_response *r, size_t data_len, uint8_t *err)
 {
     const uint8_t *st;
 
-    if (r->len < data_len + 2) {
-        if (r->len >= 1 && r->data[0] != 0) {
-            uint8_t err = r->len >= 2 ? r->data[1] : 0;
-            return eg_error_set(EG_EDEVICE, "%s: device reported %s (status 0x%02x, error 0x%02x)",
-                                what, eg_codec_error_text(err), r->data[0], err);
-        }
+    *err = 0;
+    if (r->len >= data_len + 2)
+        st = r->data + data_len;
+    else if (r->len == 2 || r->len == 4)
+        st = r->data; /* a bare status: the command failed before producing its data */
+    else
+        return EG_EPROTO;
+    if (st[0] == 0)
+        return r->len >= data_len + 2 ? 0 : EG_EPROTO;
+    /* Espressif's newer flasher stub sends its code in the first status byte; the ROM
+     * and the older stub send 1 and then the code. */
+    *err = st[0] == 1 ? st[1] : st[0];
+    return EG_EDEVICE;
+}
+
+int eg_codec_check_status(const eg_response *r, size_t data_len, const char *what)
+{
+    uint8_t err;
+    int rc = eg_codec_status(r, data_len, &err);
+
+    if (rc == EG_EDEVICE)
+        return eg_error_set(EG_EDEVICE, "%s: device reported %s (error 0x%02x)", what,
+                            eg_codec_error_text(err), err);
+    if (rc == EG_EPROTO)
         return eg_error_set(EG_EPROTO, "%s: response carries %zu bytes, expected %zu", what, r->len,
                             data_len + 2);
-    }
-    st = r->data + data_len;
-    if (st[0] == 0)
-        return 0;
-    /* Espressif's newer flasher stub sends a single non-zero code in the first status
-     * byte; the ROM and the older stub send 1 followed by the code. */
-    uint8_t err = st[0] == 1 ? st[1] : st[0];
-    return eg_error_set(EG_EDEVICE, "%s: device reported %s (status 0x%02x, error 0x%02x)", what,
-                        eg_codec_error_text(err), st[0], st[1]);
+    return 0;
 }
 
 int eg_codec_is_unsupported(const eg_response *r)

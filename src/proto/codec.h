@@ -58,6 +58,12 @@ typedef struct eg_response {
  * direction byte is not 1. */
 int eg_codec_response(eg_response *out, const uint8_t *frame, size_t len);
 
+/* Reads the status bytes that follow data_len bytes of payload (or a bare status, when
+ * the command failed before producing its data): 0 for success, EG_EDEVICE with the
+ * device's error code in *err, EG_EPROTO when the response has no place for them. Sets
+ * no message. */
+int eg_codec_status(const eg_response *r, size_t data_len, uint8_t *err);
+
 /* Checks the status bytes that follow data_len bytes of payload. Returns 0 when the
  * status says success, EG_EDEVICE (message: what the device reported, with the step
  * named by what) on failure, EG_EPROTO when the response is too short. */

@@ -162,8 +162,11 @@ static int send_request(eg_session *s, uint8_t op, const uint8_t *data, size_t l
     if (rc == 0)
         rc = eg_slip_encode(&s->tx, raw.data, raw.len);
     eg_buf_release(&raw);
+    /* Time for the bytes at the line's rate (10 bits a byte), with a margin. */
+    uint64_t wire_ms = s->t->baud ? (uint64_t)s->tx.len * 10 * 1000 / s->t->baud : 0;
     if (rc == 0)
-        rc = eg_transport_write(s->t, s->tx.data, s->tx.len, EG_TIMEOUT_DEFAULT_MS * 3);
+        rc = eg_transport_write(s->t, s->tx.data, s->tx.len,
+                                (unsigned)(wire_ms * 2 + EG_TIMEOUT_DEFAULT_MS));
     return rc;
 }
 
@@ -220,9 +223,12 @@ int eg_session_check(eg_session *s, uint8_t op, const uint8_t *data, size_t len,
 {
     eg_response local;
     eg_response *r = out ? out : &local;
+    uint8_t err = 0;
     int rc = eg_session_command(s, op, data, len, chk, timeout_ms, r);
     if (rc < 0)
         return rc;
+    if (eg_codec_status(r, data_len, &err) == EG_EDEVICE)
+        s->last_error = err;
     return eg_codec_check_status(r, data_len, eg_codec_op_name(op));
 }
 
@@ -431,9 +437,10 @@ int eg_session_security_info(eg_session *s, uint8_t out[32], size_t *len)
     if (rc < 0)
         return rc;
     /* 20 bytes of payload, or 12 on ESP32-S2; then the status bytes. */
-    size_t payload = r.len >= 20 + 2 ? 20 : 12;
-    if (r.len >= 2 && r.len < 12 + 2 && r.data[0] != 0)
-        payload = 0;
+    size_t payload = r.len >= 20 + 2 ? 20 : r.len >= 12 + 2 ? 12 : 0;
+    uint8_t err = 0;
+    if (eg_codec_status(&r, payload, &err) == EG_EDEVICE)
+        s->last_error = err;
     rc = eg_codec_check_status(&r, payload, "GET_SECURITY_INFO");
     if (rc < 0)
         return rc;
@@ -469,6 +476,8 @@ int eg_session_change_baud(eg_session *s, uint32_t baud, uint32_t told)
     uint8_t p[8];
     int rc;
 
+    if (s->t->ops->supports_baud && !s->t->ops->supports_baud(s->t, baud))
+        return eg_error_set(EG_EINVAL, "this port cannot run at %u baud", baud);
     eg_put_u32le(p, told ? told : baud);
     eg_put_u32le(p + 4, s->stub ? s->t->baud : 0);
     rc = eg_session_check(s, EG_OP_CHANGE_BAUDRATE, p, 8, 0, 0, EG_TIMEOUT_DEFAULT_MS, NULL);
@@ -476,7 +485,10 @@ int eg_session_change_baud(eg_session *s, uint32_t baud, uint32_t told)
         return eg_error_prefix(rc, "changing baud rate to %u: ", baud);
     rc = eg_transport_set_baud(s->t, baud);
     if (rc < 0)
-        return rc;
+        return eg_error_prefix(rc,
+                               "changing baud rate to %u: the board changed, the port did "
+                               "not: ",
+                               baud);
     eg_sleep_ms(50);
     flush_input(s);
     return 0;
@@ -514,8 +526,10 @@ static int refused_checksum(const eg_response *r)
     return err == 0x07 || err == 0xC1;
 }
 
-static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t len, uint32_t seq,
-                       eg_buf *scratch)
+/* Sends one data block; plain is how many bytes it writes to the flash (more than len
+ * for a compressed block), which sets how long the loader may take. */
+static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t len, size_t plain,
+                       uint32_t seq, eg_buf *scratch)
 {
     int rc = 0;
 
@@ -528,7 +542,7 @@ static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t l
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
         eg_response r;
         rc = eg_session_command(s, op, scratch->data, scratch->len, eg_codec_checksum(block, len),
-                                timeout_per_mb(EG_ERASE_MS_PER_MB, len), &r);
+                                timeout_per_mb(EG_ERASE_MS_PER_MB, plain), &r);
         if (rc < 0)
             break;
         rc = eg_codec_check_status(&r, 0, eg_codec_op_name(op));
@@ -548,6 +562,7 @@ int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, 
 {
     uint32_t bs = s->stub ? EG_STUB_FLASH_BLOCK : EG_ROM_FLASH_BLOCK;
     eg_buf comp = EG_BUF_INIT, scratch = EG_BUF_INIT, block = EG_BUF_INIT;
+    eg_inflate_meter meter = {NULL};
     char step[64];
     int rc;
 
@@ -566,10 +581,17 @@ int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, 
         rc = flash_begin(s, EG_OP_FLASH_DEFL_BEGIN, size, blocks, bs, offset);
         if (rc < 0)
             goto done;
+        rc = eg_inflate_meter_init(&meter);
+        if (rc < 0)
+            goto done;
         for (uint32_t seq = 0; seq < blocks; seq++) {
-            size_t at = (size_t)seq * bs;
+            size_t at = (size_t)seq * bs, plain;
             size_t n = comp.len - at < bs ? comp.len - at : bs;
-            rc = flash_block(s, EG_OP_FLASH_DEFL_DATA, comp.data + at, n, seq, &scratch);
+            /* A block of zeros or 0xFF can inflate a thousandfold: give the loader the
+             * time that writing what it inflates to takes. */
+            rc = eg_inflate_meter_feed(&meter, comp.data + at, n, &plain);
+            if (rc == 0)
+                rc = flash_block(s, EG_OP_FLASH_DEFL_DATA, comp.data + at, n, plain, seq, &scratch);
             if (rc < 0)
                 goto done;
             /* Report progress in plain bytes, proportional to compressed ones sent. */
@@ -588,7 +610,7 @@ int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, 
             size_t n = len - at < bs ? len - at : bs;
             memcpy(block.data, data + at, n);
             memset(block.data + n, 0xFF, bs - n);
-            rc = flash_block(s, EG_OP_FLASH_DATA, block.data, bs, seq, &scratch);
+            rc = flash_block(s, EG_OP_FLASH_DATA, block.data, bs, bs, seq, &scratch);
             if (rc < 0)
                 goto done;
             eg_events_progress(&s->ev, step, at + n, len);
@@ -597,6 +619,7 @@ int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, 
     if (len == 0)
         eg_events_progress(&s->ev, step, 0, 0);
 done:
+    eg_inflate_meter_release(&meter);
     eg_buf_release(&comp);
     eg_buf_release(&scratch);
     eg_buf_release(&block);
@@ -609,6 +632,8 @@ int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size)
 {
     int rc;
 
+    if (size > UINT32_MAX - offset)
+        return eg_error_set(EG_EINVAL, "erase region 0x%x+0x%x is beyond 4 GiB", offset, size);
     if (offset % 4096 || size % 4096)
         return eg_error_set(EG_EINVAL, "erase region 0x%x+0x%x is not aligned to 4 KiB sectors",
                             offset, size);
@@ -633,6 +658,8 @@ int eg_session_flash_md5(eg_session *s, uint32_t offset, uint32_t size, uint8_t 
     eg_response r;
     int rc;
 
+    if (size > UINT32_MAX - offset)
+        return eg_error_set(EG_EINVAL, "MD5 region 0x%x+0x%x is beyond 4 GiB", offset, size);
     eg_put_u32le(p, offset);
     eg_put_u32le(p + 4, size);
     rc = eg_session_check(s, EG_OP_SPI_FLASH_MD5, p, 16, 0, s->stub ? 16 : 32,

@@ -56,7 +56,8 @@ typedef struct eg_session {
     unsigned status_len;        /* 4 for the ROM, 2 for the stub */
     unsigned flash_begin_words; /* 4 on ESP32's ROM, 5 elsewhere */
     unsigned connect_attempts;
-    int sync_saw_stub; /* the last SYNC was answered with val 0 */
+    int sync_saw_stub;  /* the last SYNC was answered with val 0 */
+    uint8_t last_error; /* the device's error code of the last EG_EDEVICE */
     eg_events ev;
 } eg_session;
 

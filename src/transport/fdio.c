@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 int eg_fd_read(int fd, uint8_t *buf, size_t len, unsigned timeout_ms)
@@ -19,7 +21,7 @@ int eg_fd_read(int fd, uint8_t *buf, size_t len, unsigned timeout_ms)
         if (pr < 0) {
             if (errno == EINTR)
                 continue;
-            return eg_error_set(EG_EIO, "poll failed: %s", strerror(errno));
+            return eg_error_set(EG_EIO, "poll failed: %s", eg_strerror(errno));
         }
         if (pr == 0)
             return 0;
@@ -35,7 +37,7 @@ int eg_fd_read(int fd, uint8_t *buf, size_t len, unsigned timeout_ms)
         }
         if (errno == EIO)
             return eg_error_set(EG_EIO, "the device went away (unplugged?)");
-        return eg_error_set(EG_EIO, "read failed: %s", strerror(errno));
+        return eg_error_set(EG_EIO, "read failed: %s", eg_strerror(errno));
     }
 }
 
@@ -53,15 +55,42 @@ int eg_fd_write(int fd, const uint8_t *buf, size_t len, unsigned timeout_ms)
         if (n < 0 && errno != EAGAIN && errno != EINTR) {
             if (errno == EIO || errno == EPIPE || errno == ECONNRESET)
                 return eg_error_set(EG_EIO, "the device went away (unplugged?)");
-            return eg_error_set(EG_EIO, "write failed: %s", strerror(errno));
+            return eg_error_set(EG_EIO, "write failed: %s", eg_strerror(errno));
         }
         struct pollfd pfd = {.fd = fd, .events = POLLOUT};
         unsigned left = eg_clock_left(deadline);
         if (left == 0)
             return eg_error_set(EG_ETIMEDOUT, "write timed out");
         if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-            return eg_error_set(EG_EIO, "poll failed: %s", strerror(errno));
+            return eg_error_set(EG_EIO, "poll failed: %s", eg_strerror(errno));
     }
+    return 0;
+}
+
+int eg_fd_set_lines(int fd, int dtr, int rts)
+{
+    int bits;
+
+    if (ioctl(fd, TIOCMGET, &bits) != 0)
+        return eg_error_set(EG_EIO, "cannot read modem lines: %s", eg_strerror(errno));
+    if (dtr >= 0)
+        bits = dtr ? (bits | TIOCM_DTR) : (bits & ~TIOCM_DTR);
+    if (rts >= 0)
+        bits = rts ? (bits | TIOCM_RTS) : (bits & ~TIOCM_RTS);
+    if (ioctl(fd, TIOCMSET, &bits) != 0)
+        return eg_error_set(EG_EIO, "cannot set DTR/RTS: %s", eg_strerror(errno));
+    return 0;
+}
+
+int eg_fd_keep_lines_on_close(int fd)
+{
+    struct termios tio;
+
+    if (tcgetattr(fd, &tio) != 0)
+        return eg_error_set(EG_EIO, "cannot read settings: %s", eg_strerror(errno));
+    tio.c_cflag &= ~(tcflag_t)HUPCL;
+    if (tcsetattr(fd, TCSANOW, &tio) != 0)
+        return eg_error_set(EG_EIO, "cannot change settings: %s", eg_strerror(errno));
     return 0;
 }
 

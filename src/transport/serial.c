@@ -1,9 +1,11 @@
 /* Serial ports through libserialport: real UARTs and USB serial adapters. */
 #define _POSIX_C_SOURCE 200809L
 #include "core/error.h"
+#include "transport/fdio.h"
 #include "transport/transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libserialport.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,6 @@
 typedef struct serial_transport {
     eg_transport base;
     struct sp_port *port;
-    int dtr, rts;
 } serial_transport;
 
 static const char *sp_message(void)
@@ -26,31 +27,24 @@ static const char *sp_message(void)
     return copy;
 }
 
+/* libserialport opens and configures the port; the bytes go through its file
+ * descriptor with poll(), which sees an unplugged adapter at once (a read that returns
+ * 0) where libserialport's blocking reads would wait out the timeout. */
+static int serial_fd(eg_transport *t)
+{
+    int fd = -1;
+    sp_get_port_handle(((serial_transport *)t)->port, &fd);
+    return fd;
+}
+
 static int serial_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    serial_transport *s = (serial_transport *)t;
-    enum sp_return r;
-
-    /* A timeout of 0 means "forever" to libserialport: poll instead. */
-    if (timeout_ms == 0)
-        r = sp_nonblocking_read(s->port, buf, len);
-    else
-        r = sp_blocking_read_next(s->port, buf, len, timeout_ms);
-    if (r < 0)
-        return eg_error_set(EG_EIO, "read failed (unplugged?): %s", sp_message());
-    return (int)r;
+    return eg_fd_read(serial_fd(t), buf, len, timeout_ms);
 }
 
 static int serial_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    serial_transport *s = (serial_transport *)t;
-    enum sp_return r = sp_blocking_write(s->port, buf, len, timeout_ms ? timeout_ms : 1);
-
-    if (r < 0)
-        return eg_error_set(EG_EIO, "write failed (unplugged?): %s", sp_message());
-    if ((size_t)r < len)
-        return eg_error_set(EG_ETIMEDOUT, "write timed out after %d of %zu bytes", (int)r, len);
-    return 0;
+    return eg_fd_write(serial_fd(t), buf, len, timeout_ms);
 }
 
 static int serial_set_baud(eg_transport *t, uint32_t baud)
@@ -63,25 +57,7 @@ static int serial_set_baud(eg_transport *t, uint32_t baud)
 
 static int serial_set_lines(eg_transport *t, int dtr, int rts)
 {
-    serial_transport *s = (serial_transport *)t;
-    struct sp_port_config *cfg = NULL;
-    int rc = 0;
-
-    /* Both lines in one configuration call, so they change as close together as the
-     * driver allows (what the "tight" reset sequence needs). */
-    if (sp_new_config(&cfg) != SP_OK || sp_get_config(s->port, cfg) != SP_OK) {
-        rc = eg_error_set(EG_EIO, "cannot read settings: %s", sp_message());
-        goto done;
-    }
-    if (dtr >= 0)
-        sp_set_config_dtr(cfg, dtr ? SP_DTR_ON : SP_DTR_OFF);
-    if (rts >= 0)
-        sp_set_config_rts(cfg, rts ? SP_RTS_ON : SP_RTS_OFF);
-    if (sp_set_config(s->port, cfg) != SP_OK)
-        rc = eg_error_set(EG_EIO, "cannot set DTR/RTS: %s", sp_message());
-done:
-    sp_free_config(cfg);
-    return rc;
+    return eg_fd_set_lines(serial_fd(t), dtr, rts);
 }
 
 static int serial_flush_input(eg_transport *t)
@@ -119,7 +95,7 @@ int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud
 
     *out = NULL;
     if (stat(path, &st) != 0)
-        return eg_error_set(EG_ENOTFOUND, "%s", strerror(errno));
+        return eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "%s", eg_strerror(errno));
     s = calloc(1, sizeof(*s));
     if (!s)
         return eg_error_set(EG_ENOMEM, "out of memory");
@@ -145,6 +121,12 @@ int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud
         rc = eg_error_set(EG_EIO, "cannot configure: %s", sp_message());
         goto fail;
     }
+    int fd = serial_fd(&s->base);
+    if (fd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+        rc = eg_error_set(EG_EIO, "cannot use the port's file descriptor");
+        goto fail;
+    }
+    eg_fd_keep_lines_on_close(fd);
     s->base.baud = baud ? baud : 115200;
     s->base.caps = EG_TRANSPORT_CAP_LINES | EG_TRANSPORT_CAP_BAUD;
     if (sp_get_port_transport(s->port) == SP_TRANSPORT_USB) {

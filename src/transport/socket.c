@@ -139,7 +139,7 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport)
     }
     if (st->fd < 0) {
         rc = eg_error_set(err == ECONNREFUSED ? EG_ENOTFOUND : EG_EIO, "cannot connect: %s",
-                          strerror(err));
+                          eg_strerror(err));
         goto done;
     }
     int one = 1;

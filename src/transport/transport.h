@@ -28,6 +28,8 @@ typedef struct eg_transport_ops {
     int (*set_baud)(eg_transport *t, uint32_t baud);
     /* Sets DTR and RTS together; a value of -1 leaves that line unchanged. */
     int (*set_lines)(eg_transport *t, int dtr, int rts);
+    /* NULL when every rate works; else says whether baud does. */
+    int (*supports_baud)(eg_transport *t, uint32_t baud);
     /* Discards bytes received but not yet read. */
     int (*flush_input)(eg_transport *t);
     void (*free)(eg_transport *t);

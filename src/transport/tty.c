@@ -85,28 +85,23 @@ static int tty_set_baud(eg_transport *t, uint32_t baud)
     if (sp == 0)
         return eg_error_set(EG_EINVAL, "baud rate %u is not supported here", baud);
     if (tcgetattr(tt->fd, &tio) != 0)
-        return eg_error_set(EG_EIO, "cannot read settings: %s", strerror(errno));
+        return eg_error_set(EG_EIO, "cannot read settings: %s", eg_strerror(errno));
     cfsetispeed(&tio, sp);
     cfsetospeed(&tio, sp);
     if (tcsetattr(tt->fd, TCSANOW, &tio) != 0)
-        return eg_error_set(EG_EIO, "cannot set baud rate %u: %s", baud, strerror(errno));
+        return eg_error_set(EG_EIO, "cannot set baud rate %u: %s", baud, eg_strerror(errno));
     return 0;
 }
 
 static int tty_set_lines(eg_transport *t, int dtr, int rts)
 {
-    tty_transport *tt = (tty_transport *)t;
-    int bits;
+    return eg_fd_set_lines(((tty_transport *)t)->fd, dtr, rts);
+}
 
-    if (ioctl(tt->fd, TIOCMGET, &bits) != 0)
-        return eg_error_set(EG_EIO, "cannot read modem lines: %s", strerror(errno));
-    if (dtr >= 0)
-        bits = dtr ? (bits | TIOCM_DTR) : (bits & ~TIOCM_DTR);
-    if (rts >= 0)
-        bits = rts ? (bits | TIOCM_RTS) : (bits & ~TIOCM_RTS);
-    if (ioctl(tt->fd, TIOCMSET, &bits) != 0)
-        return eg_error_set(EG_EIO, "cannot set DTR/RTS: %s", strerror(errno));
-    return 0;
+static int tty_supports_baud(eg_transport *t, uint32_t baud)
+{
+    (void)t;
+    return speed_code(baud) != 0;
 }
 
 static int tty_flush_input(eg_transport *t)
@@ -131,6 +126,7 @@ static const eg_transport_ops tty_ops = {
     .write = tty_write,
     .set_baud = tty_set_baud,
     .set_lines = tty_set_lines,
+    .supports_baud = tty_supports_baud,
     .flush_input = tty_flush_input,
     .free = tty_free,
 };
@@ -151,11 +147,11 @@ int eg_transport_open_tty(eg_transport **out, const char *path, uint32_t baud)
     tt->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (tt->fd < 0) {
         rc = eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "cannot open: %s",
-                          strerror(errno));
+                          eg_strerror(errno));
         goto fail;
     }
     if (tcgetattr(tt->fd, &tio) != 0) {
-        rc = eg_error_set(EG_EIO, "not a terminal: %s", strerror(errno));
+        rc = eg_error_set(EG_EIO, "not a terminal: %s", eg_strerror(errno));
         goto fail;
     }
     cfmakeraw(&tio);
@@ -163,13 +159,15 @@ int eg_transport_open_tty(eg_transport **out, const char *path, uint32_t baud)
     tio.c_cc[VMIN] = 0;
     tio.c_cc[VTIME] = 0;
     if (tcsetattr(tt->fd, TCSANOW, &tio) != 0) {
-        rc = eg_error_set(EG_EIO, "cannot configure: %s", strerror(errno));
+        rc = eg_error_set(EG_EIO, "cannot configure: %s", eg_strerror(errno));
         goto fail;
     }
     tt->base.caps = EG_TRANSPORT_CAP_BAUD;
     /* Pseudo-terminals have no modem lines; real terminals do. */
-    if (ioctl(tt->fd, TIOCMGET, &bits) == 0)
+    if (ioctl(tt->fd, TIOCMGET, &bits) == 0) {
         tt->base.caps |= EG_TRANSPORT_CAP_LINES;
+        eg_fd_keep_lines_on_close(tt->fd);
+    }
     if (baud) {
         rc = eg_transport_set_baud(&tt->base, baud);
         if (rc < 0)

@@ -77,8 +77,24 @@ fi
 expect_fail "missing input file" "cannot open '.*nope.bin'" 5 "$ESPGANG" write-bin $P 0x10000 "$TMP/nope.bin"
 expect_fail "read into an unwritable place" "cannot write '/nonexistent/out.bin'" 5 \
     "$ESPGANG" read-flash $P 0 0x1000 /nonexistent/out.bin
-expect_fail "unknown chip name" "unknown chip 'esp99'" 5 "$ESPGANG" board-info $P --chip esp99
 expect_fail "bad --before" "unknown --before 'sometimes'" 5 "$ESPGANG" board-info $P --before sometimes
+
+# A flash whose JEDEC id does not tell its size: regions cannot be checked unless the
+# size is given.
+start_sim oddflash --chip esp32c3 --tcp 0 --flash-id 0xC84099 --log "$TMP/odd.log"
+expect_fail "flash of unknown size" "size is unknown \(JEDEC id 0xc84099\).*--flash-size" 10 \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" 0x10000 "$TMP/data.bin"
+grep -q "FLASH_DEFL" "$TMP/odd.log" && fail "unknown size: a write reached the flash" ||
+    pass "unknown size: nothing written"
+expect_ok "flash of unknown size with --flash-size" \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" --flash-size 4MB 0x10000 "$TMP/data.bin"
+
+# A rate the port cannot run at is refused before the board is asked to change.
+start_sim oddbaud --chip esp32s3 --pty "$TMP/oddbaud.tty" --log "$TMP/oddbaud.log"
+expect_fail "baud rate a pty cannot run" "cannot run at 250000 baud" 10 \
+    "$ESPGANG" board-info -p "$TMP/oddbaud.tty" -B 250000
+grep -q CHANGE_BAUDRATE "$TMP/oddbaud.log" && fail "the board was asked to change its rate" ||
+    pass "the board kept its rate"
 
 # Resets need DTR/RTS, which neither a TCP socket nor a pseudo-terminal carries.
 expect_fail "reset over TCP" "port 'socket://.*': no DTR/RTS lines" 5 "$ESPGANG" reset $P
@@ -87,7 +103,8 @@ expect_fail "hold-in-reset over a pty" "silent.tty': no DTR/RTS lines" 5 \
 
 # Usage errors exit with 2.
 for args in "write-bin 0x10000" "write-bin 0x1001 $TMP/data.bin" "checksum-md5 0x0 lots" \
-    "erase-region 0x0 0x800" "board-info --frobnicate" "read-flash 0 0x1000"; do
+    "erase-region 0x0 0x800" "board-info --frobnicate" "read-flash 0 0x1000" \
+    "board-info --flash-size 3MB" "board-info -B fast" "board-info --chip esp99"; do
     # shellcheck disable=SC2086
     "$ESPGANG" $args $P >"$TMP/out" 2>"$TMP/err"
     rc=$?

@@ -140,8 +140,15 @@ static void f_free(eg_transport *t)
     free(f);
 }
 
-static const eg_transport_ops fake_ops = {"fake",      f_read,  f_write, f_set_baud,
-                                          f_set_lines, f_flush, f_free};
+static const eg_transport_ops fake_ops = {
+    .kind = "fake",
+    .read = f_read,
+    .write = f_write,
+    .set_baud = f_set_baud,
+    .set_lines = f_set_lines,
+    .flush_input = f_flush,
+    .free = f_free,
+};
 
 eg_transport *fake_transport_new(void)
 {

@@ -75,6 +75,12 @@ static void test_table_is_consistent(void **state)
         assert_true(c->major.part[0].width > 0 && c->minor.part[0].width > 0);
         assert_true(c->irom.start < c->irom.end && c->drom.start < c->drom.end);
     }
+    char names[256] = "";
+    for (size_t i = 0; i < n; i++) {
+        strcat(names, i ? ", " : "");
+        strcat(names, all[i].id);
+    }
+    assert_string_equal(eg_chip_names(), names);
     assert_null(eg_chip_by_magic(0));
     assert_null(eg_chip_by_magic(0xDEADBEEF));
     assert_null(eg_chip_by_image_id(99));

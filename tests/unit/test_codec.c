@@ -119,6 +119,23 @@ static void test_short_response_with_failure(void **state)
     assert_non_null(strstr(eg_error_msg(), "invalid"));
 }
 
+static void test_bare_stub_status_and_malformed(void **state)
+{
+    (void)state;
+    const uint8_t bare[] = {0x01, 0x13, 2, 0, 0, 0, 0, 0, 0xC4, 0x00};
+    const uint8_t odd[] = {0x01, 0x13, 7, 0, 0, 0, 0, 0, 0xC4, 0, 0, 0, 0, 0, 0};
+    eg_response r;
+    uint8_t err;
+    eg_codec_response(&r, bare, sizeof(bare));
+    assert_int_equal(eg_codec_status(&r, 16, &err), EG_EDEVICE);
+    assert_int_equal(err, 0xC4);
+    assert_int_equal(eg_codec_check_status(&r, 16, "SPI_FLASH_MD5"), EG_EDEVICE);
+    assert_non_null(strstr(eg_error_msg(), "SPI operation failed"));
+    /* Neither a bare status nor long enough: the device broke the protocol. */
+    eg_codec_response(&r, odd, sizeof(odd));
+    assert_int_equal(eg_codec_status(&r, 16, &err), EG_EPROTO);
+}
+
 static void test_unsupported(void **state)
 {
     (void)state;
@@ -155,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_stub_failure_status_new_and_old),
         cmocka_unit_test(test_status_after_payload),
         cmocka_unit_test(test_short_response_with_failure),
+        cmocka_unit_test(test_bare_stub_status_and_malformed),
         cmocka_unit_test(test_unsupported),
         cmocka_unit_test(test_every_code_has_a_message),
     };

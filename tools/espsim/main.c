@@ -637,7 +637,7 @@ int main(int argc, char **argv)
         goto done;
     }
     for (unsigned i = 0; i < o.boards; i++) {
-        nodes[i].port.fd = nodes[i].port.listen_fd = -1;
+        nodes[i].port.fd = nodes[i].port.listen_fd = nodes[i].port.watch_fd = -1;
         opened = i + 1;
         if ((rc = node_open(&nodes[i], &o, i, log)) < 0) {
             fprintf(stderr, "espsim: %s\n", eg_error_msg());
