@@ -68,7 +68,7 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
                           "BOOT held)");
         goto fail;
     }
-    rc = eg_chip_detect(b->s, &b->chip, &b->sec);
+    rc = eg_chip_detect(&b->chip, &b->sec, b->s);
     if (rc < 0)
         goto fail;
     if (o->expect && o->expect != b->chip) {
@@ -78,12 +78,12 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
         goto fail;
     }
     b->s->flash_begin_words = b->chip->rom_flash_begin_words;
-    if ((rc = eg_chip_read_mac(b->s, b->chip, b->mac)) < 0 ||
-        (rc = eg_chip_read_revision(b->s, b->chip, &b->rev_major, &b->rev_minor)) < 0)
+    if ((rc = eg_chip_read_mac(b->mac, b->s, b->chip)) < 0 ||
+        (rc = eg_chip_read_revision(&b->rev_major, &b->rev_minor, b->s, b->chip)) < 0)
         goto fail;
     if (baud > EG_ROM_BAUD) {
         uint32_t told = baud;
-        if (!b->s->stub && (rc = eg_chip_rom_baud(b->s, b->chip, baud, &told)) < 0)
+        if (!b->s->stub && (rc = eg_chip_rom_baud(&told, b->s, b->chip, baud)) < 0)
             goto fail;
         if (told != baud)
             eg_events_log(&b->s->ev, EG_LOG_DEBUG,
@@ -100,11 +100,6 @@ fail:
     return rc;
 }
 
-static int board_reader(void *ctx, uint32_t addr, uint32_t *out)
-{
-    return eg_session_read_reg(ctx, addr, out);
-}
-
 int eg_board_attach_flash(eg_board *b)
 {
     int rc;
@@ -112,7 +107,8 @@ int eg_board_attach_flash(eg_board *b)
     if (b->flash_ready)
         return 0;
     uint32_t pins = 0;
-    if (!b->s->stub && (rc = eg_chip_spi_attach_arg(b->chip, board_reader, b->s, &pins)) < 0)
+    if (!b->s->stub &&
+        (rc = eg_chip_spi_attach_arg(&pins, b->chip, eg_chip_session_reader, b->s)) < 0)
         goto fail;
     if (pins)
         eg_events_log(&b->s->ev, EG_LOG_INFO,
@@ -122,7 +118,7 @@ int eg_board_attach_flash(eg_board *b)
                       (pins >> 18) & 0x3F);
     if ((rc = eg_session_spi_attach(b->s, pins)) < 0)
         goto fail;
-    if ((rc = eg_chip_flash_id(b->s, b->chip, &b->flash_id)) < 0)
+    if ((rc = eg_chip_flash_id(&b->flash_id, b->s, b->chip)) < 0)
         goto fail;
     b->flash_size =
         b->flash_size_given ? b->flash_size_given : eg_flash_size_from_jedec(b->flash_id);

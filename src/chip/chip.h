@@ -82,14 +82,16 @@ const eg_chip *eg_chip_by_magic(uint32_t magic);
 /* The names of all chips joined by ", " (for messages). */
 const char *eg_chip_names(void);
 
-/* Decodes the revision from the register values read(ctx, addr) returns. */
-typedef int (*eg_reg_reader)(void *ctx, uint32_t addr, uint32_t *out);
-int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx, unsigned *major,
-                            unsigned *minor);
+/* Reads the register at addr into *out; ctx is the reader's (a session, say). */
+typedef int (*eg_reg_reader)(uint32_t *out, void *ctx, uint32_t addr);
+
+/* Decodes the revision from the registers read returns. */
+int eg_chip_revision_decode(unsigned *major, unsigned *minor, const eg_chip *chip,
+                            eg_reg_reader read, void *ctx);
 
 /* The SPI_ATTACH argument for the ROM: the pins from the eFuse pad fields packed as
  * hd << 24 | cs << 18 | d << 12 | q << 6 | clk, or 0 (the default pins). */
-int eg_chip_spi_attach_arg(const eg_chip *chip, eg_reg_reader read, void *ctx, uint32_t *out);
+int eg_chip_spi_attach_arg(uint32_t *out, const eg_chip *chip, eg_reg_reader read, void *ctx);
 
 /* Flash size in bytes for a JEDEC id (manufacturer in bits 0-7, capacity code in
  * bits 16-23); 0 when the code is not one flash chips use. */

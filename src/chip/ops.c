@@ -13,14 +13,14 @@
 #define SPI_USR_MOSI    (1u << 27)
 #define SPI_POLLS       10
 
-int eg_chip_security_info(eg_session *s, eg_security_info *sec)
+int eg_chip_security_info(eg_security_info *sec, eg_session *s)
 {
     uint8_t raw[32];
     size_t len = 0;
     int rc;
 
     memset(sec, 0, sizeof(*sec));
-    rc = eg_session_security_info(s, raw, &len);
+    rc = eg_session_security_info(raw, &len, s);
     /* ESP32's ROM does not know the command: it answers "unsupported", or refuses it
      * as an invalid message. */
     if (rc == EG_EUNSUPPORTED || (rc == EG_EDEVICE && s->last_error == EG_ROM_INVALID_RECV) ||
@@ -40,14 +40,14 @@ int eg_chip_security_info(eg_session *s, eg_security_info *sec)
     return 0;
 }
 
-int eg_chip_detect(eg_session *s, const eg_chip **out, eg_security_info *sec)
+int eg_chip_detect(const eg_chip **out, eg_security_info *sec, eg_session *s)
 {
     const eg_chip *chip = NULL;
     uint32_t magic = 0;
     int rc;
 
     *out = NULL;
-    rc = eg_chip_security_info(s, sec);
+    rc = eg_chip_security_info(sec, s);
     if (rc < 0)
         return eg_error_prefix(rc, "detecting the chip: ");
     if (sec->has_chip_id) {
@@ -57,7 +57,7 @@ int eg_chip_detect(eg_session *s, const eg_chip **out, eg_security_info *sec)
             return 0;
         }
     }
-    rc = eg_session_read_reg(s, EG_CHIP_MAGIC_REG, &magic);
+    rc = eg_session_read_reg(&magic, s, EG_CHIP_MAGIC_REG);
     if (rc < 0)
         return eg_error_prefix(rc, "detecting the chip: ");
     chip = eg_chip_by_magic(magic);
@@ -73,13 +73,13 @@ int eg_chip_detect(eg_session *s, const eg_chip **out, eg_security_info *sec)
     return 0;
 }
 
-int eg_chip_read_mac(eg_session *s, const eg_chip *chip, uint8_t mac[6])
+int eg_chip_read_mac(uint8_t mac[6], eg_session *s, const eg_chip *chip)
 {
     uint32_t lo, hi;
     int rc;
 
-    if ((rc = eg_session_read_reg(s, chip->mac_reg, &lo)) < 0 ||
-        (rc = eg_session_read_reg(s, chip->mac_reg + 4, &hi)) < 0)
+    if ((rc = eg_session_read_reg(&lo, s, chip->mac_reg)) < 0 ||
+        (rc = eg_session_read_reg(&hi, s, chip->mac_reg + 4)) < 0)
         return eg_error_prefix(rc, "reading the MAC address: ");
     mac[0] = (uint8_t)(hi >> 8);
     mac[1] = (uint8_t)hi;
@@ -90,22 +90,22 @@ int eg_chip_read_mac(eg_session *s, const eg_chip *chip, uint8_t mac[6])
     return 0;
 }
 
-static int session_reader(void *ctx, uint32_t addr, uint32_t *out)
+int eg_chip_session_reader(uint32_t *out, void *session, uint32_t addr)
 {
-    return eg_session_read_reg(ctx, addr, out);
+    return eg_session_read_reg(out, session, addr);
 }
 
-int eg_chip_read_revision(eg_session *s, const eg_chip *chip, unsigned *major, unsigned *minor)
+int eg_chip_read_revision(unsigned *major, unsigned *minor, eg_session *s, const eg_chip *chip)
 {
-    int rc = eg_chip_revision_decode(chip, session_reader, s, major, minor);
+    int rc = eg_chip_revision_decode(major, minor, chip, eg_chip_session_reader, s);
     if (rc < 0)
         return eg_error_prefix(rc, "reading the chip revision: ");
     return 0;
 }
 
-int eg_chip_spi_command(eg_session *s, const eg_chip *chip, uint8_t cmd, const uint8_t *data,
-                        size_t len, unsigned read_bits, uint32_t addr, unsigned addr_len,
-                        unsigned dummy_len, uint32_t *out)
+int eg_chip_spi_command(uint32_t *out, eg_session *s, const eg_chip *chip, uint8_t cmd,
+                        const uint8_t *data, size_t len, unsigned read_bits, uint32_t addr,
+                        unsigned addr_len, unsigned dummy_len)
 {
     const uint32_t base = chip->spi_base;
     uint32_t old_usr = 0, old_usr2 = 0, flags = SPI_USR_COMMAND, usr1 = 0, v = 0;
@@ -116,8 +116,8 @@ int eg_chip_spi_command(eg_session *s, const eg_chip *chip, uint8_t cmd, const u
     if (read_bits > 32 || len > 64)
         return eg_error_set(EG_EINVAL, "SPI command 0x%02x: at most 32 bits in and 64 bytes out",
                             cmd);
-    if ((rc = eg_session_read_reg(s, base + chip->spi_usr, &old_usr)) < 0 ||
-        (rc = eg_session_read_reg(s, base + chip->spi_usr2, &old_usr2)) < 0)
+    if ((rc = eg_session_read_reg(&old_usr, s, base + chip->spi_usr)) < 0 ||
+        (rc = eg_session_read_reg(&old_usr2, s, base + chip->spi_usr2)) < 0)
         goto done;
     restore = 1;
     if (read_bits)
@@ -162,7 +162,7 @@ int eg_chip_spi_command(eg_session *s, const eg_chip *chip, uint8_t cmd, const u
         goto done;
     for (int i = 0;; i++) {
         uint32_t c;
-        if ((rc = eg_session_read_reg(s, base, &c)) < 0)
+        if ((rc = eg_session_read_reg(&c, s, base)) < 0)
             goto done;
         if (!(c & SPI_CMD_USR))
             break;
@@ -171,7 +171,7 @@ int eg_chip_spi_command(eg_session *s, const eg_chip *chip, uint8_t cmd, const u
             goto done;
         }
     }
-    if ((rc = eg_session_read_reg(s, base + chip->spi_w0, &v)) < 0)
+    if ((rc = eg_session_read_reg(&v, s, base + chip->spi_w0)) < 0)
         goto done;
     *out = read_bits == 32 ? v : v & ((1u << read_bits) - 1);
 done:
@@ -187,9 +187,9 @@ done:
     return 0;
 }
 
-int eg_chip_flash_id(eg_session *s, const eg_chip *chip, uint32_t *out)
+int eg_chip_flash_id(uint32_t *out, eg_session *s, const eg_chip *chip)
 {
-    return eg_chip_spi_command(s, chip, 0x9F, NULL, 0, 24, 0, 0, 0, out);
+    return eg_chip_spi_command(out, s, chip, 0x9F, NULL, 0, 24, 0, 0, 0);
 }
 
 int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip)
@@ -211,7 +211,7 @@ int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip)
     return 0;
 }
 
-int eg_chip_crystal_mhz(eg_session *s, const eg_chip *chip, unsigned *out)
+int eg_chip_crystal_mhz(unsigned *out, eg_session *s, const eg_chip *chip)
 {
     uint32_t div;
     int rc;
@@ -219,7 +219,7 @@ int eg_chip_crystal_mhz(eg_session *s, const eg_chip *chip, unsigned *out)
     *out = 0;
     if (!chip->uart_clkdiv_reg)
         return 0;
-    rc = eg_session_read_reg(s, chip->uart_clkdiv_reg, &div);
+    rc = eg_session_read_reg(&div, s, chip->uart_clkdiv_reg);
     if (rc < 0)
         return eg_error_prefix(rc, "reading the crystal frequency: ");
     double est = (double)s->t->baud * (div & 0xFFFFF) / 1e6;
@@ -227,7 +227,7 @@ int eg_chip_crystal_mhz(eg_session *s, const eg_chip *chip, unsigned *out)
     return 0;
 }
 
-int eg_chip_rom_baud(eg_session *s, const eg_chip *chip, uint32_t baud, uint32_t *out)
+int eg_chip_rom_baud(uint32_t *out, eg_session *s, const eg_chip *chip, uint32_t baud)
 {
     int rc;
 
@@ -237,8 +237,8 @@ int eg_chip_rom_baud(eg_session *s, const eg_chip *chip, uint32_t baud, uint32_t
         return 0;
     case EG_ROM_BAUD_RTC_ESTIMATE: {
         uint32_t cali, ck8m;
-        if ((rc = eg_session_read_reg(s, chip->rtc_cali_reg, &cali)) < 0 ||
-            (rc = eg_session_read_reg(s, chip->ck8m_reg, &ck8m)) < 0)
+        if ((rc = eg_session_read_reg(&cali, s, chip->rtc_cali_reg)) < 0 ||
+            (rc = eg_session_read_reg(&ck8m, s, chip->ck8m_reg)) < 0)
             return eg_error_prefix(rc, "reading the ROM's clock estimate: ");
         uint64_t est = (uint64_t)((cali >> 7) & 0x1FFFFFF) * 15625 * (ck8m & 0xFF) / 40;
         uint64_t valid = est > 33000000 ? 40000000 : 26000000;
@@ -248,7 +248,7 @@ int eg_chip_rom_baud(eg_session *s, const eg_chip *chip, uint32_t baud, uint32_t
     }
     case EG_ROM_BAUD_ASSUMES_40MHZ: {
         unsigned mhz;
-        if ((rc = eg_chip_crystal_mhz(s, chip, &mhz)) < 0)
+        if ((rc = eg_chip_crystal_mhz(&mhz, s, chip)) < 0)
             return rc;
         if (mhz == 26)
             *out = (uint32_t)((uint64_t)baud * 40 / 26);

@@ -269,12 +269,12 @@ const char *eg_chip_names(void)
     return "esp32, esp32s2, esp32s3, esp32c2, esp32c3, esp32c5, esp32c6, esp32h2, esp32p4";
 }
 
-static int read_value(const eg_efuse_value *v, eg_reg_reader read, void *ctx, unsigned *out)
+static int read_value(unsigned *out, const eg_efuse_value *v, eg_reg_reader read, void *ctx)
 {
     unsigned value = 0;
     for (int i = 0; i < 3 && v->part[i].width; i++) {
         uint32_t word;
-        int rc = read(ctx, v->part[i].addr, &word);
+        int rc = read(&word, ctx, v->part[i].addr);
         if (rc < 0)
             return rc;
         value = value << v->part[i].width |
@@ -284,21 +284,21 @@ static int read_value(const eg_efuse_value *v, eg_reg_reader read, void *ctx, un
     return 0;
 }
 
-int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx, unsigned *major,
-                            unsigned *minor)
+int eg_chip_revision_decode(unsigned *major, unsigned *minor, const eg_chip *chip,
+                            eg_reg_reader read, void *ctx)
 {
     int rc;
 
     *major = *minor = 0;
-    if ((rc = read_value(&chip->major, read, ctx, major)) < 0 ||
-        (rc = read_value(&chip->minor, read, ctx, minor)) < 0)
+    if ((rc = read_value(major, &chip->major, read, ctx)) < 0 ||
+        (rc = read_value(minor, &chip->minor, read, ctx)) < 0)
         return rc;
     if (chip->major_map)
         *major = *major < chip->major_map_len ? chip->major_map[*major] : 0;
     if (chip->eco0_field[0].width && (*minor & 7) == 0) {
         unsigned a, b;
         eg_efuse_value va = {{chip->eco0_field[0]}}, vb = {{chip->eco0_field[1]}};
-        if ((rc = read_value(&va, read, ctx, &a)) < 0 || (rc = read_value(&vb, read, ctx, &b)) < 0)
+        if ((rc = read_value(&a, &va, read, ctx)) < 0 || (rc = read_value(&b, &vb, read, ctx)) < 0)
             return rc;
         if (a == 1 && b == 1)
             *major = *minor = 0;
@@ -306,7 +306,7 @@ int eg_chip_revision_decode(const eg_chip *chip, eg_reg_reader read, void *ctx, 
     return 0;
 }
 
-int eg_chip_spi_attach_arg(const eg_chip *chip, eg_reg_reader read, void *ctx, uint32_t *out)
+int eg_chip_spi_attach_arg(uint32_t *out, const eg_chip *chip, eg_reg_reader read, void *ctx)
 {
     static const unsigned shift[5] = {0, 6, 12, 24, 18}; /* clk, q, d, hd, cs */
     uint32_t v = 0;
@@ -315,7 +315,7 @@ int eg_chip_spi_attach_arg(const eg_chip *chip, eg_reg_reader read, void *ctx, u
     for (int i = 0; i < 5 && chip->spi_pads[i].width; i++) {
         eg_efuse_value f = {{chip->spi_pads[i]}};
         unsigned pin;
-        int rc = read_value(&f, read, ctx, &pin);
+        int rc = read_value(&pin, &f, read, ctx);
         if (rc < 0)
             return rc;
         v |= (uint32_t)pin << shift[i];

@@ -11,7 +11,7 @@ int eg_cli_with_board(const eg_args *a, int need_flash, int (*work)(eg_board *b,
     eg_board *b = NULL;
     int rc;
 
-    rc = eg_cli_board_open(a, &b);
+    rc = eg_cli_board_open(&b, a);
     if (rc < 0) {
         eg_cli_fail("%s", eg_error_msg());
         /* A bad option value is a usage error; the board was not touched. */

@@ -77,7 +77,7 @@ static const eg_opt *find_opt(const eg_command *cmd, const char *longname, size_
     return NULL;
 }
 
-int eg_cli_parse(const eg_command *cmd, int argc, char **argv, eg_args *out)
+int eg_cli_parse(eg_args *out, const eg_command *cmd, int argc, char **argv)
 {
     int only_pos = 0;
 
@@ -172,11 +172,11 @@ void eg_cli_help(const eg_command *cmd, FILE *f)
         fprintf(f, "\n%s\n", cmd->details);
 }
 
-int eg_cli_u32(const eg_command *cmd, const char *what, const char *text, uint32_t *out)
+int eg_cli_u32(uint32_t *out, const eg_command *cmd, const char *what, const char *text)
 {
     if (eg_num_parse_u32(out, text) < 0) {
         eg_cli_usage(cmd, "%s: %s: %s", cmd->name, what, eg_error_msg());
-        return -1;
+        return EG_EINVAL;
     }
     return 0;
 }
@@ -232,7 +232,7 @@ eg_events eg_cli_events(const eg_args *a)
     return ev;
 }
 
-int eg_cli_board_open(const eg_args *a, eg_board **out)
+int eg_cli_board_open(eg_board **out, const eg_args *a)
 {
     eg_board_options o = {0};
     const char *baud = a->val[OPT_BAUD] ? a->val[OPT_BAUD] : getenv("ESPGANG_BAUD");

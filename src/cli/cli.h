@@ -72,7 +72,9 @@ enum { EG_EXIT_OK = 0, EG_EXIT_FAIL = 1, EG_EXIT_USAGE = 2 };
 extern const eg_command eg_commands[];
 const eg_command *eg_cli_find(const char *name);
 
-int eg_cli_parse(const eg_command *cmd, int argc, char **argv, eg_args *out);
+/* Parses argv by the command's option spec into *out; returns 0, or the exit code of a
+ * usage error it has printed. */
+int eg_cli_parse(eg_args *out, const eg_command *cmd, int argc, char **argv);
 void eg_cli_help(const eg_command *cmd, FILE *f);
 
 /* Prints "espgang: error: <message>" and returns EG_EXIT_FAIL. */
@@ -80,8 +82,9 @@ int eg_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error with a hint to --help and returns EG_EXIT_USAGE. */
 int eg_cli_usage(const eg_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parses the positional number at index i (hex and size suffixes allowed). */
-int eg_cli_u32(const eg_command *cmd, const char *what, const char *text, uint32_t *out);
+/* Parses a number argument (hex and size suffixes allowed); on failure prints a usage
+ * error naming what and returns EG_EINVAL. */
+int eg_cli_u32(uint32_t *out, const eg_command *cmd, const char *what, const char *text);
 
 /* Events that print logs and progress to stderr (bars on a terminal, one line per
  * step otherwise). */
@@ -89,6 +92,6 @@ eg_events eg_cli_events(const eg_args *a);
 
 /* Opens the board the common options name (with ESPGANG_PORT / ESPGANG_BAUD as
  * defaults). Prints nothing; the error message says what failed. */
-int eg_cli_board_open(const eg_args *a, eg_board **out);
+int eg_cli_board_open(eg_board **out, const eg_args *a);
 
 #endif

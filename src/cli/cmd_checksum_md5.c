@@ -18,7 +18,7 @@ static int do_md5(eg_board *b, void *vctx)
 
     if (rc < 0)
         return rc;
-    rc = eg_session_flash_md5(b->s, c->addr, c->size, md5);
+    rc = eg_session_flash_md5(md5, b->s, c->addr, c->size);
     if (rc < 0)
         return rc;
     eg_hex(hex, md5, 16);
@@ -29,8 +29,8 @@ static int do_md5(eg_board *b, void *vctx)
 int cmd_checksum_md5(const eg_command *cmd, eg_args *a)
 {
     md5_ctx c;
-    if (eg_cli_u32(cmd, "ADDR", a->pos[0], &c.addr) < 0 ||
-        eg_cli_u32(cmd, "SIZE", a->pos[1], &c.size) < 0)
+    if (eg_cli_u32(&c.addr, cmd, "ADDR", a->pos[0]) < 0 ||
+        eg_cli_u32(&c.size, cmd, "SIZE", a->pos[1]) < 0)
         return EG_EXIT_USAGE;
     return eg_cli_with_board(a, 1, do_md5, &c);
 }

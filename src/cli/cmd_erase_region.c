@@ -23,8 +23,8 @@ static int do_erase(eg_board *b, void *vctx)
 int cmd_erase_region(const eg_command *cmd, eg_args *a)
 {
     erase_ctx c;
-    if (eg_cli_u32(cmd, "ADDR", a->pos[0], &c.addr) < 0 ||
-        eg_cli_u32(cmd, "SIZE", a->pos[1], &c.size) < 0)
+    if (eg_cli_u32(&c.addr, cmd, "ADDR", a->pos[0]) < 0 ||
+        eg_cli_u32(&c.size, cmd, "SIZE", a->pos[1]) < 0)
         return EG_EXIT_USAGE;
     if (c.addr % 0x1000 || c.size % 0x1000 || c.size == 0)
         return eg_cli_usage(cmd, "erase-region: ADDR and SIZE must be non-zero multiples of 4 KiB "

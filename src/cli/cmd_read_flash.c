@@ -20,7 +20,7 @@ static int do_read(eg_board *b, void *vctx)
 
     if (rc < 0)
         return rc;
-    rc = eg_session_flash_read(b->s, c->addr, c->size, &data);
+    rc = eg_session_flash_read(&data, b->s, c->addr, c->size);
     if (rc == 0 && data.len != c->size)
         rc = eg_error_set(EG_EPROTO, "read %zu bytes, expected %u", data.len, c->size);
     if (rc == 0)
@@ -34,8 +34,8 @@ static int do_read(eg_board *b, void *vctx)
 int cmd_read_flash(const eg_command *cmd, eg_args *a)
 {
     read_ctx c;
-    if (eg_cli_u32(cmd, "ADDR", a->pos[0], &c.addr) < 0 ||
-        eg_cli_u32(cmd, "SIZE", a->pos[1], &c.size) < 0)
+    if (eg_cli_u32(&c.addr, cmd, "ADDR", a->pos[0]) < 0 ||
+        eg_cli_u32(&c.size, cmd, "SIZE", a->pos[1]) < 0)
         return EG_EXIT_USAGE;
     c.path = a->pos[2];
     /* Refuse an output place we cannot write before spending minutes reading. */

@@ -41,7 +41,7 @@ static int do_write(eg_board *b, void *vctx)
         if (rc < 0)
             return eg_error_prefix(rc, "'%s': ", r->path);
         if ((rc = eg_md5(want, r->data.data, r->data.len)) < 0 ||
-            (rc = eg_session_flash_md5(b->s, r->addr, (uint32_t)r->data.len, got)) < 0)
+            (rc = eg_session_flash_md5(got, b->s, r->addr, (uint32_t)r->data.len)) < 0)
             return eg_error_prefix(rc, "'%s': verifying: ", r->path);
         eg_hex(hw, want, 16);
         eg_hex(hg, got, 16);
@@ -69,7 +69,7 @@ int cmd_write_bin(const eg_command *cmd, eg_args *a)
         return eg_cli_fail("out of memory");
     for (int i = 0; i < c.n; i++) {
         region *r = &c.r[i];
-        if (eg_cli_u32(cmd, "ADDR", a->pos[2 * i], &r->addr) < 0)
+        if (eg_cli_u32(&r->addr, cmd, "ADDR", a->pos[2 * i]) < 0)
             goto done;
         if (r->addr % EG_SECTOR) {
             rc = eg_cli_usage(cmd, "write-bin: address 0x%x is not aligned to a 4 KiB sector",

@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return EG_EXIT_USAGE;
     }
-    rc = eg_cli_parse(cmd, argc - 2, argv + 2, &a);
+    rc = eg_cli_parse(&a, cmd, argc - 2, argv + 2);
     if (rc != 0) {
         free(a.pos);
         return rc;

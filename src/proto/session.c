@@ -170,8 +170,8 @@ static int send_request(eg_session *s, uint8_t op, const uint8_t *data, size_t l
     return rc;
 }
 
-int eg_session_command(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk,
-                       unsigned timeout_ms, eg_response *out)
+int eg_session_command(eg_response *out, eg_session *s, uint8_t op, const uint8_t *data, size_t len,
+                       uint32_t chk, unsigned timeout_ms)
 {
     int64_t deadline;
     int rc, stray = 0;
@@ -218,13 +218,13 @@ int eg_session_command(eg_session *s, uint8_t op, const uint8_t *data, size_t le
     }
 }
 
-int eg_session_check(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk,
-                     size_t data_len, unsigned timeout_ms, eg_response *out)
+int eg_session_check(eg_response *out, eg_session *s, uint8_t op, const uint8_t *data, size_t len,
+                     uint32_t chk, size_t data_len, unsigned timeout_ms)
 {
     eg_response local;
     eg_response *r = out ? out : &local;
     uint8_t err = 0;
-    int rc = eg_session_command(s, op, data, len, chk, timeout_ms, r);
+    int rc = eg_session_command(r, s, op, data, len, chk, timeout_ms);
     if (rc < 0)
         return rc;
     if (eg_codec_status(r, data_len, &err) == EG_EDEVICE)
@@ -239,7 +239,7 @@ static int sync_once(eg_session *s)
     int rc;
 
     memset(payload + 4, 0x55, 32);
-    rc = eg_session_command(s, EG_OP_SYNC, payload, sizeof(payload), 0, EG_TIMEOUT_SYNC_MS, &r);
+    rc = eg_session_command(&r, s, EG_OP_SYNC, payload, sizeof(payload), 0, EG_TIMEOUT_SYNC_MS);
     if (rc < 0)
         return rc;
     s->sync_saw_stub = r.val == 0;
@@ -396,7 +396,7 @@ int eg_session_connect(eg_session *s, eg_before before)
                         s->connect_attempts);
 }
 
-int eg_session_read_reg(eg_session *s, uint32_t addr, uint32_t *out)
+int eg_session_read_reg(uint32_t *out, eg_session *s, uint32_t addr)
 {
     uint8_t p[4];
     eg_response r;
@@ -404,7 +404,7 @@ int eg_session_read_reg(eg_session *s, uint32_t addr, uint32_t *out)
 
     *out = 0;
     eg_put_u32le(p, addr);
-    rc = eg_session_check(s, EG_OP_READ_REG, p, 4, 0, 0, EG_TIMEOUT_DEFAULT_MS, &r);
+    rc = eg_session_check(&r, s, EG_OP_READ_REG, p, 4, 0, 0, EG_TIMEOUT_DEFAULT_MS);
     if (rc < 0)
         return eg_error_prefix(rc, "reading register 0x%08x: ", addr);
     *out = r.val;
@@ -421,19 +421,19 @@ int eg_session_write_reg(eg_session *s, uint32_t addr, uint32_t value, uint32_t 
     eg_put_u32le(p + 4, value);
     eg_put_u32le(p + 8, mask);
     eg_put_u32le(p + 12, delay_us);
-    rc = eg_session_check(s, EG_OP_WRITE_REG, p, 16, 0, 0, EG_TIMEOUT_DEFAULT_MS, NULL);
+    rc = eg_session_check(NULL, s, EG_OP_WRITE_REG, p, 16, 0, 0, EG_TIMEOUT_DEFAULT_MS);
     if (rc < 0)
         return eg_error_prefix(rc, "writing register 0x%08x: ", addr);
     return 0;
 }
 
-int eg_session_security_info(eg_session *s, uint8_t out[32], size_t *len)
+int eg_session_security_info(uint8_t out[32], size_t *len, eg_session *s)
 {
     eg_response r;
     int rc;
 
     *len = 0;
-    rc = eg_session_command(s, EG_OP_GET_SECURITY_INFO, NULL, 0, 0, EG_TIMEOUT_DEFAULT_MS, &r);
+    rc = eg_session_command(&r, s, EG_OP_GET_SECURITY_INFO, NULL, 0, 0, EG_TIMEOUT_DEFAULT_MS);
     if (rc < 0)
         return rc;
     /* 20 bytes of payload, or 12 on ESP32-S2; then the status bytes. */
@@ -454,8 +454,8 @@ int eg_session_spi_attach(eg_session *s, uint32_t pins)
     uint8_t p[8] = {0};
     eg_put_u32le(p, pins);
     /* The ROM takes 8 bytes (pins and a legacy word), the stub 4. */
-    return eg_session_check(s, EG_OP_SPI_ATTACH, p, s->stub ? 4 : 8, 0, 0, EG_TIMEOUT_DEFAULT_MS,
-                            NULL);
+    return eg_session_check(NULL, s, EG_OP_SPI_ATTACH, p, s->stub ? 4 : 8, 0, 0,
+                            EG_TIMEOUT_DEFAULT_MS);
 }
 
 int eg_session_spi_set_params(eg_session *s, uint32_t flash_size)
@@ -467,8 +467,8 @@ int eg_session_spi_set_params(eg_session *s, uint32_t flash_size)
     eg_put_u32le(p + 12, 4 * 1024);
     eg_put_u32le(p + 16, 256);
     eg_put_u32le(p + 20, 0xFFFF);
-    return eg_session_check(s, EG_OP_SPI_SET_PARAMS, p, sizeof(p), 0, 0, EG_TIMEOUT_DEFAULT_MS,
-                            NULL);
+    return eg_session_check(NULL, s, EG_OP_SPI_SET_PARAMS, p, sizeof(p), 0, 0,
+                            EG_TIMEOUT_DEFAULT_MS);
 }
 
 int eg_session_change_baud(eg_session *s, uint32_t baud, uint32_t told)
@@ -480,7 +480,7 @@ int eg_session_change_baud(eg_session *s, uint32_t baud, uint32_t told)
         return eg_error_set(EG_EINVAL, "this port cannot run at %u baud", baud);
     eg_put_u32le(p, told ? told : baud);
     eg_put_u32le(p + 4, s->stub ? s->t->baud : 0);
-    rc = eg_session_check(s, EG_OP_CHANGE_BAUDRATE, p, 8, 0, 0, EG_TIMEOUT_DEFAULT_MS, NULL);
+    rc = eg_session_check(NULL, s, EG_OP_CHANGE_BAUDRATE, p, 8, 0, 0, EG_TIMEOUT_DEFAULT_MS);
     if (rc < 0)
         return eg_error_prefix(rc, "changing baud rate to %u: ", baud);
     rc = eg_transport_set_baud(s->t, baud);
@@ -514,7 +514,7 @@ static int flash_begin(eg_session *s, uint8_t op, uint32_t size, uint32_t blocks
     eg_put_u32le(p + 8, bs);
     eg_put_u32le(p + 12, offset);
     eg_put_u32le(p + 16, 0); /* not encrypted */
-    return eg_session_check(s, op, p, words * 4, 0, 0, timeout, NULL);
+    return eg_session_check(NULL, s, op, p, words * 4, 0, 0, timeout);
 }
 
 /* True when r is a failure for a bad checksum (ROM 0x07, stub 0xC1). */
@@ -541,8 +541,9 @@ static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t l
         return rc;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
         eg_response r;
-        rc = eg_session_command(s, op, scratch->data, scratch->len, eg_codec_checksum(block, len),
-                                timeout_per_mb(EG_ERASE_MS_PER_MB, plain), &r);
+        rc = eg_session_command(&r, s, op, scratch->data, scratch->len,
+                                eg_codec_checksum(block, len),
+                                timeout_per_mb(EG_ERASE_MS_PER_MB, plain));
         if (rc < 0)
             break;
         rc = eg_codec_check_status(&r, 0, eg_codec_op_name(op));
@@ -641,8 +642,8 @@ int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size)
         uint8_t p[8];
         eg_put_u32le(p, offset);
         eg_put_u32le(p + 4, size);
-        rc = eg_session_check(s, EG_OP_ERASE_REGION, p, 8, 0, 0,
-                              timeout_per_mb(EG_ERASE_MS_PER_MB, size), NULL);
+        rc = eg_session_check(NULL, s, EG_OP_ERASE_REGION, p, 8, 0, 0,
+                              timeout_per_mb(EG_ERASE_MS_PER_MB, size));
     } else {
         uint32_t bs = EG_ROM_FLASH_BLOCK;
         rc = flash_begin(s, EG_OP_FLASH_BEGIN, size, (size + bs - 1) / bs, bs, offset);
@@ -652,7 +653,7 @@ int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size)
     return 0;
 }
 
-int eg_session_flash_md5(eg_session *s, uint32_t offset, uint32_t size, uint8_t out[16])
+int eg_session_flash_md5(uint8_t out[16], eg_session *s, uint32_t offset, uint32_t size)
 {
     uint8_t p[16] = {0};
     eg_response r;
@@ -662,8 +663,8 @@ int eg_session_flash_md5(eg_session *s, uint32_t offset, uint32_t size, uint8_t 
         return eg_error_set(EG_EINVAL, "MD5 region 0x%x+0x%x is beyond 4 GiB", offset, size);
     eg_put_u32le(p, offset);
     eg_put_u32le(p + 4, size);
-    rc = eg_session_check(s, EG_OP_SPI_FLASH_MD5, p, 16, 0, s->stub ? 16 : 32,
-                          timeout_per_mb(EG_MD5_MS_PER_MB, size), &r);
+    rc = eg_session_check(&r, s, EG_OP_SPI_FLASH_MD5, p, 16, 0, s->stub ? 16 : 32,
+                          timeout_per_mb(EG_MD5_MS_PER_MB, size));
     if (rc < 0)
         return eg_error_prefix(rc, "MD5 of 0x%x+0x%x: ", offset, size);
     if (s->stub) {
@@ -677,7 +678,7 @@ int eg_session_flash_md5(eg_session *s, uint32_t offset, uint32_t size, uint8_t 
     return 0;
 }
 
-int eg_session_flash_read(eg_session *s, uint32_t offset, uint32_t len, eg_buf *out)
+int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t len)
 {
     char step[64];
     uint32_t done = 0;
@@ -696,8 +697,8 @@ int eg_session_flash_read(eg_session *s, uint32_t offset, uint32_t len, eg_buf *
         uint32_t n = len - done < EG_READ_SLOW_BLOCK ? len - done : EG_READ_SLOW_BLOCK;
         eg_put_u32le(p, offset + done);
         eg_put_u32le(p + 4, n);
-        rc = eg_session_check(s, EG_OP_READ_FLASH_SLOW, p, 8, 0, EG_READ_SLOW_BLOCK,
-                              EG_TIMEOUT_DEFAULT_MS, &r);
+        rc = eg_session_check(&r, s, EG_OP_READ_FLASH_SLOW, p, 8, 0, EG_READ_SLOW_BLOCK,
+                              EG_TIMEOUT_DEFAULT_MS);
         if (rc < 0)
             return eg_error_prefix(rc, "reading flash at 0x%08x: ", offset + done);
         eg_buf_append(out, r.data, n);
@@ -712,7 +713,7 @@ int eg_session_flash_end(eg_session *s, int reboot)
 {
     uint8_t p[4];
     eg_put_u32le(p, reboot ? 0 : 1);
-    return eg_session_check(s, EG_OP_FLASH_END, p, 4, 0, 0, EG_TIMEOUT_DEFAULT_MS, NULL);
+    return eg_session_check(NULL, s, EG_OP_FLASH_END, p, 4, 0, 0, EG_TIMEOUT_DEFAULT_MS);
 }
 
 int eg_session_after(eg_session *s, eg_after after)

@@ -75,20 +75,20 @@ int eg_session_connect(eg_session *s, eg_before before);
  * *out points into the session's buffer until the next call. EG_EUNSUPPORTED when
  * the ROM answered that it does not know the command, EG_ETIMEDOUT when nothing
  * matching came. Does not look at the status bytes. */
-int eg_session_command(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk,
-                       unsigned timeout_ms, eg_response *out);
+int eg_session_command(eg_response *out, eg_session *s, uint8_t op, const uint8_t *data, size_t len,
+                       uint32_t chk, unsigned timeout_ms);
 
 /* eg_session_command() followed by a status check after data_len bytes of payload. */
-int eg_session_check(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk,
-                     size_t data_len, unsigned timeout_ms, eg_response *out);
+int eg_session_check(eg_response *out, eg_session *s, uint8_t op, const uint8_t *data, size_t len,
+                     uint32_t chk, size_t data_len, unsigned timeout_ms);
 
-int eg_session_read_reg(eg_session *s, uint32_t addr, uint32_t *out);
+int eg_session_read_reg(uint32_t *out, eg_session *s, uint32_t addr);
 int eg_session_write_reg(eg_session *s, uint32_t addr, uint32_t value, uint32_t mask,
                          uint32_t delay_us);
 
 /* GET_SECURITY_INFO: copies the payload (20 bytes, or 12 on ESP32-S2) into out and
  * its length into *len. EG_EUNSUPPORTED when the ROM lacks it (ESP32). */
-int eg_session_security_info(eg_session *s, uint8_t out[32], size_t *len);
+int eg_session_security_info(uint8_t out[32], size_t *len, eg_session *s);
 
 int eg_session_spi_attach(eg_session *s, uint32_t pins);
 int eg_session_spi_set_params(eg_session *s, uint32_t flash_size);
@@ -107,10 +107,10 @@ int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, 
 int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size);
 
 /* The on-chip MD5 of a flash region. */
-int eg_session_flash_md5(eg_session *s, uint32_t offset, uint32_t size, uint8_t out[16]);
+int eg_session_flash_md5(uint8_t out[16], eg_session *s, uint32_t offset, uint32_t size);
 
 /* Reads len bytes of flash at offset into out (appended). */
-int eg_session_flash_read(eg_session *s, uint32_t offset, uint32_t len, eg_buf *out);
+int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t len);
 
 /* FLASH_END: with reboot set the loader runs the application. */
 int eg_session_flash_end(eg_session *s, int reboot);

@@ -32,7 +32,7 @@ static void reg_set(regmap *m, uint32_t addr, uint32_t val)
     m->val[m->n++] = val;
 }
 
-static int reg_read(void *ctx, uint32_t addr, uint32_t *out)
+static int reg_read(uint32_t *out, void *ctx, uint32_t addr)
 {
     regmap *m = ctx;
     if (m->fail_at && (uint32_t)m->fail_at == addr)
@@ -97,14 +97,14 @@ static void test_revision_c3(void **state)
     unsigned maj, min;
     /* v0.4: minor hi bit 0 (0x60008858 bit 23), lo 4 (0x60008850 bits 18-20). */
     reg_set(&m, 0x60008850, 4u << 18);
-    assert_int_equal(eg_chip_revision_decode(eg_chip_by_name("esp32c3"), reg_read, &m, &maj, &min),
+    assert_int_equal(eg_chip_revision_decode(&maj, &min, eg_chip_by_name("esp32c3"), reg_read, &m),
                      0);
     assert_int_equal(maj, 0);
     assert_int_equal(min, 4);
     /* v1.11: major 1 (bits 24-25), minor hi 1 and lo 3. */
     reg_set(&m, 0x60008858, 1u << 24 | 1u << 23);
     reg_set(&m, 0x60008850, 3u << 18 | 0xFF000000u);
-    eg_chip_revision_decode(eg_chip_by_name("esp32c3"), reg_read, &m, &maj, &min);
+    eg_chip_revision_decode(&maj, &min, eg_chip_by_name("esp32c3"), reg_read, &m);
     assert_int_equal(maj, 1);
     assert_int_equal(min, 11);
 }
@@ -119,16 +119,16 @@ static void test_revision_esp32_major_map(void **state)
     reg_set(&m, 0x3FF5A00C, 1u << 15);
     reg_set(&m, 0x3FF5A014, 1u << 20 | 1u << 24);
     reg_set(&m, 0x3FF6607C, 1u << 31);
-    eg_chip_revision_decode(c, reg_read, &m, &maj, &min);
+    eg_chip_revision_decode(&maj, &min, c, reg_read, &m);
     assert_int_equal(maj, 3);
     assert_int_equal(min, 1);
     /* bits 0 and 1 only: v2 */
     reg_set(&m, 0x3FF6607C, 0);
-    eg_chip_revision_decode(c, reg_read, &m, &maj, &min);
+    eg_chip_revision_decode(&maj, &min, c, reg_read, &m);
     assert_int_equal(maj, 2);
     /* bit 1 alone means nothing: reads as 0 */
     reg_set(&m, 0x3FF5A00C, 0);
-    eg_chip_revision_decode(c, reg_read, &m, &maj, &min);
+    eg_chip_revision_decode(&maj, &min, c, reg_read, &m);
     assert_int_equal(maj, 0);
 }
 
@@ -138,7 +138,7 @@ static void test_revision_p4_third_major_bit(void **state)
     regmap m = {0};
     unsigned maj, min;
     reg_set(&m, 0x5012D04C, 1u << 23 | 3u << 4 | 1);
-    eg_chip_revision_decode(eg_chip_by_name("esp32p4"), reg_read, &m, &maj, &min);
+    eg_chip_revision_decode(&maj, &min, eg_chip_by_name("esp32p4"), reg_read, &m);
     assert_int_equal(maj, 7);
     assert_int_equal(min, 1);
 }
@@ -152,11 +152,11 @@ static void test_revision_s3_eco0(void **state)
     reg_set(&m, 0x60007058, 2u << 24); /* raw major 2, minor hi 0 */
     reg_set(&m, 0x60007050, 1u << 24); /* block version minor 1, minor lo 0 */
     reg_set(&m, 0x6000706C, 1);        /* block version major 1 */
-    eg_chip_revision_decode(c, reg_read, &m, &maj, &min);
+    eg_chip_revision_decode(&maj, &min, c, reg_read, &m);
     assert_int_equal(maj, 0);
     assert_int_equal(min, 0);
     reg_set(&m, 0x6000706C, 0); /* not ECO0: raw values stand */
-    eg_chip_revision_decode(c, reg_read, &m, &maj, &min);
+    eg_chip_revision_decode(&maj, &min, c, reg_read, &m);
     assert_int_equal(maj, 2);
 }
 
@@ -166,7 +166,7 @@ static void test_revision_read_failure(void **state)
     regmap m = {0};
     unsigned maj = 9, min = 9;
     m.fail_at = 0x600B0850;
-    assert_int_equal(eg_chip_revision_decode(eg_chip_by_name("esp32c6"), reg_read, &m, &maj, &min),
+    assert_int_equal(eg_chip_revision_decode(&maj, &min, eg_chip_by_name("esp32c6"), reg_read, &m),
                      EG_ETIMEDOUT);
 }
 
@@ -176,18 +176,18 @@ static void test_spi_pads(void **state)
     regmap m = {0};
     uint32_t v = 99;
     /* Pads unset: the ROM's default pins. */
-    assert_int_equal(eg_chip_spi_attach_arg(eg_chip_by_name("esp32"), reg_read, &m, &v), 0);
+    assert_int_equal(eg_chip_spi_attach_arg(&v, eg_chip_by_name("esp32"), reg_read, &m), 0);
     assert_int_equal(v, 0);
     /* clk 6, q 17, d 8, cs 16 in word 5; hd 11 in word 3 bits 4-8. */
     reg_set(&m, 0x3FF5A014, 6 | 17u << 5 | 8u << 10 | 16u << 15 | 3u << 24);
     reg_set(&m, 0x3FF5A00C, 11u << 4 | 1u << 15);
-    assert_int_equal(eg_chip_spi_attach_arg(eg_chip_by_name("esp32"), reg_read, &m, &v), 0);
+    assert_int_equal(eg_chip_spi_attach_arg(&v, eg_chip_by_name("esp32"), reg_read, &m), 0);
     assert_int_equal(v, 11u << 24 | 16u << 18 | 8u << 12 | 17u << 6 | 6);
     /* Other chips always attach with 0, whatever their registers hold. */
-    assert_int_equal(eg_chip_spi_attach_arg(eg_chip_by_name("esp32c3"), reg_read, &m, &v), 0);
+    assert_int_equal(eg_chip_spi_attach_arg(&v, eg_chip_by_name("esp32c3"), reg_read, &m), 0);
     assert_int_equal(v, 0);
     m.fail_at = 0x3FF5A014;
-    assert_int_equal(eg_chip_spi_attach_arg(eg_chip_by_name("esp32"), reg_read, &m, &v),
+    assert_int_equal(eg_chip_spi_attach_arg(&v, eg_chip_by_name("esp32"), reg_read, &m),
                      EG_ETIMEDOUT);
 }
 

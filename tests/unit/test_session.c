@@ -207,7 +207,7 @@ static void test_connect_syncs(void **state)
     /* The SYNC echoes were consumed: the next command gets its own answer. */
     uint32_t v;
     fx->r.reg_value = 0xABCD1234;
-    assert_int_equal(eg_session_read_reg(fx->s, 0x40001000, &v), 0);
+    assert_int_equal(eg_session_read_reg(&v, fx->s, 0x40001000), 0);
     assert_int_equal(v, 0xABCD1234);
 }
 
@@ -254,7 +254,7 @@ static void test_replies_in_single_bytes_and_strays(void **state)
     fx->r.byte_chunks = 1;
     fx->r.stray_first = 1;
     fx->r.reg_value = 0x00F01D83;
-    assert_int_equal(eg_session_read_reg(fx->s, 0x40001000, &v), 0);
+    assert_int_equal(eg_session_read_reg(&v, fx->s, 0x40001000), 0);
     assert_int_equal(v, 0x00F01D83);
 }
 
@@ -264,14 +264,14 @@ static void test_unsupported_command(void **state)
     uint8_t info[32];
     size_t len = 99;
     fx->r.unsupported_14 = 1;
-    assert_int_equal(eg_session_security_info(fx->s, info, &len), EG_EUNSUPPORTED);
+    assert_int_equal(eg_session_security_info(info, &len, fx->s), EG_EUNSUPPORTED);
     assert_int_equal(len, 0);
     assert_non_null(strstr(eg_error_msg(), "GET_SECURITY_INFO"));
     /* The repeated refusals do not leak into the next command. */
     uint32_t v;
     fx->r.unsupported_14 = 0;
     fx->r.reg_value = 7;
-    assert_int_equal(eg_session_read_reg(fx->s, 0x3FF5A004, &v), 0);
+    assert_int_equal(eg_session_read_reg(&v, fx->s, 0x3FF5A004), 0);
     assert_int_equal(v, 7);
 }
 
@@ -280,7 +280,7 @@ static void test_security_info(void **state)
     fixture *fx = *state;
     uint8_t info[32];
     size_t len;
-    assert_int_equal(eg_session_security_info(fx->s, info, &len), 0);
+    assert_int_equal(eg_session_security_info(info, &len, fx->s), 0);
     assert_int_equal(len, 20);
     assert_int_equal(eg_get_u32le(info + 12), 5);
 }
@@ -291,7 +291,7 @@ static void test_command_timeout_names_the_command(void **state)
     uint32_t v;
     fx->r.silent = 1;
     int64_t t0 = eg_clock_ms();
-    assert_int_equal(eg_session_read_reg(fx->s, 0x60008844, &v), EG_ETIMEDOUT);
+    assert_int_equal(eg_session_read_reg(&v, fx->s, 0x60008844), EG_ETIMEDOUT);
     assert_true(eg_clock_ms() - t0 >= EG_TIMEOUT_DEFAULT_MS - 50);
     assert_non_null(strstr(eg_error_msg(), "READ_REG: no response within 3000 ms"));
     assert_non_null(strstr(eg_error_msg(), "0x60008844"));
@@ -302,7 +302,7 @@ static void test_unplugged_mid_command(void **state)
     fixture *fx = *state;
     uint32_t v;
     fx->r.eio_after = 1;
-    assert_int_equal(eg_session_read_reg(fx->s, 0x1000, &v), EG_EIO);
+    assert_int_equal(eg_session_read_reg(&v, fx->s, 0x1000), EG_EIO);
     assert_non_null(strstr(eg_error_msg(), "unplugged"));
 }
 
@@ -310,11 +310,11 @@ static void test_md5_hex_and_malformed(void **state)
 {
     fixture *fx = *state;
     uint8_t md5[16];
-    assert_int_equal(eg_session_flash_md5(fx->s, 0, 0x1000, md5), 0);
+    assert_int_equal(eg_session_flash_md5(md5, fx->s, 0, 0x1000), 0);
     assert_int_equal(md5[0], 0x01);
     assert_int_equal(md5[15], 0xef);
     fx->r.md5_text = "0123456789abcdef0123456789abcdeZ";
-    assert_int_equal(eg_session_flash_md5(fx->s, 0, 0x1000, md5), EG_EPROTO);
+    assert_int_equal(eg_session_flash_md5(md5, fx->s, 0, 0x1000), EG_EPROTO);
     assert_non_null(strstr(eg_error_msg(), "malformed digest"));
 }
 
@@ -389,7 +389,7 @@ static void test_read_slow_assembles_blocks(void **state)
 {
     fixture *fx = *state;
     eg_buf out = EG_BUF_INIT;
-    assert_int_equal(eg_session_flash_read(fx->s, 0x100, 150, &out), 0);
+    assert_int_equal(eg_session_flash_read(&out, fx->s, 0x100, 150), 0);
     assert_int_equal(out.len, 150);
     for (size_t i = 0; i < 150; i++)
         assert_int_equal(out.data[i], (uint8_t)(0x100 + i));
@@ -404,17 +404,17 @@ static void test_rom_baud_quirks(void **state)
     /* Every READ_REG answers the same word: cali 1000 (bits 7-31) and ck8m 100 (bits
      * 0-7), so ESP32's ROM believes in 1000 * 15625 * 100 / 40 = 39.0625 MHz. */
     fx->r.reg_value = 1000u << 7 | 100;
-    assert_int_equal(eg_chip_rom_baud(fx->s, eg_chip_by_name("esp32"), 921600, &told), 0);
+    assert_int_equal(eg_chip_rom_baud(&told, fx->s, eg_chip_by_name("esp32"), 921600), 0);
     assert_int_equal(told, 900000);
     /* ESP32-C2 with a 26 MHz crystal: divider 226 at 115200 baud. */
     fx->t->baud = 115200;
     fx->r.reg_value = 226;
-    assert_int_equal(eg_chip_rom_baud(fx->s, eg_chip_by_name("esp32c2"), 921600, &told), 0);
+    assert_int_equal(eg_chip_rom_baud(&told, fx->s, eg_chip_by_name("esp32c2"), 921600), 0);
     assert_int_equal(told, 921600u * 40 / 26);
     fx->r.reg_value = 347; /* 40 MHz */
-    assert_int_equal(eg_chip_rom_baud(fx->s, eg_chip_by_name("esp32c2"), 921600, &told), 0);
+    assert_int_equal(eg_chip_rom_baud(&told, fx->s, eg_chip_by_name("esp32c2"), 921600), 0);
     assert_int_equal(told, 921600);
-    assert_int_equal(eg_chip_rom_baud(fx->s, eg_chip_by_name("esp32c3"), 460800, &told), 0);
+    assert_int_equal(eg_chip_rom_baud(&told, fx->s, eg_chip_by_name("esp32c3"), 460800), 0);
     assert_int_equal(told, 460800);
 }
 
