@@ -14,6 +14,11 @@ for p in $PACKAGES; do
     fi
 done
 
+# Node.js and npm fetch esptool-js (pinned by tools/npm/package-lock.json).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
+
 if [ -n "$missing" ]; then
     echo "setup: installing:$missing"
     SUDO=""
@@ -24,4 +29,15 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -qq
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -qq $missing
+fi
+
+# esptool-js from npm, exactly as the lockfile pins it: its flasher stubs (Espressif's
+# esp-flasher-stub) go into espgang's data directory at build time, and the
+# conformance suite runs it as the reference client.
+cd "$(dirname "$0")/npm"
+want=$(sed -n 's/.*"esptool-js": "\(.*\)".*/\1/p' package.json)
+have=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' node_modules/esptool-js/package.json 2>/dev/null || true)
+if [ "$have" != "$want" ]; then
+    echo "setup: installing esptool-js $want from npm"
+    npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -1,6 +1,7 @@
 #include "chip/board.h"
 
 #include "core/error.h"
+#include "proto/stub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,27 @@ int eg_mac_parse(uint8_t mac[6], const char *s)
     if (*s)
         return eg_error_set(EG_EINVAL, "malformed MAC address (expected aa:bb:cc:dd:ee:ff)");
     return 0;
+}
+
+/* Uploads the chip's flasher stub and switches to it. */
+static int run_stub(eg_board *b, const char *dir)
+{
+    char name[32];
+    eg_stub stub;
+    int rc;
+
+    if (b->chip->stub_rev1_below_major && b->rev_major < b->chip->stub_rev1_below_major)
+        snprintf(name, sizeof(name), "%s-rev1", b->chip->id);
+    else
+        snprintf(name, sizeof(name), "%s", b->chip->id);
+    rc = eg_stub_load(&stub, dir ? dir : ".", name);
+    if (rc < 0)
+        return rc;
+    rc = eg_session_run_stub(b->s, &stub);
+    if (rc == 0)
+        eg_events_log(&b->s->ev, EG_LOG_DEBUG, "running the flasher stub '%s'", name);
+    eg_stub_release(&stub);
+    return rc;
 }
 
 int eg_board_open(eg_board **out, const eg_board_options *o)
@@ -81,6 +103,8 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
     if ((rc = eg_chip_read_mac(b->mac, b->s, b->chip)) < 0 ||
         (rc = eg_chip_read_revision(&b->rev_major, &b->rev_minor, b->s, b->chip)) < 0)
         goto fail;
+    if (!o->no_stub && (rc = run_stub(b, o->stub_dir)) < 0)
+        goto fail;
     if (baud > EG_ROM_BAUD) {
         uint32_t told = baud;
         if (!b->s->stub && (rc = eg_chip_rom_baud(&told, b->s, b->chip, baud)) < 0)
@@ -107,6 +131,7 @@ int eg_board_attach_flash(eg_board *b)
     if (b->flash_ready)
         return 0;
     uint32_t pins = 0;
+    /* The stub attaches the flash itself; the ROM must be told (esptool does the same). */
     if (!b->s->stub &&
         (rc = eg_chip_spi_attach_arg(&pins, b->chip, eg_chip_session_reader, b->s)) < 0)
         goto fail;
@@ -116,7 +141,7 @@ int eg_board_attach_flash(eg_board *b)
                       "hd %u, cs %u)",
                       pins & 0x3F, (pins >> 6) & 0x3F, (pins >> 12) & 0x3F, (pins >> 24) & 0x3F,
                       (pins >> 18) & 0x3F);
-    if ((rc = eg_session_spi_attach(b->s, pins)) < 0)
+    if (!b->s->stub && (rc = eg_session_spi_attach(b->s, pins)) < 0)
         goto fail;
     if ((rc = eg_chip_flash_id(&b->flash_id, b->s, b->chip)) < 0)
         goto fail;

@@ -16,6 +16,7 @@ typedef struct eg_board_options {
     eg_before before;
     eg_after after;
     int no_stub;               /* stay with the ROM loader */
+    const char *stub_dir;      /* where the flasher stubs are (required unless no_stub) */
     unsigned connect_attempts; /* 0 = the default */
     uint32_t flash_size;       /* --flash-size: overrides what the JEDEC id says (0 = detect) */
     eg_events ev;

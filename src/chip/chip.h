@@ -63,6 +63,8 @@ typedef struct eg_chip {
     uint32_t rtc_cali_reg, ck8m_reg;
     /* RTC watchdog for --after watchdog-reset; 0 when the chip cannot use it. */
     uint32_t wdt_config0, wdt_config1, wdt_wprotect;
+    /* ESP32-P4 below this major revision needs the "-rev1" flasher stub (0 = never). */
+    unsigned stub_rev1_below_major;
     /* Flash-mapped address ranges for code and data. */
     eg_addr_range irom, drom;
 } eg_chip;

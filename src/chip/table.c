@@ -202,6 +202,7 @@ static const eg_chip chips[] = {
         .minor = {{F(0x5012D04C, 0, 4)}},
         .spi_base = 0x5008D000,
         SPI_NEW_LAYOUT,
+        .stub_rev1_below_major = 3,
         .uart_clkdiv_reg = 0,
         .wdt_config0 = 0x50116000,
         .wdt_config1 = 0x50116004,

@@ -23,6 +23,8 @@ static const eg_opt board_opts[] = {
      "how to enter the loader: default-reset, usb-reset, no-reset, no-reset-no-sync"},
     {OPT_AFTER, 0, "after", "MODE", "what to do at the end: hard-reset, no-reset, watchdog-reset"},
     {OPT_NO_STUB, 0, "no-stub", NULL, "talk to the ROM loader, do not upload the flasher stub"},
+    {OPT_STUB_DIR, 0, "stub-dir", "DIR",
+     "where the flasher stubs are (default: next to espgang, then the install prefix)"},
     {OPT_FLASH_SIZE, 0, "flash-size", "SIZE",
      "flash size when its JEDEC id does not tell (4MB, 16MB, ...)"},
     {OPT_CONNECT_ATTEMPTS, 0, "connect-attempts", "N",
@@ -232,6 +234,39 @@ eg_events eg_cli_events(const eg_args *a)
     return ev;
 }
 
+#ifndef EG_DATA_DIR
+#define EG_DATA_DIR "/usr/local/share/espgang"
+#endif
+
+/* Finds the flasher stubs: --stub-dir, then "stub" next to the executable (a build
+ * tree), then the install prefix's share/espgang/stub. */
+static const char *stub_dir(const eg_args *a, char *buf, size_t len)
+{
+    static const char *const near_exe[] = {"stub", "../share/espgang/stub"};
+    char exe[4096], probe[4200];
+    ssize_t n;
+
+    if (a->val[OPT_STUB_DIR])
+        return a->val[OPT_STUB_DIR];
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(probe, sizeof(probe), "%s/%s/esp32.json", exe, near_exe[i]);
+            if (access(probe, R_OK) == 0) {
+                probe[strlen(probe) - strlen("/esp32.json")] = '\0';
+                snprintf(buf, len, "%.4000s", probe);
+                return buf;
+            }
+        }
+    }
+    snprintf(buf, len, "%s/stub", EG_DATA_DIR);
+    return buf;
+}
+
 int eg_cli_board_open(eg_board **out, const eg_args *a)
 {
     eg_board_options o = {0};
@@ -274,6 +309,8 @@ int eg_cli_board_open(eg_board **out, const eg_args *a)
         o.flash_size = (uint32_t)v;
     }
     o.no_stub = a->count[OPT_NO_STUB] > 0;
+    static _Thread_local char stubs[4096];
+    o.stub_dir = stub_dir(a, stubs, sizeof(stubs));
     o.ev = eg_cli_events(a);
     return eg_board_open(out, &o);
 }

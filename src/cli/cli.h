@@ -24,6 +24,7 @@ enum {
     OPT_JSON,
     OPT_NO_COMPRESS,
     OPT_FLASH_SIZE,
+    OPT_STUB_DIR,
     OPT_MAX = 64
 };
 

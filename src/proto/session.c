@@ -218,6 +218,35 @@ int eg_session_command(eg_response *out, eg_session *s, uint8_t op, const uint8_
     }
 }
 
+int eg_session_await_raw(eg_session *s, const uint8_t *want, size_t len, unsigned timeout_ms)
+{
+    int64_t deadline = eg_clock_ms() + timeout_ms;
+    const uint8_t *frame;
+    size_t flen;
+    int rc;
+
+    s->dec.noise_len = 0;
+    s->dec.noise_total = 0;
+    while ((rc = next_frame(s, deadline, &frame, &flen)) > 0) {
+        if (flen == len && memcmp(frame, want, len) == 0)
+            return 0;
+    }
+    if (rc < 0)
+        return rc;
+    eg_error_set(EG_ETIMEDOUT, "no '%.*s' within %u ms", (int)len, (const char *)want, timeout_ms);
+    return with_noise(s, EG_ETIMEDOUT);
+}
+
+/* Sends data as one frame of its own (no command header). */
+static int send_raw(eg_session *s, const uint8_t *data, size_t len)
+{
+    eg_buf_clear(&s->tx);
+    int rc = eg_slip_encode(&s->tx, data, len);
+    if (rc == 0)
+        rc = eg_transport_write(s->t, s->tx.data, s->tx.len, EG_TIMEOUT_DEFAULT_MS);
+    return rc;
+}
+
 int eg_session_check(eg_response *out, eg_session *s, uint8_t op, const uint8_t *data, size_t len,
                      uint32_t chk, size_t data_len, unsigned timeout_ms)
 {
@@ -619,6 +648,14 @@ int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, 
     }
     if (len == 0)
         eg_events_progress(&s->ev, step, 0, 0);
+    if (s->stub) {
+        /* The stub acknowledges a block before writing it, and reports a failure on
+         * the next command: wait, with a command that answers once all is written. */
+        uint8_t p[4];
+        eg_put_u32le(p, 0x40001000);
+        rc = eg_session_check(NULL, s, EG_OP_READ_REG, p, 4, 0, 0,
+                              timeout_per_mb(EG_ERASE_MS_PER_MB, bs));
+    }
 done:
     eg_inflate_meter_release(&meter);
     eg_buf_release(&comp);
@@ -678,6 +715,63 @@ int eg_session_flash_md5(uint8_t out[16], eg_session *s, uint32_t offset, uint32
     return 0;
 }
 
+#define EG_READ_PACKET    0x1000
+#define EG_READ_IN_FLIGHT 64
+
+/* The stub's READ_FLASH: it streams packets of EG_READ_PACKET bytes, each
+ * acknowledged with the total received so far, then the MD5 of all it read. */
+static int read_windowed(eg_buf *out, eg_session *s, uint32_t offset, uint32_t len,
+                         const char *step)
+{
+    uint8_t p[16], ack[4], md5[16];
+    size_t start = out->len;
+    uint32_t got = 0;
+    int rc;
+
+    eg_put_u32le(p, offset);
+    eg_put_u32le(p + 4, len);
+    eg_put_u32le(p + 8, EG_READ_PACKET);
+    eg_put_u32le(p + 12, EG_READ_IN_FLIGHT);
+    rc = eg_session_check(NULL, s, EG_OP_READ_FLASH, p, 16, 0, 0, EG_TIMEOUT_DEFAULT_MS);
+    if (rc < 0)
+        return rc;
+    while (got < len) {
+        const uint8_t *frame;
+        size_t flen;
+        rc = next_frame(s, eg_clock_ms() + EG_TIMEOUT_DEFAULT_MS, &frame, &flen);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            eg_error_set(EG_ETIMEDOUT, "READ_FLASH: no data after %u of %u bytes", got, len);
+            return with_noise(s, EG_ETIMEDOUT);
+        }
+        if (flen > len - got || (flen < EG_READ_PACKET && got + flen < len) || flen == 0)
+            return eg_error_set(EG_EPROTO, "READ_FLASH: a packet of %zu bytes after %u of %u bytes",
+                                flen, got, len);
+        if ((rc = eg_buf_append(out, frame, flen)) < 0)
+            return rc;
+        got += (uint32_t)flen;
+        eg_put_u32le(ack, got);
+        if ((rc = send_raw(s, ack, 4)) < 0)
+            return rc;
+        if (got % 0x10000 == 0 || got == len)
+            eg_events_progress(&s->ev, step, got, len);
+    }
+    const uint8_t *frame;
+    size_t flen;
+    rc = next_frame(s, eg_clock_ms() + EG_TIMEOUT_DEFAULT_MS, &frame, &flen);
+    if (rc <= 0)
+        return rc < 0 ? rc : eg_error_set(EG_ETIMEDOUT, "READ_FLASH: no MD5 after the data");
+    if (flen != 16)
+        return eg_error_set(EG_EPROTO, "READ_FLASH: the MD5 frame has %zu bytes", flen);
+    eg_md5(md5, out->data + start, len);
+    if (memcmp(md5, frame, 16) != 0)
+        return eg_error_set(EG_EMISMATCH,
+                            "READ_FLASH: the data does not match the MD5 the stub sent (corrupted "
+                            "on the line?)");
+    return 0;
+}
+
 int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t len)
 {
     char step[64];
@@ -691,6 +785,12 @@ int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t 
         return rc;
     snprintf(step, sizeof(step), "reading at 0x%08x", offset);
     eg_events_progress(&s->ev, step, 0, len);
+    if (s->stub) {
+        rc = read_windowed(out, s, offset, len, step);
+        if (rc < 0)
+            return eg_error_prefix(rc, "reading flash at 0x%08x: ", offset);
+        return 0;
+    }
     while (done < len) {
         uint8_t p[8];
         eg_response r;

@@ -78,6 +78,10 @@ int eg_session_connect(eg_session *s, eg_before before);
 int eg_session_command(eg_response *out, eg_session *s, uint8_t op, const uint8_t *data, size_t len,
                        uint32_t chk, unsigned timeout_ms);
 
+/* Waits up to timeout_ms for a raw frame equal to want (the stub's "OHAI"); other
+ * frames are skipped. */
+int eg_session_await_raw(eg_session *s, const uint8_t *want, size_t len, unsigned timeout_ms);
+
 /* eg_session_command() followed by a status check after data_len bytes of payload. */
 int eg_session_check(eg_response *out, eg_session *s, uint8_t op, const uint8_t *data, size_t len,
                      uint32_t chk, size_t data_len, unsigned timeout_ms);
@@ -109,7 +113,9 @@ int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size);
 /* The on-chip MD5 of a flash region. */
 int eg_session_flash_md5(uint8_t out[16], eg_session *s, uint32_t offset, uint32_t size);
 
-/* Reads len bytes of flash at offset into out (appended). */
+/* Reads len bytes of flash at offset into out (appended): READ_FLASH_SLOW, 64 bytes a
+ * command, from the ROM; the stub's windowed READ_FLASH, checked against the MD5 it
+ * sends at the end. */
 int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t len);
 
 /* FLASH_END: with reboot set the loader runs the application. */

@@ -9,7 +9,7 @@ head -c 65536 /dev/urandom >"$TMP/a.bin"
 for mhz in 26 40; do
     start_sim c2_$mhz --chip esp32c2 --tcp 0 --crystal $mhz --log "$TMP/c2_$mhz.log"
     expect_ok "C2 at $mhz MHz: write-bin at 921600 baud" \
-        "$ESPGANG" write-bin -p "$SIM_ADDR" -B 921600 --after no-reset 0x10000 "$TMP/a.bin"
+        "$ESPGANG" write-bin -p "$SIM_ADDR" -B 921600 --no-stub --after no-reset 0x10000 "$TMP/a.bin"
     line=$(grep CHANGE_BAUDRATE "$TMP/c2_$mhz.log")
     if [ $mhz = 26 ]; then
         echo "$line" | grep -q "baud=1417846 .*effective=92159[0-9]" &&
@@ -20,4 +20,14 @@ for mhz in 26 40; do
             fail "C2 at 40 MHz: $line"
     fi
 done
+
+# With the flasher stub the rate goes as (new, old) and the stub knows its crystal.
+start_sim c2_stub --chip esp32c2 --tcp 0 --crystal 26 --log "$TMP/c2_stub.log"
+expect_ok "C2 at 26 MHz through the stub" \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" -B 921600 --after no-reset 0x10000 "$TMP/a.bin"
+line=$(grep CHANGE_BAUDRATE "$TMP/c2_stub.log")
+echo "$line" | grep -q "baud=921600 old=115200$" && pass "stub: asked for 921600 from 115200" ||
+    fail "stub: $line"
+grep -q "running the flasher stub esp32c2" "$TMP/c2_stub.log" && pass "the stub ran before the change" ||
+    fail "no stub ran"
 finish

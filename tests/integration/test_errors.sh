@@ -35,7 +35,7 @@ expect_fail "board in the wrong boot mode" "wrong boot mode \(boot:0xc\)" 20 \
 # flash outside the region being written is untouched.
 head -c 4194304 /dev/urandom >"$TMP/flash.img"
 cp "$TMP/flash.img" "$TMP/flash.orig"
-start_sim unplug --chip esp32c6 --tcp 0 --flash-file "$TMP/flash.img" --fault disconnect-after=100
+start_sim unplug --chip esp32c6 --tcp 0 --flash-file "$TMP/flash.img" --fault disconnect-after=20
 head -c 1048576 /dev/urandom >"$TMP/big.bin"
 expect_fail "board unplugged mid-write" "port 'socket://.*writing flash at 0x00100000.*(went away|closed|unplugged)" 20 \
     "$ESPGANG" write-bin -p "$SIM_ADDR" 0x100000 "$TMP/big.bin"
@@ -95,6 +95,10 @@ expect_fail "baud rate a pty cannot run" "cannot run at 250000 baud" 10 \
     "$ESPGANG" board-info -p "$TMP/oddbaud.tty" -B 250000
 grep -q CHANGE_BAUDRATE "$TMP/oddbaud.log" && fail "the board was asked to change its rate" ||
     pass "the board kept its rate"
+
+# No flasher stub where espgang looks: a clear error that names the way out.
+expect_fail "missing flasher stub" "no flasher stub 'esp32[a-z0-9]*' .*--no-stub" 10 \
+    "$ESPGANG" board-info -p "$SIM_ADDR" --stub-dir "$TMP/nostubs"
 
 # Resets need DTR/RTS, which neither a TCP socket nor a pseudo-terminal carries.
 expect_fail "reset over TCP" "port 'socket://.*': no DTR/RTS lines" 5 "$ESPGANG" reset $P

@@ -34,7 +34,7 @@ done
 # Plain (uncompressed) writes, and the port and baud rate from the environment.
 start_sim plain --chip esp32 --tcp 0 --log "$TMP/plain.log"
 expect_ok "uncompressed write from ESPGANG_PORT at ESPGANG_BAUD" \
-    env ESPGANG_PORT="$SIM_ADDR" ESPGANG_BAUD=460800 "$ESPGANG" write-bin --no-compress --after no-reset 0x8000 "$TMP/a.bin"
+    env ESPGANG_PORT="$SIM_ADDR" ESPGANG_BAUD=460800 "$ESPGANG" write-bin --no-stub --no-compress --after no-reset 0x8000 "$TMP/a.bin"
 [ "$(grep -c ' FLASH_DATA ' "$TMP/plain.log")" -eq 64 ] && ! grep -q FLASH_DEFL "$TMP/plain.log" &&
     pass "64 plain 1 KiB blocks, nothing compressed" || fail "unexpected write commands"
 grep -q "CHANGE_BAUDRATE baud=460800" "$TMP/plain.log" && pass "ESPGANG_BAUD reached the board" ||

@@ -4,6 +4,7 @@
 #include "core/hash.h"
 
 #include "chipdata.h"
+#include "stubs.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -38,13 +39,14 @@ enum {
 /* ROM error codes (the second status byte). */
 enum {
     ROM_OK = 0x00,
-    ROM_EINVALID = 0x05,  /* the format of the received message is invalid */
-    ROM_EFAILED = 0x06,   /* message ok, but the result is wrong */
-    ROM_ECHECKSUM = 0x07, /* checksum error */
-    ROM_EWRITE = 0x08,    /* flash write error */
-    ROM_EREAD = 0x09,     /* flash read error */
-    ROM_EREADLEN = 0x0A,  /* flash read length error */
-    ROM_EINFLATE = 0x0B,  /* deflate failed */
+    ROM_EINVALID = 0x05,      /* the format of the received message is invalid */
+    ROM_EFAILED = 0x06,       /* message ok, but the result is wrong */
+    ROM_ECHECKSUM = 0x07,     /* checksum error */
+    ROM_EWRITE = 0x08,        /* flash write error */
+    ROM_EREAD = 0x09,         /* flash read error */
+    ROM_EREADLEN = 0x0A,      /* flash read length error */
+    ROM_EINFLATE = 0x0B,      /* deflate failed */
+    STUB_EINVALID_CMD = 0xC3, /* the stub does not know the command */
 };
 
 #define SYNC_VAL        0x20120707u
@@ -78,6 +80,8 @@ typedef struct cmd {
     size_t out_len;
     uint8_t error;
     int leave_loader; /* after the reply the ROM stops listening */
+    int start_stub;   /* after the reply the uploaded stub says OHAI and takes over */
+    int start_read;   /* after the reply the stub starts streaming READ_FLASH data */
     /* log */
     char args[384];
     size_t args_len;
@@ -130,6 +134,8 @@ static const char *op_name(uint8_t op)
 
 static const char *rom_error_name(uint8_t e)
 {
+    if (e == STUB_EINVALID_CMD)
+        return "invalid command";
     size_t n = sizeof(rom_error_names) / sizeof(rom_error_names[0]);
     return e < n && rom_error_names[e] ? rom_error_names[e] : "error";
 }
@@ -298,6 +304,26 @@ static uint64_t rng_next(uint64_t *s)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
+/* The flasher stub's code for what the ROM would call error. */
+static uint8_t stub_error(uint8_t error)
+{
+    switch (error) {
+    case ROM_OK:
+        return 0;
+    case ROM_ECHECKSUM:
+        return 0xC1; /* bad data checksum */
+    case ROM_EINFLATE:
+        return 0xC7; /* inflate error */
+    case ROM_EINVALID:
+    case ROM_EREADLEN:
+        return 0xC0; /* bad data length */
+    case STUB_EINVALID_CMD:
+        return 0xC3; /* invalid command */
+    default:
+        return 0xC4; /* SPI operation failed */
+    }
+}
+
 /* Appends one SLIP-framed response: header, data, then the personality's status. */
 static int emit(const sim_board *b, eg_buf *out, uint8_t op, uint32_t val, const uint8_t *data,
                 size_t len, uint8_t error)
@@ -321,7 +347,7 @@ static int emit(const sim_board *b, eg_buf *out, uint8_t op, uint32_t val, const
         f[11 + len] = 0;
     } else {
         /* stub: two bytes, the error code first (C1 00), 00 00 on success */
-        f[8 + len] = error;
+        f[8 + len] = stub_error(error);
         f[9 + len] = 0;
     }
     return eg_slip_encode(out, f, n);
@@ -355,6 +381,7 @@ static void session_clear(sim_board *b)
     eg_slip_decoder_reset(&b->slip);
     b->personality = SIM_PERSONALITY_ROM;
     b->status_len = 4;
+    memset(&b->rd, 0, sizeof(b->rd));
     b->synced = 0;
     b->in_loader = 1;
     b->baud = SIM_ROM_BAUD;
@@ -373,6 +400,7 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->log = cfg->log;
     b->rng = cfg->seed ? cfg->seed : 0x9E3779B97F4A7C15ull;
     b->regs_cfg.chip = cfg->chip;
+    b->stubs = cfg->stubs;
     memcpy(b->regs_cfg.mac, cfg->mac, 6);
     b->regs_cfg.major = cfg->major;
     b->regs_cfg.minor = cfg->minor;
@@ -535,7 +563,7 @@ static void do_security_info(sim_board *b, cmd *c)
 static void do_flash_begin(sim_board *b, cmd *c, int compressed)
 {
     static const char *const names[] = {"size", "blocks", "block_size", "offset", "encrypted"};
-    unsigned words = b->chip->rom_flash_begin_words;
+    unsigned words = b->personality == SIM_PERSONALITY_STUB ? 5 : b->chip->rom_flash_begin_words;
     uint32_t size, blocks, block_size, offset;
 
     /* log what came, also when the length is wrong */
@@ -714,6 +742,8 @@ static void do_flash_end(sim_board *b, cmd *c)
         return;
     args_add(c, " flag=%u (%s)", word(c, 0), word(c, 0) ? "run user code" : "reboot");
     write_end(&b->wr);
+    if (b->personality == SIM_PERSONALITY_STUB)
+        return; /* the stub stays */
     c->leave_loader = 1;
     note(c, "the ROM leaves the loader");
 }
@@ -735,6 +765,11 @@ static void do_md5(sim_board *b, cmd *c)
     }
     if (eg_md5(digest, b->flash.mem + addr, size) < 0) {
         fail(c, ROM_EFAILED, "md5 failed");
+        return;
+    }
+    if (b->personality == SIM_PERSONALITY_STUB) {
+        memcpy(c->out, digest, EG_MD5_LEN); /* the stub sends the 16 bytes */
+        c->out_len = EG_MD5_LEN;
         return;
     }
     eg_hex(hex, digest, EG_MD5_LEN);
@@ -844,10 +879,93 @@ static void do_mem_end(sim_board *b, cmd *c)
     b->mem.active = 0;
     b->entry_set = word(c, 0) == 0;
     b->entry = word(c, 1);
-    /* Running the uploaded code (the flasher stub, which would switch the board's
-     * personality and say OHAI) is not modelled: the ROM loader keeps answering. */
-    if (b->entry_set)
-        note(c, "running RAM code is not modelled: the ROM loader stays");
+    if (!b->entry_set)
+        return;
+    /* The ROM jumps to the entry: espsim can play the flasher stubs it knows, and
+     * nothing else. */
+    const sim_segment *text = NULL, *data = NULL;
+    if (b->n_segs > 0)
+        text = &b->segs[0]; /* uploaded in this order: text, then data */
+    if (b->n_segs > 1)
+        data = &b->segs[1];
+    const sim_stub_image *stub =
+        b->stubs && text ? sim_stubs_match(b->stubs, b->entry, text->addr, text->data,
+                                           text->written, data ? data->addr : 0,
+                                           data ? data->data : NULL, data ? data->written : 0)
+                         : NULL;
+    if (stub) {
+        c->start_stub = 1;
+        note(c, "running the flasher stub %s", stub->name);
+    } else {
+        c->leave_loader = 1;
+        note(c, "unknown RAM code at 0x%08x: the chip runs it and stops answering", b->entry);
+    }
+}
+
+static void do_erase(sim_board *b, cmd *c)
+{
+    uint32_t off = 0, size = b->flash.size;
+
+    if (c->op == OP_ERASE_REGION) {
+        if (!need_len(c, 8))
+            return;
+        off = word(c, 0);
+        size = word(c, 1);
+        args_add(c, " addr=0x%x size=0x%x", off, size);
+        if (off % 0x1000 || size % 0x1000) {
+            fail(c, ROM_EINVALID, "not aligned to 4 KiB sectors");
+            return;
+        }
+    }
+    if (!sim_flash_fits(&b->flash, off, size)) {
+        fail(c, ROM_EFAILED, "beyond the end of the flash");
+        return;
+    }
+    sim_flash_erase(&b->flash, off, size);
+}
+
+/* The stub's READ_FLASH (offset, length, packet size, packets in flight): the status
+ * reply, then packets of data, one at a time, each sent once the client acknowledged
+ * the previous one; finally the MD5 of the whole range. */
+static void do_read_flash(sim_board *b, cmd *c)
+{
+    uint32_t off, len, packet;
+
+    if (!need_len(c, 16))
+        return;
+    off = word(c, 0);
+    len = word(c, 1);
+    packet = word(c, 2);
+    args_add(c, " addr=0x%x size=0x%x packet=0x%x in_flight=%u", off, len, packet, word(c, 3));
+    if (packet == 0 || packet > 0x4000 || len == 0) {
+        fail(c, ROM_EINVALID, "packet size 0x%x, length 0x%x", packet, len);
+        return;
+    }
+    if (!sim_flash_fits(&b->flash, off, len)) {
+        fail(c, ROM_EFAILED, "beyond the end of the flash");
+        return;
+    }
+    b->rd.active = 1;
+    b->rd.offset = off;
+    b->rd.len = len;
+    b->rd.packet = packet;
+    b->rd.sent = 0;
+    c->start_read = 1;
+}
+
+/* Sends the next READ_FLASH packet, or the closing MD5 once all went. */
+static int read_next(sim_board *b, eg_buf *out)
+{
+    if (b->rd.sent < b->rd.len) {
+        uint32_t n = b->rd.len - b->rd.sent < b->rd.packet ? b->rd.len - b->rd.sent : b->rd.packet;
+        int rc = eg_slip_encode(out, b->flash.mem + b->rd.offset + b->rd.sent, n);
+        b->rd.sent += n;
+        return rc;
+    }
+    uint8_t md5[EG_MD5_LEN];
+    eg_md5(md5, b->flash.mem + b->rd.offset, b->rd.len);
+    b->rd.active = 0;
+    return eg_slip_encode(out, md5, sizeof(md5));
 }
 
 /* Runs one synced request; fills the reply in c. */
@@ -891,6 +1009,10 @@ static int dispatch(sim_board *b, cmd *c)
         do_md5(b, c);
         return 0;
     case OP_READ_FLASH_SLOW:
+        if (b->personality == SIM_PERSONALITY_STUB) {
+            c->kind = REPLY_UNSUPPORTED; /* the stub has the windowed READ_FLASH instead */
+            return 0;
+        }
         do_read_flash_slow(b, c);
         return 0;
     case OP_MEM_BEGIN:
@@ -901,6 +1023,19 @@ static int dispatch(sim_board *b, cmd *c)
         return 0;
     case OP_MEM_END:
         do_mem_end(b, c);
+        return 0;
+    case OP_ERASE_FLASH:
+    case OP_ERASE_REGION:
+    case OP_READ_FLASH:
+        if (b->personality == SIM_PERSONALITY_STUB) {
+            if (c->op == OP_READ_FLASH)
+                do_read_flash(b, c);
+            else
+                do_erase(b, c);
+            return 0;
+        }
+        c->kind = REPLY_UNSUPPORTED;
+        note(c, "unsupported by the ROM");
         return 0;
     default:
         /* stub-only commands and everything else the ROM does not know */
@@ -955,10 +1090,18 @@ static int send_reply(sim_board *b, const cmd *c, eg_buf *out)
         rc = emit(b, out, c->op, c->val, c->out, c->error ? 0 : c->out_len, c->error);
         break;
     case REPLY_SYNC:
+        if (b->personality == SIM_PERSONALITY_STUB) {
+            rc = emit(b, out, OP_SYNC, 0, NULL, 0, ROM_OK); /* the stub answers once, val 0 */
+            break;
+        }
         for (int i = 0; i < SYNC_REPLIES && rc == 0; i++)
             rc = emit(b, out, OP_SYNC, SYNC_VAL, NULL, 0, ROM_OK);
         break;
     case REPLY_UNSUPPORTED:
+        if (b->personality == SIM_PERSONALITY_STUB) {
+            rc = emit(b, out, c->op, 0, NULL, 0, STUB_EINVALID_CMD);
+            break;
+        }
         for (int i = 0; i < UNSUPP_REPLIES && rc == 0; i++)
             rc = emit(b, out, UNSUPP_OP, 0, NULL, 0, ROM_EINVALID);
         break;
@@ -973,6 +1116,15 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
     cmd c;
     int rc;
 
+    if (b->rd.active && flen == 4 && !fault_mutes(b)) {
+        uint32_t acked = eg_get_u32le(f);
+        if (acked != b->rd.sent) {
+            logline(b, "READ_FLASH ack=0x%x, sent 0x%x: stream stopped", acked, b->rd.sent);
+            b->rd.active = 0;
+            return 0;
+        }
+        return read_next(b, out);
+    }
     if (flen < 8 || f[0] != 0x00)
         return 0; /* not a request */
     memset(&c, 0, sizeof(c));
@@ -1023,6 +1175,14 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
         return rc;
     if (c.leave_loader)
         b->in_loader = 0;
+    if (c.start_stub) {
+        b->personality = SIM_PERSONALITY_STUB;
+        b->status_len = 2;
+        if ((rc = eg_slip_encode(out, (const uint8_t *)"OHAI", 4)) < 0)
+            return rc;
+    }
+    if (c.start_read && !c.error)
+        return read_next(b, out);
     return 0;
 }
 

@@ -56,6 +56,7 @@ typedef struct sim_board_config {
     sim_fault fault;
     FILE *log; /* NULL: no command log */
     uint64_t seed;
+    const struct sim_stubs *stubs; /* the flasher stubs it can run; NULL: none */
 } sim_board_config;
 
 /* A block of RAM uploaded with MEM_BEGIN / MEM_DATA. */
@@ -109,6 +110,11 @@ typedef struct sim_board {
     int entry_set; /* MEM_END received: entry is where the RAM code starts */
     uint32_t entry;
     int64_t next_garbage;
+    const struct sim_stubs *stubs;
+    struct {
+        int active;
+        uint32_t offset, len, packet, sent;
+    } rd; /* the stub's READ_FLASH in progress */
 } sim_board;
 
 enum {

@@ -12,6 +12,7 @@
 #include "board.h"
 #include "chipdata.h"
 #include "io.h"
+#include "stubs.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +45,7 @@ enum {
     OPT_LOG,
     OPT_FLASH_ID,
     OPT_CRYSTAL,
+    OPT_STUB_DIR,
     OPT_FAULT,
     OPT_HELP,
 };
@@ -70,6 +72,8 @@ static const struct opt_spec {
     {OPT_FLASH_ID, "flash-id", "ID",
      "JEDEC id RDID reports, manufacturer in the low byte (0xC8 0x40 + log2(size) above it)"},
     {OPT_CRYSTAL, "crystal", "MHZ", "crystal frequency, 26 or 40 (40)"},
+    {OPT_STUB_DIR, "stub-dir", "DIR",
+     "flasher stubs it can run after MEM_END (default: \"stub\" next to espsim)"},
     {OPT_FAULT, "fault", "[B:]KIND",
      "misbehave, on board B only or on all: silent, garbage, wrong-boot, disconnect-after=N, "
      "bad-flash-write (repeatable)"},
@@ -93,6 +97,8 @@ typedef struct options {
     int flash_id_set;
     uint32_t flash_id;
     uint32_t crystal_hz;
+    const char *stub_dir;
+    sim_stubs stubs;
     sim_fault fault_all;
     sim_fault *faults; /* per board, kind NONE = use fault_all */
     int *fault_set;
@@ -317,6 +323,9 @@ static int parse_args(options *o, int argc, char **argv)
                                     (unsigned long long)v);
             o->crystal_hz = (uint32_t)v * 1000000;
             break;
+        case OPT_STUB_DIR:
+            o->stub_dir = optarg;
+            break;
         case OPT_FAULT:
             if ((rc = parse_fault(o, optarg)) < 0)
                 return eg_error_prefix(rc, "--fault: ");
@@ -375,6 +384,7 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.flash_size = o->flash_size;
     cfg.jedec_id = o->flash_id;
     cfg.crystal_hz = o->crystal_hz;
+    cfg.stubs = &o->stubs;
     cfg.fault = o->fault_set[i] ? o->faults[i] : o->fault_all;
     cfg.log = log;
     cfg.seed = ((uint64_t)time(NULL) << 20) ^ ((uint64_t)getpid() << 8) ^ (i + 1);
@@ -630,6 +640,24 @@ int main(int argc, char **argv)
             fprintf(stderr, "espsim: cannot open log '%s': %s\n", o.log, strerror(errno));
             goto done;
         }
+    }
+    {
+        char dir[4096];
+        const char *sd = o.stub_dir;
+        if (!sd) {
+            ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 8);
+            char *slash = n > 0 ? (dir[n] = '\0', strrchr(dir, '/')) : NULL;
+            if (slash) {
+                snprintf(slash, sizeof(dir) - (size_t)(slash - dir), "/stub");
+                sd = dir;
+            }
+        }
+        if (sim_stubs_load(&o.stubs, sd, o.chip->id) < 0) {
+            fprintf(stderr, "espsim: %s\n", eg_error_msg());
+            goto done;
+        }
+        if (o.stub_dir && o.stubs.n == 0)
+            fprintf(stderr, "espsim: no flasher stub for %s in '%s'\n", o.chip->id, o.stub_dir);
     }
     nodes = calloc(o.boards, sizeof(*nodes));
     if (!nodes) {
