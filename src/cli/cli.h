@@ -25,6 +25,8 @@ enum {
     OPT_NO_COMPRESS,
     OPT_FLASH_SIZE,
     OPT_STUB_DIR,
+    OPT_NO_VERIFY,
+    OPT_NO_SKIP,
     OPT_MAX = 64
 };
 

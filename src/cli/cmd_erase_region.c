@@ -20,6 +20,25 @@ static int do_erase(eg_board *b, void *vctx)
     return rc;
 }
 
+static int do_erase_all(eg_board *b, void *vctx)
+{
+    (void)vctx;
+    int rc = eg_cli_check_range(b, 0, 0);
+    if (rc < 0)
+        return rc;
+    fprintf(stderr, "Erasing the whole %u MB flash...\n", b->flash_size >> 20);
+    rc = eg_session_flash_erase_all(b->s, b->flash_size);
+    if (rc == 0)
+        fprintf(stderr, "Erased the flash\n");
+    return rc;
+}
+
+int cmd_erase_flash(const eg_command *cmd, eg_args *a)
+{
+    (void)cmd;
+    return eg_cli_with_board(a, 1, do_erase_all, NULL);
+}
+
 int cmd_erase_region(const eg_command *cmd, eg_args *a)
 {
     erase_ctx c;

@@ -20,6 +20,7 @@ typedef struct write_ctx {
     region *r;
     int n;
     int level; /* zlib level, or -1 for plain FLASH_DATA */
+    int verify, skip;
 } write_ctx;
 
 static int do_write(eg_board *b, void *vctx)
@@ -37,13 +38,30 @@ static int do_write(eg_board *b, void *vctx)
         uint8_t want[16], got[16];
         char hw[33], hg[33];
 
+        if ((rc = eg_md5(want, r->data.data, r->data.len)) < 0)
+            return rc;
+        eg_hex(hw, want, 16);
+        if (c->skip) {
+            /* What the flash already holds needs no writing (nor erasing). */
+            rc = eg_session_flash_md5(got, b->s, r->addr, (uint32_t)r->data.len);
+            if (rc < 0)
+                return eg_error_prefix(rc, "'%s': ", r->path);
+            if (memcmp(want, got, 16) == 0) {
+                fprintf(stderr, "Skipped '%s' at 0x%08x: the flash already holds it (md5 %s)\n",
+                        r->path, r->addr, hw);
+                continue;
+            }
+        }
         rc = eg_session_flash_write(b->s, r->addr, r->data.data, r->data.len, c->level);
         if (rc < 0)
             return eg_error_prefix(rc, "'%s': ", r->path);
-        if ((rc = eg_md5(want, r->data.data, r->data.len)) < 0 ||
-            (rc = eg_session_flash_md5(got, b->s, r->addr, (uint32_t)r->data.len)) < 0)
+        if (!c->verify) {
+            fprintf(stderr, "Wrote '%s' at 0x%08x (%zu bytes, not verified)\n", r->path, r->addr,
+                    r->data.len);
+            continue;
+        }
+        if ((rc = eg_session_flash_md5(got, b->s, r->addr, (uint32_t)r->data.len)) < 0)
             return eg_error_prefix(rc, "'%s': verifying: ", r->path);
-        eg_hex(hw, want, 16);
         eg_hex(hg, got, 16);
         if (memcmp(want, got, 16) != 0)
             return eg_error_set(EG_EMISMATCH,
@@ -64,6 +82,8 @@ int cmd_write_bin(const eg_command *cmd, eg_args *a)
         return eg_cli_usage(cmd, "write-bin: arguments come in pairs: ADDR FILE [ADDR FILE]...");
     c.n = a->npos / 2;
     c.level = a->count[OPT_NO_COMPRESS] ? -1 : EG_DEFLATE_LEVEL;
+    c.verify = !a->count[OPT_NO_VERIFY];
+    c.skip = !a->count[OPT_NO_SKIP];
     c.r = calloc((size_t)c.n, sizeof(*c.r));
     if (!c.r)
         return eg_cli_fail("out of memory");

@@ -9,6 +9,7 @@ int cmd_board_info(const eg_command *cmd, eg_args *a);
 int cmd_checksum_md5(const eg_command *cmd, eg_args *a);
 int cmd_read_flash(const eg_command *cmd, eg_args *a);
 int cmd_write_bin(const eg_command *cmd, eg_args *a);
+int cmd_erase_flash(const eg_command *cmd, eg_args *a);
 int cmd_erase_region(const eg_command *cmd, eg_args *a);
 int cmd_reset(const eg_command *cmd, eg_args *a);
 int cmd_hold_in_reset(const eg_command *cmd, eg_args *a);

@@ -18,6 +18,9 @@ static const eg_opt json_opt[] = {
 static const eg_opt write_opts[] = {
     {OPT_NO_COMPRESS, 'u', "no-compress", NULL,
      "send the data as it is (FLASH_DATA) rather than compressed"},
+    {OPT_NO_SKIP, 0, "no-skip", NULL,
+     "write every region, also those whose flash already holds the same bytes"},
+    {OPT_NO_VERIFY, 0, "no-verify", NULL, "do not check each region's on-chip MD5 after writing"},
     EG_OPT_END,
 };
 
@@ -40,6 +43,7 @@ const eg_command eg_commands[] = {
      "Write binary files to flash at the given addresses and verify each by its on-chip MD5.",
      "Addresses must be 4 KiB aligned; every region must fit the flash.", 2, -1, EG_CMD_BOARD,
      write_opts, cmd_write_bin},
+    {"erase-flash", "", "Erase the whole flash.", NULL, 0, 0, EG_CMD_BOARD, NULL, cmd_erase_flash},
     {"erase-region", "ADDR SIZE", "Erase a flash region (4 KiB aligned).", NULL, 2, 2, EG_CMD_BOARD,
      NULL, cmd_erase_region},
     {"reset", "", "Reset the board into its application (pulses EN through RTS).", NULL, 0, 0,

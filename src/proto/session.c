@@ -690,6 +690,18 @@ int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size)
     return 0;
 }
 
+int eg_session_flash_erase_all(eg_session *s, uint32_t size)
+{
+    int rc;
+
+    if (!s->stub)
+        return eg_session_flash_erase(s, 0, size);
+    rc = eg_session_check(NULL, s, EG_OP_ERASE_FLASH, NULL, 0, 0, 0, EG_CHIP_ERASE_MS);
+    if (rc < 0)
+        return eg_error_prefix(rc, "erasing the flash: ");
+    return 0;
+}
+
 int eg_session_flash_md5(uint8_t out[16], eg_session *s, uint32_t offset, uint32_t size)
 {
     uint8_t p[16] = {0};

@@ -45,6 +45,7 @@ const char *eg_after_name(eg_after a);
 #define EG_ERASE_MS_PER_MB     40000 /* erase and write */
 #define EG_ROM_BEGIN_MS_PER_MB 30000 /* the ROM erases in FLASH_BEGIN */
 #define EG_MD5_MS_PER_MB       8000
+#define EG_CHIP_ERASE_MS       120000
 
 typedef struct eg_session {
     eg_transport *t;
@@ -109,6 +110,10 @@ int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, 
 /* Erases [offset, offset+size) (4 KiB aligned): ERASE_REGION with the stub, an empty
  * FLASH_BEGIN over the region with the ROM (which erases what it announces). */
 int eg_session_flash_erase(eg_session *s, uint32_t offset, uint32_t size);
+
+/* Erases the whole flash: ERASE_FLASH with the stub, FLASH_BEGIN over size with the
+ * ROM. */
+int eg_session_flash_erase_all(eg_session *s, uint32_t size);
 
 /* The on-chip MD5 of a flash region. */
 int eg_session_flash_md5(uint8_t out[16], eg_session *s, uint32_t offset, uint32_t size);
