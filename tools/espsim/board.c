@@ -563,7 +563,11 @@ static void do_security_info(sim_board *b, cmd *c)
 static void do_flash_begin(sim_board *b, cmd *c, int compressed)
 {
     static const char *const names[] = {"size", "blocks", "block_size", "offset", "encrypted"};
-    unsigned words = b->personality == SIM_PERSONALITY_STUB ? 5 : b->chip->rom_flash_begin_words;
+    /* The ROM takes exactly its chip's count; Espressif's flasher stub takes the
+     * encrypted word or not (esptool 5 sends it, esptool-js 0.7 does not). */
+    unsigned words = b->chip->rom_flash_begin_words;
+    if (b->personality == SIM_PERSONALITY_STUB)
+        words = c->len == 16 ? 4 : 5;
     uint32_t size, blocks, block_size, offset;
 
     /* log what came, also when the length is wrong */

@@ -1,0 +1,114 @@
+// Espressif's own client, esptool-js (npm, pinned in tools/npm), against one espsim
+// board over TCP: connect, chip name, MAC, stub upload, a 256 KiB compressed write,
+// MD5 verify, read back, erase-region. Every result is asserted; the exit status is
+// the number of failed checks.
+//
+// usage: node conformance.mjs PORT CHIP_NAME MAC
+import net from "node:net";
+import crypto from "node:crypto";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, "../../tools/npm/package.json"));
+const { ESPLoader, Transport } = await import(require.resolve("esptool-js"));
+
+// A SerialPort-shaped object over a TCP socket, which is what esptool-js's Transport
+// reads and writes (Web Serial API shape: open, readable, writable, setSignals).
+class TcpSerialPort {
+  constructor(port) {
+    this.port = port;
+    this.readable = null;
+    this.writable = null;
+  }
+  async open() {
+    const sock = await new Promise((resolve, reject) => {
+      const s = net.connect(this.port, "127.0.0.1", () => resolve(s));
+      s.on("error", reject);
+    });
+    sock.setNoDelay(true);
+    this.sock = sock;
+    this.readable = new ReadableStream({
+      start(controller) {
+        sock.on("data", (d) => controller.enqueue(new Uint8Array(d)));
+        sock.on("close", () => {
+          try {
+            controller.close();
+          } catch {
+            // already closed
+          }
+        });
+      },
+    });
+    this.writable = new WritableStream({
+      write: (chunk) => new Promise((resolve) => sock.write(Buffer.from(chunk), resolve)),
+    });
+  }
+  async close() {
+    this.sock.destroy();
+    this.readable = null;
+    this.writable = null;
+  }
+  getInfo() {
+    return {};
+  }
+  async setSignals() {}
+  async setBaudRate() {}
+}
+
+const [portArg, wantChip, wantMac] = process.argv.slice(2);
+let failures = 0;
+function check(what, ok, detail = "") {
+  console.log(`${ok ? "ok" : "FAIL"}: ${wantChip} ${what}${detail ? ": " + detail : ""}`);
+  if (!ok) failures++;
+}
+
+const terminal = { clean() {}, writeLine() {}, write() {} };
+const transport = new Transport(new TcpSerialPort(Number(portArg)), false);
+const esp = new ESPLoader({ transport, baudrate: 115200, romBaudrate: 115200, terminal });
+const md5 = (bytes) => crypto.createHash("md5").update(bytes).digest("hex");
+
+try {
+  await esp.main("no_reset");
+  check("chip name", esp.chip.CHIP_NAME === wantChip, esp.chip.CHIP_NAME);
+  const mac = await esp.chip.readMac(esp);
+  check("MAC", mac === wantMac, mac);
+  check("stub running", esp.IS_STUB === true);
+
+  const image = new Uint8Array(256 * 1024);
+  crypto.randomFillSync(image.subarray(0, 160 * 1024));
+  image.fill(0x5a, 160 * 1024); // a compressible tail, like an application image
+  await esp.writeFlash({
+    fileArray: [{ data: image, address: 0x10000 }],
+    flashSize: "keep",
+    flashMode: "keep",
+    flashFreq: "keep",
+    eraseAll: false,
+    compress: true,
+  });
+  const onChip = await esp.flashMd5sum(0x10000, image.length);
+  check("MD5 after a compressed write", onChip === md5(image), onChip);
+
+  const back = await esp.readFlash(0x10000, image.length);
+  check("read back", Buffer.compare(Buffer.from(back), Buffer.from(image)) === 0,
+        `${back.length} bytes`);
+
+  const region = new Uint8Array(8);
+  new DataView(region.buffer).setUint32(0, 0x20000, true);
+  new DataView(region.buffer).setUint32(4, 0x4000, true);
+  await esp.checkCommand("erase region", esp.ESP_ERASE_REGION, region, 0, 0, 3000);
+  const erased = await esp.flashMd5sum(0x20000, 0x4000);
+  check("erase-region", erased === md5(new Uint8Array(0x4000).fill(0xff)), erased);
+  const kept = await esp.flashMd5sum(0x10000, 0x10000);
+  check("erase-region left its neighbours", kept === md5(image.subarray(0, 0x10000)), kept);
+} catch (e) {
+  check("session", false, String(e && e.message ? e.message : e));
+} finally {
+  try {
+    await transport.disconnect();
+  } catch {
+    // the board may have gone
+  }
+}
+process.exit(failures);
