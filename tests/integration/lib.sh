@@ -44,16 +44,17 @@ start_sim() {
         prev=$a
     done
     i=0
-    while [ "$(grep -c ' ready on ' "$TMP/$name.out")" -lt "$want" ]; do
+    # Count whole ready lines only: a line still being written does not parse yet.
+    while [ "$(sed -n 's/^espsim: board [0-9]* [a-z0-9]* ready on \([^ ]*\) mac [0-9a-f:]*$/\1/p' "$TMP/$name.out" | wc -l)" -lt "$want" ]; do
         i=$((i + 1))
-        if [ $i -gt 200 ]; then
+        if [ $i -gt 400 ]; then
             echo "espsim $name did not get ready:"
             cat "$TMP/$name.err"
             exit 1
         fi
         sleep 0.05
     done
-    SIM_ADDRS=$(sed -n 's/^espsim: board [0-9]* [a-z0-9]* ready on \([^ ]*\) mac .*/\1/p' "$TMP/$name.out" | tr '\n' ' ')
+    SIM_ADDRS=$(sed -n 's/^espsim: board [0-9]* [a-z0-9]* ready on \([^ ]*\) mac [0-9a-f:]*$/\1/p' "$TMP/$name.out" | tr '\n' ' ')
     SIM_ADDR=${SIM_ADDRS%% *}
 }
 

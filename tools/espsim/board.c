@@ -1,5 +1,6 @@
 #include "board.h"
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/hash.h"
 
@@ -353,6 +354,89 @@ static int emit(const sim_board *b, eg_buf *out, uint8_t op, uint32_t val, const
     return eg_slip_encode(out, f, n);
 }
 
+/* ---- flash timing ------------------------------------------------------------ */
+
+/* Typical times of a Winbond W25Q32JV (datasheet rev. I, AC characteristics): sector
+ * erase (4 KiB) tSE 45 ms, block erase (64 KiB) tBE2 150 ms, page program (256 B) tPP
+ * 0.4 ms, chip erase tCE 10 s (for its 4 MB; scaled by size here). */
+#define T_SECTOR_ERASE_US 45000
+#define T_BLOCK_ERASE_US  150000
+#define T_PAGE_PROGRAM_US 400
+#define T_CHIP_ERASE_US   10000000
+
+static int64_t now_us(void)
+{
+    return eg_clock_ms() * 1000;
+}
+
+/* Time to erase [off, off+len): 64 KiB blocks where aligned, 4 KiB sectors elsewhere. */
+static int64_t erase_cost_us(uint32_t off, uint32_t len)
+{
+    uint32_t start = off & ~0xFFFu, end = (off + len + 0xFFF) & ~0xFFFu;
+    int64_t us = 0;
+
+    while (start < end) {
+        if (start % 0x10000 == 0 && end - start >= 0x10000) {
+            us += T_BLOCK_ERASE_US;
+            start += 0x10000;
+        } else {
+            us += T_SECTOR_ERASE_US;
+            start += 0x1000;
+        }
+    }
+    return us;
+}
+
+/* The flash works for cost_us after what it is already doing. The ROM answers when it
+ * is done; the stub answers a data block at once and writes it while the next one
+ * arrives, so its reply waits only for the work before (done_after_previous). */
+static void flash_work(sim_board *b, int64_t cost_us, int answer_after_previous)
+{
+    if (!b->flash_timing || cost_us <= 0)
+        return;
+    int64_t now = now_us();
+    int64_t start = b->flash_busy_us > now ? b->flash_busy_us : now;
+    b->flash_busy_us = start + cost_us;
+    /* The stub answers once the work from before this command is done: its first piece
+     * of work in a command fixes the time. The ROM answers when all of it is done. */
+    if (answer_after_previous) {
+        if (!b->reply_fixed && start > b->reply_at_us)
+            b->reply_at_us = start;
+        b->reply_fixed = 1;
+    } else if (b->flash_busy_us > b->reply_at_us) {
+        b->reply_at_us = b->flash_busy_us;
+    }
+}
+
+/* The stub erases ahead of what it writes: whole 64 KiB blocks while the write goes on
+ * past them, 4 KiB sectors otherwise. Returns the time for erasing up to end. */
+static int64_t stub_erase_ahead(sim_board *b, uint64_t end)
+{
+    sim_flash_write *wr = &b->wr;
+    uint64_t write_end = (uint64_t)wr->offset + wr->size;
+    int64_t us = 0;
+
+    if (b->personality != SIM_PERSONALITY_STUB)
+        return 0;
+    if (wr->erased_to < wr->offset)
+        wr->erased_to = wr->offset & ~0xFFFu;
+    while (wr->erased_to < end) {
+        if (wr->erased_to % 0x10000 == 0 && write_end - wr->erased_to >= 0x10000) {
+            us += T_BLOCK_ERASE_US;
+            wr->erased_to += 0x10000;
+        } else {
+            us += T_SECTOR_ERASE_US;
+            wr->erased_to += 0x1000;
+        }
+    }
+    return us;
+}
+
+static int64_t program_cost_us(size_t len)
+{
+    return (int64_t)((len + 255) / 256) * T_PAGE_PROGRAM_US;
+}
+
 /* ---- session --------------------------------------------------------------- */
 
 static void write_end(sim_flash_write *wr)
@@ -382,6 +466,8 @@ static void session_clear(sim_board *b)
     b->personality = SIM_PERSONALITY_ROM;
     b->status_len = 4;
     memset(&b->rd, 0, sizeof(b->rd));
+    b->flash_busy_us = 0;
+    b->reply_at_us = 0;
     b->synced = 0;
     b->in_loader = 1;
     b->baud = SIM_ROM_BAUD;
@@ -401,6 +487,7 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->rng = cfg->seed ? cfg->seed : 0x9E3779B97F4A7C15ull;
     b->regs_cfg.chip = cfg->chip;
     b->stubs = cfg->stubs;
+    b->flash_timing = cfg->flash_timing;
     memcpy(b->regs_cfg.mac, cfg->mac, 6);
     b->regs_cfg.major = cfg->major;
     b->regs_cfg.minor = cfg->minor;
@@ -603,6 +690,9 @@ static void do_flash_begin(sim_board *b, cmd *c, int compressed)
         b->wr.z_ready = 1;
     }
     b->wr.erase_end = sim_flash_erase(&b->flash, offset, size);
+    /* The ROM erases the whole region before it answers; the stub erases as it goes. */
+    if (b->personality == SIM_PERSONALITY_ROM)
+        flash_work(b, erase_cost_us(offset, size), 0);
     b->wr.active = 1;
     b->wr.compressed = compressed;
     b->wr.offset = offset;
@@ -611,6 +701,7 @@ static void do_flash_begin(sim_board *b, cmd *c, int compressed)
     b->wr.block_size = block_size;
     b->wr.next_seq = 0;
     b->wr.cursor = offset;
+    b->wr.erased_to = 0;
 }
 
 /* Checks the (len, seq, 0, 0) header and the data checksum shared by MEM_DATA,
@@ -667,6 +758,8 @@ static void do_flash_data(sim_board *b, cmd *c)
         return;
     }
     sim_flash_program(&b->flash, (uint32_t)addr, c->data + 16, len);
+    flash_work(b, program_cost_us(len) + stub_erase_ahead(b, addr + len),
+               b->personality == SIM_PERSONALITY_STUB);
     wr->next_seq++;
     if (seq >= wr->blocks)
         note(c, "block %u is beyond the %u announced", seq, wr->blocks);
@@ -728,6 +821,8 @@ static void do_flash_defl_data(sim_board *b, cmd *c)
                 return;
             }
             sim_flash_program(&b->flash, wr->cursor, chunk, produced);
+            flash_work(b, program_cost_us(produced) + stub_erase_ahead(b, wr->cursor + produced),
+                       b->personality == SIM_PERSONALITY_STUB);
             wr->cursor += (uint32_t)produced;
         }
         if (zr == Z_STREAM_END) {
@@ -926,6 +1021,10 @@ static void do_erase(sim_board *b, cmd *c)
         return;
     }
     sim_flash_erase(&b->flash, off, size);
+    if (c->op == OP_ERASE_FLASH)
+        flash_work(b, (int64_t)T_CHIP_ERASE_US * (b->flash.size >> 20) / 4, 0);
+    else
+        flash_work(b, erase_cost_us(off, size), 0);
 }
 
 /* The stub's READ_FLASH (offset, length, packet size, packets in flight): the status
@@ -1172,7 +1271,7 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
     if (eg_get_u16le(f + 2) != c.len)
         fail(&c, ROM_EINVALID, "header says %u data bytes, frame has %zu", eg_get_u16le(f + 2),
              c.len);
-    else if ((rc = dispatch(b, &c)) < 0)
+    else if ((b->reply_fixed = 0, rc = dispatch(b, &c)) < 0)
         return rc;
     log_cmd(b, &c, NULL);
     if ((rc = send_reply(b, &c, out)) < 0)

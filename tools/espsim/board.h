@@ -57,6 +57,7 @@ typedef struct sim_board_config {
     FILE *log; /* NULL: no command log */
     uint64_t seed;
     const struct sim_stubs *stubs; /* the flasher stubs it can run; NULL: none */
+    int flash_timing;              /* erase and program take a real NOR flash's time */
 } sim_board_config;
 
 /* A block of RAM uploaded with MEM_BEGIN / MEM_DATA. */
@@ -72,6 +73,7 @@ typedef struct sim_flash_write {
     uint32_t offset, size, blocks, block_size, next_seq;
     uint32_t erase_end; /* end of the range FLASH_BEGIN erased */
     uint32_t cursor;    /* compressed: where the next inflated byte goes */
+    uint64_t erased_to; /* flash timing: how far the stub has erased ahead */
     z_stream z;
     int z_ready, z_done, z_broken;
 } sim_flash_write;
@@ -111,6 +113,10 @@ typedef struct sim_board {
     uint32_t entry;
     int64_t next_garbage;
     const struct sim_stubs *stubs;
+    int flash_timing;
+    int64_t flash_busy_us; /* --flash-timing: when the flash finishes its work */
+    int64_t reply_at_us;   /* the replies to the input just fed go out no sooner */
+    int reply_fixed;       /* this command's reply time is set */
     struct {
         int active;
         uint32_t offset, len, packet, sent;
@@ -133,7 +139,9 @@ void sim_board_release(sim_board *b);
 int sim_board_connect(sim_board *b, eg_buf *out, int64_t now);
 void sim_board_disconnect(sim_board *b);
 
-/* Feeds bytes the client sent; appends the responses to out. Returns 0,
+/* Feeds bytes the client sent; appends the responses to out. With flash timing, the
+ * replies to them must not leave before b->reply_at_us (0: at once; microseconds on the
+ * eg_clock_ms clock times 1000). Returns 0,
  * SIM_BOARD_UNPLUG, or a negative code (out of memory). */
 int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out);
 

@@ -175,6 +175,7 @@ static void out_clear(sim_port *p)
 {
     eg_buf_clear(&p->out);
     p->out_off = 0;
+    p->out_end = 0;
 }
 
 int sim_port_accept(sim_port *p, int *replaced)
@@ -324,6 +325,12 @@ int sim_port_flush(sim_port *p)
     while (p->connected && p->fd >= 0 && sim_port_pending(p) > 0) {
         const uint8_t *src = p->out.data + p->out_off;
         size_t len = sim_port_pending(p);
+        if (p->out_limited) {
+            if (p->out_end <= p->out_off)
+                break;
+            if (len > p->out_end - p->out_off)
+                len = p->out_end - p->out_off;
+        }
         ssize_t put;
 
         if (p->kind == SIM_PORT_TCP)
@@ -345,6 +352,7 @@ int sim_port_flush(sim_port *p)
     else if (p->out_off >= 0x10000) {
         memmove(p->out.data, p->out.data + p->out_off, p->out.len - p->out_off);
         p->out.len -= p->out_off;
+        p->out_end = p->out_end > p->out_off ? p->out_end - p->out_off : 0;
         p->out_off = 0;
     }
     return SIM_IO_NONE;

@@ -30,6 +30,8 @@ typedef struct sim_port {
     size_t ev_len, ev_off;
     eg_buf out;     /* bytes waiting to be sent */
     size_t out_off; /* how many of out are sent */
+    size_t out_end; /* send no further than this index of out (pacing, held replies) */
+    int out_limited;
 } sim_port;
 
 enum {

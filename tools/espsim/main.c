@@ -46,6 +46,8 @@ enum {
     OPT_FLASH_ID,
     OPT_CRYSTAL,
     OPT_STUB_DIR,
+    OPT_PACE,
+    OPT_FLASH_TIMING,
     OPT_FAULT,
     OPT_HELP,
 };
@@ -72,6 +74,9 @@ static const struct opt_spec {
     {OPT_FLASH_ID, "flash-id", "ID",
      "JEDEC id RDID reports, manufacturer in the low byte (0xC8 0x40 + log2(size) above it)"},
     {OPT_CRYSTAL, "crystal", "MHZ", "crystal frequency, 26 or 40 (40)"},
+    {OPT_PACE, "pace", NULL, "run the line at the board's baud rate (10 bits a byte), both ways"},
+    {OPT_FLASH_TIMING, "flash-timing", NULL,
+     "erase and program take a W25Q32JV's typical time (45 ms a sector, 0.4 ms a page)"},
     {OPT_STUB_DIR, "stub-dir", "DIR",
      "flasher stubs it can run after MEM_END (default: \"stub\" next to espsim)"},
     {OPT_FAULT, "fault", "[B:]KIND",
@@ -98,6 +103,7 @@ typedef struct options {
     uint32_t flash_id;
     uint32_t crystal_hz;
     const char *stub_dir;
+    int pace, flash_timing;
     sim_stubs stubs;
     sim_fault fault_all;
     sim_fault *faults; /* per board, kind NONE = use fault_all */
@@ -108,7 +114,29 @@ typedef struct node {
     sim_board board;
     sim_port port;
     int64_t next_probe;
+    /* --pace: the line carries 10 bits a byte at the board's current rate. */
+    int pace;
+    eg_buf in; /* bytes received from the client, not yet on the board */
+    size_t in_off;
+    int64_t rx_done_us; /* when the last received byte has crossed the line */
+    int64_t tx_free_us; /* when the line is free for the next byte to the client */
+    size_t held_from;   /* replies from this index of port.out on wait until held_us */
+    int64_t held_us;
 } node;
+
+static void node_unplug(node *n);
+
+static int64_t clock_us(void)
+{
+    return eg_clock_ms() * 1000;
+}
+
+/* Microseconds the line needs for n bytes at the board's rate. */
+static int64_t wire_us(const node *n, size_t bytes)
+{
+    uint32_t baud = n->board.baud ? n->board.baud : 115200;
+    return (int64_t)bytes * 10 * 1000000 / baud;
+}
 
 static volatile sig_atomic_t stop_signal;
 
@@ -326,6 +354,12 @@ static int parse_args(options *o, int argc, char **argv)
         case OPT_STUB_DIR:
             o->stub_dir = optarg;
             break;
+        case OPT_PACE:
+            o->pace = 1;
+            break;
+        case OPT_FLASH_TIMING:
+            o->flash_timing = 1;
+            break;
         case OPT_FAULT:
             if ((rc = parse_fault(o, optarg)) < 0)
                 return eg_error_prefix(rc, "--fault: ");
@@ -385,6 +419,8 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.jedec_id = o->flash_id;
     cfg.crystal_hz = o->crystal_hz;
     cfg.stubs = &o->stubs;
+    cfg.flash_timing = o->flash_timing;
+    n->pace = o->pace;
     cfg.fault = o->fault_set[i] ? o->faults[i] : o->fault_all;
     cfg.log = log;
     cfg.seed = ((uint64_t)time(NULL) << 20) ^ ((uint64_t)getpid() << 8) ^ (i + 1);
@@ -417,20 +453,112 @@ static void node_lost(node *n)
     sim_board_disconnect(&n->board);
 }
 
+/* How far into port.out may go now: not into a reply that waits for the flash, and
+ * with --pace not faster than the line. *next is lowered to when more may go. */
+static size_t send_limit(node *n, int64_t now, int64_t *next_us)
+{
+    sim_port *p = &n->port;
+    size_t end = p->out.len;
+
+    if (n->held_us > now && n->held_from < end) {
+        end = n->held_from;
+        if (n->held_us < *next_us)
+            *next_us = n->held_us;
+    }
+    if (n->pace && end > p->out_off) {
+        if (n->tx_free_us < now)
+            n->tx_free_us = now;
+        /* Hand the socket what the line carries in the next 2 ms, no more. */
+        int64_t room = now + 2000 - n->tx_free_us;
+        size_t can =
+            room > 0 ? (size_t)(room * (n->board.baud ? n->board.baud : 115200) / 10000000) : 0;
+        if (end - p->out_off > can) {
+            end = p->out_off + can;
+            int64_t when = n->tx_free_us - 1000;
+            if (when < *next_us)
+                *next_us = when > now ? when : now + 1;
+        }
+        n->tx_free_us += wire_us(n, end - p->out_off);
+    }
+    return end;
+}
+
 static void node_flush(node *n)
 {
+    int64_t now = clock_us(), next = now + 1000000;
+
     if (sim_port_pending(&n->port) > SIM_OUT_MAX) {
         fprintf(stderr, "espsim: board %u: the client reads nothing; output dropped\n",
                 n->board.index);
         eg_buf_clear(&n->port.out);
         n->port.out_off = 0;
     }
+    n->port.out_limited = n->pace || n->held_us > now;
+    if (n->port.out_limited) {
+        size_t before = n->port.out_off;
+        n->port.out_end = send_limit(n, now, &next);
+        if (sim_port_flush(&n->port) == SIM_IO_CLOSED) {
+            node_lost(n);
+            return;
+        }
+        /* What the socket did not take goes back on the line's budget. */
+        if (n->pace && n->port.out_off < n->port.out_end && n->port.out_off >= before)
+            n->tx_free_us -= wire_us(n, n->port.out_end - n->port.out_off);
+        return;
+    }
     if (sim_port_flush(&n->port) == SIM_IO_CLOSED)
         node_lost(n);
 }
 
+/* Feeds the board what has crossed the line by now (all of it without --pace), and
+ * holds back replies the board wants delayed. */
+static void node_feed(node *n)
+{
+    int64_t now = clock_us();
+    size_t avail = n->in.len - n->in_off, due = avail;
+
+    if (n->pace && n->rx_done_us > now) {
+        size_t in_flight =
+            (size_t)((n->rx_done_us - now) * (n->board.baud ? n->board.baud : 115200) / 10000000);
+        due = in_flight >= avail ? 0 : avail - in_flight;
+    }
+    if (due == 0)
+        return;
+    size_t out_before = n->port.out.len;
+    n->board.reply_at_us = 0;
+    int rc = sim_board_input(&n->board, n->in.data + n->in_off, due, &n->port.out);
+    n->in_off += due;
+    if (n->in_off == n->in.len) {
+        eg_buf_clear(&n->in);
+        n->in_off = 0;
+    }
+    if (n->board.reply_at_us > now) {
+        if (n->held_us <= now || out_before < n->held_from)
+            n->held_from = out_before;
+        if (n->board.reply_at_us > n->held_us)
+            n->held_us = n->board.reply_at_us;
+    }
+    if (rc == SIM_BOARD_UNPLUG)
+        node_unplug(n);
+    else if (rc < 0)
+        fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
+}
+
+/* When node_feed has more to give the board (microseconds), or 0. */
+static int64_t feed_due(const node *n)
+{
+    if (n->in.len == n->in_off)
+        return 0;
+    return n->rx_done_us;
+}
+
 static void node_connected(node *n)
 {
+    eg_buf_clear(&n->in);
+    n->in_off = 0;
+    n->rx_done_us = n->tx_free_us = 0;
+    n->held_us = 0;
+    n->held_from = 0;
     int rc = sim_board_connect(&n->board, &n->port.out, eg_clock_ms());
     if (rc < 0)
         fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
@@ -487,13 +615,17 @@ static void node_read(node *n, uint8_t *buf)
         }
         if (r == SIM_IO_NONE)
             break;
-        rc = sim_board_input(&n->board, buf, got, &n->port.out);
-        if (rc == SIM_BOARD_UNPLUG) {
-            node_unplug(n);
-            return;
-        }
-        if (rc < 0)
+        if ((rc = eg_buf_append(&n->in, buf, got)) < 0) {
             fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
+            break;
+        }
+        if (n->pace) {
+            int64_t now = clock_us();
+            n->rx_done_us = (n->rx_done_us > now ? n->rx_done_us : now) + wire_us(n, got);
+        }
+        node_feed(n);
+        if (n->port.gone || !n->port.connected)
+            return;
     }
     node_flush(n);
 }
@@ -539,7 +671,20 @@ static int run(node *nodes, unsigned count)
             if (p->connected) {
                 if (sim_board_tick(&n->board, now, sim_port_pending(p), &p->out, &next) < 0)
                     fprintf(stderr, "espsim: board %u: %s\n", i, eg_error_msg());
+                node_feed(n);
+                if (p->gone || !p->connected)
+                    continue;
                 node_flush(n);
+                /* Wake for the next paced input, held reply or paced output. */
+                int64_t due = feed_due(n);
+                if (due && due / 1000 + 1 < next)
+                    next = due / 1000 + 1;
+                if (sim_port_pending(p) > 0 && (n->pace || n->held_us > now * 1000)) {
+                    int64_t t = n->held_us > now * 1000 ? n->held_us : n->tx_free_us - 1000;
+                    int64_t ms = t / 1000 + 1;
+                    if (ms < next)
+                        next = ms > now ? ms : now + 1;
+                }
             }
             if (p->listen_fd >= 0) {
                 fds[nfds].fd = p->listen_fd;
@@ -683,6 +828,7 @@ done:
     for (unsigned i = 0; i < opened; i++) {
         sim_port_close(&nodes[i].port);
         sim_board_release(&nodes[i].board);
+        eg_buf_release(&nodes[i].in);
     }
     free(nodes);
     if (log)
