@@ -2,11 +2,12 @@
 #   make        build build/espgang and build/espsim
 #   make check  every test, then all of them again under ASan+UBSan, and the format check
 #   make demo   the main job against virtual boards
+#   make bench  throughput against esptool-js (minutes; not part of check)
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup build check test test-asan format format-check demo clean
+.PHONY: all setup build check test test-asan format format-check demo bench clean
 
 all: build
 
@@ -36,6 +37,10 @@ check: format-check test test-asan
 
 demo: build
 	@sh tools/demo.sh $(BUILD)
+
+# Benchmarks are not part of make check: they take minutes.
+bench: build
+	@sh tools/bench/throughput $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -4,7 +4,6 @@
 // the number of failed checks.
 //
 // usage: node conformance.mjs PORT CHIP_NAME MAC
-import net from "node:net";
 import crypto from "node:crypto";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -13,49 +12,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, "../../tools/npm/package.json"));
 const { ESPLoader, Transport } = await import(require.resolve("esptool-js"));
-
-// A SerialPort-shaped object over a TCP socket, which is what esptool-js's Transport
-// reads and writes (Web Serial API shape: open, readable, writable, setSignals).
-class TcpSerialPort {
-  constructor(port) {
-    this.port = port;
-    this.readable = null;
-    this.writable = null;
-  }
-  async open() {
-    const sock = await new Promise((resolve, reject) => {
-      const s = net.connect(this.port, "127.0.0.1", () => resolve(s));
-      s.on("error", reject);
-    });
-    sock.setNoDelay(true);
-    this.sock = sock;
-    this.readable = new ReadableStream({
-      start(controller) {
-        sock.on("data", (d) => controller.enqueue(new Uint8Array(d)));
-        sock.on("close", () => {
-          try {
-            controller.close();
-          } catch {
-            // already closed
-          }
-        });
-      },
-    });
-    this.writable = new WritableStream({
-      write: (chunk) => new Promise((resolve) => sock.write(Buffer.from(chunk), resolve)),
-    });
-  }
-  async close() {
-    this.sock.destroy();
-    this.readable = null;
-    this.writable = null;
-  }
-  getInfo() {
-    return {};
-  }
-  async setSignals() {}
-  async setBaudRate() {}
-}
+const { TcpSerialPort } = await import("./tcp_serial_port.mjs");
 
 const [portArg, wantChip, wantMac] = process.argv.slice(2);
 let failures = 0;

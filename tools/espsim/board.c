@@ -524,6 +524,8 @@ int sim_board_connect(sim_board *b, eg_buf *out, int64_t now)
         return rc;
     b->connected = 1;
     b->next_garbage = now;
+    b->rx_bytes = b->tx_bytes = 0;
+    b->rx_wire_us = b->tx_wire_us = 0;
     logline(b, "connected");
     if (b->fault.kind == SIM_FAULT_WRONG_BOOT) {
         const char *boot = sim_chip_data_for(b->chip)->app_boot_log;
@@ -538,7 +540,9 @@ void sim_board_disconnect(sim_board *b)
         return;
     b->connected = 0;
     session_clear(b);
-    logline(b, "disconnected");
+    logline(b, "disconnected: received %llu bytes (%.3f s on the wire), sent %llu bytes (%.3f s)",
+            (unsigned long long)b->rx_bytes, b->rx_wire_us / 1e6, (unsigned long long)b->tx_bytes,
+            b->tx_wire_us / 1e6);
 }
 
 /* ---- commands -------------------------------------------------------------- */

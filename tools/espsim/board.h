@@ -117,6 +117,9 @@ typedef struct sim_board {
     int64_t flash_busy_us; /* --flash-timing: when the flash finishes its work */
     int64_t reply_at_us;   /* the replies to the input just fed go out no sooner */
     int reply_fixed;       /* this command's reply time is set */
+    /* This connection's traffic and its time on the wire at the rates in force. */
+    uint64_t rx_bytes, tx_bytes;
+    int64_t rx_wire_us, tx_wire_us;
     struct {
         int active;
         uint32_t offset, len, packet, sent;

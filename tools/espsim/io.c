@@ -346,6 +346,7 @@ int sim_port_flush(sim_port *p)
             return SIM_IO_CLOSED;
         }
         p->out_off += (size_t)put;
+        p->sent_total += (uint64_t)put;
     }
     if (p->out_off == p->out.len)
         out_clear(p);

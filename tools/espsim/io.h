@@ -32,6 +32,7 @@ typedef struct sim_port {
     size_t out_off; /* how many of out are sent */
     size_t out_end; /* send no further than this index of out (pacing, held replies) */
     int out_limited;
+    uint64_t sent_total; /* bytes handed to the client since the port opened */
 } sim_port;
 
 enum {

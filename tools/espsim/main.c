@@ -122,6 +122,7 @@ typedef struct node {
     int64_t tx_free_us; /* when the line is free for the next byte to the client */
     size_t held_from;   /* replies from this index of port.out on wait until held_us */
     int64_t held_us;
+    uint64_t sent_counted; /* port.sent_total already counted on the board */
 } node;
 
 static void node_unplug(node *n);
@@ -483,6 +484,15 @@ static size_t send_limit(node *n, int64_t now, int64_t *next_us)
     return end;
 }
 
+/* Counts what went to the client since the last call on the board's wire time. */
+static void count_sent(node *n)
+{
+    uint64_t d = n->port.sent_total - n->sent_counted;
+    n->sent_counted = n->port.sent_total;
+    n->board.tx_bytes += d;
+    n->board.tx_wire_us += wire_us(n, (size_t)d);
+}
+
 static void node_flush(node *n)
 {
     int64_t now = clock_us(), next = now + 1000000;
@@ -497,7 +507,9 @@ static void node_flush(node *n)
     if (n->port.out_limited) {
         size_t before = n->port.out_off;
         n->port.out_end = send_limit(n, now, &next);
-        if (sim_port_flush(&n->port) == SIM_IO_CLOSED) {
+        int fr = sim_port_flush(&n->port);
+        count_sent(n);
+        if (fr == SIM_IO_CLOSED) {
             node_lost(n);
             return;
         }
@@ -506,7 +518,9 @@ static void node_flush(node *n)
             n->tx_free_us -= wire_us(n, n->port.out_end - n->port.out_off);
         return;
     }
-    if (sim_port_flush(&n->port) == SIM_IO_CLOSED)
+    int fr = sim_port_flush(&n->port);
+    count_sent(n);
+    if (fr == SIM_IO_CLOSED)
         node_lost(n);
 }
 
@@ -619,6 +633,8 @@ static void node_read(node *n, uint8_t *buf)
             fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
             break;
         }
+        n->board.rx_bytes += got;
+        n->board.rx_wire_us += wire_us(n, got);
         if (n->pace) {
             int64_t now = clock_us();
             n->rx_done_us = (n->rx_done_us > now ? n->rx_done_us : now) + wire_us(n, got);
