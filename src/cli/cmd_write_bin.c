@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EG_SECTOR        0x1000
+#define EG_SECTOR 0x1000
 /* zlib level 6, by measurement on a 1 MiB application-like image (README, "Speed"):
  * level 9 saves 0.6% more (2.5 KB, 0.03 s of wire at 921600 baud) for 276 ms more CPU
  * than level 6, a loss from 921600 baud up and break-even at 115200; level 1 sends 9%

@@ -328,6 +328,20 @@ static void seen_string(const seen_text *seen, char *dst, size_t len)
     eg_slip_noise_text(&d, dst, len);
 }
 
+/* True when what the device printed reads as lines of text (an application's log)
+ * rather than noise. */
+static int looks_like_text(const seen_text *seen)
+{
+    size_t printable = 0;
+    if (seen->len < 16)
+        return 0;
+    for (size_t i = 0; i < seen->len; i++) {
+        uint8_t c = seen->bytes[i];
+        printable += (c >= 0x20 && c < 0x7F) || c == '\r' || c == '\n' || c == '\t';
+    }
+    return printable * 100 >= seen->len * 95;
+}
+
 /* Looks for the ROM's boot message in what the device printed. */
 static int boot_mode_error(const seen_text *seen)
 {
@@ -411,6 +425,15 @@ int eg_session_connect(eg_session *s, eg_before before)
     }
     if (boot_mode_error(&seen) < 0)
         return EG_ETIMEDOUT;
+    if (looks_like_text(&seen)) {
+        char text[EG_SLIP_NOISE_MAX * 4 + 1];
+        seen_string(&seen, text, sizeof(text));
+        return eg_error_set(EG_ETIMEDOUT,
+                            "failed to connect: the board prints text rather than answering SYNC: "
+                            "it seems to run its application (last: '%.100s'); reset it into "
+                            "download mode (--before default-reset, or BOOT held while resetting)",
+                            text + (strlen(text) > 100 ? strlen(text) - 100 : 0));
+    }
     if (seen.total > 0) {
         char text[EG_SLIP_NOISE_MAX * 4 + 1];
         seen_string(&seen, text, sizeof(text));

@@ -16,8 +16,10 @@ int eg_transport_open(eg_transport **out, const char *name, uint32_t baud)
             (*out)->baud = baud;
         return rc;
     }
+    if (strncmp(name, "rfc2217://", 10) == 0)
+        return eg_transport_open_rfc2217(out, name + 10, baud);
     if (strstr(name, "://"))
-        return eg_error_set(EG_EINVAL, "unknown scheme (socket:// is known)");
+        return eg_error_set(EG_EINVAL, "unknown scheme (socket:// and rfc2217:// are known)");
     if (eg_transport_is_pty(name))
         return eg_transport_open_tty(out, name, baud);
     return eg_transport_open_serial(out, name, baud);

@@ -1,8 +1,9 @@
 /* Transports: a byte pipe to a board, with optional modem lines and baud rate.
  *
  * One vtable, several kinds: serial ports through libserialport, terminals that
- * libserialport does not handle (pseudo-terminals) through termios, and TCP
- * (socket://HOST:PORT). The kind is chosen from what the name designates.
+ * libserialport does not handle (pseudo-terminals) through termios, TCP
+ * (socket://HOST:PORT), and RFC 2217 (rfc2217://HOST:PORT, which also carries the baud
+ * rate and DTR/RTS). The kind is chosen from what the name designates.
  * A transport belongs to one thread. */
 #ifndef EG_TRANSPORT_TRANSPORT_H
 #define EG_TRANSPORT_TRANSPORT_H
@@ -58,6 +59,9 @@ int eg_transport_flush_input(eg_transport *t);
 
 /* Constructors of each kind; eg_transport_open() picks one. */
 int eg_transport_open_socket(eg_transport **out, const char *hostport);
+int eg_transport_open_rfc2217(eg_transport **out, const char *hostport, uint32_t baud);
+
+#define EG_SOCKET_WRITE_MS 5000
 int eg_transport_open_tty(eg_transport **out, const char *path, uint32_t baud);
 int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud);
 

@@ -488,6 +488,8 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->regs_cfg.chip = cfg->chip;
     b->stubs = cfg->stubs;
     b->flash_timing = cfg->flash_timing;
+    b->boot_model = cfg->boot_model;
+    b->running_app = cfg->boot_model; /* powered on: it runs what is in the flash */
     memcpy(b->regs_cfg.mac, cfg->mac, 6);
     b->regs_cfg.major = cfg->major;
     b->regs_cfg.minor = cfg->minor;
@@ -519,6 +521,18 @@ int sim_board_connect(sim_board *b, eg_buf *out, int64_t now)
 {
     int rc;
 
+    if (b->boot_model) {
+        /* Opening an RFC 2217 port resets nothing: the chip goes on as it was. */
+        b->connected = 1;
+        b->rx_bytes = b->tx_bytes = 0;
+        b->rx_wire_us = b->tx_wire_us = 0;
+        b->app_next = now + 1000;
+        logline(b, "connected (%s)",
+                b->running_app ? "running the application"
+                : b->in_reset  ? "held in reset"
+                               : "in the loader");
+        return 0;
+    }
     session_clear(b);
     if ((rc = sim_regs_power_on(&b->regs, &b->regs_cfg)) < 0)
         return rc;
@@ -539,7 +553,8 @@ void sim_board_disconnect(sim_board *b)
     if (!b->connected)
         return;
     b->connected = 0;
-    session_clear(b);
+    if (!b->boot_model)
+        session_clear(b);
     logline(b, "disconnected: received %llu bytes (%.3f s on the wire), sent %llu bytes (%.3f s)",
             (unsigned long long)b->rx_bytes, b->rx_wire_us / 1e6, (unsigned long long)b->tx_bytes,
             b->tx_wire_us / 1e6);
@@ -1075,6 +1090,8 @@ static int read_next(sim_board *b, eg_buf *out)
     return eg_slip_encode(out, md5, sizeof(md5));
 }
 
+static int boot(sim_board *b, int download, eg_buf *out, int64_t now);
+
 /* Runs one synced request; fills the reply in c. */
 static int dispatch(sim_board *b, cmd *c)
 {
@@ -1280,8 +1297,11 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
     log_cmd(b, &c, NULL);
     if ((rc = send_reply(b, &c, out)) < 0)
         return rc;
-    if (c.leave_loader)
+    if (c.leave_loader) {
         b->in_loader = 0;
+        if (b->boot_model && (rc = boot(b, 0, out, eg_clock_ms())) < 0)
+            return rc;
+    }
     if (c.start_stub) {
         b->personality = SIM_PERSONALITY_STUB;
         b->status_len = 2;
@@ -1293,8 +1313,67 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
     return 0;
 }
 
+/* Boots the chip as EN is released: download mode when IO0 is low. */
+static int boot(sim_board *b, int download, eg_buf *out, int64_t now)
+{
+    const char *log;
+    char banner[256];
+
+    session_clear(b);
+    b->running_app = !download;
+    if (download) {
+        if (b->chip->image_chip_id == 0)
+            log = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x3 "
+                  "(DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n";
+        else
+            log = "ESP-ROM:espsim\r\nrst:0x1 (POWERON),boot:0x5 (DOWNLOAD(USB/UART0))\r\n"
+                  "waiting for download\r\n";
+        logline(b, "reset: download mode (IO0 low)");
+        return eg_buf_append(out, log, strlen(log));
+    }
+    logline(b, "reset: running the application");
+    b->app_next = now + 1000;
+    b->app_ticks = 0;
+    log = sim_chip_data_for(b->chip)->app_boot_log;
+    snprintf(banner, sizeof(banner),
+             "I (29) boot: ESP-IDF v5.3 2nd stage bootloader\r\nI (41) boot: chip revision: "
+             "v%u.%u\r\nI (312) app: espsim application started on %s\r\n",
+             b->regs_cfg.major, b->regs_cfg.minor, b->chip->name);
+    int rc = eg_buf_append(out, log, strlen(log));
+    return rc < 0 ? rc : eg_buf_append(out, banner, strlen(banner));
+}
+
+int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now)
+{
+    if (dtr >= 0)
+        b->dtr = dtr;
+    if (rts >= 0)
+        b->rts = rts;
+    if (!b->boot_model)
+        return 0;
+    (void)out;
+    int en_low = b->rts && !b->dtr;
+    if (en_low) {
+        b->boot_at = 0;
+        if (!b->in_reset) {
+            b->in_reset = 1;
+            b->running_app = 0;
+            logline(b, "EN low: held in reset");
+        }
+        return 0;
+    }
+    /* The RC network on EN rises slowly: the chip boots, and samples IO0, once EN has
+     * stayed released for a few milliseconds. Lines set one after the other (as RFC
+     * 2217 sends them) pass through states too short to matter. */
+    if (b->in_reset && !b->boot_at)
+        b->boot_at = now + SIM_EN_RISE_MS;
+    return 0;
+}
+
 int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out)
 {
+    if (b->boot_model && (b->in_reset || b->running_app))
+        return 0; /* in reset, or an application that does not speak the protocol */
     while (len > 0 && !b->unplugged) {
         size_t used = 0;
         int rc = eg_slip_decode(&b->slip, data, len, &used);
@@ -1314,6 +1393,32 @@ int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out)
 
 int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next)
 {
+    if (b->boot_at) {
+        if (now >= b->boot_at) {
+            int io0_low = b->dtr && !b->rts;
+            b->boot_at = 0;
+            b->in_reset = 0;
+            int rc = boot(b, io0_low, out, now);
+            if (rc < 0)
+                return rc;
+        } else if (b->boot_at < *next) {
+            *next = b->boot_at;
+        }
+    }
+    if (b->connected && b->running_app && !b->in_reset) {
+        if (now >= b->app_next) {
+            char line[64];
+            b->app_ticks++;
+            snprintf(line, sizeof(line), "I (%u) app: tick %u\r\n", 312 + 1000 * b->app_ticks,
+                     b->app_ticks);
+            int rc = eg_buf_append(out, line, strlen(line));
+            if (rc < 0)
+                return rc;
+            b->app_next = now + 1000;
+        }
+        if (b->app_next < *next)
+            *next = b->app_next;
+    }
     if (!b->connected || b->unplugged || b->fault.kind != SIM_FAULT_GARBAGE)
         return 0;
     if (now >= b->next_garbage) {

@@ -58,6 +58,7 @@ typedef struct sim_board_config {
     uint64_t seed;
     const struct sim_stubs *stubs; /* the flasher stubs it can run; NULL: none */
     int flash_timing;              /* erase and program take a real NOR flash's time */
+    int boot_model;                /* DTR/RTS reset the chip (RFC 2217): power-on runs the app */
 } sim_board_config;
 
 /* A block of RAM uploaded with MEM_BEGIN / MEM_DATA. */
@@ -117,6 +118,14 @@ typedef struct sim_board {
     int64_t flash_busy_us; /* --flash-timing: when the flash finishes its work */
     int64_t reply_at_us;   /* the replies to the input just fed go out no sooner */
     int reply_fixed;       /* this command's reply time is set */
+    /* --rfc2217: the boot strapping of a development board's auto-reset circuit. */
+    int boot_model;
+    int dtr, rts;
+    int in_reset;     /* EN held low */
+    int64_t boot_at;  /* EN released: the chip boots at this time (ms), 0 = not pending */
+    int running_app;  /* booted from flash: prints its log, ignores the loader protocol */
+    int64_t app_next; /* when the application prints its next line (ms) */
+    unsigned app_ticks;
     /* This connection's traffic and its time on the wire at the rates in force. */
     uint64_t rx_bytes, tx_bytes;
     int64_t rx_wire_us, tx_wire_us;
@@ -131,6 +140,7 @@ enum {
 };
 
 #define SIM_GARBAGE_BYTES    2048
+#define SIM_EN_RISE_MS       5
 #define SIM_GARBAGE_EVERY_MS 20
 
 /* Opens the flash and sets the power-on state. Sets a message on failure; release
@@ -151,6 +161,12 @@ int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out);
 /* Timed behaviour (the garbage stream). pending is how many output bytes are still
  * unsent; *next is lowered to when the board wants the next tick (ms clock). */
 int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next);
+
+/* DTR and RTS as the client set them (RFC 2217). On a development board RTS pulls EN
+ * low and DTR pulls IO0 low, each only while the other is not asserted; releasing EN
+ * boots the chip: into the ROM's download mode if IO0 is low, else into the
+ * application. Appends what the chip prints. */
+int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now);
 
 /* "24:0a:c4:00:00:01" */
 void sim_mac_format(const uint8_t mac[6], char *dst, size_t dstlen);

@@ -166,7 +166,8 @@ void sim_port_close(sim_port *p)
 void sim_port_address(const sim_port *p, char *dst, size_t dstlen)
 {
     if (p->kind == SIM_PORT_TCP)
-        snprintf(dst, dstlen, "socket://127.0.0.1:%u", (unsigned)p->tcp_port);
+        snprintf(dst, dstlen, "%s://127.0.0.1:%u", p->telnet ? "rfc2217" : "socket",
+                 (unsigned)p->tcp_port);
     else
         snprintf(dst, dstlen, "%s", p->link ? p->link : p->slave);
 }

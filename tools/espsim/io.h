@@ -33,6 +33,7 @@ typedef struct sim_port {
     size_t out_end; /* send no further than this index of out (pacing, held replies) */
     int out_limited;
     uint64_t sent_total; /* bytes handed to the client since the port opened */
+    int telnet;          /* TCP speaking RFC 2217 (the address says rfc2217://) */
 } sim_port;
 
 enum {

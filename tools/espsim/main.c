@@ -36,6 +36,7 @@
 enum {
     OPT_CHIP = 256,
     OPT_TCP,
+    OPT_RFC2217,
     OPT_PTY,
     OPT_MAC,
     OPT_FLASH_SIZE,
@@ -60,6 +61,9 @@ static const struct opt_spec {
     const char *help;
 } opt_specs[] = {
     {OPT_CHIP, "chip", "CHIP", "chip to play (required): "},
+    {OPT_RFC2217, "rfc2217", "PORT",
+     "like --tcp, speaking RFC 2217: DTR/RTS reset the board as on a development board "
+     "(power-on and hard resets run the application)"},
     {OPT_TCP, "tcp", "PORT",
      "listen on 127.0.0.1:PORT (0 = a free port); boards use PORT..PORT+N-1"},
     {OPT_PTY, "pty", "LINK",
@@ -103,7 +107,7 @@ typedef struct options {
     uint32_t flash_id;
     uint32_t crystal_hz;
     const char *stub_dir;
-    int pace, flash_timing;
+    int pace, flash_timing, rfc2217;
     sim_stubs stubs;
     sim_fault fault_all;
     sim_fault *faults; /* per board, kind NONE = use fault_all */
@@ -123,9 +127,16 @@ typedef struct node {
     size_t held_from;   /* replies from this index of port.out on wait until held_us */
     int64_t held_us;
     uint64_t sent_counted; /* port.sent_total already counted on the board */
+    /* RFC 2217: the telnet parser's state and the subnegotiation being read. */
+    int tn_state;
+    uint8_t tn_verb;
+    uint8_t tn_sb[16];
+    size_t tn_sb_len;
+    uint8_t tn_local[256], tn_remote[256]; /* options in force: 1 on, 2 off */
 } node;
 
 static void node_unplug(node *n);
+static int tn_escape_from(node *n, size_t from);
 
 static int64_t clock_us(void)
 {
@@ -294,10 +305,14 @@ static int parse_args(options *o, int argc, char **argv)
                 return eg_error_set(EG_EINVAL, "unknown chip '%s' (%s)", optarg, eg_chip_names());
             break;
         case OPT_TCP:
-            if ((rc = parse_number(&v, "tcp", optarg, 65535)) < 0)
+        case OPT_RFC2217:
+            if ((rc = parse_number(&v, c == OPT_TCP ? "tcp" : "rfc2217", optarg, 65535)) < 0)
                 return rc;
+            if (o->tcp > 0)
+                return eg_error_set(EG_EINVAL, "give one of --tcp and --rfc2217");
             o->tcp = 1;
             o->tcp_port = (uint16_t)v;
+            o->rfc2217 = c == OPT_RFC2217;
             break;
         case OPT_PTY:
             if (!*optarg)
@@ -379,7 +394,7 @@ static int parse_args(options *o, int argc, char **argv)
     if (!o->chip)
         return eg_error_set(EG_EINVAL, "--chip is required (%s)", eg_chip_names());
     if ((o->tcp < 0) == !o->pty)
-        return eg_error_set(EG_EINVAL, "give one of --tcp PORT or --pty LINK");
+        return eg_error_set(EG_EINVAL, "give one of --tcp PORT, --rfc2217 PORT or --pty LINK");
     if (o->tcp > 0 && o->tcp_port && (unsigned)o->tcp_port + o->boards - 1 > 65535)
         return eg_error_set(EG_EINVAL, "--tcp %u: not enough ports for %u boards",
                             (unsigned)o->tcp_port, o->boards);
@@ -421,6 +436,7 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.crystal_hz = o->crystal_hz;
     cfg.stubs = &o->stubs;
     cfg.flash_timing = o->flash_timing;
+    cfg.boot_model = o->rfc2217;
     n->pace = o->pace;
     cfg.fault = o->fault_set[i] ? o->faults[i] : o->fault_all;
     cfg.log = log;
@@ -434,6 +450,7 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
         return eg_error_prefix(rc, "board %u: ", i);
     if (o->tcp > 0) {
         rc = sim_port_open_tcp(&n->port, o->tcp_port ? (uint16_t)(o->tcp_port + i) : 0);
+        n->port.telnet = o->rfc2217;
     } else if (o->boards > 1) {
         snprintf(path, sizeof(path), "%s-%u", o->pty, i);
         rc = sim_port_open_pty(&n->port, path);
@@ -541,6 +558,7 @@ static void node_feed(node *n)
     size_t out_before = n->port.out.len;
     n->board.reply_at_us = 0;
     int rc = sim_board_input(&n->board, n->in.data + n->in_off, due, &n->port.out);
+    tn_escape_from(n, out_before);
     n->in_off += due;
     if (n->in_off == n->in.len) {
         eg_buf_clear(&n->in);
@@ -573,6 +591,9 @@ static void node_connected(node *n)
     n->rx_done_us = n->tx_free_us = 0;
     n->held_us = 0;
     n->held_from = 0;
+    n->tn_state = 0; /* TN_DATA */
+    memset(n->tn_local, 0, sizeof(n->tn_local));
+    memset(n->tn_remote, 0, sizeof(n->tn_remote));
     int rc = sim_board_connect(&n->board, &n->port.out, eg_clock_ms());
     if (rc < 0)
         fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
@@ -617,6 +638,156 @@ static void node_watch(node *n, uint8_t *buf)
     }
 }
 
+/* ---- RFC 2217 --------------------------------------------------------------- */
+
+enum { TN_DATA, TN_IAC, TN_OPT, TN_SB, TN_SB_IAC };
+#define TN_IAC_B   255
+#define TN_DONT    254
+#define TN_DO      253
+#define TN_WONT    252
+#define TN_WILL    251
+#define TN_SB_B    250
+#define TN_SE      240
+#define TN_COMPORT 44
+
+/* Doubles every 0xFF the board appended to port.out from index from on. */
+static int tn_escape_from(node *n, size_t from)
+{
+    eg_buf *o = &n->port.out;
+    size_t extra = 0;
+
+    if (!n->port.telnet)
+        return 0;
+    for (size_t i = from; i < o->len; i++)
+        extra += o->data[i] == TN_IAC_B;
+    if (!extra)
+        return 0;
+    int rc = eg_buf_reserve(o, extra);
+    if (rc < 0)
+        return rc;
+    size_t src = o->len, dst = o->len + extra;
+    while (src > from) {
+        uint8_t c = o->data[--src];
+        o->data[--dst] = c;
+        if (c == TN_IAC_B)
+            o->data[--dst] = c;
+    }
+    o->len += extra;
+    return 0;
+}
+
+static void tn_send(node *n, const uint8_t *b, size_t len)
+{
+    eg_buf_append(&n->port.out, b, len);
+}
+
+/* A COM-PORT-OPTION subnegotiation from the client: baud rate, DTR/RTS, purge. */
+static void tn_comport(node *n)
+{
+    const uint8_t *sb = n->tn_sb;
+    uint8_t ack[12] = {TN_IAC_B, TN_SB_B, TN_COMPORT, (uint8_t)(sb[1] + 100)};
+    size_t len = 4;
+
+    if (n->tn_sb_len < 3 || sb[0] != TN_COMPORT)
+        return;
+    if (sb[1] == 1 && n->tn_sb_len >= 6) { /* SET-BAUDRATE, big endian */
+        uint32_t baud =
+            (uint32_t)sb[2] << 24 | (uint32_t)sb[3] << 16 | (uint32_t)sb[4] << 8 | sb[5];
+        if (baud)
+            n->board.baud = baud;
+        memcpy(ack + 4, sb + 2, 4);
+        len += 4;
+    } else if (sb[1] == 5) { /* SET-CONTROL */
+        size_t before = n->port.out.len;
+        int dtr = sb[2] == 8   ? 1
+                  : sb[2] == 9 ? 0
+                               : -1,
+            rts = sb[2] == 11   ? 1
+                  : sb[2] == 12 ? 0
+                                : -1;
+        if (dtr >= 0 || rts >= 0) {
+            sim_board_lines(&n->board, dtr, rts, &n->port.out, eg_clock_ms());
+            tn_escape_from(n, before);
+        }
+        ack[len++] = sb[2];
+    } else if (sb[1] == 12) { /* PURGE-DATA: drop what the board has not read */
+        eg_buf_clear(&n->in);
+        n->in_off = 0;
+        ack[len++] = sb[2];
+    } else {
+        return;
+    }
+    ack[len++] = TN_IAC_B;
+    ack[len++] = TN_SE;
+    tn_send(n, ack, len);
+}
+
+/* Takes telnet commands out of what the client sent; returns the data bytes left. */
+static size_t tn_filter(node *n, uint8_t *buf, size_t len)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = buf[i];
+        switch (n->tn_state) {
+        case TN_DATA:
+            if (c == TN_IAC_B)
+                n->tn_state = TN_IAC;
+            else
+                buf[o++] = c;
+            break;
+        case TN_IAC:
+            n->tn_state = TN_DATA;
+            if (c == TN_IAC_B) {
+                buf[o++] = c;
+            } else if (c >= TN_WILL && c <= TN_DONT) {
+                n->tn_verb = c;
+                n->tn_state = TN_OPT;
+            } else if (c == TN_SB_B) {
+                n->tn_sb_len = 0;
+                n->tn_state = TN_SB;
+            }
+            break;
+        case TN_OPT: {
+            /* Binary, suppress-go-ahead and COM-PORT-OPTION are welcome. */
+            int ok = c == 0 || c == 3 || c == TN_COMPORT;
+            uint8_t r[3] = {TN_IAC_B, 0, c};
+            uint8_t *state = n->tn_verb == TN_WILL ? n->tn_remote : n->tn_local;
+            n->tn_state = TN_DATA;
+            if (n->tn_verb != TN_WILL && n->tn_verb != TN_DO)
+                break;
+            if (state[c] == (ok ? 1 : 2))
+                break; /* already so: answering again would start an endless exchange */
+            state[c] = ok ? 1 : 2;
+            if (n->tn_verb == TN_WILL)
+                r[1] = ok ? TN_DO : TN_DONT;
+            else
+                r[1] = ok ? TN_WILL : TN_WONT;
+            tn_send(n, r, 3);
+            break;
+        }
+        case TN_SB:
+            if (c == TN_IAC_B)
+                n->tn_state = TN_SB_IAC;
+            else if (n->tn_sb_len < sizeof(n->tn_sb))
+                n->tn_sb[n->tn_sb_len++] = c;
+            break;
+        case TN_SB_IAC:
+            if (c == TN_IAC_B) {
+                if (n->tn_sb_len < sizeof(n->tn_sb))
+                    n->tn_sb[n->tn_sb_len++] = c;
+                n->tn_state = TN_SB;
+            } else {
+                n->tn_state = TN_DATA;
+                if (c == TN_SE)
+                    tn_comport(n);
+            }
+            break;
+        }
+    }
+    return o;
+}
+
 static void node_read(node *n, uint8_t *buf)
 {
     for (int k = 0; k < 16 && n->port.connected; k++) {
@@ -629,6 +800,8 @@ static void node_read(node *n, uint8_t *buf)
         }
         if (r == SIM_IO_NONE)
             break;
+        if (n->port.telnet)
+            got = tn_filter(n, buf, got);
         if ((rc = eg_buf_append(&n->in, buf, got)) < 0) {
             fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
             break;
@@ -684,9 +857,18 @@ static int run(node *nodes, unsigned count)
                 if (!p->connected && n->next_probe < next)
                     next = n->next_probe;
             }
+            if (!p->connected && n->board.boot_at) {
+                /* A board boots whether anyone listens or not; what it prints then is
+                 * lost, as on a real line. */
+                eg_buf lost = EG_BUF_INIT;
+                sim_board_tick(&n->board, now, 0, &lost, &next);
+                eg_buf_release(&lost);
+            }
             if (p->connected) {
+                size_t before = p->out.len;
                 if (sim_board_tick(&n->board, now, sim_port_pending(p), &p->out, &next) < 0)
                     fprintf(stderr, "espsim: board %u: %s\n", i, eg_error_msg());
+                tn_escape_from(n, before);
                 node_feed(n);
                 if (p->gone || !p->connected)
                     continue;
