@@ -583,7 +583,7 @@ static int refused_checksum(const eg_response *r)
 static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t len, size_t plain,
                        uint32_t seq, eg_buf *scratch)
 {
-    int rc = 0;
+    int rc = 0, bad_checksum = 0;
 
     eg_buf_clear(scratch);
     if ((rc = eg_buf_append_u32le(scratch, (uint32_t)len)) < 0 ||
@@ -602,9 +602,12 @@ static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t l
         /* Resend only a block refused for its checksum: the loader did not take it.
          * Any other failure may have consumed it (and with compression, advanced the
          * inflater), so a resend could write the wrong bytes. */
-        if (rc == 0 || !refused_checksum(&r))
+        if (rc == 0 || !(bad_checksum = refused_checksum(&r)))
             break;
     }
+    if (rc == EG_EDEVICE && s->stub && seq > 0 && !bad_checksum)
+        /* The stub answers a block before writing it; a failed write shows on the next. */
+        return eg_error_prefix(rc, "block %u or %u: ", seq - 1, seq);
     if (rc < 0)
         return eg_error_prefix(rc, "block %u: ", seq);
     return 0;

@@ -1,10 +1,12 @@
 // Espressif's own client, esptool-js (npm, pinned in tools/npm), against one espsim
 // board over TCP: connect, chip name, MAC, stub upload, a 256 KiB compressed write,
-// MD5 verify, read back, erase-region. Every result is asserted; the exit status is
+// MD5 verify, read back, erase-region, and a compressed write cut short (the stub must
+// refuse to end it, and must refuse an end with no write at all). Every result is asserted; the exit status is
 // the number of failed checks.
 //
 // usage: node conformance.mjs PORT CHIP_NAME MAC
 import crypto from "node:crypto";
+import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,6 +61,28 @@ try {
   check("erase-region", erased === md5(new Uint8Array(0x4000).fill(0xff)), erased);
   const kept = await esp.flashMd5sum(0x10000, 0x10000);
   check("erase-region left its neighbours", kept === md5(image.subarray(0, 0x10000)), kept);
+
+  // A compressed write cut short after its first block: ending it is refused with the
+  // stub's 0xC8 (not enough data), and a second end with 0xC6 (not in flash mode).
+  const cut = new Uint8Array(64 * 1024);
+  crypto.randomFillSync(cut);
+  const z = new Uint8Array(zlib.deflateSync(cut));
+  await esp.flashDeflBegin(cut.length, z.length, 0x40000);
+  await esp.flashDeflBlock(z.subarray(0, esp.FLASH_WRITE_SIZE), 0, 3000);
+  const endError = async () => {
+    try {
+      await esp.flashDeflFinish(false);
+      return "accepted";
+    } catch (e) {
+      return String(e && e.message ? e.message : e);
+    }
+  };
+  let said = await endError();
+  check("a cut-short write is refused at its end", /status 200,0$/.test(said), said);
+  said = await endError();
+  check("an end with no write is refused", /status 198,0$/.test(said), said);
+  const still = await esp.flashMd5sum(0x10000, 0x10000);
+  check("the stub still answers after the refusals", still === kept, still);
 } catch (e) {
   check("session", false, String(e && e.message ? e.message : e));
 } finally {

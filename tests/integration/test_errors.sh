@@ -51,6 +51,10 @@ fi
 start_sim badwrite --chip esp32h2 --tcp 0 --fault bad-flash-write
 expect_fail "flash write error from the device" "flash write error" 30 \
     "$ESPGANG" write-bin -p "$SIM_ADDR" --no-stub 0x10000 "$TMP/data.bin"
+# The stub answers a block before writing it and reports the failure on the next command.
+start_sim badwrite-stub --chip esp32c3 --tcp 0 --fault bad-flash-write
+expect_fail "flash write error through the stub" "port 'socket://.*writing flash at 0x00010000: block 0 or 1: .*SPI operation failed" 30 \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" 0x10000 "$TMP/data.bin"
 
 # Nothing listening, no such device.
 start_sim gone --chip esp32 --tcp 0

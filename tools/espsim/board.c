@@ -40,14 +40,16 @@ enum {
 /* ROM error codes (the second status byte). */
 enum {
     ROM_OK = 0x00,
-    ROM_EINVALID = 0x05,      /* the format of the received message is invalid */
-    ROM_EFAILED = 0x06,       /* message ok, but the result is wrong */
-    ROM_ECHECKSUM = 0x07,     /* checksum error */
-    ROM_EWRITE = 0x08,        /* flash write error */
-    ROM_EREAD = 0x09,         /* flash read error */
-    ROM_EREADLEN = 0x0A,      /* flash read length error */
-    ROM_EINFLATE = 0x0B,      /* deflate failed */
-    STUB_EINVALID_CMD = 0xC3, /* the stub does not know the command */
+    ROM_EINVALID = 0x05,       /* the format of the received message is invalid */
+    ROM_EFAILED = 0x06,        /* message ok, but the result is wrong */
+    ROM_ECHECKSUM = 0x07,      /* checksum error */
+    ROM_EWRITE = 0x08,         /* flash write error */
+    ROM_EREAD = 0x09,          /* flash read error */
+    ROM_EREADLEN = 0x0A,       /* flash read length error */
+    ROM_EINFLATE = 0x0B,       /* deflate failed */
+    STUB_EINVALID_CMD = 0xC3,  /* the stub does not know the command */
+    STUB_ENOT_FLASHING = 0xC6, /* the stub: FLASH_END without a write in progress */
+    STUB_ENOT_ENOUGH = 0xC8,   /* the stub: FLASH_END while announced bytes are owed */
 };
 
 #define SYNC_VAL        0x20120707u
@@ -319,7 +321,9 @@ static uint8_t stub_error(uint8_t error)
     case ROM_EREADLEN:
         return 0xC0; /* bad data length */
     case STUB_EINVALID_CMD:
-        return 0xC3; /* invalid command */
+    case STUB_ENOT_FLASHING:
+    case STUB_ENOT_ENOUGH:
+        return error; /* stub-only codes */
     default:
         return 0xC4; /* SPI operation failed */
     }
@@ -466,6 +470,7 @@ static void session_clear(sim_board *b)
     b->personality = SIM_PERSONALITY_ROM;
     b->status_len = 4;
     memset(&b->rd, 0, sizeof(b->rd));
+    b->stub_pending_error = 0;
     b->flash_busy_us = 0;
     b->reply_at_us = 0;
     b->synced = 0;
@@ -746,6 +751,18 @@ static int data_header(cmd *c, uint32_t *len, uint32_t *seq)
     return 1;
 }
 
+/* The ROM writes a block before it answers; the stub answers first and reports a failed
+ * write on the next command. */
+static void block_write_failed(sim_board *b, cmd *c)
+{
+    if (b->personality == SIM_PERSONALITY_STUB) {
+        b->stub_pending_error = ROM_EWRITE;
+        note(c, "fault bad-flash-write: the block is dropped, the next command fails");
+        return;
+    }
+    fail(c, ROM_EWRITE, "fault bad-flash-write");
+}
+
 static void do_flash_data(sim_board *b, cmd *c)
 {
     sim_flash_write *wr = &b->wr;
@@ -773,7 +790,7 @@ static void do_flash_data(sim_board *b, cmd *c)
         return;
     }
     if (b->fault.kind == SIM_FAULT_BAD_FLASH_WRITE) {
-        fail(c, ROM_EWRITE, "fault bad-flash-write");
+        block_write_failed(b, c);
         return;
     }
     sim_flash_program(&b->flash, (uint32_t)addr, c->data + 16, len);
@@ -806,7 +823,7 @@ static void do_flash_defl_data(sim_board *b, cmd *c)
         return;
     }
     if (b->fault.kind == SIM_FAULT_BAD_FLASH_WRITE) {
-        fail(c, ROM_EWRITE, "fault bad-flash-write");
+        block_write_failed(b, c);
         return;
     }
     if (wr->z_broken) {
@@ -859,9 +876,17 @@ static void do_flash_end(sim_board *b, cmd *c)
     if (!need_len(c, 4))
         return;
     args_add(c, " flag=%u (%s)", word(c, 0), word(c, 0) ? "run user code" : "reboot");
+    if (b->personality == SIM_PERSONALITY_STUB) {
+        /* The stub stays, and refuses to end a write that is not whole. */
+        const sim_flash_write *wr = &b->wr;
+        if (!wr->active)
+            fail(c, STUB_ENOT_FLASHING, "no write in progress");
+        else if (wr->compressed ? !wr->z_done && wr->size > 0 : wr->next_seq < wr->blocks)
+            fail(c, STUB_ENOT_ENOUGH, "the write ends before the announced data arrived");
+        write_end(&b->wr);
+        return;
+    }
     write_end(&b->wr);
-    if (b->personality == SIM_PERSONALITY_STUB)
-        return; /* the stub stays */
     c->leave_loader = 1;
     note(c, "the ROM leaves the loader");
 }
@@ -1292,7 +1317,11 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
     if (eg_get_u16le(f + 2) != c.len)
         fail(&c, ROM_EINVALID, "header says %u data bytes, frame has %zu", eg_get_u16le(f + 2),
              c.len);
-    else if ((b->reply_fixed = 0, rc = dispatch(b, &c)) < 0)
+    else if (b->stub_pending_error) {
+        fail(&c, b->stub_pending_error, "a block written before failed");
+        b->stub_pending_error = 0;
+        write_end(&b->wr);
+    } else if ((b->reply_fixed = 0, rc = dispatch(b, &c)) < 0)
         return rc;
     log_cmd(b, &c, NULL);
     if ((rc = send_reply(b, &c, out)) < 0)

@@ -101,7 +101,8 @@ typedef struct sim_board {
 
     /* The session: reset on each connection. */
     sim_personality personality;
-    unsigned status_len; /* status bytes after the data: ROM 4, stub 2 */
+    uint8_t stub_pending_error; /* a block's write failed: the stub says so on the next command */
+    unsigned status_len;        /* status bytes after the data: ROM 4, stub 2 */
     int synced;
     int in_loader; /* 0 once FLASH_END made the ROM leave the loader */
     uint32_t baud;
