@@ -14,7 +14,7 @@ passes=0
 for h in $(cd "$SRC" && find . -name '*.h' | sed 's|^\./||' | sort); do
     printf '#include "%s"\n#include "%s"\nint main(void) { return 0; }\n' "$h" "$h" >"$TMP/t.c"
     if "$CC" -std=c11 -pedantic -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -I"$SRC" \
-        $(pkg-config --cflags libserialport jansson 2>/dev/null) -c "$TMP/t.c" -o "$TMP/t.o" 2>"$TMP/err"; then
+        $(pkg-config --cflags libserialport jansson libelf 2>/dev/null) -c "$TMP/t.c" -o "$TMP/t.o" 2>"$TMP/err"; then
         passes=$((passes + 1))
     else
         echo "FAIL: header $h does not compile alone:"
