@@ -23,6 +23,18 @@ typedef struct eg_addr_range {
     uint32_t start, end; /* end exclusive */
 } eg_addr_range;
 
+/* A named range of the address space, as the image writer sees it. */
+typedef struct eg_mem_region {
+    uint32_t start, end; /* end exclusive */
+    const char *kind;    /* "DROM", "IRAM", "PADDING", ... */
+} eg_mem_region;
+
+/* A flash frequency and its code in the image header's low nibble of byte 3. */
+typedef struct eg_flash_freq {
+    const char *name; /* "80m"; NULL ends the list */
+    uint8_t code;
+} eg_flash_freq;
+
 /* How a chip's ROM loader misjudges its clock when it sets a new baud rate. */
 typedef enum eg_rom_baud_quirk {
     EG_ROM_BAUD_EXACT,         /* it sets the rate asked for */
@@ -67,7 +79,23 @@ typedef struct eg_chip {
     unsigned stub_rev1_below_major;
     /* Flash-mapped address ranges for code and data. */
     eg_addr_range irom, drom;
+    /* The memory map sections are classified by: two adjacent sections merge into one
+     * image segment only when the same regions contain both start addresses. */
+    const eg_mem_region *memory_map;
+    unsigned memory_map_len;
+    /* Flash frequencies the image header can name; the first is the fastest. Code 0
+     * is the chip's default. */
+    eg_flash_freq flash_freqs[5];
+    /* MMU page sizes the app may choose (bit n: 2^n bytes); 0 when it is fixed at
+     * 64 KiB. */
+    uint32_t mmu_page_sizes;
+    /* ESP32's second-stage bootloader leaves unmapped the last page of a flash segment
+     * that passes a page boundary by fewer than this many bytes, so images pad such
+     * segments up to it; 0 elsewhere. */
+    uint32_t flash_segment_min_tail;
 } eg_chip;
+
+#define EG_MMU_PAGE_DEFAULT 0x10000u
 
 #define EG_CHIP_MAGIC_REG 0x40001000u
 #define EG_WDT_KEY        0x50D83AA1u

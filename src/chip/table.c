@@ -20,6 +20,103 @@ static const uint8_t esp32_major_map[8] = {0, 1, 0, 2, 0, 0, 0, 3};
     .spi_usr = 0x18, .spi_usr1 = 0x1C, .spi_usr2 = 0x20, .spi_mosi_dlen = 0x24,                    \
     .spi_miso_dlen = 0x28, .spi_w0 = 0x58
 
+/* The memory maps of esptool v5.3.1's targets (MEMORY_MAP); ESP32-H2 shares ESP32-C6's. */
+static const eg_mem_region esp32_memory_map[] = {
+    {0x00000000, 0x00010000, "PADDING"},
+    {0x3F400000, 0x3F800000, "DROM"},
+    {0x3F800000, 0x3FC00000, "EXTRAM_DATA"},
+    {0x3FF80000, 0x3FF82000, "RTC_DRAM"},
+    {0x3FF90000, 0x40000000, "BYTE_ACCESSIBLE"},
+    {0x3FFAE000, 0x40000000, "DRAM"},
+    {0x3FFE0000, 0x3FFFFFFC, "DIRAM_DRAM"},
+    {0x40000000, 0x40070000, "IROM"},
+    {0x40070000, 0x40078000, "CACHE_PRO"},
+    {0x40078000, 0x40080000, "CACHE_APP"},
+    {0x40080000, 0x400A0000, "IRAM"},
+    {0x400A0000, 0x400BFFFC, "DIRAM_IRAM"},
+    {0x400C0000, 0x400C2000, "RTC_IRAM"},
+    {0x400D0000, 0x40400000, "IROM"},
+    {0x50000000, 0x50002000, "RTC_DATA"},
+};
+
+static const eg_mem_region esp32s2_memory_map[] = {
+    {0x00000000, 0x00010000, "PADDING"},
+    {0x3F000000, 0x3FF80000, "DROM"},
+    {0x3F500000, 0x3FF80000, "EXTRAM_DATA"},
+    {0x3FF9E000, 0x3FFA0000, "RTC_DRAM"},
+    {0x3FF9E000, 0x40000000, "BYTE_ACCESSIBLE"},
+    {0x3FF9E000, 0x40072000, "MEM_INTERNAL"},
+    {0x3FFB0000, 0x40000000, "DRAM"},
+    {0x40000000, 0x4001A100, "IROM_MASK"},
+    {0x40020000, 0x40070000, "IRAM"},
+    {0x40070000, 0x40072000, "RTC_IRAM"},
+    {0x40080000, 0x40800000, "IROM"},
+    {0x50000000, 0x50002000, "RTC_DATA"},
+};
+
+static const eg_mem_region esp32s3_memory_map[] = {
+    {0x00000000, 0x00010000, "PADDING"},
+    {0x3C000000, 0x3D000000, "DROM"},
+    {0x3D000000, 0x3E000000, "EXTRAM_DATA"},
+    {0x600FE000, 0x60100000, "RTC_DRAM"},
+    {0x3FC88000, 0x3FD00000, "BYTE_ACCESSIBLE"},
+    {0x3FC88000, 0x403E2000, "MEM_INTERNAL"},
+    {0x3FC88000, 0x3FD00000, "DRAM"},
+    {0x40000000, 0x4001A100, "IROM_MASK"},
+    {0x40370000, 0x403E0000, "IRAM"},
+    {0x600FE000, 0x60100000, "RTC_IRAM"},
+    {0x42000000, 0x42800000, "IROM"},
+    {0x50000000, 0x50002000, "RTC_DATA"},
+};
+
+static const eg_mem_region esp32c2_memory_map[] = {
+    {0x00000000, 0x00010000, "PADDING"},   {0x3C000000, 0x3C400000, "DROM"},
+    {0x3FCA0000, 0x3FCE0000, "DRAM"},      {0x3FC88000, 0x3FD00000, "BYTE_ACCESSIBLE"},
+    {0x3FF00000, 0x3FF50000, "DROM_MASK"}, {0x40000000, 0x40090000, "IROM_MASK"},
+    {0x42000000, 0x42400000, "IROM"},      {0x4037C000, 0x403C0000, "IRAM"},
+};
+
+static const eg_mem_region esp32c3_memory_map[] = {
+    {0x00000000, 0x00010000, "PADDING"},       {0x3C000000, 0x3C800000, "DROM"},
+    {0x3FC80000, 0x3FCE0000, "DRAM"},          {0x3FC88000, 0x3FD00000, "BYTE_ACCESSIBLE"},
+    {0x3FF00000, 0x3FF20000, "DROM_MASK"},     {0x40000000, 0x40060000, "IROM_MASK"},
+    {0x42000000, 0x42800000, "IROM"},          {0x4037C000, 0x403E0000, "IRAM"},
+    {0x50000000, 0x50002000, "RTC_IRAM"},      {0x50000000, 0x50002000, "RTC_DRAM"},
+    {0x600FE000, 0x60100000, "MEM_INTERNAL2"},
+};
+
+static const eg_mem_region esp32c5_memory_map[] = {
+    {0x00000000, 0x00010000, "PADDING"},       {0x42000000, 0x44000000, "DROM"},
+    {0x40800000, 0x40860000, "DRAM"},          {0x40800000, 0x40860000, "BYTE_ACCESSIBLE"},
+    {0x4003A000, 0x40040000, "DROM_MASK"},     {0x40000000, 0x4003A000, "IROM_MASK"},
+    {0x42000000, 0x44000000, "IROM"},          {0x40800000, 0x40860000, "IRAM"},
+    {0x50000000, 0x50004000, "RTC_IRAM"},      {0x50000000, 0x50004000, "RTC_DRAM"},
+    {0x600FE000, 0x60100000, "MEM_INTERNAL2"},
+};
+
+static const eg_mem_region esp32c6_memory_map[] = {
+    {0x00000000, 0x00010000, "PADDING"},       {0x42000000, 0x43000000, "DROM"},
+    {0x40800000, 0x40880000, "DRAM"},          {0x40800000, 0x40880000, "BYTE_ACCESSIBLE"},
+    {0x4004AC00, 0x40050000, "DROM_MASK"},     {0x40000000, 0x4004AC00, "IROM_MASK"},
+    {0x42000000, 0x43000000, "IROM"},          {0x40800000, 0x40880000, "IRAM"},
+    {0x50000000, 0x50004000, "RTC_IRAM"},      {0x50000000, 0x50004000, "RTC_DRAM"},
+    {0x600FE000, 0x60100000, "MEM_INTERNAL2"},
+};
+
+static const eg_mem_region esp32p4_memory_map[] = {
+    {0x00000000, 0x00010000, "PADDING"},       {0x40000000, 0x4C000000, "DROM"},
+    {0x4FF00000, 0x4FFA0000, "DRAM"},          {0x4FF00000, 0x4FFA0000, "BYTE_ACCESSIBLE"},
+    {0x4FC00000, 0x4FC20000, "DROM_MASK"},     {0x4FC00000, 0x4FC20000, "IROM_MASK"},
+    {0x40000000, 0x4C000000, "IROM"},          {0x4FF00000, 0x4FFA0000, "IRAM"},
+    {0x50108000, 0x50110000, "RTC_IRAM"},      {0x50108000, 0x50110000, "RTC_DRAM"},
+    {0x600FE000, 0x60100000, "MEM_INTERNAL2"},
+};
+
+#define MAP(c)                                                                                     \
+    .memory_map = c##_memory_map,                                                                  \
+    .memory_map_len = sizeof(c##_memory_map) / sizeof(c##_memory_map[0])
+#define FREQS_CLASSIC .flash_freqs = {{"80m", 0xF}, {"40m", 0x0}, {"26m", 0x1}, {"20m", 0x2}}
+
 static const eg_chip chips[] = {
     {
         .name = "ESP32",
@@ -51,6 +148,9 @@ static const eg_chip chips[] = {
         .ck8m_reg = 0x3FF5A010,
         .irom = {0x400D0000, 0x40400000},
         .drom = {0x3F400000, 0x3F800000},
+        MAP(esp32),
+        FREQS_CLASSIC,
+        .flash_segment_min_tail = 0x24,
     },
     {
         .name = "ESP32-S2",
@@ -72,6 +172,8 @@ static const eg_chip chips[] = {
         .wdt_wprotect = 0x3F4080AC,
         .irom = {0x40080000, 0x40B80000},
         .drom = {0x3F000000, 0x3F3F0000},
+        MAP(esp32s2),
+        FREQS_CLASSIC,
     },
     {
         .name = "ESP32-S3",
@@ -93,6 +195,8 @@ static const eg_chip chips[] = {
         .wdt_wprotect = 0x600080B0,
         .irom = {0x42000000, 0x44000000},
         .drom = {0x3C000000, 0x3E000000},
+        MAP(esp32s3),
+        FREQS_CLASSIC,
     },
     {
         .name = "ESP32-C2",
@@ -114,6 +218,9 @@ static const eg_chip chips[] = {
         .wdt_wprotect = 0x6000809C,
         .irom = {0x42000000, 0x42400000},
         .drom = {0x3C000000, 0x3C400000},
+        MAP(esp32c2),
+        .flash_freqs = {{"60m", 0xF}, {"30m", 0x0}, {"20m", 0x1}, {"15m", 0x2}},
+        .mmu_page_sizes = 0x4000 | 0x8000 | 0x10000,
     },
     {
         .name = "ESP32-C3",
@@ -134,6 +241,8 @@ static const eg_chip chips[] = {
         .wdt_wprotect = 0x600080A8,
         .irom = {0x42000000, 0x42800000},
         .drom = {0x3C000000, 0x3C800000},
+        MAP(esp32c3),
+        FREQS_CLASSIC,
     },
     {
         .name = "ESP32-C5",
@@ -154,6 +263,8 @@ static const eg_chip chips[] = {
         .wdt_wprotect = 0x600B1C18,
         .irom = {0x42000000, 0x44000000},
         .drom = {0x42000000, 0x44000000},
+        MAP(esp32c5),
+        .flash_freqs = {{"80m", 0xF}, {"40m", 0x0}, {"20m", 0x2}},
     },
     {
         .name = "ESP32-C6",
@@ -171,6 +282,9 @@ static const eg_chip chips[] = {
         .uart_clkdiv_reg = 0x60000014,
         .irom = {0x42000000, 0x42800000},
         .drom = {0x42800000, 0x43000000},
+        MAP(esp32c6),
+        .flash_freqs = {{"80m", 0x0}, {"40m", 0x0}, {"20m", 0x2}},
+        .mmu_page_sizes = 0x2000 | 0x4000 | 0x8000 | 0x10000,
     },
     {
         .name = "ESP32-H2",
@@ -188,6 +302,9 @@ static const eg_chip chips[] = {
         .uart_clkdiv_reg = 0x60000014,
         .irom = {0x42000000, 0x42800000},
         .drom = {0x42800000, 0x43000000},
+        MAP(esp32c6),
+        .flash_freqs = {{"48m", 0xF}, {"24m", 0x0}, {"16m", 0x1}, {"12m", 0x2}},
+        .mmu_page_sizes = 0x2000 | 0x4000 | 0x8000 | 0x10000,
     },
     {
         .name = "ESP32-P4",
@@ -209,6 +326,8 @@ static const eg_chip chips[] = {
         .wdt_wprotect = 0x50116018,
         .irom = {0x40000000, 0x4C000000},
         .drom = {0x40000000, 0x4C000000},
+        MAP(esp32p4),
+        FREQS_CLASSIC,
     },
 };
 

@@ -25,7 +25,7 @@ static const eg_opt board_opts[] = {
     {OPT_NO_STUB, 0, "no-stub", NULL, "talk to the ROM loader, do not upload the flasher stub"},
     {OPT_STUB_DIR, 0, "stub-dir", "DIR",
      "where the flasher stubs are (default: next to espgang, then the install prefix)"},
-    {OPT_FLASH_SIZE, 0, "flash-size", "SIZE",
+    {OPT_FLASH_SIZE, 's', "flash-size", "SIZE",
      "flash size when its JEDEC id does not tell (4MB, 16MB, ...)"},
     {OPT_CONNECT_ATTEMPTS, 0, "connect-attempts", "N",
      "reset-and-sync attempts before giving up (default 7)"},

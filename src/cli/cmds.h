@@ -3,6 +3,7 @@
 #define EG_CLI_CMDS_H
 
 #include "cli/cli.h"
+#include "image/image.h"
 
 int cmd_list_ports(const eg_command *cmd, eg_args *a);
 int cmd_board_info(const eg_command *cmd, eg_args *a);
@@ -13,6 +14,8 @@ int cmd_erase_flash(const eg_command *cmd, eg_args *a);
 int cmd_erase_region(const eg_command *cmd, eg_args *a);
 int cmd_reset(const eg_command *cmd, eg_args *a);
 int cmd_hold_in_reset(const eg_command *cmd, eg_args *a);
+int cmd_save_image(const eg_command *cmd, eg_args *a);
+int cmd_image_info(const eg_command *cmd, eg_args *a);
 
 /* Runs work on the board the options name: opens it, attaches the flash when
  * need_flash, runs work, then leaves the board as --after says. Prints the error and
@@ -22,5 +25,11 @@ int eg_cli_with_board(const eg_args *a, int need_flash, int (*work)(eg_board *b,
 
 /* Checks that [addr, addr+size) lies inside the board's flash. */
 int eg_cli_check_range(const eg_board *b, uint32_t addr, uint64_t size);
+
+/* The image options (-m/-s/-f, --min-chip-rev, --mmu-page-size,
+ * --ignore-app-descriptor) for chip; flash_size is the size to put in the header when
+ * -s is not given. Prints a usage error and returns EG_EINVAL on a bad value. */
+int eg_cli_image_opts(eg_image_opts *out, const eg_command *cmd, const eg_args *a,
+                      const eg_chip *chip, uint32_t flash_size);
 
 #endif

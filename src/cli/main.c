@@ -24,6 +24,23 @@ static const eg_opt write_opts[] = {
     EG_OPT_END,
 };
 
+static const eg_opt image_opts[] = {
+    {OPT_CHIP, 'c', "chip", "CHIP", "the chip the image is for"},
+    {OPT_FLASH_MODE, 'm', "flash-mode", "MODE",
+     "flash mode in the header: qio, qout, dio (default), dout"},
+    {OPT_FLASH_SIZE, 's', "flash-size", "SIZE",
+     "flash size in the header: 1MB ... 128MB (default 4MB)"},
+    {OPT_FLASH_FREQ, 'f', "flash-freq", "FREQ",
+     "flash frequency in the header: 80m, 40m, ... as the chip allows (default: the chip's)"},
+    {OPT_MIN_CHIP_REV, 0, "min-chip-rev", "REV",
+     "oldest chip revision the app runs on (3.1 or 301)"},
+    {OPT_MMU_PAGE_SIZE, 0, "mmu-page-size", "SIZE",
+     "MMU page size the app is linked for (ESP32-C2, -C6, -H2; default: from the app descriptor)"},
+    {OPT_IGNORE_APP_DESC, 0, "ignore-app-descriptor", NULL,
+     "accept an ELF without an app descriptor (.flash.appdesc)"},
+    EG_OPT_END,
+};
+
 const eg_command eg_commands[] = {
     {"list-ports", "",
      "List the serial ports of this machine: name, USB VID:PID, serial "
@@ -50,6 +67,13 @@ const eg_command eg_commands[] = {
      EG_CMD_BOARD, NULL, cmd_reset},
     {"hold-in-reset", "", "Hold the board in reset (EN low through RTS).", NULL, 0, 0, EG_CMD_BOARD,
      NULL, cmd_hold_in_reset},
+    {"save-image", "ELF OUT", "Convert an ELF file into an app image and save it to OUT.",
+     "The image is byte for byte what Espressif's elf2image (esptool v5.3.1) writes for the "
+     "same ELF and options.",
+     2, 2, 0, image_opts, cmd_save_image},
+    {"image-info", "FILE", "Print an app image's header, segments, checksum and digest.",
+     "Exits 1 when the checksum or the SHA-256 does not match the contents.", 1, 1, 0, NULL,
+     cmd_image_info},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 
