@@ -49,8 +49,8 @@ int eg_cli_image_opts(eg_image_opts *out, const eg_command *cmd, const eg_args *
         eg_flash_freq_parse(&out->flash_freq_code, chip, a->val[OPT_FLASH_FREQ]) < 0)
         goto bad;
     if (a->val[OPT_MIN_CHIP_REV] && parse_rev(&out->min_rev_full, a->val[OPT_MIN_CHIP_REV]) < 0) {
-        eg_cli_usage(cmd, "%s: --min-chip-rev '%s' is not a revision (3.1, v3.1 or 301)",
-                     cmd->name, a->val[OPT_MIN_CHIP_REV]);
+        eg_cli_usage(cmd, "%s: --min-chip-rev '%s' is not a revision (3.1, v3.1 or 301)", cmd->name,
+                     a->val[OPT_MIN_CHIP_REV]);
         return EG_EINVAL;
     }
     if (a->val[OPT_MMU_PAGE_SIZE]) {
