@@ -873,3 +873,41 @@ int eg_session_after(eg_session *s, eg_after after)
     }
     return 0;
 }
+
+int eg_session_mem_write(eg_session *s, const uint8_t *bytes, size_t len, uint32_t addr)
+{
+    uint8_t p[16];
+    eg_buf pkt = EG_BUF_INIT;
+    uint32_t blocks = (uint32_t)((len + EG_RAM_BLOCK - 1) / EG_RAM_BLOCK);
+    int rc;
+
+    eg_put_u32le(p, (uint32_t)len);
+    eg_put_u32le(p + 4, blocks);
+    eg_put_u32le(p + 8, EG_RAM_BLOCK);
+    eg_put_u32le(p + 12, addr);
+    rc = eg_session_check(NULL, s, EG_OP_MEM_BEGIN, p, 16, 0, 0, EG_TIMEOUT_DEFAULT_MS);
+    for (uint32_t seq = 0; rc == 0 && seq < blocks; seq++) {
+        size_t at = (size_t)seq * EG_RAM_BLOCK;
+        size_t n = len - at < EG_RAM_BLOCK ? len - at : EG_RAM_BLOCK;
+        eg_buf_clear(&pkt);
+        if ((rc = eg_buf_append_u32le(&pkt, (uint32_t)n)) < 0 ||
+            (rc = eg_buf_append_u32le(&pkt, seq)) < 0 || (rc = eg_buf_append_u32le(&pkt, 0)) < 0 ||
+            (rc = eg_buf_append_u32le(&pkt, 0)) < 0 ||
+            (rc = eg_buf_append(&pkt, bytes + at, n)) < 0)
+            break;
+        rc = eg_session_check(NULL, s, EG_OP_MEM_DATA, pkt.data, pkt.len,
+                              eg_codec_checksum(bytes + at, n), 0, EG_TIMEOUT_DEFAULT_MS);
+    }
+    eg_buf_release(&pkt);
+    if (rc < 0)
+        return eg_error_prefix(rc, "at 0x%08x: ", addr);
+    return 0;
+}
+
+int eg_session_mem_run(eg_session *s, uint32_t entry)
+{
+    uint8_t p[8];
+    eg_put_u32le(p, entry == 0);
+    eg_put_u32le(p + 4, entry);
+    return eg_session_check(NULL, s, EG_OP_MEM_END, p, 8, 0, 0, EG_TIMEOUT_DEFAULT_MS);
+}

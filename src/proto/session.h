@@ -130,4 +130,10 @@ int eg_session_flash_end(eg_session *s, int reboot);
  * Watchdog resets are done by the chip layer. */
 int eg_session_after(eg_session *s, eg_after after);
 
+/* Loads len bytes into RAM at addr (MEM_BEGIN, then MEM_DATA blocks). */
+int eg_session_mem_write(eg_session *s, const uint8_t *bytes, size_t len, uint32_t addr);
+
+/* MEM_END: runs the code at entry (0: stays in the loader). */
+int eg_session_mem_run(eg_session *s, uint32_t entry);
+
 #endif

@@ -96,48 +96,15 @@ void eg_stub_release(eg_stub *stub)
     eg_buf_release(&stub->data);
 }
 
-/* MEM_BEGIN and MEM_DATA for one segment. */
-static int upload(eg_session *s, const uint8_t *bytes, size_t len, uint32_t addr)
-{
-    uint8_t p[16];
-    eg_buf pkt = EG_BUF_INIT;
-    uint32_t blocks = (uint32_t)((len + EG_RAM_BLOCK - 1) / EG_RAM_BLOCK);
-    int rc;
-
-    eg_put_u32le(p, (uint32_t)len);
-    eg_put_u32le(p + 4, blocks);
-    eg_put_u32le(p + 8, EG_RAM_BLOCK);
-    eg_put_u32le(p + 12, addr);
-    rc = eg_session_check(NULL, s, EG_OP_MEM_BEGIN, p, 16, 0, 0, EG_TIMEOUT_DEFAULT_MS);
-    for (uint32_t seq = 0; rc == 0 && seq < blocks; seq++) {
-        size_t at = (size_t)seq * EG_RAM_BLOCK;
-        size_t n = len - at < EG_RAM_BLOCK ? len - at : EG_RAM_BLOCK;
-        eg_buf_clear(&pkt);
-        if ((rc = eg_buf_append_u32le(&pkt, (uint32_t)n)) < 0 ||
-            (rc = eg_buf_append_u32le(&pkt, seq)) < 0 || (rc = eg_buf_append_u32le(&pkt, 0)) < 0 ||
-            (rc = eg_buf_append_u32le(&pkt, 0)) < 0 ||
-            (rc = eg_buf_append(&pkt, bytes + at, n)) < 0)
-            break;
-        rc = eg_session_check(NULL, s, EG_OP_MEM_DATA, pkt.data, pkt.len,
-                              eg_codec_checksum(bytes + at, n), 0, EG_TIMEOUT_DEFAULT_MS);
-    }
-    eg_buf_release(&pkt);
-    if (rc < 0)
-        return eg_error_prefix(rc, "at 0x%08x: ", addr);
-    return 0;
-}
-
 int eg_session_run_stub(eg_session *s, const eg_stub *stub)
 {
-    uint8_t p[8];
     int rc;
 
-    if ((rc = upload(s, stub->text.data, stub->text.len, stub->text_start)) < 0 ||
-        (stub->data.len && (rc = upload(s, stub->data.data, stub->data.len, stub->data_start)) < 0))
+    if ((rc = eg_session_mem_write(s, stub->text.data, stub->text.len, stub->text_start)) < 0 ||
+        (stub->data.len &&
+         (rc = eg_session_mem_write(s, stub->data.data, stub->data.len, stub->data_start)) < 0))
         return eg_error_prefix(rc, "uploading the flasher stub '%s': ", stub->name);
-    eg_put_u32le(p, stub->entry == 0);
-    eg_put_u32le(p + 4, stub->entry);
-    rc = eg_session_check(NULL, s, EG_OP_MEM_END, p, 8, 0, 0, EG_TIMEOUT_DEFAULT_MS);
+    rc = eg_session_mem_run(s, stub->entry);
     if (rc < 0)
         return eg_error_prefix(rc, "starting the flasher stub '%s': ", stub->name);
     rc = eg_session_await_raw(s, (const uint8_t *)"OHAI", 4, OHAI_TIMEOUT_MS);
