@@ -75,8 +75,8 @@ int eg_cli_write_regions(eg_board *b, const eg_cli_region *regions, int n,
         eg_hex(hg, got, 16);
         if (memcmp(want, got, 16) != 0)
             return eg_error_set(EG_EMISMATCH,
-                                "'%s' at 0x%08x: verify failed: flash MD5 %s, file MD5 %s", r->label,
-                                r->addr, hg, hw);
+                                "'%s' at 0x%08x: verify failed: flash MD5 %s, file MD5 %s",
+                                r->label, r->addr, hg, hw);
         fprintf(stderr, "Wrote and verified '%s' at 0x%08x (%zu bytes, md5 %s)\n", r->label,
                 r->addr, r->len, hw);
     }

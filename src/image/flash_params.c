@@ -31,8 +31,9 @@ int eg_flash_size_code(uint8_t *out, uint32_t size)
             *out = code;
             return 0;
         }
-    return eg_error_set(EG_EINVAL, "a flash size of %u bytes cannot go in an image header "
-                                   "(1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB)",
+    return eg_error_set(EG_EINVAL,
+                        "a flash size of %u bytes cannot go in an image header "
+                        "(1MB, 2MB, 4MB, 8MB, 16MB, 32MB, 64MB or 128MB)",
                         size);
 }
 
@@ -68,8 +69,7 @@ int eg_flash_freq_parse(uint8_t *out, const eg_chip *chip, const char *s)
 
     if (end != s && isdigit((unsigned char)s[0]) &&
         (strcasecmp(end, "m") == 0 || strcasecmp(end, "mhz") == 0)) {
-        for (const eg_flash_freq *f = chip->flash_freqs; f < chip->flash_freqs + 5 && f->name;
-             f++)
+        for (const eg_flash_freq *f = chip->flash_freqs; f < chip->flash_freqs + 5 && f->name; f++)
             if ((unsigned long)strtoul(f->name, NULL, 10) == mhz) {
                 *out = f->code;
                 return 0;
@@ -80,8 +80,8 @@ int eg_flash_freq_parse(uint8_t *out, const eg_chip *chip, const char *s)
             strncat(known, ", ", sizeof(known) - strlen(known) - 1);
         strncat(known, f->name, sizeof(known) - strlen(known) - 1);
     }
-    return eg_error_set(EG_EINVAL, "flash frequency '%s' is not one %s can use (%s)", s,
-                        chip->name, known);
+    return eg_error_set(EG_EINVAL, "flash frequency '%s' is not one %s can use (%s)", s, chip->name,
+                        known);
 }
 
 const char *eg_flash_freq_name(const eg_chip *chip, uint8_t code)

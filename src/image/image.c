@@ -104,8 +104,8 @@ static int choose_page(uint32_t *out, const eg_elf *elf, const eg_chip *chip,
         if (chip->mmu_page_sizes == 0 && p != EG_MMU_PAGE_DEFAULT)
             return eg_error_set(EG_EINVAL, "%s's MMU page size is fixed at 64KB", chip->name);
         if (chip->mmu_page_sizes && ((p & (p - 1)) || !(chip->mmu_page_sizes & p)))
-            return eg_error_set(EG_EINVAL, "%u bytes is not an MMU page size %s can use",
-                                p, chip->name);
+            return eg_error_set(EG_EINVAL, "%u bytes is not an MMU page size %s can use", p,
+                                chip->name);
         *out = p;
         return 0;
     }
@@ -124,7 +124,8 @@ static int choose_page(uint32_t *out, const eg_elf *elf, const eg_chip *chip,
         return 0;
     }
     for (uint32_t p = 0x80000000u; p; p >>= 1)
-        if ((chip->mmu_page_sizes & p) && (desc->addr - EG_IMAGE_HEADER_LEN - SEG_HEADER_LEN) % p == 0) {
+        if ((chip->mmu_page_sizes & p) &&
+            (desc->addr - EG_IMAGE_HEADER_LEN - SEG_HEADER_LEN) % p == 0) {
             *out = p;
             break;
         }
@@ -156,7 +157,8 @@ static int collect(seg **out, size_t *count, const eg_elf *elf, const eg_chip *c
      * memory, joins it (gaps are never filled: they may be noinit). */
     for (size_t i = n; i-- > 1;) {
         seg *prev = &s[i - 1], *next = &s[i];
-        if (next->addr == prev->addr + prev->data.len && same_memory(chip, prev->addr, next->addr)) {
+        if (next->addr == prev->addr + prev->data.len &&
+            same_memory(chip, prev->addr, next->addr)) {
             if ((rc = eg_buf_append(&prev->data, next->data.data, next->data.len)) < 0) {
                 segs_free(s, n);
                 return rc;
@@ -421,8 +423,9 @@ int eg_image_parse(eg_image_info *out, const uint8_t *data, size_t len)
     out->max_rev_full = eg_get_u16le(data + 17);
     out->hash_appended = data[23];
     if (out->hash_appended > 1)
-        return eg_error_set(EG_EINVAL, "the extended header's hash_appended byte is 0x%02x, not 0 "
-                                       "or 1",
+        return eg_error_set(EG_EINVAL,
+                            "the extended header's hash_appended byte is 0x%02x, not 0 "
+                            "or 1",
                             out->hash_appended);
     if (out->n_segments == 0)
         return eg_error_set(EG_EINVAL, "the image header counts no segments");
@@ -436,8 +439,8 @@ int eg_image_parse(eg_image_info *out, const uint8_t *data, size_t len)
         s->file_offset = (uint32_t)(pos + SEG_HEADER_LEN);
         if (s->len > len - pos - SEG_HEADER_LEN)
             return eg_error_set(EG_EINVAL,
-                                "segment %u (0x%08x, %u bytes) runs past the end of the image",
-                                i, s->addr, s->len);
+                                "segment %u (0x%08x, %u bytes) runs past the end of the image", i,
+                                s->addr, s->len);
         sum = xor_sum(sum, data + s->file_offset, s->len);
         pos += SEG_HEADER_LEN + s->len;
     }
@@ -454,7 +457,8 @@ int eg_image_parse(eg_image_info *out, const uint8_t *data, size_t len)
         eg_sha256(out->digest_calc, data, out->length);
     }
     const eg_image_segment *first = &out->segments[0];
-    if (first->len >= EG_APP_DESC_LEN && eg_get_u32le(data + first->file_offset) == EG_APP_DESC_MAGIC) {
+    if (first->len >= EG_APP_DESC_LEN &&
+        eg_get_u32le(data + first->file_offset) == EG_APP_DESC_MAGIC) {
         out->has_app_desc = 1;
         out->app_desc_offset = first->file_offset;
         out->mmu_page_log2 = data[first->file_offset + 180];

@@ -98,7 +98,6 @@ int eg_image_valid(const eg_image_info *info);
  * flasher does for a bootloader, and recomputes the appended SHA-256. Each of mode,
  * size_code, freq_code is applied unless negative. EG_EINVAL if data is not a valid
  * image (nothing is changed then). */
-int eg_image_patch_flash_params(uint8_t *data, size_t len, int mode, int size_code,
-                                int freq_code);
+int eg_image_patch_flash_params(uint8_t *data, size_t len, int mode, int size_code, int freq_code);
 
 #endif
