@@ -14,6 +14,7 @@ int cmd_erase_flash(const eg_command *cmd, eg_args *a);
 int cmd_erase_region(const eg_command *cmd, eg_args *a);
 int cmd_reset(const eg_command *cmd, eg_args *a);
 int cmd_hold_in_reset(const eg_command *cmd, eg_args *a);
+int cmd_flash(const eg_command *cmd, eg_args *a);
 int cmd_save_image(const eg_command *cmd, eg_args *a);
 int cmd_image_info(const eg_command *cmd, eg_args *a);
 

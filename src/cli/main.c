@@ -41,6 +41,36 @@ static const eg_opt image_opts[] = {
     EG_OPT_END,
 };
 
+static const eg_opt flash_opts[] = {
+    {OPT_FLASH_MODE, 'm', "flash-mode", "MODE", "flash mode: qio, qout, dio (default), dout"},
+    {OPT_FLASH_FREQ, 'f', "flash-freq", "FREQ",
+     "flash frequency: 80m, 40m, ... as the chip allows (default: the chip's)"},
+    {OPT_BOOTLOADER, 0, "bootloader", "FILE",
+     "bootloader image to write (default: keep the board's, if valid for its chip)"},
+    {OPT_PARTITION_TABLE, 0, "partition-table", "FILE",
+     "partition table, CSV or binary (default: nvs, phy_init and a factory app)"},
+    {OPT_PARTITION_TABLE_OFFSET, 0, "partition-table-offset", "OFFSET",
+     "where the partition table goes (default 0x8000)"},
+    {OPT_TARGET_APP_PARTITION, 0, "target-app-partition", "NAME",
+     "app partition to write the app to (default: factory, else ota_0)"},
+    {OPT_ERASE_PARTS, 0, "erase-parts", "NAMES", "erase these partitions (comma-separated) first"},
+    {OPT_ERASE_DATA_PARTS, 0, "erase-data-parts", "TYPES",
+     "erase the data partitions of these subtypes (ota,nvs,...) first"},
+    {OPT_MIN_CHIP_REV, 0, "min-chip-rev", "REV",
+     "oldest chip revision the app runs on (3.1 or 301)"},
+    {OPT_MMU_PAGE_SIZE, 0, "mmu-page-size", "SIZE",
+     "MMU page size the app is linked for (ESP32-C2, -C6, -H2; default: from the app descriptor)"},
+    {OPT_IGNORE_APP_DESC, 0, "ignore-app-descriptor", NULL,
+     "accept an ELF without an app descriptor (.flash.appdesc)"},
+    {OPT_FORCE, 0, "force", NULL, "flash even when the board's revision is outside the app's"},
+    {OPT_NO_COMPRESS, 'u', "no-compress", NULL,
+     "send the data as it is (FLASH_DATA) rather than compressed"},
+    {OPT_NO_SKIP, 0, "no-skip", NULL,
+     "write every region, also those whose flash already holds the same bytes"},
+    {OPT_NO_VERIFY, 0, "no-verify", NULL, "do not check each region's on-chip MD5 after writing"},
+    EG_OPT_END,
+};
+
 const eg_command eg_commands[] = {
     {"list-ports", "",
      "List the serial ports of this machine: name, USB VID:PID, serial "
@@ -67,6 +97,11 @@ const eg_command eg_commands[] = {
      EG_CMD_BOARD, NULL, cmd_reset},
     {"hold-in-reset", "", "Hold the board in reset (EN low through RTS).", NULL, 0, 0, EG_CMD_BOARD,
      NULL, cmd_hold_in_reset},
+    {"flash", "ELF",
+     "Write an app (ELF), its partition table and bootloader to the board, and verify them.",
+     "The chip named in the ELF and the app's minimum revision are checked against the board "
+     "before anything is written; regions the flash already holds are skipped.",
+     1, 1, EG_CMD_BOARD, flash_opts, cmd_flash},
     {"save-image", "ELF OUT", "Convert an ELF file into an app image and save it to OUT.",
      "The image is byte for byte what Espressif's elf2image (esptool v5.3.1) writes for the "
      "same ELF and options.",
