@@ -26,15 +26,17 @@ int cmd_save_image(const eg_command *cmd, eg_args *a)
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
-    if (elf->chip_name && !eg_chip_by_name(elf->chip_name)) {
-        eg_cli_fail("'%s' was built for '%s', which espgang does not know", elf_path,
-                    elf->chip_name);
-        goto done;
-    }
-    if (elf->chip_name && eg_chip_by_name(elf->chip_name) != chip) {
-        eg_cli_fail("'%s' was built for %s, not %s", elf_path,
-                    eg_chip_by_name(elf->chip_name)->name, chip->name);
-        goto done;
+    if (elf->chip_name) {
+        const eg_chip *built_for = eg_chip_by_name(elf->chip_name);
+        if (!built_for) {
+            eg_cli_fail("'%s' was built for '%s', which espgang does not know", elf_path,
+                        elf->chip_name);
+            goto done;
+        }
+        if (built_for != chip) {
+            eg_cli_fail("'%s' was built for %s, not %s", elf_path, built_for->name, chip->name);
+            goto done;
+        }
     }
     if ((rc = eg_image_from_elf(&img, elf, chip, &opts)) < 0) {
         eg_cli_fail("'%s': %s", elf_path, eg_error_msg());

@@ -15,12 +15,26 @@ static const eg_opt json_opt[] = {
     EG_OPT_END,
 };
 
+/* Options several commands share, each spelled once. */
+// clang-format off
+#define WRITE_OPTS \
+    {OPT_NO_COMPRESS, 'u', "no-compress", NULL, \
+     "send the data as it is (FLASH_DATA) rather than compressed"}, \
+    {OPT_NO_SKIP, 0, "no-skip", NULL, \
+     "write every region, also those whose flash already holds the same bytes"}, \
+    {OPT_NO_VERIFY, 0, "no-verify", NULL, "do not check each region's on-chip MD5 after writing"}
+
+#define APP_IMAGE_OPTS \
+    {OPT_MIN_CHIP_REV, 0, "min-chip-rev", "REV", \
+     "oldest chip revision the app runs on (3.1 or 301)"}, \
+    {OPT_MMU_PAGE_SIZE, 0, "mmu-page-size", "SIZE", \
+     "MMU page size the app is linked for (ESP32-C2, -C6, -H2; default: from the app descriptor)"}, \
+    {OPT_IGNORE_APP_DESC, 0, "ignore-app-descriptor", NULL, \
+     "accept an ELF without an app descriptor (.flash.appdesc)"}
+// clang-format on
+
 static const eg_opt write_opts[] = {
-    {OPT_NO_COMPRESS, 'u', "no-compress", NULL,
-     "send the data as it is (FLASH_DATA) rather than compressed"},
-    {OPT_NO_SKIP, 0, "no-skip", NULL,
-     "write every region, also those whose flash already holds the same bytes"},
-    {OPT_NO_VERIFY, 0, "no-verify", NULL, "do not check each region's on-chip MD5 after writing"},
+    WRITE_OPTS,
     EG_OPT_END,
 };
 
@@ -32,12 +46,7 @@ static const eg_opt image_opts[] = {
      "flash size in the header: 1MB ... 128MB (default 4MB)"},
     {OPT_FLASH_FREQ, 'f', "flash-freq", "FREQ",
      "flash frequency in the header: 80m, 40m, ... as the chip allows (default: the chip's)"},
-    {OPT_MIN_CHIP_REV, 0, "min-chip-rev", "REV",
-     "oldest chip revision the app runs on (3.1 or 301)"},
-    {OPT_MMU_PAGE_SIZE, 0, "mmu-page-size", "SIZE",
-     "MMU page size the app is linked for (ESP32-C2, -C6, -H2; default: from the app descriptor)"},
-    {OPT_IGNORE_APP_DESC, 0, "ignore-app-descriptor", NULL,
-     "accept an ELF without an app descriptor (.flash.appdesc)"},
+    APP_IMAGE_OPTS,
     EG_OPT_END,
 };
 
@@ -56,18 +65,9 @@ static const eg_opt flash_opts[] = {
     {OPT_ERASE_PARTS, 0, "erase-parts", "NAMES", "erase these partitions (comma-separated) first"},
     {OPT_ERASE_DATA_PARTS, 0, "erase-data-parts", "TYPES",
      "erase the data partitions of these subtypes (ota,nvs,...) first"},
-    {OPT_MIN_CHIP_REV, 0, "min-chip-rev", "REV",
-     "oldest chip revision the app runs on (3.1 or 301)"},
-    {OPT_MMU_PAGE_SIZE, 0, "mmu-page-size", "SIZE",
-     "MMU page size the app is linked for (ESP32-C2, -C6, -H2; default: from the app descriptor)"},
-    {OPT_IGNORE_APP_DESC, 0, "ignore-app-descriptor", NULL,
-     "accept an ELF without an app descriptor (.flash.appdesc)"},
+    APP_IMAGE_OPTS,
     {OPT_FORCE, 0, "force", NULL, "flash even when the board's revision is outside the app's"},
-    {OPT_NO_COMPRESS, 'u', "no-compress", NULL,
-     "send the data as it is (FLASH_DATA) rather than compressed"},
-    {OPT_NO_SKIP, 0, "no-skip", NULL,
-     "write every region, also those whose flash already holds the same bytes"},
-    {OPT_NO_VERIFY, 0, "no-verify", NULL, "do not check each region's on-chip MD5 after writing"},
+    WRITE_OPTS,
     EG_OPT_END,
 };
 

@@ -90,14 +90,13 @@ static void segs_free(seg *s, size_t n)
     free(s);
 }
 
-/* The MMU page the app is laid out for: asked for, else what its app descriptor says
+/* The MMU page the app is laid out for: asked for, else what its app descriptor (desc,
+ * may be NULL) says
  * (or, on chips with a choice, the largest page its address is aligned to), else
  * 64 KiB. */
-static int choose_page(uint32_t *out, const eg_elf *elf, const eg_chip *chip,
+static int choose_page(uint32_t *out, const eg_elf_section *desc, const eg_chip *chip,
                        const eg_image_opts *opts)
 {
-    const eg_elf_section *desc = eg_elf_find_section(elf, APP_DESC_NAME);
-
     *out = EG_MMU_PAGE_DEFAULT;
     if (opts->mmu_page_size) {
         uint32_t p = opts->mmu_page_size;
@@ -322,7 +321,7 @@ int eg_image_from_elf(eg_buf *out, const eg_elf *elf, const eg_chip *chip,
                             "ESP-IDF's bootloader expects; esp-hal apps get one from "
                             "esp_bootloader_esp_idf::esp_app_desc!(), or use "
                             "--ignore-app-descriptor");
-    if ((rc = choose_page(&page, elf, chip, opts)) < 0)
+    if ((rc = choose_page(&page, desc, chip, opts)) < 0)
         return rc;
     if ((rc = collect(&segs, &n, elf, chip)) < 0)
         return rc;
