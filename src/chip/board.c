@@ -94,8 +94,7 @@ int eg_board_open(eg_board **out, const eg_board_options *o)
     if (rc < 0)
         goto fail;
     if (o->expect && o->expect != b->chip) {
-        rc = eg_error_set(EG_EMISMATCH,
-                          "port '%s': this board is an %s, not the %s given with --chip", o->port,
+        rc = eg_error_set(EG_EMISMATCH, "this board is an %s, not the %s given with --chip",
                           b->chip->name, o->expect->name);
         goto fail;
     }

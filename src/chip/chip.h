@@ -45,6 +45,7 @@ typedef enum eg_rom_baud_quirk {
 typedef struct eg_chip {
     const char *name;               /* "ESP32-C3" */
     const char *id;                 /* "esp32c3", also the stub's and fixtures' name */
+    uint16_t elf_machine;           /* e_machine of its firmware: EG_ELF_MACHINE_* */
     uint16_t image_chip_id;         /* also the chip id in GET_SECURITY_INFO */
     int uses_magic;                 /* detected by the magic register, not the chip id */
     uint32_t magic[4];              /* values of the register at EG_CHIP_MAGIC_REG; 0 ends */
@@ -97,6 +98,10 @@ typedef struct eg_chip {
 
 #define EG_MMU_PAGE_DEFAULT 0x10000u
 
+/* ELF machine numbers (e_machine) of the two CPU families. */
+#define EG_ELF_MACHINE_XTENSA 94
+#define EG_ELF_MACHINE_RISCV  243
+
 #define EG_CHIP_MAGIC_REG 0x40001000u
 #define EG_WDT_KEY        0x50D83AA1u
 
@@ -108,6 +113,9 @@ const eg_chip *eg_chip_by_name(const char *name);
 const eg_chip *eg_chip_by_image_id(unsigned id);
 /* Only chips that are told apart by the magic register; NULL if none matches. */
 const eg_chip *eg_chip_by_magic(uint32_t magic);
+
+/* True when addr lies in a range the chip maps from flash (code or data). */
+int eg_chip_addr_in_flash(const eg_chip *chip, uint32_t addr);
 
 /* The names of all chips joined by ", " (for messages). */
 const char *eg_chip_names(void);

@@ -120,6 +120,7 @@ static const eg_mem_region esp32p4_memory_map[] = {
 static const eg_chip chips[] = {
     {
         .name = "ESP32",
+        .elf_machine = EG_ELF_MACHINE_XTENSA,
         .id = "esp32",
         .image_chip_id = 0,
         .uses_magic = 1,
@@ -154,6 +155,7 @@ static const eg_chip chips[] = {
     },
     {
         .name = "ESP32-S2",
+        .elf_machine = EG_ELF_MACHINE_XTENSA,
         .id = "esp32s2",
         .image_chip_id = 2,
         .uses_magic = 1,
@@ -177,6 +179,7 @@ static const eg_chip chips[] = {
     },
     {
         .name = "ESP32-S3",
+        .elf_machine = EG_ELF_MACHINE_XTENSA,
         .id = "esp32s3",
         .image_chip_id = 9,
         .magic = {0x00000009},
@@ -200,6 +203,7 @@ static const eg_chip chips[] = {
     },
     {
         .name = "ESP32-C2",
+        .elf_machine = EG_ELF_MACHINE_RISCV,
         .id = "esp32c2",
         .image_chip_id = 12,
         .magic = {0x6F51306F, 0x7C41A06F, 0x0C21E06F},
@@ -224,6 +228,7 @@ static const eg_chip chips[] = {
     },
     {
         .name = "ESP32-C3",
+        .elf_machine = EG_ELF_MACHINE_RISCV,
         .id = "esp32c3",
         .image_chip_id = 5,
         .magic = {0x6921506F, 0x1B31506F, 0x4881606F, 0x4361606F},
@@ -246,6 +251,7 @@ static const eg_chip chips[] = {
     },
     {
         .name = "ESP32-C5",
+        .elf_machine = EG_ELF_MACHINE_RISCV,
         .id = "esp32c5",
         .image_chip_id = 23,
         .magic = {0x1101406F},
@@ -268,6 +274,7 @@ static const eg_chip chips[] = {
     },
     {
         .name = "ESP32-C6",
+        .elf_machine = EG_ELF_MACHINE_RISCV,
         .id = "esp32c6",
         .image_chip_id = 13,
         .magic = {0x2CE0806F},
@@ -288,6 +295,7 @@ static const eg_chip chips[] = {
     },
     {
         .name = "ESP32-H2",
+        .elf_machine = EG_ELF_MACHINE_RISCV,
         .id = "esp32h2",
         .image_chip_id = 16,
         .magic = {0xD7B73E80},
@@ -308,6 +316,7 @@ static const eg_chip chips[] = {
     },
     {
         .name = "ESP32-P4",
+        .elf_machine = EG_ELF_MACHINE_RISCV,
         .id = "esp32p4",
         .image_chip_id = 18,
         .magic = {0x0ADDBAD0},
@@ -462,4 +471,10 @@ uint32_t eg_flash_size_from_jedec(uint32_t id)
     if (code >= 0x32 && code <= 0x3A)
         return (uint32_t)((256ul << 10) << (code - 0x32));
     return 0;
+}
+
+int eg_chip_addr_in_flash(const eg_chip *chip, uint32_t addr)
+{
+    return (addr >= chip->irom.start && addr < chip->irom.end) ||
+           (addr >= chip->drom.start && addr < chip->drom.end);
 }

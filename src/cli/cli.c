@@ -142,6 +142,34 @@ int eg_cli_parse(eg_args *out, const eg_command *cmd, int argc, char **argv)
     return 0;
 }
 
+#define HELP_WIDTH  92 /* columns the help text fills */
+#define HELP_INDENT 31 /* where option help starts */
+
+/* Prints text word-wrapped to HELP_WIDTH, the first line from column col (where the
+ * cursor is), the next ones indented by indent. */
+static void print_wrapped(FILE *f, const char *text, int col, int indent)
+{
+    while (*text) {
+        int room = HELP_WIDTH - col, len = (int)strlen(text);
+        if (len > room) {
+            int cut = room;
+            while (cut > 0 && text[cut] != ' ')
+                cut--;
+            if (cut == 0)
+                for (cut = room; text[cut] && text[cut] != ' '; cut++)
+                    ;
+            len = cut;
+        }
+        fprintf(f, "%.*s\n", len, text);
+        text += len;
+        while (*text == ' ')
+            text++;
+        if (*text)
+            fprintf(f, "%*s", indent, "");
+        col = indent;
+    }
+}
+
 static void print_opts(FILE *f, const eg_opt *opts)
 {
     for (const eg_opt *o = opts; o && o->id; o++) {
@@ -152,14 +180,19 @@ static void print_opts(FILE *f, const eg_opt *opts)
         else
             snprintf(left, sizeof(left), "    --%s%s%s", o->long_name, o->metavar ? " " : "",
                      o->metavar ? o->metavar : "");
-        fprintf(f, "  %-28s %s\n", left, o->help);
+        if ((int)strlen(left) > HELP_INDENT - 3)
+            fprintf(f, "  %s\n%*s", left, HELP_INDENT, "");
+        else
+            fprintf(f, "  %-*s ", HELP_INDENT - 3, left);
+        print_wrapped(f, o->help, HELP_INDENT, HELP_INDENT);
     }
 }
 
 void eg_cli_help(const eg_command *cmd, FILE *f)
 {
-    fprintf(f, "Usage: espgang %s [OPTIONS]%s%s\n\n%s\n", cmd->name, cmd->usage[0] ? " " : "",
-            cmd->usage, cmd->summary);
+    fprintf(f, "Usage: espgang %s [OPTIONS]%s%s\n\n", cmd->name, cmd->usage[0] ? " " : "",
+            cmd->usage);
+    print_wrapped(f, cmd->summary, 0, 0);
     if (cmd->opts && cmd->opts->id) {
         fprintf(f, "\nOptions:\n");
         print_opts(f, cmd->opts);
@@ -170,8 +203,10 @@ void eg_cli_help(const eg_command *cmd, FILE *f)
     }
     fprintf(f, "\nGeneral:\n");
     print_opts(f, common_opts);
-    if (cmd->details)
-        fprintf(f, "\n%s\n", cmd->details);
+    if (cmd->details) {
+        fprintf(f, "\n");
+        print_wrapped(f, cmd->details, 0, 0);
+    }
 }
 
 int eg_cli_u32(uint32_t *out, const eg_command *cmd, const char *what, const char *text)
@@ -313,4 +348,12 @@ int eg_cli_board_open(eg_board **out, const eg_args *a)
     o.stub_dir = stub_dir(a, stubs, sizeof(stubs));
     o.ev = eg_cli_events(a);
     return eg_board_open(out, &o);
+}
+
+const char *eg_cli_opt_name(const eg_command *cmd, int id)
+{
+    for (const eg_opt *o = cmd->opts; o && o->id; o++)
+        if (o->id == id)
+            return o->long_name;
+    return "?";
 }

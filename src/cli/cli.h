@@ -41,6 +41,11 @@ enum {
     OPT_ERASE_PARTS,
     OPT_ERASE_DATA_PARTS,
     OPT_FORCE,
+    OPT_RAM,
+    OPT_IDF_BUILD,
+    OPT_TO_CSV,
+    OPT_TO_BINARY,
+    OPT_OUTPUT,
     OPT_MAX = 64
 };
 
@@ -93,6 +98,9 @@ const eg_command *eg_cli_find(const char *name);
  * usage error it has printed. */
 int eg_cli_parse(eg_args *out, const eg_command *cmd, int argc, char **argv);
 void eg_cli_help(const eg_command *cmd, FILE *f);
+
+/* The long name of the command's option id (without dashes), or "?". */
+const char *eg_cli_opt_name(const eg_command *cmd, int id);
 
 /* Prints "espgang: error: <message>" and returns EG_EXIT_FAIL. */
 int eg_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

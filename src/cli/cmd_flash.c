@@ -17,6 +17,7 @@ typedef struct flash_ctx {
     const eg_args *a;
     const char *elf_path;
     eg_elf *elf;
+    const eg_chip *elf_chip; /* from its metadata; NULL when it names none */
     uint32_t table_offset;
     eg_cli_write_opts wopts;
 } flash_ctx;
@@ -57,107 +58,34 @@ static int check_target(const flash_ctx *c, const eg_board *b, const eg_image_op
     return 0;
 }
 
-/* The bootloader to write (into boot), or none when the board's own is kept; an
- * invalid or missing one on the board is an error. */
-static int bootloader(eg_buf *boot, const flash_ctx *c, eg_board *b, const eg_image_opts *opts)
+/* With no --bootloader the board's own is kept: it must be a valid image for the chip,
+ * or the app would never start. */
+static int check_board_bootloader(const flash_ctx *c, eg_board *b)
 {
-    const char *path = c->a->val[OPT_BOOTLOADER];
     uint32_t off = b->chip->bootloader_offset;
+    eg_buf boot = EG_BUF_INIT;
     eg_image_info info;
     int rc;
 
-    if (path) {
-        if ((rc = eg_buf_read_file(boot, path)) < 0)
-            return rc;
-        if ((rc = eg_image_parse(&info, boot->data, boot->len)) < 0)
-            return eg_error_prefix(rc, "bootloader '%s': ", path);
-        if (!eg_image_valid(&info))
-            return eg_error_set(EG_EINVAL,
-                                "bootloader '%s': its checksum or SHA-256 does not match its "
-                                "contents",
-                                path);
-        if (info.chip_id != b->chip->image_chip_id)
-            return eg_error_set(EG_EMISMATCH, "bootloader '%s' is for image chip id %u, not %s",
-                                path, info.chip_id, b->chip->name);
-        if (off + boot->len > c->table_offset)
-            return eg_error_set(EG_EINVAL,
-                                "bootloader '%s' (%zu bytes at 0x%x) runs into the partition "
-                                "table at 0x%x",
-                                path, boot->len, off, c->table_offset);
-        /* The bootloader sets up the flash: it carries the flash settings. */
-        return eg_image_patch_flash_params(boot->data, boot->len, opts->flash_mode,
-                                           opts->flash_size_code, opts->flash_freq_code);
-    }
-    /* Keep the board's bootloader, if it is one for this chip. */
-    if ((rc = eg_session_flash_read(boot, b->s, off, c->table_offset - off)) < 0)
+    if ((rc = eg_session_flash_read(&boot, b->s, off, c->table_offset - off)) < 0)
         return eg_error_prefix(rc, "reading the bootloader at 0x%x: ", off);
-    rc = eg_image_parse(&info, boot->data, boot->len);
-    if (rc < 0 || !eg_image_valid(&info) || info.chip_id != b->chip->image_chip_id) {
-        rc =
-            eg_error_set(EG_EINVAL,
-                         "the board has no valid %s bootloader at 0x%x: give one with "
-                         "--bootloader FILE (ESP-IDF builds it as build/bootloader/bootloader.bin)",
-                         b->chip->name, off);
-        eg_buf_release(boot);
-        return rc;
-    }
-    eg_buf_release(boot);
+    rc = eg_image_parse(&info, boot.data, boot.len);
+    eg_buf_release(&boot);
+    if (rc < 0 || !eg_image_valid(&info) || info.chip_id != b->chip->image_chip_id)
+        return eg_error_set(
+            EG_EINVAL,
+            "the board has no valid %s bootloader at 0x%x: give one with "
+            "--bootloader FILE (ESP-IDF builds it as build/bootloader/bootloader.bin)",
+            b->chip->name, off);
     return 0;
-}
-
-static int erase_partitions(const flash_ctx *c, eg_board *b, const eg_partition_table *t)
-{
-    const char *names = c->a->val[OPT_ERASE_PARTS];
-    const char *types = c->a->val[OPT_ERASE_DATA_PARTS];
-    int rc = 0;
-
-    if (names) {
-        char *copy = strdup(names), *save = NULL;
-        if (!copy)
-            return eg_error_set(EG_ENOMEM, "out of memory");
-        for (char *n = strtok_r(copy, ",", &save); n && rc == 0; n = strtok_r(NULL, ",", &save)) {
-            while (*n == ' ')
-                n++;
-            const eg_partition *p = eg_partition_find_name(t, n);
-            if (!p) {
-                rc = eg_error_set(EG_ENOTFOUND, "--erase-parts: no partition named '%s'", n);
-                break;
-            }
-            if ((rc = eg_session_flash_erase(b->s, p->offset, p->size)) < 0)
-                rc = eg_error_prefix(rc, "erasing partition '%s': ", p->name);
-            else
-                fprintf(stderr, "Erased partition '%s' (0x%08x, %u bytes)\n", p->name, p->offset,
-                        p->size);
-        }
-        free(copy);
-    }
-    if (types && rc == 0) {
-        const eg_partition **sel = NULL;
-        size_t n = 0;
-        if ((rc = eg_partition_select_data(&sel, &n, t, types)) < 0)
-            return eg_error_prefix(rc, "--erase-data-parts: ");
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            if ((rc = eg_session_flash_erase(b->s, sel[i]->offset, sel[i]->size)) < 0)
-                rc = eg_error_prefix(rc, "erasing partition '%s': ", sel[i]->name);
-            else
-                fprintf(stderr, "Erased partition '%s' (0x%08x, %u bytes)\n", sel[i]->name,
-                        sel[i]->offset, sel[i]->size);
-        }
-        free(sel);
-    }
-    return rc;
 }
 
 static int do_flash(eg_board *b, void *vctx)
 {
     flash_ctx *c = vctx;
     eg_image_opts opts;
-    eg_partition_opts popts;
-    eg_partition_table *table = NULL;
-    const eg_partition *app;
-    eg_buf img = EG_BUF_INIT, boot = EG_BUF_INIT, pt = EG_BUF_INIT;
-    eg_cli_region regions[3];
-    int n = 0, rc;
+    eg_cli_layout l;
+    int rc;
 
     if (!b->flash_size)
         return eg_error_set(EG_EINVAL, "the flash size is unknown: give it with --flash-size");
@@ -167,82 +95,132 @@ static int do_flash(eg_board *b, void *vctx)
         opts.min_rev_full = (uint16_t)c->elf->min_chip_revision;
     if ((rc = check_target(c, b, &opts)) < 0)
         return rc;
-    if ((rc = eg_image_from_elf(&img, c->elf, b->chip, &opts)) < 0) {
-        rc = eg_error_prefix(rc, "'%s': ", c->elf_path);
-        goto done;
-    }
-
-    eg_partition_opts_default(&popts);
-    popts.table_offset = c->table_offset;
-    popts.flash_size = b->flash_size;
-    popts.bootloader_offset = b->chip->bootloader_offset;
-    if (c->a->val[OPT_PARTITION_TABLE])
-        rc = eg_partition_load(&table, c->a->val[OPT_PARTITION_TABLE], &popts);
-    else
-        rc = eg_partition_default(&table, &popts);
-    if (rc < 0)
-        goto done;
-    if ((rc = eg_partition_app_target(&app, table, c->a->val[OPT_TARGET_APP_PARTITION])) < 0)
-        goto done;
-    if (img.len > app->size) {
-        rc = eg_error_set(EG_EINVAL,
-                          "the app image (%zu bytes) does not fit partition '%s' (%u bytes)",
-                          img.len, app->name, app->size);
-        goto done;
-    }
-    if ((rc = eg_partition_to_bin(&pt, table)) < 0)
-        goto done;
-    if ((rc = bootloader(&boot, c, b, &opts)) < 0)
-        goto done;
-
-    if (boot.len)
-        regions[n++] =
-            (eg_cli_region){b->chip->bootloader_offset, "bootloader", boot.data, boot.len};
-    regions[n++] = (eg_cli_region){c->table_offset, "partition table", pt.data, pt.len};
-    regions[n++] = (eg_cli_region){app->offset, c->elf_path, img.data, img.len};
-    if ((rc = eg_cli_regions_overlap(regions, n)) < 0)
-        goto done;
-    for (int i = 0; i < n; i++)
-        if ((rc = eg_cli_check_range(b, regions[i].addr, regions[i].len)) < 0) {
-            rc = eg_error_prefix(rc, "%s: ", regions[i].label);
-            goto done;
-        }
-    if ((rc = erase_partitions(c, b, table)) < 0)
-        goto done;
-    rc = eg_cli_write_regions(b, regions, n, &c->wopts);
-done:
-    eg_partition_table_free(table);
-    eg_buf_release(&img);
-    eg_buf_release(&boot);
-    eg_buf_release(&pt);
+    rc = eg_cli_layout_build(&l, c->a, b->chip, b->flash_size, c->elf, c->elf_path, &opts,
+                             c->table_offset);
+    if (rc == 0 && !l.boot.len)
+        rc = check_board_bootloader(c, b);
+    for (int i = 0; rc == 0 && i < l.n; i++)
+        if ((rc = eg_cli_check_range(b, l.regions[i].addr, l.regions[i].len)) < 0)
+            rc = eg_error_prefix(rc, "%s: ", l.regions[i].label);
+    if (rc == 0)
+        rc = eg_cli_erase_parts(b, l.table, c->a->val[OPT_ERASE_PARTS],
+                                c->a->val[OPT_ERASE_DATA_PARTS]);
+    if (rc == 0)
+        rc = eg_cli_write_regions(b, l.regions, l.n, &c->wopts);
+    eg_cli_layout_free(&l);
     return rc;
+}
+
+/* --ram needs an ELF with nothing mapped from flash. */
+static int check_ram_only(const flash_ctx *c, const eg_chip *chip)
+{
+    if (c->elf->machine != chip->elf_machine)
+        return eg_error_set(EG_EMISMATCH, "'%s' is not built for %s (ELF machine %u)", c->elf_path,
+                            chip->name, c->elf->machine);
+    for (size_t i = 0; i < c->elf->n_sections; i++) {
+        const eg_elf_section *sec = &c->elf->sections[i];
+        if (eg_chip_addr_in_flash(chip, sec->addr))
+            return eg_error_set(EG_EINVAL,
+                                "'%s' cannot run from RAM: section %s is mapped from flash "
+                                "(0x%08x); link everything into RAM, or flash it without --ram",
+                                c->elf_path, sec->name, sec->addr);
+    }
+    return 0;
+}
+
+/* flash --ram: the ELF's sections go into RAM through the ROM loader, which then jumps
+ * to the entry point; the flash is not touched. */
+static int do_ram(eg_board *b, void *vctx)
+{
+    flash_ctx *c = vctx;
+    eg_image_opts opts;
+    int rc;
+
+    if (eg_cli_image_opts(&opts, c->cmd, c->a, b->chip, 0) < 0)
+        return EG_EINVAL;
+    if (!c->a->val[OPT_MIN_CHIP_REV] && c->elf->min_chip_revision >= 0)
+        opts.min_rev_full = (uint16_t)c->elf->min_chip_revision;
+    if ((rc = check_target(c, b, &opts)) < 0 || (rc = check_ram_only(c, b->chip)) < 0)
+        return rc;
+    for (size_t i = 0; i < c->elf->n_sections; i++) {
+        const eg_elf_section *sec = &c->elf->sections[i];
+        if ((rc = eg_session_mem_write(b->s, sec->data, sec->size, sec->addr)) < 0)
+            return eg_error_prefix(rc, "loading section %s into RAM: ", sec->name);
+        fprintf(stderr, "Loaded %s (%u bytes) at 0x%08x\n", sec->name, sec->size, sec->addr);
+    }
+    rc = eg_session_mem_run(b->s, c->elf->entry);
+    /* The ROM may jump before its answer is out. */
+    if (rc == EG_ETIMEDOUT)
+        rc = 0;
+    if (rc < 0)
+        return eg_error_prefix(rc, "starting the code at 0x%08x: ", c->elf->entry);
+    fprintf(stderr, "Running '%s' from RAM (entry 0x%08x)\n", c->elf_path, c->elf->entry);
+    /* A reset would end it. */
+    b->after = EG_AFTER_NO_RESET;
+    return 0;
+}
+
+/* Options that name what --ram does not write. */
+static const int not_with_ram[] = {
+    OPT_BOOTLOADER,           OPT_PARTITION_TABLE, OPT_PARTITION_TABLE_OFFSET,
+    OPT_TARGET_APP_PARTITION, OPT_ERASE_PARTS,     OPT_ERASE_DATA_PARTS,
+    OPT_FLASH_MODE,           OPT_FLASH_FREQ};
+
+static int flash_ram(flash_ctx *c, eg_args *a)
+{
+    for (size_t i = 0; i < sizeof(not_with_ram) / sizeof(not_with_ram[0]); i++)
+        if (a->count[not_with_ram[i]])
+            return eg_cli_usage(c->cmd,
+                                "flash: --%s does not apply to --ram, which leaves the "
+                                "flash alone",
+                                eg_cli_opt_name(c->cmd, not_with_ram[i]));
+    const eg_chip *chip = c->elf_chip;
+    if (!chip && a->val[OPT_CHIP])
+        chip = eg_chip_by_name(a->val[OPT_CHIP]);
+    if (chip && check_ram_only(c, chip) < 0)
+        return eg_cli_fail("%s", eg_error_msg());
+    /* The flasher stub lives in RAM the app may need: stay with the ROM loader. */
+    a->count[OPT_NO_STUB] = 1;
+    return eg_cli_with_board(a, 0, do_ram, c);
 }
 
 int cmd_flash(const eg_command *cmd, eg_args *a)
 {
-    flash_ctx c = {cmd, a, a->pos[0], NULL, EG_PARTITION_TABLE_OFFSET, {0}};
+    flash_ctx c = {cmd, a, NULL, NULL, NULL, 0, {0}};
     int rc;
 
-    if (a->val[OPT_PARTITION_TABLE_OFFSET] &&
-        eg_cli_u32(&c.table_offset, cmd, "--partition-table-offset",
-                   a->val[OPT_PARTITION_TABLE_OFFSET]) < 0)
+    if (a->val[OPT_IDF_BUILD]) {
+        if (a->npos)
+            return eg_cli_usage(cmd, "flash: give either an ELF or --idf-build DIR, not both");
+        return eg_cli_flash_idf_build(cmd, a);
+    }
+    if (a->npos != 1)
+        return eg_cli_usage(cmd, "flash: which ELF? (or --idf-build DIR)");
+    c.elf_path = a->pos[0];
+    if (eg_cli_table_offset(&c.table_offset, cmd, a) < 0)
         return EG_EXIT_USAGE;
-    if (c.table_offset % 0x1000)
-        return eg_cli_usage(cmd, "flash: the partition table offset 0x%x is not 4 KiB aligned",
-                            c.table_offset);
     eg_cli_write_opts_from_args(&c.wopts, a);
     if (eg_elf_load(&c.elf, c.elf_path) < 0)
         return eg_cli_fail("%s", eg_error_msg());
     /* What can be told from the ELF alone is told before the board is touched. */
-    if (!a->count[OPT_IGNORE_APP_DESC] && !eg_elf_find_section(c.elf, ".flash.appdesc")) {
-        eg_elf_free(c.elf);
-        return eg_cli_fail("'%s' has no app descriptor (section .flash.appdesc), which "
-                           "ESP-IDF's bootloader expects: esp-hal apps get one from "
-                           "esp_bootloader_esp_idf::esp_app_desc!(); --ignore-app-descriptor "
-                           "flashes it anyway",
-                           c.elf_path);
+    if (c.elf->chip_name && !(c.elf_chip = eg_chip_by_name(c.elf->chip_name))) {
+        rc = eg_cli_fail("'%s' was built for '%s', which espgang does not know", c.elf_path,
+                         c.elf->chip_name);
+    } else if (a->val[OPT_CHIP] && c.elf_chip && eg_chip_by_name(a->val[OPT_CHIP]) &&
+               eg_chip_by_name(a->val[OPT_CHIP]) != c.elf_chip) {
+        rc = eg_cli_fail("'%s' was built for %s, not %s", c.elf_path, c.elf_chip->name,
+                         eg_chip_by_name(a->val[OPT_CHIP])->name);
+    } else if (a->count[OPT_RAM]) {
+        rc = flash_ram(&c, a);
+    } else if (!a->count[OPT_IGNORE_APP_DESC] && !eg_elf_find_section(c.elf, ".flash.appdesc")) {
+        rc = eg_cli_fail("'%s' has no app descriptor (section .flash.appdesc), which "
+                         "ESP-IDF's bootloader expects: esp-hal apps get one from "
+                         "esp_bootloader_esp_idf::esp_app_desc!(); --ignore-app-descriptor "
+                         "flashes it anyway",
+                         c.elf_path);
+    } else {
+        rc = eg_cli_with_board(a, 1, do_flash, &c);
     }
-    rc = eg_cli_with_board(a, 1, do_flash, &c);
     eg_elf_free(c.elf);
     return rc;
 }

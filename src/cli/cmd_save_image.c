@@ -5,6 +5,35 @@
 
 #include <stdio.h>
 
+/* One file holding the flash from address 0: the regions at their addresses, 0xFF
+ * between them, and 0xFF up to pad_to (0: no padding after the last region). */
+static int merge(eg_buf *out, const eg_cli_layout *l, uint32_t pad_to)
+{
+    const eg_cli_region *order[3];
+    int rc;
+
+    for (int i = 0; i < l->n; i++) {
+        int j = i;
+        for (; j > 0 && order[j - 1]->addr > l->regions[i].addr; j--)
+            order[j] = order[j - 1];
+        order[j] = &l->regions[i];
+    }
+    for (int i = 0; i < l->n; i++) {
+        const eg_cli_region *r = order[i];
+        if ((rc = eg_buf_fill(out, 0xFF, r->addr - out->len)) < 0 ||
+            (rc = eg_buf_append(out, r->data, r->len)) < 0)
+            return rc;
+    }
+    if (pad_to > out->len && (rc = eg_buf_fill(out, 0xFF, pad_to - out->len)) < 0)
+        return rc;
+    if (pad_to && out->len > pad_to)
+        return eg_error_set(EG_EINVAL,
+                            "the merged image (%zu bytes) is larger than the flash "
+                            "(%u bytes)",
+                            out->len, pad_to);
+    return 0;
+}
+
 int cmd_save_image(const eg_command *cmd, eg_args *a)
 {
     const char *elf_path = a->pos[0], *out_path = a->pos[1];
@@ -12,6 +41,8 @@ int cmd_save_image(const eg_command *cmd, eg_args *a)
     eg_image_opts opts;
     eg_elf *elf = NULL;
     eg_buf img = EG_BUF_INIT;
+    eg_cli_layout l = {0};
+    uint32_t flash_size, table_offset;
     int rc, exit_code = EG_EXIT_FAIL;
 
     if (!a->val[OPT_CHIP])
@@ -22,6 +53,13 @@ int cmd_save_image(const eg_command *cmd, eg_args *a)
                             eg_chip_names());
     if (eg_cli_image_opts(&opts, cmd, a, chip, 0) < 0)
         return EG_EXIT_USAGE;
+    if (a->count[OPT_SKIP_PADDING] && !a->count[OPT_MERGE])
+        return eg_cli_usage(cmd, "%s: --skip-padding goes with --merge", cmd->name);
+    if (a->count[OPT_MERGE] && !a->val[OPT_BOOTLOADER])
+        return eg_cli_usage(cmd,
+                            "%s: --merge needs the bootloader: give it with --bootloader FILE "
+                            "(ESP-IDF builds it as build/bootloader/bootloader.bin)",
+                            cmd->name);
     if ((rc = eg_elf_load(&elf, elf_path)) < 0) {
         eg_cli_fail("%s", eg_error_msg());
         goto done;
@@ -38,17 +76,41 @@ int cmd_save_image(const eg_command *cmd, eg_args *a)
             goto done;
         }
     }
-    if ((rc = eg_image_from_elf(&img, elf, chip, &opts)) < 0) {
-        eg_cli_fail("'%s': %s", elf_path, eg_error_msg());
+    /* Without -s the header says 4MB, and the partition table is made for 4MB. */
+    flash_size = eg_flash_size_from_code(opts.flash_size_code);
+    if (eg_cli_table_offset(&table_offset, cmd, a) < 0) {
+        exit_code = EG_EXIT_USAGE;
         goto done;
+    }
+    if ((rc = eg_cli_layout_build(&l, a, chip, flash_size, elf, elf_path, &opts, table_offset)) <
+        0) {
+        eg_cli_fail("%s", eg_error_msg());
+        goto done;
+    }
+    if (a->count[OPT_MERGE]) {
+        if ((rc = merge(&img, &l, a->count[OPT_SKIP_PADDING] ? 0 : flash_size)) < 0) {
+            eg_cli_fail("%s", eg_error_msg());
+            goto done;
+        }
+    } else {
+        img = l.app;
+        l.app = (eg_buf)EG_BUF_INIT;
     }
     if ((rc = eg_file_write_atomic(out_path, img.data, img.len)) < 0) {
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
-    printf("Saved %s image of '%s' to '%s' (%zu bytes)\n", chip->name, elf_path, out_path, img.len);
+    if (a->count[OPT_MERGE])
+        printf("Saved merged %s image of '%s' to '%s' (%zu bytes: %s at 0x%x, partition table at "
+               "0x%x, app at 0x%x in '%s')\n",
+               chip->name, elf_path, out_path, img.len, "bootloader", chip->bootloader_offset,
+               table_offset, l.app_part->offset, l.app_part->name);
+    else
+        printf("Saved %s image of '%s' to '%s' (%zu bytes)\n", chip->name, elf_path, out_path,
+               img.len);
     exit_code = EG_EXIT_OK;
 done:
+    eg_cli_layout_free(&l);
     eg_buf_release(&img);
     eg_elf_free(elf);
     return exit_code;

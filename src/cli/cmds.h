@@ -3,7 +3,9 @@
 #define EG_CLI_CMDS_H
 
 #include "cli/cli.h"
+#include "image/elf.h"
 #include "image/image.h"
+#include "partition/partition.h"
 
 int cmd_list_ports(const eg_command *cmd, eg_args *a);
 int cmd_board_info(const eg_command *cmd, eg_args *a);
@@ -17,6 +19,10 @@ int cmd_hold_in_reset(const eg_command *cmd, eg_args *a);
 int cmd_flash(const eg_command *cmd, eg_args *a);
 int cmd_save_image(const eg_command *cmd, eg_args *a);
 int cmd_image_info(const eg_command *cmd, eg_args *a);
+int cmd_partition_table(const eg_command *cmd, eg_args *a);
+int cmd_erase_parts(const eg_command *cmd, eg_args *a);
+/* flash --idf-build DIR (idf_build.c). */
+int eg_cli_flash_idf_build(const eg_command *cmd, eg_args *a);
 
 /* Runs work on the board the options name: opens it, attaches the flash when
  * need_flash, runs work, then leaves the board as --after says. Prints the error and
@@ -56,5 +62,39 @@ int eg_cli_write_regions(eg_board *b, const eg_cli_region *r, int n, const eg_cl
  * -s is not given. Prints a usage error and returns EG_EINVAL on a bad value. */
 int eg_cli_image_opts(eg_image_opts *out, const eg_command *cmd, const eg_args *a,
                       const eg_chip *chip, uint32_t flash_size);
+
+/* --partition-table-offset (default 0x8000), checked to be 4 KiB aligned; prints a
+ * usage error and returns EG_EINVAL on a bad value. */
+int eg_cli_table_offset(uint32_t *out, const eg_command *cmd, const eg_args *a);
+
+/* Reads the bootloader image at path into boot and checks it: a valid image for chip
+ * that ends before the partition table. Patches its flash settings to opts's. */
+int eg_cli_bootloader_load(eg_buf *boot, const char *path, const eg_chip *chip,
+                           uint32_t table_offset, const eg_image_opts *opts);
+
+/* What an app puts in flash: the bootloader (when --bootloader is given), the
+ * partition table (--partition-table, or the default one for the flash size) and the
+ * app image in its partition (--target-app-partition), in address order. */
+typedef struct eg_cli_layout {
+    eg_partition_table *table;
+    const eg_partition *app_part;
+    eg_buf boot, table_bin, app;
+    eg_cli_region regions[3];
+    int n;
+} eg_cli_layout;
+
+/* Builds the layout of elf for chip and a flash of flash_size bytes. Checks that the
+ * app fits its partition and nothing overlaps. Free with eg_cli_layout_free() also on
+ * error. */
+int eg_cli_layout_build(eg_cli_layout *l, const eg_args *a, const eg_chip *chip,
+                        uint32_t flash_size, const eg_elf *elf, const char *elf_path,
+                        const eg_image_opts *opts, uint32_t table_offset);
+void eg_cli_layout_free(eg_cli_layout *l);
+
+/* Erases the partitions of t named in names (comma-separated) and the data partitions
+ * whose subtypes data_types lists (either may be NULL). Every name is looked up before
+ * anything is erased. */
+int eg_cli_erase_parts(eg_board *b, const eg_partition_table *t, const char *names,
+                       const char *data_types);
 
 #endif

@@ -31,6 +31,14 @@ static const eg_opt json_opt[] = {
      "MMU page size the app is linked for (ESP32-C2, -C6, -H2; default: from the app descriptor)"}, \
     {OPT_IGNORE_APP_DESC, 0, "ignore-app-descriptor", NULL, \
      "accept an ELF without an app descriptor (.flash.appdesc)"}
+
+#define LAYOUT_OPTS \
+    {OPT_PARTITION_TABLE, 0, "partition-table", "FILE", \
+     "partition table, CSV or binary (default: nvs, phy_init and a factory app)"}, \
+    {OPT_PARTITION_TABLE_OFFSET, 0, "partition-table-offset", "OFFSET", \
+     "where the partition table goes (default 0x8000)"}, \
+    {OPT_TARGET_APP_PARTITION, 0, "target-app-partition", "NAME", \
+     "app partition the app goes to (default: factory, else ota_0)"}
 // clang-format on
 
 static const eg_opt write_opts[] = {
@@ -47,6 +55,13 @@ static const eg_opt image_opts[] = {
     {OPT_FLASH_FREQ, 'f', "flash-freq", "FREQ",
      "flash frequency in the header: 80m, 40m, ... as the chip allows (default: the chip's)"},
     APP_IMAGE_OPTS,
+    {OPT_MERGE, 0, "merge", NULL,
+     "save bootloader, partition table and app at their offsets in one file, as the flash "
+     "holds them from address 0"},
+    {OPT_SKIP_PADDING, 0, "skip-padding", NULL,
+     "with --merge: end the file after the app instead of padding it to the flash size"},
+    {OPT_BOOTLOADER, 0, "bootloader", "FILE", "bootloader image (needed by --merge)"},
+    LAYOUT_OPTS,
     EG_OPT_END,
 };
 
@@ -56,18 +71,36 @@ static const eg_opt flash_opts[] = {
      "flash frequency: 80m, 40m, ... as the chip allows (default: the chip's)"},
     {OPT_BOOTLOADER, 0, "bootloader", "FILE",
      "bootloader image to write (default: keep the board's, if valid for its chip)"},
-    {OPT_PARTITION_TABLE, 0, "partition-table", "FILE",
-     "partition table, CSV or binary (default: nvs, phy_init and a factory app)"},
-    {OPT_PARTITION_TABLE_OFFSET, 0, "partition-table-offset", "OFFSET",
-     "where the partition table goes (default 0x8000)"},
-    {OPT_TARGET_APP_PARTITION, 0, "target-app-partition", "NAME",
-     "app partition to write the app to (default: factory, else ota_0)"},
+    LAYOUT_OPTS,
     {OPT_ERASE_PARTS, 0, "erase-parts", "NAMES", "erase these partitions (comma-separated) first"},
     {OPT_ERASE_DATA_PARTS, 0, "erase-data-parts", "TYPES",
      "erase the data partitions of these subtypes (ota,nvs,...) first"},
     APP_IMAGE_OPTS,
     {OPT_FORCE, 0, "force", NULL, "flash even when the board's revision is outside the app's"},
+    {OPT_RAM, 0, "ram", NULL,
+     "load the ELF into RAM through the ROM loader and run it; the flash is left alone"},
+    {OPT_IDF_BUILD, 0, "idf-build", "DIR",
+     "flash what an ESP-IDF build directory lists (DIR/flasher_args.json) instead of an ELF"},
     WRITE_OPTS,
+    EG_OPT_END,
+};
+
+static const eg_opt partition_table_opts[] = {
+    {OPT_TO_CSV, 0, "to-csv", NULL, "convert to CSV"},
+    {OPT_TO_BINARY, 0, "to-binary", NULL, "convert to the binary the flash holds"},
+    {OPT_OUTPUT, 'o', "output", "OUT", "write to OUT instead of standard output"},
+    {OPT_PARTITION_TABLE_OFFSET, 0, "partition-table-offset", "OFFSET",
+     "where the table goes (default 0x8000)"},
+    {OPT_FLASH_SIZE, 's', "flash-size", "SIZE", "check that the partitions fit this flash"},
+    {OPT_CHIP, 'c', "chip", "CHIP", "the chip, for the bootloader offset of bootloader rows"},
+    EG_OPT_END,
+};
+
+static const eg_opt erase_parts_opts[] = {
+    {OPT_PARTITION_TABLE, 0, "partition-table", "FILE",
+     "the table, CSV or binary (default: the one on the board)"},
+    {OPT_PARTITION_TABLE_OFFSET, 0, "partition-table-offset", "OFFSET",
+     "where the table is (default 0x8000)"},
     EG_OPT_END,
 };
 
@@ -97,15 +130,25 @@ const eg_command eg_commands[] = {
      EG_CMD_BOARD, NULL, cmd_reset},
     {"hold-in-reset", "", "Hold the board in reset (EN low through RTS).", NULL, 0, 0, EG_CMD_BOARD,
      NULL, cmd_hold_in_reset},
-    {"flash", "ELF",
+    {"flash", "[ELF]",
      "Write an app (ELF), its partition table and bootloader to the board, and verify them.",
      "The chip named in the ELF and the app's minimum revision are checked against the board "
-     "before anything is written; regions the flash already holds are skipped.",
-     1, 1, EG_CMD_BOARD, flash_opts, cmd_flash},
+     "before anything is written; regions the flash already holds are skipped. With "
+     "--idf-build DIR, the files an ESP-IDF build lists are written instead.",
+     0, 1, EG_CMD_BOARD, flash_opts, cmd_flash},
+    {"erase-parts", "NAME[,NAME]...", "Erase partitions by name.",
+     "The partitions are looked up in --partition-table FILE, or in the table on the board; "
+     "every name must exist before anything is erased.",
+     1, -1, EG_CMD_BOARD, erase_parts_opts, cmd_erase_parts},
     {"save-image", "ELF OUT", "Convert an ELF file into an app image and save it to OUT.",
      "The image is byte for byte what Espressif's elf2image (esptool v5.3.1) writes for the "
      "same ELF and options.",
      2, 2, 0, image_opts, cmd_save_image},
+    {"partition-table", "FILE",
+     "Check an ESP-IDF partition table (CSV or binary) and print it, or convert it.",
+     "Printed as an aligned table by default. Exits 1 with the line of the offending row "
+     "when the table is not valid.",
+     1, 1, 0, partition_table_opts, cmd_partition_table},
     {"image-info", "FILE", "Print an app image's header, segments, checksum and digest.",
      "Exits 1 when the checksum or the SHA-256 does not match the contents.", 1, 1, 0, NULL,
      cmd_image_info},

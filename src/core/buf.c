@@ -46,6 +46,19 @@ int eg_buf_append(eg_buf *b, const void *data, size_t len)
     return 0;
 }
 
+int eg_buf_fill(eg_buf *b, uint8_t byte, size_t count)
+{
+    int rc;
+
+    if (count == 0)
+        return 0;
+    if ((rc = eg_buf_reserve(b, count)) < 0)
+        return rc;
+    memset(b->data + b->len, byte, count);
+    b->len += count;
+    return 0;
+}
+
 int eg_buf_push(eg_buf *b, uint8_t byte)
 {
     return eg_buf_append(b, &byte, 1);

@@ -21,6 +21,8 @@ typedef struct eg_buf {
 int eg_buf_reserve(eg_buf *b, size_t extra);
 int eg_buf_append(eg_buf *b, const void *data, size_t len);
 int eg_buf_push(eg_buf *b, uint8_t byte);
+/* Appends count copies of byte. */
+int eg_buf_fill(eg_buf *b, uint8_t byte, size_t count);
 int eg_buf_append_u32le(eg_buf *b, uint32_t v);
 /* Drops the bytes but keeps the memory. */
 void eg_buf_clear(eg_buf *b);

@@ -4,11 +4,10 @@
 #ifndef EG_IMAGE_ELF_H
 #define EG_IMAGE_ELF_H
 
+#include "chip/chip.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#define EG_ELF_MACHINE_XTENSA 94
-#define EG_ELF_MACHINE_RISCV  243
 
 /* A section with bytes to load: PROGBITS or an init/fini array, with a non-zero
  * address and size. */

@@ -31,12 +31,6 @@ typedef struct seg {
     const char *name;
 } seg;
 
-static int is_flash_addr(const eg_chip *chip, uint32_t addr)
-{
-    return (addr >= chip->irom.start && addr < chip->irom.end) ||
-           (addr >= chip->drom.start && addr < chip->drom.end);
-}
-
 /* The next memory-map region at or after *i that holds addr; NULL when none. */
 static const char *next_kind(const eg_chip *chip, unsigned *i, uint32_t addr)
 {
@@ -108,7 +102,7 @@ static int choose_page(uint32_t *out, const eg_elf_section *desc, const eg_chip 
         *out = p;
         return 0;
     }
-    if (!desc || !chip->mmu_page_sizes || !is_flash_addr(chip, desc->addr) ||
+    if (!desc || !chip->mmu_page_sizes || !eg_chip_addr_in_flash(chip, desc->addr) ||
         desc->size < EG_APP_DESC_LEN || eg_get_u32le(desc->data) != EG_APP_DESC_MAGIC)
         return 0;
     uint8_t log2 = desc->data[180];
@@ -321,6 +315,11 @@ int eg_image_from_elf(eg_buf *out, const eg_elf *elf, const eg_chip *chip,
                             "ESP-IDF's bootloader expects; esp-hal apps get one from "
                             "esp_bootloader_esp_idf::esp_app_desc!(), or use "
                             "--ignore-app-descriptor");
+    if (elf->machine != chip->elf_machine)
+        return eg_error_set(EG_EMISMATCH, "the ELF is for %s, but %s is %s",
+                            elf->machine == EG_ELF_MACHINE_XTENSA ? "Xtensa" : "RISC-V", chip->name,
+                            chip->elf_machine == EG_ELF_MACHINE_XTENSA ? "an Xtensa chip"
+                                                                       : "a RISC-V chip");
     if ((rc = choose_page(&page, desc, chip, opts)) < 0)
         return rc;
     if ((rc = collect(&segs, &n, elf, chip)) < 0)
@@ -341,7 +340,7 @@ int eg_image_from_elf(eg_buf *out, const eg_elf *elf, const eg_chip *chip,
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        if (is_flash_addr(chip, segs[i].addr))
+        if (eg_chip_addr_in_flash(chip, segs[i].addr))
             flash[n_flash++] = &segs[i];
         else
             ram[n_ram++] = &segs[i];
@@ -360,7 +359,7 @@ int eg_image_from_elf(eg_buf *out, const eg_elf *elf, const eg_chip *chip,
                               flash[i - 1]->name);
             goto done;
         }
-    if (desc && is_flash_addr(chip, desc->addr))
+    if (desc && eg_chip_addr_in_flash(chip, desc->addr))
         w.elf_sha = elf->sha256;
 
     hdr[0] = EG_IMAGE_MAGIC;

@@ -91,7 +91,7 @@ expect_fail() {
         sed 's/^/    /' "$TMP/err"
     elif [ $took -gt "$max" ]; then
         fail "$desc: took $took s, limit $max s"
-    elif ! grep -qE "$pattern" "$TMP/err"; then
+    elif ! grep -qE -- "$pattern" "$TMP/err"; then
         fail "$desc: error does not match /$pattern/:"
         sed 's/^/    /' "$TMP/err"
     else
