@@ -34,8 +34,8 @@ static int do_erase(eg_board *b, void *vctx)
             rc = eg_error_prefix(rc, "reading the partition table at 0x%x: ", c->table_offset);
         else if ((rc = eg_partition_parse_bin(&t, bin.data, bin.len, "the board's table", &popts)) <
                  0)
-            rc = eg_error_prefix(rc, "at 0x%x (give the table with --partition-table FILE): ",
-                                 c->table_offset);
+            rc = eg_error_prefix(
+                rc, "at 0x%x (give the table with --partition-table FILE): ", c->table_offset);
         eg_buf_release(&bin);
     }
     if (rc < 0)

@@ -55,7 +55,9 @@ int cmd_partition_table(const eg_command *cmd, eg_args *a)
             goto done;
         }
         fprintf(stderr, "Wrote the partition table of '%s' to '%s' as %s\n", path, out_path,
-                to_bin ? "binary" : to_csv ? "CSV" : "a table");
+                to_bin   ? "binary"
+                : to_csv ? "CSV"
+                         : "a table");
     } else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
         eg_cli_fail("writing to standard output failed");
         goto done;

@@ -5,35 +5,6 @@
 
 #include <stdio.h>
 
-/* One file holding the flash from address 0: the regions at their addresses, 0xFF
- * between them, and 0xFF up to pad_to (0: no padding after the last region). */
-static int merge(eg_buf *out, const eg_cli_layout *l, uint32_t pad_to)
-{
-    const eg_cli_region *order[3];
-    int rc;
-
-    for (int i = 0; i < l->n; i++) {
-        int j = i;
-        for (; j > 0 && order[j - 1]->addr > l->regions[i].addr; j--)
-            order[j] = order[j - 1];
-        order[j] = &l->regions[i];
-    }
-    for (int i = 0; i < l->n; i++) {
-        const eg_cli_region *r = order[i];
-        if ((rc = eg_buf_fill(out, 0xFF, r->addr - out->len)) < 0 ||
-            (rc = eg_buf_append(out, r->data, r->len)) < 0)
-            return rc;
-    }
-    if (pad_to > out->len && (rc = eg_buf_fill(out, 0xFF, pad_to - out->len)) < 0)
-        return rc;
-    if (pad_to && out->len > pad_to)
-        return eg_error_set(EG_EINVAL,
-                            "the merged image (%zu bytes) is larger than the flash "
-                            "(%u bytes)",
-                            out->len, pad_to);
-    return 0;
-}
-
 int cmd_save_image(const eg_command *cmd, eg_args *a)
 {
     const char *elf_path = a->pos[0], *out_path = a->pos[1];
@@ -88,7 +59,8 @@ int cmd_save_image(const eg_command *cmd, eg_args *a)
         goto done;
     }
     if (a->count[OPT_MERGE]) {
-        if ((rc = merge(&img, &l, a->count[OPT_SKIP_PADDING] ? 0 : flash_size)) < 0) {
+        if ((rc = eg_regions_merge(&img, l.regions, (size_t)l.n,
+                                   a->count[OPT_SKIP_PADDING] ? 0 : flash_size)) < 0) {
             eg_cli_fail("%s", eg_error_msg());
             goto done;
         }

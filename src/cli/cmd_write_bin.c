@@ -9,7 +9,7 @@
 #define EG_SECTOR 0x1000
 
 typedef struct write_ctx {
-    eg_cli_region *r;
+    eg_region *r;
     eg_buf *files;
     int n;
     eg_cli_write_opts opts;
@@ -38,7 +38,7 @@ int cmd_write_bin(const eg_command *cmd, eg_args *a)
         return eg_cli_fail("out of memory");
     }
     for (int i = 0; i < c.n; i++) {
-        eg_cli_region *r = &c.r[i];
+        eg_region *r = &c.r[i];
         eg_buf *f = &c.files[i];
         if (eg_cli_u32(&r->addr, cmd, "ADDR", a->pos[2 * i]) < 0)
             goto done;
@@ -59,7 +59,7 @@ int cmd_write_bin(const eg_command *cmd, eg_args *a)
         r->data = f->data;
         r->len = f->len;
     }
-    if (eg_cli_regions_overlap(c.r, c.n) < 0) {
+    if (eg_regions_overlap(c.r, c.n) < 0) {
         rc = eg_cli_fail("%s", eg_error_msg());
         goto done;
     }

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "image/elf.h"
 #include "image/image.h"
+#include "image/region.h"
 #include "partition/partition.h"
 
 int cmd_list_ports(const eg_command *cmd, eg_args *a);
@@ -33,14 +34,6 @@ int eg_cli_with_board(const eg_args *a, int need_flash, int (*work)(eg_board *b,
 /* Checks that [addr, addr+size) lies inside the board's flash. */
 int eg_cli_check_range(const eg_board *b, uint32_t addr, uint64_t size);
 
-/* A region to write: bytes owned by the caller, and what to call them in messages. */
-typedef struct eg_cli_region {
-    uint32_t addr;
-    const char *label;
-    const uint8_t *data;
-    size_t len;
-} eg_cli_region;
-
 typedef struct eg_cli_write_opts {
     int level;  /* zlib level, or -1 for plain FLASH_DATA */
     int verify; /* check each region's on-chip MD5 after writing */
@@ -50,12 +43,9 @@ typedef struct eg_cli_write_opts {
 /* -u/--no-compress, --no-verify, --no-skip. */
 void eg_cli_write_opts_from_args(eg_cli_write_opts *out, const eg_args *a);
 
-/* EG_EINVAL naming both when two regions overlap. */
-int eg_cli_regions_overlap(const eg_cli_region *r, int n);
-
 /* Checks that every region fits the flash, then writes each (skipping, verifying as
  * opts say), printing one line per region. */
-int eg_cli_write_regions(eg_board *b, const eg_cli_region *r, int n, const eg_cli_write_opts *opts);
+int eg_cli_write_regions(eg_board *b, const eg_region *r, int n, const eg_cli_write_opts *opts);
 
 /* The image options (-m/-s/-f, --min-chip-rev, --mmu-page-size,
  * --ignore-app-descriptor) for chip; flash_size is the size to put in the header when
@@ -79,7 +69,7 @@ typedef struct eg_cli_layout {
     eg_partition_table *table;
     const eg_partition *app_part;
     eg_buf boot, table_bin, app;
-    eg_cli_region regions[3];
+    eg_region regions[3];
     int n;
 } eg_cli_layout;
 

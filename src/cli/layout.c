@@ -15,8 +15,9 @@ int eg_cli_table_offset(uint32_t *out, const eg_command *cmd, const eg_args *a)
         eg_cli_u32(out, cmd, "--partition-table-offset", a->val[OPT_PARTITION_TABLE_OFFSET]) < 0)
         return EG_EINVAL;
     if (*out % EG_PARTITION_TABLE_SECTOR || *out < 0x1000) {
-        eg_cli_usage(cmd, "%s: the partition table offset 0x%x is not a 4 KiB-aligned address "
-                          "above 0",
+        eg_cli_usage(cmd,
+                     "%s: the partition table offset 0x%x is not a 4 KiB-aligned address "
+                     "above 0",
                      cmd->name, *out);
         return EG_EINVAL;
     }
@@ -72,8 +73,8 @@ int eg_cli_layout_build(eg_cli_layout *l, const eg_args *a, const eg_chip *chip,
         rc = eg_partition_default(&l->table, &popts);
     if (rc < 0)
         return rc;
-    if ((rc = eg_partition_app_target(&l->app_part, l->table,
-                                      a->val[OPT_TARGET_APP_PARTITION])) < 0)
+    if ((rc = eg_partition_app_target(&l->app_part, l->table, a->val[OPT_TARGET_APP_PARTITION])) <
+        0)
         return rc;
     if (l->app.len > l->app_part->size)
         return eg_error_set(EG_EINVAL,
@@ -82,19 +83,17 @@ int eg_cli_layout_build(eg_cli_layout *l, const eg_args *a, const eg_chip *chip,
                             elf_path, l->app.len, l->app_part->name, l->app_part->size);
     if ((rc = eg_partition_to_bin(&l->table_bin, l->table)) < 0)
         return rc;
-    if (a->val[OPT_BOOTLOADER] &&
-        (rc = eg_cli_bootloader_load(&l->boot, a->val[OPT_BOOTLOADER], chip, table_offset,
-                                     opts)) < 0)
+    if (a->val[OPT_BOOTLOADER] && (rc = eg_cli_bootloader_load(&l->boot, a->val[OPT_BOOTLOADER],
+                                                               chip, table_offset, opts)) < 0)
         return rc;
 
     if (l->boot.len)
         l->regions[l->n++] =
-            (eg_cli_region){chip->bootloader_offset, "bootloader", l->boot.data, l->boot.len};
+            (eg_region){chip->bootloader_offset, "bootloader", l->boot.data, l->boot.len};
     l->regions[l->n++] =
-        (eg_cli_region){table_offset, "partition table", l->table_bin.data, l->table_bin.len};
-    l->regions[l->n++] =
-        (eg_cli_region){l->app_part->offset, elf_path, l->app.data, l->app.len};
-    return eg_cli_regions_overlap(l->regions, l->n);
+        (eg_region){table_offset, "partition table", l->table_bin.data, l->table_bin.len};
+    l->regions[l->n++] = (eg_region){l->app_part->offset, elf_path, l->app.data, l->app.len};
+    return eg_regions_overlap(l->regions, l->n);
 }
 
 void eg_cli_layout_free(eg_cli_layout *l)
@@ -154,8 +153,7 @@ int eg_cli_erase_parts(eg_board *b, const eg_partition_table *t, const char *nam
         free(copy);
     }
     /* So are the data subtypes. */
-    if (rc == 0 && data_types &&
-        (rc = eg_partition_select_data(&data, &n_data, t, data_types)) < 0)
+    if (rc == 0 && data_types && (rc = eg_partition_select_data(&data, &n_data, t, data_types)) < 0)
         rc = eg_error_prefix(rc, "--erase-data-parts: ");
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = erase_one(b, sel[i]);

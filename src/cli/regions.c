@@ -20,20 +20,7 @@ void eg_cli_write_opts_from_args(eg_cli_write_opts *out, const eg_args *a)
     out->skip = !a->count[OPT_NO_SKIP];
 }
 
-int eg_cli_regions_overlap(const eg_cli_region *r, int n)
-{
-    for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++) {
-            const eg_cli_region *p = &r[i], *q = &r[j];
-            if ((uint64_t)p->addr < q->addr + (uint64_t)q->len &&
-                (uint64_t)q->addr < p->addr + (uint64_t)p->len)
-                return eg_error_set(EG_EINVAL, "'%s' at 0x%x overlaps '%s' at 0x%x", p->label,
-                                    p->addr, q->label, q->addr);
-        }
-    return 0;
-}
-
-int eg_cli_write_regions(eg_board *b, const eg_cli_region *regions, int n,
+int eg_cli_write_regions(eg_board *b, const eg_region *regions, int n,
                          const eg_cli_write_opts *opts)
 {
     int rc;
@@ -44,7 +31,7 @@ int eg_cli_write_regions(eg_board *b, const eg_cli_region *regions, int n,
             return eg_error_prefix(rc, "'%s': ", regions[i].label);
     }
     for (int i = 0; i < n; i++) {
-        const eg_cli_region *r = &regions[i];
+        const eg_region *r = &regions[i];
         uint8_t want[16], got[16];
         char hw[33], hg[33];
 
