@@ -1,6 +1,8 @@
 #!/bin/sh
 # make demo: starts virtual boards of different chips (espsim) and runs the
-# board-level commands against each: board-info, write-bin, checksum-md5, read-flash.
+# board-level commands against each: board-info, write-bin, checksum-md5, read-flash;
+# then flashes an app ELF (test firmware from tools/fixtures) with its bootloader and
+# partition table, twice: the second time nothing needs writing.
 set -eu
 BUILD=${1:-build}
 ESPGANG=$BUILD/espgang
@@ -51,4 +53,16 @@ for chip in esp32 esp32c3 esp32s3 esp32c6; do
         exit 1
     fi
 done
-printf '\nDemo done: 4 virtual boards flashed, verified and read back.\n'
+FIX=$BUILD/fixtures
+port=$(sed -n 's/.* ready on \([^ ]*\) .*/\1/p' "$WORK/esp32c3.out")
+printf '\n\033[1m== flashing an app on the esp32c3 at %s\033[0m\n' "$port"
+set -- -p "$port" --after no-reset
+# Any valid ESP32-C3 image serves as the bootloader here; ESP-IDF builds the real one.
+step "$ESPGANG" save-image -c esp32c3 --ignore-app-descriptor "$FIX/esp32c3-ram.elf" "$WORK/bootloader.bin"
+step "$ESPGANG" flash "$@" --bootloader "$WORK/bootloader.bin" "$FIX/esp32c3-appdesc.elf"
+step "$ESPGANG" flash "$@" --bootloader "$WORK/bootloader.bin" "$FIX/esp32c3-appdesc.elf"
+step "$ESPGANG" read-flash "$@" 0x8000 0xc00 "$WORK/table.bin"
+step "$ESPGANG" partition-table "$WORK/table.bin"
+step "$ESPGANG" read-flash "$@" 0x10000 0x30000 "$WORK/app-back.bin"
+step "$ESPGANG" image-info "$WORK/app-back.bin"
+printf '\nDemo done: 4 virtual boards flashed, verified and read back; an app flashed.\n'
