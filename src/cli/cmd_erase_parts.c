@@ -62,6 +62,10 @@ int cmd_erase_parts(const eg_command *cmd, eg_args *a)
             strcat(c.names, ",");
         strcat(c.names, a->pos[i]);
     }
+    if (strspn(c.names, ", ") == strlen(c.names)) {
+        free(c.names);
+        return eg_cli_usage(cmd, "%s: which partitions? (names like nvs,otadata)", cmd->name);
+    }
     rc = eg_cli_with_board(a, 1, do_erase, &c);
     free(c.names);
     return rc;

@@ -62,16 +62,29 @@ static int check_target(const flash_ctx *c, const eg_board *b, const eg_image_op
  * or the app would never start. */
 static int check_board_bootloader(const flash_ctx *c, eg_board *b)
 {
-    uint32_t off = b->chip->bootloader_offset;
+    uint32_t off = b->chip->bootloader_offset, gap = c->table_offset - off;
     eg_buf boot = EG_BUF_INIT;
     eg_image_info info;
     int rc;
 
-    if ((rc = eg_session_flash_read(&boot, b->s, off, c->table_offset - off)) < 0)
+    /* The header first: an erased or foreign flash shows there, without reading the
+     * whole gap up to the table. */
+    if ((rc = eg_session_flash_read(&boot, b->s, off, gap < 0x1000 ? gap : 0x1000)) < 0)
         return eg_error_prefix(rc, "reading the bootloader at 0x%x: ", off);
-    rc = eg_image_parse(&info, boot.data, boot.len);
+    rc = boot.len >= EG_IMAGE_HEADER_LEN && boot.data[0] == EG_IMAGE_MAGIC &&
+                 eg_get_u16le(boot.data + 12) == b->chip->image_chip_id
+             ? 0
+             : EG_EINVAL;
+    if (rc == 0 && gap > 0x1000) {
+        eg_buf_release(&boot);
+        if ((rc = eg_session_flash_read(&boot, b->s, off, gap)) < 0)
+            return eg_error_prefix(rc, "reading the bootloader at 0x%x: ", off);
+    }
+    if (rc == 0)
+        rc = eg_image_parse(&info, boot.data, boot.len) < 0 || !eg_image_valid(&info) ? EG_EINVAL
+                                                                                      : 0;
     eg_buf_release(&boot);
-    if (rc < 0 || !eg_image_valid(&info) || info.chip_id != b->chip->image_chip_id)
+    if (rc < 0)
         return eg_error_set(
             EG_EINVAL,
             "the board has no valid %s bootloader at 0x%x: give one with "
@@ -89,8 +102,8 @@ static int do_flash(eg_board *b, void *vctx)
 
     if (!b->flash_size)
         return eg_error_set(EG_EINVAL, "the flash size is unknown: give it with --flash-size");
-    if (eg_cli_image_opts(&opts, c->cmd, c->a, b->chip, b->flash_size) < 0)
-        return EG_EINVAL;
+    if ((rc = eg_cli_image_opts(&opts, c->a, b->chip, b->flash_size)) < 0)
+        return rc;
     if (!c->a->val[OPT_MIN_CHIP_REV] && c->elf->min_chip_revision >= 0)
         opts.min_rev_full = (uint16_t)c->elf->min_chip_revision;
     if ((rc = check_target(c, b, &opts)) < 0)
@@ -136,8 +149,8 @@ static int do_ram(eg_board *b, void *vctx)
     eg_image_opts opts;
     int rc;
 
-    if (eg_cli_image_opts(&opts, c->cmd, c->a, b->chip, 0) < 0)
-        return EG_EINVAL;
+    if ((rc = eg_cli_image_opts(&opts, c->a, b->chip, 0)) < 0)
+        return rc;
     if (!c->a->val[OPT_MIN_CHIP_REV] && c->elf->min_chip_revision >= 0)
         opts.min_rev_full = (uint16_t)c->elf->min_chip_revision;
     if ((rc = check_target(c, b, &opts)) < 0 || (rc = check_ram_only(c, b->chip)) < 0)
@@ -210,6 +223,8 @@ int cmd_flash(const eg_command *cmd, eg_args *a)
                eg_chip_by_name(a->val[OPT_CHIP]) != c.elf_chip) {
         rc = eg_cli_fail("'%s' was built for %s, not %s", c.elf_path, c.elf_chip->name,
                          eg_chip_by_name(a->val[OPT_CHIP])->name);
+    } else if ((rc = eg_cli_flash_opts_early(cmd, a, c.elf_chip)) != 0) {
+        /* printed */
     } else if (a->count[OPT_RAM]) {
         rc = flash_ram(&c, a);
     } else if (!a->count[OPT_IGNORE_APP_DESC] && !eg_elf_find_section(c.elf, ".flash.appdesc")) {

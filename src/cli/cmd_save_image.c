@@ -22,8 +22,13 @@ int cmd_save_image(const eg_command *cmd, eg_args *a)
     if (!(chip = eg_chip_by_name(a->val[OPT_CHIP])))
         return eg_cli_usage(cmd, "%s: unknown chip '%s' (%s)", cmd->name, a->val[OPT_CHIP],
                             eg_chip_names());
-    if (eg_cli_image_opts(&opts, cmd, a, chip, 0) < 0)
-        return EG_EXIT_USAGE;
+    if (eg_cli_image_opts(&opts, a, chip, 0) < 0)
+        return eg_cli_usage(cmd, "%s: %s", cmd->name, eg_error_msg());
+    if (a->val[OPT_BOOTLOADER] && !a->count[OPT_MERGE])
+        return eg_cli_usage(cmd,
+                            "%s: --bootloader goes with --merge (the app image alone has "
+                            "no bootloader)",
+                            cmd->name);
     if (a->count[OPT_SKIP_PADDING] && !a->count[OPT_MERGE])
         return eg_cli_usage(cmd, "%s: --skip-padding goes with --merge", cmd->name);
     if (a->count[OPT_MERGE] && !a->val[OPT_BOOTLOADER])

@@ -48,10 +48,10 @@ void eg_cli_write_opts_from_args(eg_cli_write_opts *out, const eg_args *a);
 int eg_cli_write_regions(eg_board *b, const eg_region *r, int n, const eg_cli_write_opts *opts);
 
 /* The image options (-m/-s/-f, --min-chip-rev, --mmu-page-size,
- * --ignore-app-descriptor) for chip; flash_size is the size to put in the header when
- * -s is not given. Prints a usage error and returns EG_EINVAL on a bad value. */
-int eg_cli_image_opts(eg_image_opts *out, const eg_command *cmd, const eg_args *a,
-                      const eg_chip *chip, uint32_t flash_size);
+ * --ignore-app-descriptor) for chip (NULL: -f is not checked); flash_size is the size to
+ * put in the header when -s is not given. EG_EINVAL with a message on a bad value. */
+int eg_cli_image_opts(eg_image_opts *out, const eg_args *a, const eg_chip *chip,
+                      uint32_t flash_size);
 
 /* --partition-table-offset (default 0x8000), checked to be 4 KiB aligned; prints a
  * usage error and returns EG_EINVAL on a bad value. */
@@ -61,6 +61,11 @@ int eg_cli_table_offset(uint32_t *out, const eg_command *cmd, const eg_args *a);
  * that ends before the partition table. Patches its flash settings to opts's. */
 int eg_cli_bootloader_load(eg_buf *boot, const char *path, const eg_chip *chip,
                            uint32_t table_offset, const eg_image_opts *opts);
+
+/* Writes the flash settings into a bootloader image's header (negative: keep); a
+ * signed bootloader is left as it is, with a note. */
+int eg_cli_patch_bootloader(const char *label, uint8_t *data, size_t len, int mode, int size,
+                            int freq);
 
 /* What an app puts in flash: the bootloader (when --bootloader is given), the
  * partition table (--partition-table, or the default one for the flash size) and the
@@ -86,5 +91,10 @@ void eg_cli_layout_free(eg_cli_layout *l);
  * anything is erased. */
 int eg_cli_erase_parts(eg_board *b, const eg_partition_table *t, const char *names,
                        const char *data_types);
+
+/* The image options checked before the board is touched (-f only when chip, or else
+ * --chip, names the chip); prints a usage error and returns EG_EXIT_USAGE on a bad
+ * value, else 0. */
+int eg_cli_flash_opts_early(const eg_command *cmd, const eg_args *a, const eg_chip *chip);
 
 #endif

@@ -87,6 +87,49 @@ static int check_image(const idf_ctx *d, const eg_idf_file *f, const eg_board *b
     return 0;
 }
 
+/* The build's partition table (the file at the table offset), checked for this board's
+ * flash; *out NULL when the build flashes none. The app must sit at the start of an
+ * app partition and fit it. */
+static int build_table(eg_partition_table **out, const idf_ctx *d, const eg_board *b)
+{
+    const eg_idf_build *build = d->build;
+    const eg_idf_file *pt = NULL, *app = NULL;
+    eg_partition_opts popts;
+    size_t n;
+    int rc;
+
+    *out = NULL;
+    for (size_t i = 0; i < build->n_files; i++) {
+        if (build->files[i].addr == d->table_offset)
+            pt = &build->files[i];
+        if (build->files[i].addr == build->app_offset)
+            app = &build->files[i];
+    }
+    if (!pt)
+        return 0;
+    eg_partition_opts_default(&popts);
+    popts.table_offset = d->table_offset;
+    popts.flash_size = b->flash_size;
+    popts.bootloader_offset = b->chip->bootloader_offset;
+    if ((rc = eg_partition_parse_bin(out, pt->data.data, pt->data.len, pt->path, &popts)) < 0)
+        return rc;
+    if (!app)
+        return 0;
+    const eg_partition *e = eg_partition_entries(*out, &n), *in = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (e[i].type == EG_PARTITION_TYPE_APP && e[i].offset == app->addr)
+            in = &e[i];
+    if (!in)
+        return eg_error_set(EG_EINVAL,
+                            "'%s' at 0x%x is not at the start of an app partition of "
+                            "'%s'",
+                            app->path, app->addr, pt->path);
+    if (app->data.len > in->size)
+        return eg_error_set(EG_EINVAL, "'%s' (%zu bytes) does not fit partition '%s' (%u bytes)",
+                            app->path, app->data.len, in->name, in->size);
+    return 0;
+}
+
 static int do_idf(eg_board *b, void *vctx)
 {
     idf_ctx *d = vctx;
@@ -95,16 +138,24 @@ static int do_idf(eg_board *b, void *vctx)
     eg_partition_table *table = NULL;
     int mode, size, freq, rc;
 
+    if (build->bootloader_offset != EG_IDF_NONE &&
+        build->bootloader_offset != b->chip->bootloader_offset)
+        return eg_error_set(EG_EMISMATCH,
+                            "%s puts the bootloader at 0x%x, but the %s boots from 0x%x: is the "
+                            "build for this chip?",
+                            build->json_path, build->bootloader_offset, b->chip->name,
+                            b->chip->bootloader_offset);
     if ((rc = settings(&mode, &size, &freq, d, b)) < 0)
-        return rc;
+        return eg_error_prefix(rc, "flash settings: ");
     for (size_t i = 0; i < build->n_files; i++) {
         eg_idf_file *f = &build->files[i];
         regions[i] = (eg_region){f->addr, f->path, f->data.data, f->data.len};
         if (f->addr == b->chip->bootloader_offset) {
             if ((rc = check_image(d, f, b, 0)) < 0)
                 return rc;
-            if ((rc = eg_image_patch_flash_params(f->data.data, f->data.len, mode, size, freq)) < 0)
-                return eg_error_prefix(rc, "'%s': ", f->path);
+            if ((rc = eg_cli_patch_bootloader(f->path, f->data.data, f->data.len, mode, size,
+                                              freq)) < 0)
+                return rc;
         } else if (f->addr == build->app_offset && (rc = check_image(d, f, b, 1)) < 0) {
             return rc;
         }
@@ -114,30 +165,20 @@ static int do_idf(eg_board *b, void *vctx)
     for (size_t i = 0; i < build->n_files; i++)
         if ((rc = eg_cli_check_range(b, regions[i].addr, regions[i].len)) < 0)
             return eg_error_prefix(rc, "'%s': ", regions[i].label);
+    if ((rc = build_table(&table, d, b)) < 0)
+        return rc;
     if (d->a->val[OPT_ERASE_PARTS] || d->a->val[OPT_ERASE_DATA_PARTS]) {
-        eg_partition_opts popts;
-        const eg_idf_file *pt = NULL;
-        for (size_t i = 0; i < build->n_files; i++)
-            if (build->files[i].addr == d->table_offset)
-                pt = &build->files[i];
-        if (!pt)
-            return eg_error_set(EG_EINVAL,
-                                "--erase-parts: the build flashes no partition table "
-                                "at 0x%x",
-                                d->table_offset);
-        eg_partition_opts_default(&popts);
-        popts.table_offset = d->table_offset;
-        popts.flash_size = b->flash_size;
-        popts.bootloader_offset = b->chip->bootloader_offset;
-        if ((rc = eg_partition_parse_bin(&table, pt->data.data, pt->data.len, pt->path, &popts)) <
-            0)
-            return rc;
-        rc = eg_cli_erase_parts(b, table, d->a->val[OPT_ERASE_PARTS],
-                                d->a->val[OPT_ERASE_DATA_PARTS]);
-        eg_partition_table_free(table);
-        if (rc < 0)
-            return rc;
+        if (!table)
+            rc = eg_error_set(EG_EINVAL, "--%s: the build flashes no partition table at 0x%x",
+                              d->a->val[OPT_ERASE_PARTS] ? "erase-parts" : "erase-data-parts",
+                              d->table_offset);
+        else
+            rc = eg_cli_erase_parts(b, table, d->a->val[OPT_ERASE_PARTS],
+                                    d->a->val[OPT_ERASE_DATA_PARTS]);
     }
+    eg_partition_table_free(table);
+    if (rc < 0)
+        return rc;
     return eg_cli_write_regions(b, regions, (int)build->n_files, &d->wopts);
 }
 
@@ -174,6 +215,7 @@ static int apply_extra(eg_args *a, const eg_idf_build *build)
 int eg_cli_flash_idf_build(const eg_command *cmd, eg_args *a)
 {
     idf_ctx d = {a, NULL, 0, {0}};
+    uint8_t freq;
     int rc;
 
     for (size_t i = 0; i < sizeof(not_with_idf) / sizeof(not_with_idf[0]); i++)
@@ -182,11 +224,20 @@ int eg_cli_flash_idf_build(const eg_command *cmd, eg_args *a)
                                 "flash: --%s does not apply to --idf-build, which flashes "
                                 "what the build lists",
                                 eg_cli_opt_name(cmd, not_with_idf[i]));
-    if (eg_cli_table_offset(&d.table_offset, cmd, a) < 0)
+    if (eg_cli_table_offset(&d.table_offset, cmd, a) < 0 ||
+        eg_cli_flash_opts_early(cmd, a, NULL) != 0)
         return EG_EXIT_USAGE;
     eg_cli_write_opts_from_args(&d.wopts, a);
     if (eg_idf_build_load(&d.build, a->val[OPT_IDF_BUILD]) < 0 || apply_extra(a, d.build) < 0) {
         rc = eg_cli_fail("%s", eg_error_msg());
+        goto done;
+    }
+    /* The build's flash frequency, checked before the board is touched when the build
+     * names its chip. */
+    if (d.build->chip && d.build->flash_freq && !a->val[OPT_FLASH_FREQ] &&
+        strcmp(d.build->flash_freq, "keep") &&
+        eg_flash_freq_parse(&freq, eg_chip_by_name(d.build->chip), d.build->flash_freq) < 0) {
+        rc = eg_cli_fail("%s: flash_settings: %s", d.build->json_path, eg_error_msg());
         goto done;
     }
     if (d.build->table_offset != EG_IDF_NONE && !a->val[OPT_PARTITION_TABLE_OFFSET])

@@ -32,36 +32,42 @@ static int parse_rev(uint16_t *out, const char *s)
     return 0;
 }
 
-int eg_cli_image_opts(eg_image_opts *out, const eg_command *cmd, const eg_args *a,
-                      const eg_chip *chip, uint32_t flash_size)
+int eg_cli_image_opts(eg_image_opts *out, const eg_args *a, const eg_chip *chip,
+                      uint32_t flash_size)
 {
     eg_image_opts_default(out);
     if (a->val[OPT_FLASH_MODE] && eg_flash_mode_parse(&out->flash_mode, a->val[OPT_FLASH_MODE]) < 0)
-        goto bad;
+        return EG_EINVAL;
     if (a->val[OPT_FLASH_SIZE]) {
         uint32_t size;
         if (eg_flash_size_parse(&size, &out->flash_size_code, a->val[OPT_FLASH_SIZE]) < 0)
-            goto bad;
+            return EG_EINVAL;
     } else if (flash_size && eg_flash_size_code(&out->flash_size_code, flash_size) < 0) {
-        goto bad;
-    }
-    if (a->val[OPT_FLASH_FREQ] &&
-        eg_flash_freq_parse(&out->flash_freq_code, chip, a->val[OPT_FLASH_FREQ]) < 0)
-        goto bad;
-    if (a->val[OPT_MIN_CHIP_REV] && parse_rev(&out->min_rev_full, a->val[OPT_MIN_CHIP_REV]) < 0) {
-        eg_cli_usage(cmd, "%s: --min-chip-rev '%s' is not a revision (3.1, v3.1 or 301)", cmd->name,
-                     a->val[OPT_MIN_CHIP_REV]);
         return EG_EINVAL;
     }
+    if (a->val[OPT_FLASH_FREQ] && chip &&
+        eg_flash_freq_parse(&out->flash_freq_code, chip, a->val[OPT_FLASH_FREQ]) < 0)
+        return EG_EINVAL;
+    if (a->val[OPT_MIN_CHIP_REV] && parse_rev(&out->min_rev_full, a->val[OPT_MIN_CHIP_REV]) < 0)
+        return eg_error_set(EG_EINVAL, "--min-chip-rev '%s' is not a revision (3.1, v3.1 or 301)",
+                            a->val[OPT_MIN_CHIP_REV]);
     if (a->val[OPT_MMU_PAGE_SIZE]) {
         uint64_t v;
         if (eg_num_parse(&v, a->val[OPT_MMU_PAGE_SIZE], 0x10000) < 0)
-            goto bad;
+            return eg_error_prefix(EG_EINVAL, "--mmu-page-size: ");
         out->mmu_page_size = (uint32_t)v;
     }
     out->require_app_desc = !a->count[OPT_IGNORE_APP_DESC];
     return 0;
-bad:
-    eg_cli_usage(cmd, "%s: %s", cmd->name, eg_error_msg());
-    return EG_EINVAL;
+}
+
+int eg_cli_flash_opts_early(const eg_command *cmd, const eg_args *a, const eg_chip *chip)
+{
+    eg_image_opts opts;
+
+    if (!chip && a->val[OPT_CHIP])
+        chip = eg_chip_by_name(a->val[OPT_CHIP]);
+    if (eg_cli_image_opts(&opts, a, chip, 0) < 0)
+        return eg_cli_usage(cmd, "%s: %s", cmd->name, eg_error_msg());
+    return 0;
 }

@@ -32,7 +32,7 @@ int eg_cli_bootloader_load(eg_buf *boot, const char *path, const eg_chip *chip,
     int rc;
 
     if ((rc = eg_buf_read_file(boot, path)) < 0)
-        return rc;
+        return eg_error_prefix(rc, "bootloader: ");
     if ((rc = eg_image_parse(&info, boot->data, boot->len)) < 0)
         return eg_error_prefix(rc, "bootloader '%s': ", path);
     if (!eg_image_valid(&info))
@@ -48,8 +48,19 @@ int eg_cli_bootloader_load(eg_buf *boot, const char *path, const eg_chip *chip,
                             "at 0x%x",
                             path, boot->len, off, table_offset);
     /* The bootloader sets the flash up: it carries the flash settings. */
-    return eg_image_patch_flash_params(boot->data, boot->len, opts->flash_mode,
-                                       opts->flash_size_code, opts->flash_freq_code);
+    return eg_cli_patch_bootloader(path, boot->data, boot->len, opts->flash_mode,
+                                   opts->flash_size_code, opts->flash_freq_code);
+}
+
+int eg_cli_patch_bootloader(const char *label, uint8_t *data, size_t len, int mode, int size,
+                            int freq)
+{
+    int rc = eg_image_patch_flash_params(data, len, mode, size, freq);
+    if (rc == EG_EUNSUPPORTED) {
+        fprintf(stderr, "Note: bootloader '%s': %s\n", label, eg_error_msg());
+        return 0;
+    }
+    return rc < 0 ? eg_error_prefix(rc, "bootloader '%s': ", label) : 0;
 }
 
 int eg_cli_layout_build(eg_cli_layout *l, const eg_args *a, const eg_chip *chip,

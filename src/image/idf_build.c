@@ -81,10 +81,30 @@ static int read_files(eg_idf_build *b, json_t *root, const char *dir)
     return 0;
 }
 
-/* A named entry ("app", ...): its offset, and that it is not to be encrypted. */
+/* Every entry that describes a file ("app", "otadata", a partition's name, ...) must
+ * not ask for encryption: espgang would write it in the clear. */
+static int check_encrypted(const eg_idf_build *b, json_t *root)
+{
+    const char *name;
+    json_t *e;
+
+    json_object_foreach(root, name, e)
+    {
+        json_t *enc = json_is_object(e) ? json_object_get(e, "encrypted") : NULL;
+        if (json_is_true(enc) ||
+            (json_is_string(enc) && strcmp(json_string_value(enc), "true") == 0))
+            return eg_error_set(EG_EUNSUPPORTED,
+                                "%s: \"%s\" is to be written encrypted, which espgang does not "
+                                "do (flash encryption)",
+                                b->json_path, name);
+    }
+    return 0;
+}
+
+/* A named entry ("app", ...): its offset. */
 static int read_entry(uint32_t *offset, const eg_idf_build *b, json_t *root, const char *name)
 {
-    json_t *e = json_object_get(root, name), *off, *enc;
+    json_t *e = json_object_get(root, name), *off;
 
     *offset = EG_IDF_NONE;
     if (!e)
@@ -92,12 +112,6 @@ static int read_entry(uint32_t *offset, const eg_idf_build *b, json_t *root, con
     if (!json_is_object(e))
         return eg_error_set(EG_EINVAL, "%s: \"%s\" is not an object", b->json_path, name);
     off = json_object_get(e, "offset");
-    enc = json_object_get(e, "encrypted");
-    if (json_is_true(enc) || (json_is_string(enc) && strcmp(json_string_value(enc), "true") == 0))
-        return eg_error_set(EG_EUNSUPPORTED,
-                            "%s: \"%s\" is to be written encrypted, which espgang does not do "
-                            "(flash encryption)",
-                            b->json_path, name);
     if (off && (!json_is_string(off) || eg_num_parse_u32(offset, json_string_value(off)) < 0))
         return eg_error_set(EG_EINVAL, "%s: \"%s\".\"offset\" is not an offset", b->json_path,
                             name);
@@ -139,8 +153,7 @@ static int read_extra(eg_idf_build *b, json_t *root)
     if (!x)
         return 0;
     if (!json_is_object(x))
-        return eg_error_set(EG_EINVAL, "%s: \"extra_esptool_args\" is not an object",
-                            b->json_path);
+        return eg_error_set(EG_EINVAL, "%s: \"extra_esptool_args\" is not an object", b->json_path);
     if ((rc = get_string(&b->chip, b, x, p, "chip")) < 0 ||
         (rc = get_string(&b->before, b, x, p, "before")) < 0 ||
         (rc = get_string(&b->after, b, x, p, "after")) < 0)
@@ -181,8 +194,9 @@ int eg_idf_build_load(eg_idf_build **out, const char *dir)
         rc = eg_error_set(EG_EINVAL, "%s: not a JSON object", b->json_path);
         goto done;
     }
-    if ((rc = read_files(b, root, dir)) < 0 || (rc = read_settings(b, root)) < 0 ||
-        (rc = read_extra(b, root)) < 0 || (rc = read_entry(&b->app_offset, b, root, "app")) < 0 ||
+    if ((rc = check_encrypted(b, root)) < 0 || (rc = read_files(b, root, dir)) < 0 ||
+        (rc = read_settings(b, root)) < 0 || (rc = read_extra(b, root)) < 0 ||
+        (rc = read_entry(&b->app_offset, b, root, "app")) < 0 ||
         (rc = read_entry(&b->bootloader_offset, b, root, "bootloader")) < 0 ||
         (rc = read_entry(&b->table_offset, b, root, "partition-table")) < 0)
         goto done;

@@ -19,7 +19,7 @@ typedef struct eg_idf_file {
 } eg_idf_file;
 
 typedef struct eg_idf_build {
-    char *json_path; /* DIR/flasher_args.json, for messages */
+    char *json_path;    /* DIR/flasher_args.json, for messages */
     eg_idf_file *files; /* flash_files, by address */
     size_t n_files;
     /* Offsets of the named entries "app", "bootloader", "partition-table". */
@@ -34,7 +34,7 @@ typedef struct eg_idf_build {
 /* Reads dir/flasher_args.json and every file it lists. Refuses (EG_EINVAL, naming the
  * file and the entry) JSON that is not what ESP-IDF writes: no flash_files, an offset
  * that is not a 4 KiB-aligned number, an entry that is not a string, a missing or
- * empty file, more than EG_IDF_MAX_FILES files; and (EG_EUNSUPPORTED) files to be
+ * empty file, more than EG_IDF_MAX_FILES files; and (EG_EUNSUPPORTED) any entry to be
  * written encrypted. Flash mode and size are checked; the frequency, which depends on
  * the chip, is the caller's to check. */
 int eg_idf_build_load(eg_idf_build **out, const char *dir);

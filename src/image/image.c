@@ -477,6 +477,14 @@ int eg_image_patch_flash_params(uint8_t *data, size_t len, int mode, int size_co
 
     if ((rc = eg_image_parse(&info, data, len)) < 0)
         return rc;
+    /* A signature block (secure boot) follows the digest: changing the header would
+     * break it. */
+    for (size_t i = info.length + (info.hash_appended ? EG_SHA256_LEN : 0); i < len; i++)
+        if (data[i] != 0xFF)
+            return eg_error_set(EG_EUNSUPPORTED,
+                                "it is signed (data follows the image at 0x%zx), so its flash "
+                                "settings stay as they are",
+                                info.length);
     if (mode >= 0)
         data[2] = (uint8_t)mode;
     if (size_code >= 0)

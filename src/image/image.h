@@ -97,7 +97,8 @@ int eg_image_valid(const eg_image_info *info);
 /* Rewrites the flash mode, size and frequency in an image's header (bytes 2-3), as a
  * flasher does for a bootloader, and recomputes the appended SHA-256. Each of mode,
  * size_code, freq_code is applied unless negative. EG_EINVAL if data is not a valid
- * image (nothing is changed then). */
+ * image, EG_EUNSUPPORTED if anything but 0xFF follows the image (a secure boot
+ * signature, which a change would break); nothing is changed then. */
 int eg_image_patch_flash_params(uint8_t *data, size_t len, int mode, int size_code, int freq_code);
 
 #endif

@@ -43,9 +43,12 @@ int eg_regions_merge(eg_buf *out, const eg_region *r, size_t n, uint32_t pad_to)
     for (size_t i = 0; i < n; i++)
         order[i] = &r[i];
     qsort(order, n, sizeof(*order), by_addr);
-    for (size_t i = 0; i < n && rc == 0; i++)
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (order[i]->len == 0) /* nothing to place (and maybe where another region is) */
+            continue;
         if ((rc = eg_buf_fill(out, 0xFF, order[i]->addr - out->len)) == 0)
             rc = eg_buf_append(out, order[i]->data, order[i]->len);
+    }
     free(order);
     if (rc == 0 && pad_to > out->len)
         rc = eg_buf_fill(out, 0xFF, pad_to - out->len);

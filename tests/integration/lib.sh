@@ -71,6 +71,17 @@ expect_ok() {
     return 1
 }
 
+# err_matches DESCRIPTION PATTERN: the last command's standard error matches PATTERN.
+err_matches() {
+    if grep -qE -- "$2" "$TMP/err"; then
+        pass "$1 ($(head -c 160 "$TMP/err" | tr '\n' ' '))"
+        return 0
+    fi
+    fail "$1: error does not match /$2/:"
+    sed 's/^/    /' "$TMP/err"
+    return 1
+}
+
 # expect_fail DESCRIPTION PATTERN MAX_SECONDS CMD...: the command must exit
 # non-zero within MAX_SECONDS, and its standard error must match PATTERN.
 expect_fail() {
@@ -91,14 +102,27 @@ expect_fail() {
         sed 's/^/    /' "$TMP/err"
     elif [ $took -gt "$max" ]; then
         fail "$desc: took $took s, limit $max s"
-    elif ! grep -qE -- "$pattern" "$TMP/err"; then
-        fail "$desc: error does not match /$pattern/:"
-        sed 's/^/    /' "$TMP/err"
     else
-        pass "$desc ($(head -c 160 "$TMP/err" | tr '\n' ' '))"
-        return 0
+        err_matches "$desc" "$pattern"
+        return
     fi
     return 1
+}
+
+# expect_usage DESCRIPTION PATTERN CMD...: a usage error: exit 2 at once, and standard
+# error matches PATTERN.
+expect_usage() {
+    desc=$1
+    pattern=$2
+    shift 2
+    timeout 10 "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    if [ $rc -ne 2 ]; then
+        fail "$desc: exit $rc, expected 2 (usage error)"
+        sed 's/^/    /' "$TMP/err"
+        return 1
+    fi
+    err_matches "$desc" "$pattern"
 }
 
 # same_files DESCRIPTION A B

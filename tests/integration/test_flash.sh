@@ -157,6 +157,54 @@ expect_fail "unknown --erase-parts name" "no partition named 'nope'" 10 \
 expect_fail "corrupt ELF" "truncated.elf" 5 "$ESPGANG" flash $P "$FIX/bad/truncated.elf"
 no_writes "every refused flash" "$R"
 
+# The ELF's .espressif.metadata: the chip it names is checked against the board before
+# anything is written (and against --chip before connecting: espsim sees nothing), its
+# minimum revision against the board's (v0.4).
+: >"$R"
+# shellcheck disable=SC2086
+expect_fail "metadata names another chip" "esp32c3-meta-c6.elf' was built for ESP32-C6, but the board is ESP32-C3" 10 \
+    "$ESPGANG" flash $P --bootloader "$TMP/esp32c3-boot.bin" "$FIX/esp32c3-meta-c6.elf"
+no_writes "metadata chip" "$R"
+: >"$R"
+# shellcheck disable=SC2086
+expect_fail "metadata against --chip" "esp32c3-meta-c6.elf' was built for ESP32-C6, not ESP32-C3" 5 \
+    "$ESPGANG" flash $P -c esp32c3 "$FIX/esp32c3-meta-c6.elf"
+[ ! -s "$R" ] && pass "metadata against --chip: refused without touching the board" ||
+    { fail "metadata against --chip: the board saw $(wc -l <"$R") commands"; head -5 "$R"; }
+expect_fail "save-image: metadata names another chip" "was built for ESP32-C6, not ESP32-C3" 5 \
+    "$ESPGANG" save-image -c esp32c3 "$FIX/esp32c3-meta-c6.elf" "$TMP/x.bin"
+# shellcheck disable=SC2086
+expect_fail "metadata minimum revision" "revision v0.4, but the app needs v1.1 or newer" 10 \
+    "$ESPGANG" flash $P --bootloader "$TMP/esp32c3-boot.bin" "$FIX/esp32c3-meta.elf"
+# shellcheck disable=SC2086
+expect_usage "bad --flash-mode" "unknown flash mode|flash mode" "$ESPGANG" flash $P -m fast \
+    "$FIX/esp32c3-appdesc.elf"
+# shellcheck disable=SC2086
+expect_usage "bad --flash-freq for the chip" "flash frequency" "$ESPGANG" flash $P -c esp32c3 \
+    -f 120m "$FIX/esp32c3-appdesc.elf"
+# shellcheck disable=SC2086
+expect_usage "bad --min-chip-rev" "is not a revision" "$ESPGANG" flash $P --min-chip-rev x.y \
+    "$FIX/esp32c3-appdesc.elf"
+# shellcheck disable=SC2086
+expect_usage "erase-parts without a name" "which partitions" "$ESPGANG" erase-parts $P ", "
+no_writes "metadata and option refusals" "$R"
+# shellcheck disable=SC2086
+expect_ok "--force flashes below the metadata's revision" "$ESPGANG" flash $P --force \
+    --bootloader "$TMP/esp32c3-boot.bin" "$FIX/esp32c3-meta.elf"
+
+# A signed bootloader (data after its digest) keeps its header: a change would break
+# the signature.
+cp "$TMP/esp32c3-boot.bin" "$TMP/signed-boot.bin"
+head -c 1200 /dev/urandom >>"$TMP/signed-boot.bin"
+# shellcheck disable=SC2086
+expect_ok "signed bootloader with -f 80m" "$ESPGANG" flash $P -f 80m \
+    --bootloader "$TMP/signed-boot.bin" "$FIX/esp32c3-appdesc.elf"
+grep -q "Note: bootloader '.*signed-boot.bin': it is signed" "$TMP/err" &&
+    pass "signed bootloader: a note says its settings stay" || fail "no note for a signed bootloader"
+# shellcheck disable=SC2086
+"$ESPGANG" read-flash $P 0 "$(stat -c %s "$TMP/signed-boot.bin")" "$TMP/signed-back.bin" 2>/dev/null
+same_files "signed bootloader: written unchanged" "$TMP/signed-back.bin" "$TMP/signed-boot.bin"
+
 # --force passes the revision check; the app goes to --target-app-partition.
 cat >"$TMP/ota.csv" <<'EOF'
 # Name,   Type, SubType, Offset,  Size
@@ -225,7 +273,7 @@ grep -q "MEM_END flag=0 entry=0x40380080" "$R" && [ "$entry" = "entry 0x40380080
     fail "--ram: $(grep -c MEM_BEGIN "$R") MEM_BEGINs (stub uploaded?)"
 no_writes "--ram" "$R"
 # shellcheck disable=SC2086
-expect_fail "--ram with --bootloader" "--bootloader does not apply to --ram" 5 \
+expect_usage "--ram with --bootloader" "--bootloader does not apply to --ram" \
     "$ESPGANG" flash $P --ram --bootloader x "$FIX/esp32c3-ram.elf"
 
 # --- flash --idf-build: what flasher_args.json lists.
@@ -299,7 +347,47 @@ expect_fail "--idf-build: build for another chip" "this board is an ESP32-C3, no
 # shellcheck disable=SC2086
 expect_fail "--idf-build: --chip against the build's" "the build is for ESP32-S3, not esp32c3" 5 \
     "$ESPGANG" flash $P --idf-build "$TMP/b3" --chip esp32c3
+# A build whose partition table is not one, whose app is not at an app partition or
+# is too big for it, or whose bootloader goes where this chip does not boot from.
+mkdir -p "$TMP/b4/bootloader" "$TMP/b4/partition_table"
+cp "$D/bootloader/bootloader.bin" "$TMP/b4/bootloader/"
+cp "$D/hello.bin" "$TMP/b4/"
+head -c 3072 /dev/urandom >"$TMP/b4/partition_table/partition-table.bin"
+idf_json hello.bin esp32c3 >"$TMP/b4/flasher_args.json"
+# shellcheck disable=SC2086
+expect_fail "--idf-build: corrupt partition table" "partition-table.bin: " 10 \
+    "$ESPGANG" flash $P --idf-build "$TMP/b4"
+printf 'nvs,data,nvs,0x9000,0x6000,\nfactory,app,factory,0x20000,1M,\n' >"$TMP/b4.csv"
+"$ESPGANG" partition-table "$TMP/b4.csv" --to-binary -o "$TMP/b4/partition_table/partition-table.bin" 2>/dev/null
+# shellcheck disable=SC2086
+expect_fail "--idf-build: app outside an app partition" "'hello.bin' at 0x10000 is not at the start of an app partition" 10 \
+    "$ESPGANG" flash $P --idf-build "$TMP/b4"
+printf 'nvs,data,nvs,0x9000,0x6000,\nfactory,app,factory,0x10000,64K,\n' >"$TMP/b4.csv"
+"$ESPGANG" partition-table "$TMP/b4.csv" --to-binary -o "$TMP/b4/partition_table/partition-table.bin" 2>/dev/null
+# shellcheck disable=SC2086
+expect_fail "--idf-build: app too big" "'hello.bin' \\([0-9]+ bytes\\) does not fit partition 'factory' \\(65536 bytes\\)" 10 \
+    "$ESPGANG" flash $P --idf-build "$TMP/b4"
+sed 's/"bootloader" : { "offset" : "0x0"/"bootloader" : { "offset" : "0x1000"/' "$D/flasher_args.json" >"$TMP/b4/flasher_args.json"
+cp "$D/partition_table/partition-table.bin" "$TMP/b4/partition_table/"
+# shellcheck disable=SC2086
+expect_fail "--idf-build: bootloader offset of another chip" "puts the bootloader at 0x1000, but the ESP32-C3 boots from 0x0" 10 \
+    "$ESPGANG" flash $P --idf-build "$TMP/b4"
+sed 's/"0x10000" : "hello.bin",/"0x10000" : "hello.bin", "0xd000" : "hello.bin",/; s/"extra_esptool_args"/"otadata" : { "offset" : "0xd000", "file" : "ota.bin", "encrypted" : "true" },\n    "extra_esptool_args"/' \
+    "$D/flasher_args.json" >"$TMP/b4/flasher_args.json"
+# shellcheck disable=SC2086
+expect_fail "--idf-build: an encrypted entry" "\"otadata\" is to be written encrypted" 5 \
+    "$ESPGANG" flash $P --idf-build "$TMP/b4"
 no_writes "refused --idf-build" "$TMP/idf.log"
+
+# --erase-data-parts with a build: the build's table says where.
+head -c 8192 /dev/urandom >"$TMP/ota-data.bin"
+# shellcheck disable=SC2086
+"$ESPGANG" write-bin $P 0xd000 "$TMP/ota-data.bin" 2>/dev/null
+# shellcheck disable=SC2086
+expect_ok "--idf-build --erase-data-parts ota" "$ESPGANG" flash $P --idf-build "$D" --erase-data-parts ota
+# shellcheck disable=SC2086
+"$ESPGANG" read-flash $P 0xd000 8192 "$TMP/otadata-back.bin" 2>/dev/null
+same_files "--idf-build --erase-data-parts ota erased otadata" "$TMP/otadata-back.bin" "$TMP/ff8k"
 
 # --- partition-table: CSV -> binary -> CSV keeps the table; errors name the line.
 for t in singleapp auto_offsets flags; do
@@ -337,11 +425,14 @@ for f in "$PARTS"/bad/*.csv; do
 done
 [ "$n" -gt 40 ] && pass "partition-table: all $n bad CSVs of the corpus exit 1 with their error" ||
     fail "partition-table: only $n bad CSVs found"
-expect_fail "partition-table: --to-csv and --to-binary" "not both" 5 \
+expect_usage "partition-table: --to-csv and --to-binary" "not both" \
     "$ESPGANG" partition-table --to-csv --to-binary "$PARTS/good/singleapp.csv"
-expect_fail "save-image --merge without a bootloader" "--merge needs the bootloader" 5 \
+expect_usage "save-image --merge without a bootloader" "--merge needs the bootloader" \
     "$ESPGANG" save-image -c esp32c3 --merge "$FIX/esp32c3-appdesc.elf" "$TMP/m.bin"
-expect_fail "save-image --skip-padding alone" "--skip-padding goes with --merge" 5 \
+expect_usage "save-image --skip-padding alone" "--skip-padding goes with --merge" \
     "$ESPGANG" save-image -c esp32c3 --skip-padding "$FIX/esp32c3-appdesc.elf" "$TMP/m.bin"
+expect_usage "save-image --bootloader without --merge" "--bootloader goes with --merge" \
+    "$ESPGANG" save-image -c esp32c3 --bootloader "$TMP/esp32c3-boot.bin" "$FIX/esp32c3-appdesc.elf" "$TMP/m.bin"
+[ ! -e "$TMP/m.bin" ] && pass "refused save-images wrote no file" || fail "a refused save-image wrote $TMP/m.bin"
 
 finish

@@ -155,6 +155,9 @@ static const struct bad_case {
     {"{\"flash_files\": {\"0x10000\": \"app.bin\"}, \"app\": {\"offset\": \"0x10000\", "
      "\"encrypted\": \"true\"}}",
      EG_EUNSUPPORTED, "encrypted"},
+    {"{\"flash_files\": {\"0x10000\": \"app.bin\"}, \"otadata\": {\"offset\": \"0xd000\", "
+     "\"encrypted\": true}}",
+     EG_EUNSUPPORTED, "\"otadata\" is to be written encrypted"},
     {"{\"flash_files\": {\"0x10000\": \"app.bin\"}, \"app\": {\"offset\": 65536}}", EG_EINVAL,
      "\"app\".\"offset\" is not an offset"},
     {"{\"flash_files\": {\"0x10000\": \"app.bin\"}, \"partition-table\": \"pt.bin\"}", EG_EINVAL,
