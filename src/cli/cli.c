@@ -357,3 +357,13 @@ const char *eg_cli_opt_name(const eg_command *cmd, int id)
             return o->long_name;
     return "?";
 }
+
+int eg_cli_refuse_opts(const eg_command *cmd, const eg_args *a, const int *ids, size_t n,
+                       const char *why)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a->count[ids[i]])
+            return eg_cli_usage(cmd, "%s: --%s does not apply to %s", cmd->name,
+                                eg_cli_opt_name(cmd, ids[i]), why);
+    return 0;
+}

@@ -22,40 +22,13 @@ typedef struct flash_ctx {
     eg_cli_write_opts wopts;
 } flash_ctx;
 
-/* The revision as users read it, into a buffer of 16. */
-static const char *rev_text(char *buf, unsigned rev)
-{
-    snprintf(buf, 16, "v%u.%u", rev / 100, rev % 100);
-    return buf;
-}
-
 /* The chip named in the ELF's metadata, and the revisions the app accepts. */
 static int check_target(const flash_ctx *c, const eg_board *b, const eg_image_opts *opts)
 {
-    unsigned board_rev = b->rev_major * 100 + b->rev_minor;
-    char r1[16], r2[16];
-
-    if (c->elf->chip_name) {
-        const eg_chip *want = eg_chip_by_name(c->elf->chip_name);
-        if (want != b->chip)
-            return eg_error_set(EG_EMISMATCH, "'%s' was built for %s, but the board is %s",
-                                c->elf_path, want ? want->name : c->elf->chip_name, b->chip->name);
-    }
-    if (c->a->count[OPT_FORCE])
-        return 0;
-    if (board_rev < opts->min_rev_full)
-        return eg_error_set(EG_EMISMATCH,
-                            "the board is %s revision %s, but the app needs %s or newer "
-                            "(--force flashes it anyway)",
-                            b->chip->name, rev_text(r1, board_rev),
-                            rev_text(r2, opts->min_rev_full));
-    if (opts->max_rev_full != 0xFFFF && board_rev > opts->max_rev_full)
-        return eg_error_set(EG_EMISMATCH,
-                            "the board is %s revision %s, but the app runs on %s at most "
-                            "(--force flashes it anyway)",
-                            b->chip->name, rev_text(r1, board_rev),
-                            rev_text(r2, opts->max_rev_full));
-    return 0;
+    if (c->elf_chip && c->elf_chip != b->chip)
+        return eg_error_set(EG_EMISMATCH, "'%s' was built for %s, but the board is %s", c->elf_path,
+                            c->elf_chip->name, b->chip->name);
+    return eg_cli_check_revision(c->a, b, opts->min_rev_full, opts->max_rev_full, "the app");
 }
 
 /* With no --bootloader the board's own is kept: it must be a valid image for the chip,
@@ -75,10 +48,12 @@ static int check_board_bootloader(const flash_ctx *c, eg_board *b)
                  eg_get_u16le(boot.data + 12) == b->chip->image_chip_id
              ? 0
              : EG_EINVAL;
-    if (rc == 0 && gap > 0x1000) {
+    /* Then the rest, appended. */
+    if (rc == 0 && gap > boot.len &&
+        (rc = eg_session_flash_read(&boot, b->s, off + (uint32_t)boot.len,
+                                    gap - (uint32_t)boot.len)) < 0) {
         eg_buf_release(&boot);
-        if ((rc = eg_session_flash_read(&boot, b->s, off, gap)) < 0)
-            return eg_error_prefix(rc, "reading the bootloader at 0x%x: ", off);
+        return eg_error_prefix(rc, "reading the bootloader at 0x%x: ", off);
     }
     if (rc == 0)
         rc = eg_image_parse(&info, boot.data, boot.len) < 0 || !eg_image_valid(&info) ? EG_EINVAL
@@ -181,12 +156,9 @@ static const int not_with_ram[] = {
 
 static int flash_ram(flash_ctx *c, eg_args *a)
 {
-    for (size_t i = 0; i < sizeof(not_with_ram) / sizeof(not_with_ram[0]); i++)
-        if (a->count[not_with_ram[i]])
-            return eg_cli_usage(c->cmd,
-                                "flash: --%s does not apply to --ram, which leaves the "
-                                "flash alone",
-                                eg_cli_opt_name(c->cmd, not_with_ram[i]));
+    if (eg_cli_refuse_opts(c->cmd, a, not_with_ram, sizeof(not_with_ram) / sizeof(not_with_ram[0]),
+                           "--ram, which leaves the flash alone"))
+        return EG_EXIT_USAGE;
     const eg_chip *chip = c->elf_chip;
     if (!chip && a->val[OPT_CHIP])
         chip = eg_chip_by_name(a->val[OPT_CHIP]);
@@ -216,13 +188,9 @@ int cmd_flash(const eg_command *cmd, eg_args *a)
     if (eg_elf_load(&c.elf, c.elf_path) < 0)
         return eg_cli_fail("%s", eg_error_msg());
     /* What can be told from the ELF alone is told before the board is touched. */
-    if (c.elf->chip_name && !(c.elf_chip = eg_chip_by_name(c.elf->chip_name))) {
-        rc = eg_cli_fail("'%s' was built for '%s', which espgang does not know", c.elf_path,
-                         c.elf->chip_name);
-    } else if (a->val[OPT_CHIP] && c.elf_chip && eg_chip_by_name(a->val[OPT_CHIP]) &&
-               eg_chip_by_name(a->val[OPT_CHIP]) != c.elf_chip) {
-        rc = eg_cli_fail("'%s' was built for %s, not %s", c.elf_path, c.elf_chip->name,
-                         eg_chip_by_name(a->val[OPT_CHIP])->name);
+    if (eg_cli_elf_chip(&c.elf_chip, c.elf, c.elf_path,
+                        a->val[OPT_CHIP] ? eg_chip_by_name(a->val[OPT_CHIP]) : NULL) < 0) {
+        rc = eg_cli_fail("%s", eg_error_msg());
     } else if ((rc = eg_cli_flash_opts_early(cmd, a, c.elf_chip)) != 0) {
         /* printed */
     } else if (a->count[OPT_RAM]) {

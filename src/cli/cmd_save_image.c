@@ -8,7 +8,7 @@
 int cmd_save_image(const eg_command *cmd, eg_args *a)
 {
     const char *elf_path = a->pos[0], *out_path = a->pos[1];
-    const eg_chip *chip;
+    const eg_chip *chip, *built_for;
     eg_image_opts opts;
     eg_elf *elf = NULL;
     eg_buf img = EG_BUF_INIT;
@@ -40,17 +40,9 @@ int cmd_save_image(const eg_command *cmd, eg_args *a)
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
-    if (elf->chip_name) {
-        const eg_chip *built_for = eg_chip_by_name(elf->chip_name);
-        if (!built_for) {
-            eg_cli_fail("'%s' was built for '%s', which espgang does not know", elf_path,
-                        elf->chip_name);
-            goto done;
-        }
-        if (built_for != chip) {
-            eg_cli_fail("'%s' was built for %s, not %s", elf_path, built_for->name, chip->name);
-            goto done;
-        }
+    if ((rc = eg_cli_elf_chip(&built_for, elf, elf_path, chip)) < 0) {
+        eg_cli_fail("%s", eg_error_msg());
+        goto done;
     }
     /* Without -s the header says 4MB, and the partition table is made for 4MB. */
     flash_size = eg_flash_size_from_code(opts.flash_size_code);

@@ -92,6 +92,20 @@ void eg_cli_layout_free(eg_cli_layout *l);
 int eg_cli_erase_parts(eg_board *b, const eg_partition_table *t, const char *names,
                        const char *data_types);
 
+/* The chip the ELF's metadata names into *out (NULL when it names none); an error
+ * naming path when espgang does not know it, or when want is given and differs. */
+int eg_cli_elf_chip(const eg_chip **out, const eg_elf *elf, const char *path, const eg_chip *want);
+
+/* The board's revision against the app's range [min, max] (max 0xFFFF: any), unless
+ * --force; what names the app in messages ("the app", "'app.bin'"). */
+int eg_cli_check_revision(const eg_args *a, const eg_board *b, uint16_t min, uint16_t max,
+                          const char *what);
+
+/* A usage error when any of the n option ids is given ("NAME: --OPT does not apply to
+ * WHY"), returning EG_EXIT_USAGE; else 0. */
+int eg_cli_refuse_opts(const eg_command *cmd, const eg_args *a, const int *ids, size_t n,
+                       const char *why);
+
 /* The image options checked before the board is touched (-f only when chip, or else
  * --chip, names the chip); prints a usage error and returns EG_EXIT_USAGE on a bad
  * value, else 0. */

@@ -59,7 +59,7 @@ static int settings(int *mode, int *size, int *freq, const idf_ctx *d, const eg_
 static int check_image(const idf_ctx *d, const eg_idf_file *f, const eg_board *b, int is_app)
 {
     eg_image_info info;
-    unsigned rev = b->rev_major * 100 + b->rev_minor;
+    char what[512];
     int rc;
 
     if ((rc = eg_image_parse(&info, f->data.data, f->data.len)) < 0)
@@ -70,21 +70,10 @@ static int check_image(const idf_ctx *d, const eg_idf_file *f, const eg_board *b
     if (info.chip_id != b->chip->image_chip_id)
         return eg_error_set(EG_EMISMATCH, "'%s' at 0x%x is an image for chip id %u, not %s",
                             f->path, f->addr, info.chip_id, b->chip->name);
-    if (!is_app || d->a->count[OPT_FORCE])
+    if (!is_app)
         return 0;
-    if (rev < info.min_rev_full)
-        return eg_error_set(EG_EMISMATCH,
-                            "'%s' needs %s revision v%u.%u or newer, and the board is v%u.%u "
-                            "(--force flashes it anyway)",
-                            f->path, b->chip->name, info.min_rev_full / 100,
-                            info.min_rev_full % 100, b->rev_major, b->rev_minor);
-    if (info.max_rev_full != 0xFFFF && rev > info.max_rev_full)
-        return eg_error_set(EG_EMISMATCH,
-                            "'%s' runs on %s revision v%u.%u at most, and the board is v%u.%u "
-                            "(--force flashes it anyway)",
-                            f->path, b->chip->name, info.max_rev_full / 100,
-                            info.max_rev_full % 100, b->rev_major, b->rev_minor);
-    return 0;
+    snprintf(what, sizeof(what), "'%s'", f->path);
+    return eg_cli_check_revision(d->a, b, info.min_rev_full, info.max_rev_full, what);
 }
 
 /* The build's partition table (the file at the table offset), checked for this board's
@@ -218,12 +207,9 @@ int eg_cli_flash_idf_build(const eg_command *cmd, eg_args *a)
     uint8_t freq;
     int rc;
 
-    for (size_t i = 0; i < sizeof(not_with_idf) / sizeof(not_with_idf[0]); i++)
-        if (a->count[not_with_idf[i]])
-            return eg_cli_usage(cmd,
-                                "flash: --%s does not apply to --idf-build, which flashes "
-                                "what the build lists",
-                                eg_cli_opt_name(cmd, not_with_idf[i]));
+    if (eg_cli_refuse_opts(cmd, a, not_with_idf, sizeof(not_with_idf) / sizeof(not_with_idf[0]),
+                           "--idf-build, which flashes what the build lists"))
+        return EG_EXIT_USAGE;
     if (eg_cli_table_offset(&d.table_offset, cmd, a) < 0 ||
         eg_cli_flash_opts_early(cmd, a, NULL) != 0)
         return EG_EXIT_USAGE;

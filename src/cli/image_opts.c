@@ -71,3 +71,37 @@ int eg_cli_flash_opts_early(const eg_command *cmd, const eg_args *a, const eg_ch
         return eg_cli_usage(cmd, "%s: %s", cmd->name, eg_error_msg());
     return 0;
 }
+
+int eg_cli_elf_chip(const eg_chip **out, const eg_elf *elf, const char *path, const eg_chip *want)
+{
+    *out = NULL;
+    if (!elf->chip_name)
+        return 0;
+    if (!(*out = eg_chip_by_name(elf->chip_name)))
+        return eg_error_set(EG_EINVAL, "'%s' was built for '%s', which espgang does not know", path,
+                            elf->chip_name);
+    if (want && *out != want)
+        return eg_error_set(EG_EMISMATCH, "'%s' was built for %s, not %s", path, (*out)->name,
+                            want->name);
+    return 0;
+}
+
+int eg_cli_check_revision(const eg_args *a, const eg_board *b, uint16_t min, uint16_t max,
+                          const char *what)
+{
+    unsigned rev = b->rev_major * 100 + b->rev_minor;
+
+    if (a->count[OPT_FORCE])
+        return 0;
+    if (rev < min)
+        return eg_error_set(EG_EMISMATCH,
+                            "the board is %s revision v%u.%u, but %s needs v%u.%u or newer "
+                            "(--force flashes it anyway)",
+                            b->chip->name, b->rev_major, b->rev_minor, what, min / 100, min % 100);
+    if (max != 0xFFFF && rev > max)
+        return eg_error_set(EG_EMISMATCH,
+                            "the board is %s revision v%u.%u, but %s runs on v%u.%u at most "
+                            "(--force flashes it anyway)",
+                            b->chip->name, b->rev_major, b->rev_minor, what, max / 100, max % 100);
+    return 0;
+}

@@ -50,19 +50,9 @@ int eg_partition_parse_bin(eg_partition_table **out, const uint8_t *data, size_t
     int rc;
 
     *out = NULL;
-    if (opts)
-        o = *opts;
-    else
-        eg_partition_opts_default(&o);
     src(s, sizeof(s), source);
-    rc = eg_partition_check_opts(&o);
-    if (rc < 0)
+    if ((rc = eg_partition_start(&t, &o, opts, MAX_ROWS)) < 0)
         goto done;
-    t = eg_partition_table_alloc(MAX_ROWS);
-    if (!t) {
-        rc = eg_error_set(EG_ENOMEM, "out of memory");
-        goto done;
-    }
     for (size_t row = 0;; row++) {
         size_t off = row * EG_PARTITION_ENTRY_LEN;
         const uint8_t *r = data + off;
@@ -142,10 +132,7 @@ int eg_partition_parse_bin(eg_partition_table **out, const uint8_t *data, size_t
         p->flags = eg_get_u32le(r + FLAGS_AT);
         p->line = 0;
     }
-    rc = eg_partition_validate(t, &o, source);
-    if (rc < 0)
-        goto done;
-    *out = t;
+    rc = eg_partition_finish(out, t, &o, source);
     t = NULL;
 done:
     eg_partition_table_free(t);

@@ -296,21 +296,11 @@ int eg_partition_parse_csv(eg_partition_table **out, const char *text, size_t le
     int rc;
 
     *out = NULL;
-    if (opts)
-        o = *opts;
-    else
-        eg_partition_opts_default(&o);
     c.source = source;
     c.o = &o;
     c.line = 0;
-    rc = eg_partition_check_opts(&o);
-    if (rc < 0)
+    if ((rc = eg_partition_start(&t, &o, opts, EG_PARTITION_MAX)) < 0)
         goto done;
-    t = eg_partition_table_alloc(EG_PARTITION_MAX);
-    if (!t) {
-        rc = eg_error_set(EG_ENOMEM, "out of memory");
-        goto done;
-    }
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         pos = 3; /* a UTF-8 byte-order mark */
     while (pos < len) {
@@ -367,10 +357,7 @@ int eg_partition_parse_csv(eg_partition_table **out, const char *text, size_t le
     rc = layout(t, auto_offset, &c);
     if (rc < 0)
         goto done;
-    rc = eg_partition_validate(t, &o, source);
-    if (rc < 0)
-        goto done;
-    *out = t;
+    rc = eg_partition_finish(out, t, &o, source);
     t = NULL;
 done:
     eg_partition_table_free(t);

@@ -13,11 +13,17 @@ struct eg_partition_table {
     eg_partition e[]; /* n entries */
 };
 
-/* An empty table with room for cap entries (n = 0), or NULL when out of memory. */
-eg_partition_table *eg_partition_table_alloc(size_t cap);
-
 /* Checks that the options hold together (aligned table offset, bootloader below it). */
 int eg_partition_check_opts(const eg_partition_opts *o);
+
+/* How every parser starts: the options given (or the defaults when NULL) into *o,
+ * checked, and an empty table with room for cap entries into *t (NULL on error). */
+int eg_partition_start(eg_partition_table **t, eg_partition_opts *o, const eg_partition_opts *given,
+                       size_t cap);
+
+/* How every parser ends: validates t, then hands it to *out, or frees it on a fault. */
+int eg_partition_finish(eg_partition_table **out, eg_partition_table *t, const eg_partition_opts *o,
+                        const char *source);
 
 /* Checks a name: 1-16 bytes of UTF-8 that a CSV row can hold unchanged. */
 int eg_partition_check_name(const char *name, size_t len);

@@ -338,10 +338,33 @@ int eg_partition_check_name(const char *name, size_t len)
     return 0;
 }
 
-eg_partition_table *eg_partition_table_alloc(size_t cap)
+int eg_partition_start(eg_partition_table **t, eg_partition_opts *o, const eg_partition_opts *given,
+                       size_t cap)
 {
-    eg_partition_table *t = calloc(1, sizeof(*t) + cap * sizeof(eg_partition));
-    return t;
+    int rc;
+
+    *t = NULL;
+    if (given)
+        *o = *given;
+    else
+        eg_partition_opts_default(o);
+    if ((rc = eg_partition_check_opts(o)) < 0)
+        return rc;
+    if (!(*t = calloc(1, sizeof(**t) + cap * sizeof(eg_partition))))
+        return eg_error_set(EG_ENOMEM, "out of memory");
+    return 0;
+}
+
+int eg_partition_finish(eg_partition_table **out, eg_partition_table *t, const eg_partition_opts *o,
+                        const char *source)
+{
+    int rc = eg_partition_validate(t, o, source);
+    if (rc < 0) {
+        eg_partition_table_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
 }
 
 void eg_partition_table_free(eg_partition_table *t)
@@ -532,12 +555,7 @@ int eg_partition_default(eg_partition_table **out, const eg_partition_opts *opts
     int rc;
 
     *out = NULL;
-    if (opts)
-        o = *opts;
-    else
-        eg_partition_opts_default(&o);
-    rc = eg_partition_check_opts(&o);
-    if (rc < 0)
+    if ((rc = eg_partition_start(&t, &o, opts, 3)) < 0)
         goto done;
     if (o.flash_size == 0) {
         rc = eg_error_set(EG_EINVAL, "the default partition table needs the flash size");
@@ -558,19 +576,11 @@ int eg_partition_default(eg_partition_table **out, const eg_partition_opts *opts
     size = flash - app;
     if (size > EG_PARTITION_DEFAULT_APP_MAX)
         size = EG_PARTITION_DEFAULT_APP_MAX;
-    t = eg_partition_table_alloc(3);
-    if (!t) {
-        rc = eg_error_set(EG_ENOMEM, "out of memory");
-        goto done;
-    }
     add(t, "nvs", EG_PARTITION_TYPE_DATA, EG_PARTITION_SUBTYPE_NVS, (uint32_t)nvs, 0x6000);
     add(t, "phy_init", EG_PARTITION_TYPE_DATA, EG_PARTITION_SUBTYPE_PHY, (uint32_t)phy, 0x1000);
     add(t, "factory", EG_PARTITION_TYPE_APP, EG_PARTITION_SUBTYPE_FACTORY, (uint32_t)app,
         (uint32_t)size);
-    rc = eg_partition_validate(t, &o, "default table");
-    if (rc < 0)
-        goto done;
-    *out = t;
+    rc = eg_partition_finish(out, t, &o, "default table");
     t = NULL;
 done:
     eg_partition_table_free(t);
