@@ -1,0 +1,83 @@
+/* Production profiles: one YAML file (libyaml) that says everything a factory run
+ * needs to flash a board the same way every time: the chip, flash settings, images
+ * with a SHA-256 pinned for every input file, and the policy (erase, verify, security,
+ * retries, deadlines, what to do after). The schema is in profiles/README.md.
+ *
+ * Loading validates everything that can be known without a board: unknown keys,
+ * wrong types and bad values are errors naming `file:line:column`; relative paths are
+ * taken relative to the profile's folder. Reading the inputs then checks each file's
+ * SHA-256 against its pin, so a changed file refuses the run before any board is
+ * touched. A loaded profile is immutable and may be shared read-only. */
+#ifndef EG_PROFILE_PROFILE_H
+#define EG_PROFILE_PROFILE_H
+
+#include "chip/chip.h"
+#include "core/buf.h"
+#include "plan/policy.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EG_PROFILE_VERSION 1 /* the format version this espgang reads */
+
+/* An input file and the SHA-256 it must have. */
+typedef struct eg_profile_file {
+    char *path;         /* resolved: relative paths joined to the profile's folder */
+    char *given;        /* as the profile spells it, for messages */
+    uint8_t sha256[32]; /* the pin */
+    unsigned line, column; /* where the file is named, for messages */
+    eg_buf data;        /* the bytes, once eg_profile_read_inputs() has read them */
+} eg_profile_file;
+
+/* An extra region: a file written at an offset (NVS data, a filesystem image, ...). */
+typedef struct eg_profile_region {
+    uint32_t offset;
+    eg_profile_file file;
+} eg_profile_region;
+
+typedef struct eg_profile {
+    char *path;             /* the profile file, as given */
+    uint8_t sha256[32];     /* of the profile file itself, recorded with every run */
+    unsigned version;       /* EG_PROFILE_VERSION */
+    char *name;             /* required; what records and reports call it */
+    const eg_chip *chip;    /* required */
+    uint16_t min_rev_full;  /* major * 100 + minor; boards below are refused (0: any) */
+    /* Flash settings for the bootloader's header and the app image; NULL keeps what
+     * the image says. flash_size is required when an ELF app is built (its header
+     * needs one) and is also the least flash a board must have. */
+    char *flash_mode, *flash_size, *flash_freq;
+    uint32_t flash_size_bytes; /* flash_size parsed; 0 when not given */
+    uint32_t baud;             /* the rate after connecting (default 921600) */
+    int no_stub;               /* stay with the ROM loader (default: use the stub) */
+    int no_fast_connect;       /* do not raise the baud before uploading the stub */
+    unsigned connect_attempts; /* reset-and-sync attempts (0: the default) */
+
+    /* Images: either the three files and extra regions, or an ESP-IDF build. */
+    eg_profile_file bootloader;      /* path NULL: none */
+    eg_profile_file partition_table; /* CSV or binary; path NULL: ESP-IDF's default */
+    eg_profile_file app;             /* an ELF or an app image; path NULL: none */
+    uint32_t partition_table_offset; /* default 0x8000 */
+    char *target_app_partition;      /* NULL: factory, else ota_0 */
+    eg_profile_region *regions;      /* extra regions */
+    size_t n_regions;
+    char *idf_build;             /* resolved folder, NULL when not used */
+    eg_profile_file *idf_files;  /* every file the build lists, by path relative to it */
+    size_t n_idf_files;          /* (their path is the resolved one, given the listed one) */
+
+    eg_policy policy;
+    char *database; /* resolved path, NULL: the command line's or espgang.db */
+} eg_profile;
+
+/* Parses and validates the profile at path into *out. EG_EINVAL with a message that
+ * starts with "PATH:LINE:COLUMN: " for every fault in the file; EG_ENOTFOUND /
+ * EG_EIO when it cannot be read. Files are not read yet, but each must exist. */
+int eg_profile_load(eg_profile **out, const char *path);
+
+/* Reads every input file into its data and checks it against its pin; EG_EMISMATCH
+ * naming the file, its pin and what it hashes to when one differs. For an ESP-IDF
+ * build, flasher_args.json is read and every file it lists must be pinned. */
+int eg_profile_read_inputs(eg_profile *p);
+
+void eg_profile_free(eg_profile *p);
+
+#endif
