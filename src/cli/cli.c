@@ -29,6 +29,9 @@ static const eg_opt board_opts[] = {
      "flash size when its JEDEC id does not tell (4MB, 16MB, ...)"},
     {OPT_CONNECT_ATTEMPTS, 0, "connect-attempts", "N",
      "reset-and-sync attempts before giving up (default 7)"},
+    {OPT_NO_FAST_CONNECT, 0, "no-fast-connect", NULL,
+     "upload the flasher stub at 115200 baud, then raise the rate (by default the ROM raises "
+     "it first)"},
     EG_OPT_END,
 };
 
@@ -222,7 +225,7 @@ int eg_cli_u32(uint32_t *out, const eg_command *cmd, const char *what, const cha
 typedef struct progress_state {
     int tty;
     int verbose;
-    char step[96];
+    int step;
     int last_pct;
 } progress_state;
 
@@ -236,37 +239,32 @@ static void cli_log(void *ctx, eg_log_level level, const char *msg)
     fprintf(stderr, "%s%s\n", level == EG_LOG_WARN ? "warning: " : "", msg);
 }
 
-static void cli_progress(void *ctx, const char *step, uint64_t done, uint64_t total)
+static void cli_progress(void *ctx, eg_step step, uint64_t done, uint64_t total)
 {
+    static const char *const verbs[EG_STEP_COUNT] = {
+        "Connecting", "Identifying", "Checking", "Erasing", "Writing", "Verifying", "Reading"};
     progress_state *p = ctx;
     int pct = total ? (int)(done * 100 / total) : 100;
 
-    if (strcmp(p->step, step) != 0) {
-        snprintf(p->step, sizeof(p->step), "%s", step);
+    if ((int)step != p->step) {
+        p->step = (int)step;
         p->last_pct = -1;
     }
     if (pct == p->last_pct)
         return;
     p->last_pct = pct;
+    const char *verb = (unsigned)step < EG_STEP_COUNT ? verbs[step] : "Working";
     if (p->tty) {
         int width = 30, fill = pct * width / 100;
-        fprintf(stderr, "\r%-24s [%.*s%*s] %3d%% %llu/%llu", step, fill,
+        fprintf(stderr, "\r%-12s [%.*s%*s] %3d%% %llu/%llu", verb, fill,
                 "##############################", width - fill, "", pct, (unsigned long long)done,
                 (unsigned long long)total);
         if (done >= total)
             fputc('\n', stderr);
     } else if (done >= total) {
-        fprintf(stderr, "%s: done, %llu bytes\n", step, (unsigned long long)total);
+        fprintf(stderr, "%s: done, %llu bytes\n", verb, (unsigned long long)total);
     }
     fflush(stderr);
-}
-
-eg_events eg_cli_events(const eg_args *a)
-{
-    progress_global.tty = isatty(STDERR_FILENO);
-    progress_global.verbose = a->count[OPT_VERBOSE] > 0;
-    eg_events ev = {cli_log, cli_progress, &progress_global};
-    return ev;
 }
 
 #ifndef EG_DATA_DIR
@@ -275,14 +273,16 @@ eg_events eg_cli_events(const eg_args *a)
 
 /* Finds the flasher stubs: --stub-dir, then "stub" next to the executable (a build
  * tree), then the install prefix's share/espgang/stub. */
-static const char *stub_dir(const eg_args *a, char *buf, size_t len)
+static void stub_dir(const eg_args *a, char *buf, size_t len)
 {
     static const char *const near_exe[] = {"stub", "../share/espgang/stub"};
     char exe[4096], probe[4200];
     ssize_t n;
 
-    if (a->val[OPT_STUB_DIR])
-        return a->val[OPT_STUB_DIR];
+    if (a->val[OPT_STUB_DIR]) {
+        snprintf(buf, len, "%s", a->val[OPT_STUB_DIR]);
+        return;
+    }
     n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
         exe[n] = '\0';
@@ -294,60 +294,112 @@ static const char *stub_dir(const eg_args *a, char *buf, size_t len)
             if (access(probe, R_OK) == 0) {
                 probe[strlen(probe) - strlen("/esp32.json")] = '\0';
                 snprintf(buf, len, "%.4000s", probe);
-                return buf;
+                return;
             }
         }
     }
     snprintf(buf, len, "%s/stub", EG_DATA_DIR);
-    return buf;
 }
 
-int eg_cli_board_open(eg_board **out, const eg_args *a)
+eg_events eg_cli_log_events(const eg_args *a)
 {
-    eg_board_options o = {0};
-    const char *baud = a->val[OPT_BAUD] ? a->val[OPT_BAUD] : getenv("ESPGANG_BAUD");
-    int rc;
+    progress_global.verbose = a->count[OPT_VERBOSE] > 0;
+    return (eg_events){cli_log, NULL, &progress_global};
+}
 
-    *out = NULL;
-    o.port = a->val[OPT_PORT] ? a->val[OPT_PORT] : getenv("ESPGANG_PORT");
-    if (!o.port || !*o.port)
-        return eg_error_set(EG_EINVAL, "no port given: use --port PORT or set ESPGANG_PORT "
-                                       "(espgang list-ports shows the ports)");
-    if (baud && *baud) {
-        if (eg_num_parse_u32(&o.baud, baud) < 0 || o.baud < 9600)
-            return eg_error_set(EG_EINVAL, "baud rate '%s' is not valid", baud);
-    }
-    if (a->val[OPT_CHIP]) {
-        o.expect = eg_chip_by_name(a->val[OPT_CHIP]);
-        if (!o.expect)
-            return eg_error_set(EG_EINVAL, "unknown chip '%s' (known: %s)", a->val[OPT_CHIP],
-                                eg_chip_names());
-    }
-    o.before = EG_BEFORE_DEFAULT_RESET;
-    o.after = EG_AFTER_HARD_RESET;
-    if (a->val[OPT_BEFORE] && (rc = eg_before_parse(&o.before, a->val[OPT_BEFORE])) < 0)
-        return rc;
-    if (a->val[OPT_AFTER] && (rc = eg_after_parse(&o.after, a->val[OPT_AFTER])) < 0)
-        return rc;
+int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, eg_job_kind kind)
+{
+    const char *baud = a->val[OPT_BAUD] ? a->val[OPT_BAUD] : getenv("ESPGANG_BAUD");
+    eg_job_opts *jo = &out->jo;
+
+    memset(out, 0, sizeof(*out));
+    eg_policy_default(&out->policy);
+    jo->kind = kind;
+    jo->port = a->val[OPT_PORT] ? a->val[OPT_PORT] : getenv("ESPGANG_PORT");
+    if (!jo->port || !*jo->port)
+        return eg_cli_usage(cmd,
+                            "%s: no port given: use --port PORT or set ESPGANG_PORT "
+                            "(espgang list-ports shows the ports)",
+                            cmd->name);
+    if (baud && *baud && (eg_num_parse_u32(&jo->baud, baud) < 0 || jo->baud < 9600))
+        return eg_cli_usage(cmd, "%s: baud rate '%s' is not valid", cmd->name, baud);
+    if (a->val[OPT_CHIP] && !(out->chip = eg_chip_by_name(a->val[OPT_CHIP])))
+        return eg_cli_usage(cmd, "%s: unknown chip '%s' (known: %s)", cmd->name, a->val[OPT_CHIP],
+                            eg_chip_names());
+    if ((a->val[OPT_BEFORE] && eg_before_parse(&out->policy.before, a->val[OPT_BEFORE]) < 0) ||
+        (a->val[OPT_AFTER] && eg_after_parse(&out->policy.after, a->val[OPT_AFTER]) < 0))
+        return eg_cli_usage(cmd, "%s: %s", cmd->name, eg_error_msg());
     if (a->val[OPT_CONNECT_ATTEMPTS]) {
         uint32_t n;
         if (eg_num_parse_u32(&n, a->val[OPT_CONNECT_ATTEMPTS]) < 0 || n == 0 || n > 1000)
-            return eg_error_set(EG_EINVAL, "--connect-attempts '%s' is not a count from 1 to 1000",
-                                a->val[OPT_CONNECT_ATTEMPTS]);
-        o.connect_attempts = n;
+            return eg_cli_usage(cmd, "%s: --connect-attempts '%s' is not a count from 1 to 1000",
+                                cmd->name, a->val[OPT_CONNECT_ATTEMPTS]);
+        jo->connect_attempts = n;
     }
     if (a->val[OPT_FLASH_SIZE]) {
         uint64_t v;
         if (eg_num_parse(&v, a->val[OPT_FLASH_SIZE], 1u << 30) < 0 || v < 0x40000 || (v & (v - 1)))
-            return eg_error_set(EG_EINVAL, "--flash-size '%s' is not a power of two from 256KB",
-                                a->val[OPT_FLASH_SIZE]);
-        o.flash_size = (uint32_t)v;
+            return eg_cli_usage(cmd, "%s: --flash-size '%s' is not a power of two from 256KB",
+                                cmd->name, a->val[OPT_FLASH_SIZE]);
+        jo->flash_size = (uint32_t)v;
     }
-    o.no_stub = a->count[OPT_NO_STUB] > 0;
-    static _Thread_local char stubs[4096];
-    o.stub_dir = stub_dir(a, stubs, sizeof(stubs));
-    o.ev = eg_cli_events(a);
-    return eg_board_open(out, &o);
+    jo->no_fast_connect = a->count[OPT_NO_FAST_CONNECT] > 0;
+    progress_global.tty = isatty(STDERR_FILENO);
+    progress_global.verbose = a->count[OPT_VERBOSE] > 0;
+    progress_global.step = -1;
+    jo->ev = (eg_job_events){NULL, cli_progress, cli_log, &progress_global};
+    stub_dir(a, out->stub_dir, sizeof(out->stub_dir));
+    out->po.name = cmd->name;
+    out->po.chip = out->chip;
+    out->po.no_stub = a->count[OPT_NO_STUB] > 0;
+    out->po.stub_dir = out->stub_dir;
+    out->po.level = EG_PLAN_DEFLATE_LEVEL;
+    out->po.policy = &out->policy;
+    out->po.ev = (eg_events){cli_log, NULL, &progress_global};
+    return 0;
+}
+
+int eg_cli_plan_new(eg_plan **out, const eg_cli_job *j, const char *name)
+{
+    eg_plan_opts po = j->po;
+
+    po.name = name;
+    if (eg_plan_new(out, &po) < 0)
+        return eg_cli_fail("%s", eg_error_msg());
+    if (j->chip)
+        (*out)->chip_from = "given with --chip";
+    return 0;
+}
+
+int eg_cli_run(eg_cli_job *j, eg_plan *plan)
+{
+    eg_job_result r;
+    int rc;
+
+    if (!plan->finished && eg_plan_finish(plan) < 0)
+        return eg_cli_fail("%s", eg_error_msg());
+    rc = eg_job_run(&r, plan, &j->jo);
+    if (rc < 0)
+        eg_cli_fail("%s", r.message);
+    eg_job_result_release(&r);
+    return rc < 0 ? EG_EXIT_FAIL : EG_EXIT_OK;
+}
+
+int eg_cli_run_work(const eg_command *cmd, const eg_args *a, int (*work)(void *ctx, eg_device *d),
+                    void *ctx)
+{
+    eg_cli_job j;
+    eg_plan *plan = NULL;
+    int rc;
+
+    if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_INFO)) != 0 ||
+        (rc = eg_cli_plan_new(&plan, &j, cmd->name)) != 0)
+        return rc;
+    j.jo.work = work;
+    j.jo.ctx = ctx;
+    rc = eg_cli_run(&j, plan);
+    eg_plan_free(plan);
+    return rc;
 }
 
 const char *eg_cli_opt_name(const eg_command *cmd, int id)

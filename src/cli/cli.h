@@ -4,7 +4,8 @@
 #ifndef EG_CLI_CLI_H
 #define EG_CLI_CLI_H
 
-#include "chip/board.h"
+#include "job/job.h"
+#include "plan/plan.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -46,7 +47,8 @@ enum {
     OPT_TO_CSV,
     OPT_TO_BINARY,
     OPT_OUTPUT,
-    OPT_MAX = 64
+    OPT_NO_FAST_CONNECT,
+    OPT_MAX = 96
 };
 
 typedef struct eg_opt {
@@ -111,12 +113,34 @@ int eg_cli_usage(const eg_command *cmd, const char *fmt, ...) __attribute__((for
  * error naming what and returns EG_EINVAL. */
 int eg_cli_u32(uint32_t *out, const eg_command *cmd, const char *what, const char *text);
 
-/* Events that print logs and progress to stderr (bars on a terminal, one line per
- * step otherwise). */
-eg_events eg_cli_events(const eg_args *a);
+/* Events that print log lines to stderr (debug ones with -v). */
+eg_events eg_cli_log_events(const eg_args *a);
 
-/* Opens the board the common options name (with ESPGANG_PORT / ESPGANG_BAUD as
- * defaults). Prints nothing; the error message says what failed. */
-int eg_cli_board_open(eg_board **out, const eg_args *a);
+/* A single-board job from the common board options: the job's options, the plan's,
+ * and the policy (--before, --after). */
+typedef struct eg_cli_job {
+    eg_job_opts jo;
+    eg_plan_opts po;
+    eg_policy policy;
+    const eg_chip *chip; /* --chip, NULL when not given */
+    char stub_dir[4096];
+} eg_cli_job;
+
+/* Reads the common board options (with ESPGANG_PORT / ESPGANG_BAUD as defaults) into
+ * *out for a job of kind. A bad value is a usage error: printed, EG_EXIT_USAGE
+ * returned; else 0. */
+int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, eg_job_kind kind);
+
+/* A new plan with the job's options (chip, loader, compression, policy). Prints the
+ * error and returns EG_EXIT_FAIL, else 0. */
+int eg_cli_plan_new(eg_plan **out, const eg_cli_job *j, const char *name);
+
+/* Finishes plan, runs the job on the board, prints what failed; an exit code. */
+int eg_cli_run(eg_cli_job *j, eg_plan *plan);
+
+/* Connects to the board the options name, identifies it, attaches its flash, runs
+ * work (which reads, say), and leaves the board as --after says; an exit code. */
+int eg_cli_run_work(const eg_command *cmd, const eg_args *a, int (*work)(void *ctx, eg_device *d),
+                    void *ctx);
 
 #endif

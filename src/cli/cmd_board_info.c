@@ -42,7 +42,7 @@ static json_t *security_json(const eg_security_info *sec)
     return o;
 }
 
-static int print_info(eg_board *b, void *vctx)
+static int print_info(void *vctx, eg_device *b)
 {
     info_ctx *ctx = vctx;
     char mac[18], size[32], rev[16], id[16], sec[160];
@@ -76,6 +76,5 @@ static int print_info(eg_board *b, void *vctx)
 int cmd_board_info(const eg_command *cmd, eg_args *a)
 {
     info_ctx ctx = {a->count[OPT_JSON] > 0};
-    (void)cmd;
-    return eg_cli_with_board(a, 1, print_info, &ctx);
+    return eg_cli_run_work(cmd, a, print_info, &ctx);
 }

@@ -9,12 +9,12 @@ typedef struct md5_ctx {
     uint32_t addr, size;
 } md5_ctx;
 
-static int do_md5(eg_board *b, void *vctx)
+static int do_md5(void *vctx, eg_device *b)
 {
     md5_ctx *c = vctx;
     uint8_t md5[16];
     char hex[33];
-    int rc = eg_cli_check_range(b, c->addr, c->size);
+    int rc = eg_device_check_range(b, c->addr, c->size);
 
     if (rc < 0)
         return rc;
@@ -32,5 +32,5 @@ int cmd_checksum_md5(const eg_command *cmd, eg_args *a)
     if (eg_cli_u32(&c.addr, cmd, "ADDR", a->pos[0]) < 0 ||
         eg_cli_u32(&c.size, cmd, "SIZE", a->pos[1]) < 0)
         return EG_EXIT_USAGE;
-    return eg_cli_with_board(a, 1, do_md5, &c);
+    return eg_cli_run_work(cmd, a, do_md5, &c);
 }

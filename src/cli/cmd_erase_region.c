@@ -4,49 +4,44 @@
 
 #include <stdio.h>
 
-typedef struct erase_ctx {
-    uint32_t addr, size;
-} erase_ctx;
-
-static int do_erase(eg_board *b, void *vctx)
+/* Runs a plan that only erases: what, where. */
+static int run_erase(const eg_command *cmd, eg_args *a, uint32_t addr, uint32_t size, int all)
 {
-    erase_ctx *c = vctx;
-    int rc = eg_cli_check_range(b, c->addr, c->size);
-    if (rc < 0)
-        return rc;
-    rc = eg_session_flash_erase(b->s, c->addr, c->size);
-    if (rc == 0)
-        fprintf(stderr, "Erased 0x%x bytes at 0x%08x\n", c->size, c->addr);
-    return rc;
-}
+    eg_cli_job j;
+    eg_plan *plan = NULL;
+    char label[64];
+    int rc;
 
-static int do_erase_all(eg_board *b, void *vctx)
-{
-    (void)vctx;
-    int rc = eg_cli_check_range(b, 0, 0);
-    if (rc < 0)
+    if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_FLASH)) != 0 ||
+        (rc = eg_cli_plan_new(&plan, &j, cmd->name)) != 0)
         return rc;
-    fprintf(stderr, "Erasing the whole %u MB flash...\n", b->flash_size >> 20);
-    rc = eg_session_flash_erase_all(b->s, b->flash_size);
-    if (rc == 0)
+    snprintf(label, sizeof(label), "0x%x+0x%x", addr, size);
+    if (all)
+        plan->erase_all = 1;
+    else if (eg_plan_add_erase(plan, addr, size, label) < 0) {
+        eg_plan_free(plan);
+        return eg_cli_fail("%s", eg_error_msg());
+    }
+    rc = eg_cli_run(&j, plan);
+    if (rc == EG_EXIT_OK && all)
         fprintf(stderr, "Erased the flash\n");
+    eg_plan_free(plan);
     return rc;
 }
 
 int cmd_erase_flash(const eg_command *cmd, eg_args *a)
 {
-    (void)cmd;
-    return eg_cli_with_board(a, 1, do_erase_all, NULL);
+    return run_erase(cmd, a, 0, 0, 1);
 }
 
 int cmd_erase_region(const eg_command *cmd, eg_args *a)
 {
-    erase_ctx c;
-    if (eg_cli_u32(&c.addr, cmd, "ADDR", a->pos[0]) < 0 ||
-        eg_cli_u32(&c.size, cmd, "SIZE", a->pos[1]) < 0)
+    uint32_t addr, size;
+    if (eg_cli_u32(&addr, cmd, "ADDR", a->pos[0]) < 0 ||
+        eg_cli_u32(&size, cmd, "SIZE", a->pos[1]) < 0)
         return EG_EXIT_USAGE;
-    if (c.addr % 0x1000 || c.size % 0x1000 || c.size == 0)
+    if (addr % 0x1000 || size % 0x1000 || size == 0)
         return eg_cli_usage(cmd, "erase-region: ADDR and SIZE must be non-zero multiples of 4 KiB "
                                  "(0x1000)");
-    return eg_cli_with_board(a, 1, do_erase, &c);
+    return run_erase(cmd, a, addr, size, 0);
 }

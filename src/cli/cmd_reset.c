@@ -15,7 +15,7 @@ static int open_port(const eg_args *a, eg_transport **out)
     *out = NULL;
     if (!port || !*port)
         return eg_error_set(EG_EINVAL, "no port given: use --port PORT or set ESPGANG_PORT");
-    rc = eg_transport_open(out, port, EG_ROM_BAUD);
+    rc = eg_transport_open(out, port, EG_ROM_BAUD, NULL);
     if (rc < 0)
         return eg_error_prefix(rc, "port '%s': ", port);
     if (!((*out)->caps & EG_TRANSPORT_CAP_LINES)) {

@@ -1,6 +1,7 @@
 #include "cli/cmds.h"
 
 #include "core/error.h"
+#include "core/num.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,66 +9,46 @@
 
 #define EG_SECTOR 0x1000
 
-typedef struct write_ctx {
-    eg_region *r;
-    eg_buf *files;
-    int n;
-    eg_cli_write_opts opts;
-} write_ctx;
-
-static int do_write(eg_board *b, void *vctx)
+void eg_cli_write_opts(eg_cli_job *j, const eg_args *a)
 {
-    write_ctx *c = vctx;
-    return eg_cli_write_regions(b, c->r, c->n, &c->opts);
+    j->po.level = a->count[OPT_NO_COMPRESS] ? -1 : EG_PLAN_DEFLATE_LEVEL;
+    j->policy.verify_md5 = !a->count[OPT_NO_VERIFY];
+    j->policy.skip_same = !a->count[OPT_NO_SKIP];
 }
 
 int cmd_write_bin(const eg_command *cmd, eg_args *a)
 {
-    write_ctx c = {0};
-    int rc = EG_EXIT_USAGE;
+    eg_cli_job j;
+    eg_plan *plan = NULL;
+    eg_buf file = EG_BUF_INIT;
+    int rc;
 
     if (a->npos % 2 != 0)
         return eg_cli_usage(cmd, "write-bin: arguments come in pairs: ADDR FILE [ADDR FILE]...");
-    c.n = a->npos / 2;
-    eg_cli_write_opts_from_args(&c.opts, a);
-    c.r = calloc((size_t)c.n, sizeof(*c.r));
-    c.files = calloc((size_t)c.n, sizeof(*c.files));
-    if (!c.r || !c.files) {
-        free(c.r);
-        free(c.files);
-        return eg_cli_fail("out of memory");
+    for (int i = 0; i < a->npos; i += 2) {
+        uint32_t addr;
+        if (eg_cli_u32(&addr, cmd, "ADDR", a->pos[i]) < 0)
+            return EG_EXIT_USAGE;
+        if (addr % EG_SECTOR)
+            return eg_cli_usage(cmd, "write-bin: address 0x%x is not aligned to a 4 KiB sector",
+                                addr);
     }
-    for (int i = 0; i < c.n; i++) {
-        eg_region *r = &c.r[i];
-        eg_buf *f = &c.files[i];
-        if (eg_cli_u32(&r->addr, cmd, "ADDR", a->pos[2 * i]) < 0)
-            goto done;
-        if (r->addr % EG_SECTOR) {
-            rc = eg_cli_usage(cmd, "write-bin: address 0x%x is not aligned to a 4 KiB sector",
-                              r->addr);
-            goto done;
-        }
-        r->label = a->pos[2 * i + 1];
-        if (eg_buf_read_file(f, r->label) < 0) {
-            rc = eg_cli_fail("%s", eg_error_msg());
-            goto done;
-        }
-        if (f->len == 0) {
-            rc = eg_cli_fail("'%s' is empty: nothing to write", r->label);
-            goto done;
-        }
-        r->data = f->data;
-        r->len = f->len;
+    if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_FLASH)) != 0)
+        return rc;
+    eg_cli_write_opts(&j, a);
+    if ((rc = eg_cli_plan_new(&plan, &j, cmd->name)) != 0)
+        return rc;
+    /* Every file is read, and the regions checked, before the board is touched. */
+    for (int i = 0; i < a->npos; i += 2) {
+        uint32_t addr;
+        eg_num_parse_u32(&addr, a->pos[i]);
+        if ((rc = eg_buf_read_file(&file, a->pos[i + 1])) < 0 ||
+            (rc = eg_plan_add_region(plan, addr, a->pos[i + 1], &file)) < 0)
+            break;
     }
-    if (eg_regions_overlap(c.r, c.n) < 0) {
-        rc = eg_cli_fail("%s", eg_error_msg());
-        goto done;
-    }
-    rc = eg_cli_with_board(a, 1, do_write, &c);
-done:
-    for (int i = 0; i < c.n; i++)
-        eg_buf_release(&c.files[i]);
-    free(c.files);
-    free(c.r);
+    if (rc == 0)
+        rc = eg_plan_finish(plan);
+    rc = rc < 0 ? eg_cli_fail("%s", eg_error_msg()) : eg_cli_run(&j, plan);
+    eg_plan_free(plan);
     return rc;
 }

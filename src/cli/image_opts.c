@@ -86,22 +86,18 @@ int eg_cli_elf_chip(const eg_chip **out, const eg_elf *elf, const char *path, co
     return 0;
 }
 
-int eg_cli_check_revision(const eg_args *a, const eg_board *b, uint16_t min, uint16_t max,
-                          const char *what)
+int eg_cli_table_offset(uint32_t *out, const eg_command *cmd, const eg_args *a)
 {
-    unsigned rev = b->rev_major * 100 + b->rev_minor;
-
-    if (a->count[OPT_FORCE])
-        return 0;
-    if (rev < min)
-        return eg_error_set(EG_EMISMATCH,
-                            "the board is %s revision v%u.%u, but %s needs v%u.%u or newer "
-                            "(--force flashes it anyway)",
-                            b->chip->name, b->rev_major, b->rev_minor, what, min / 100, min % 100);
-    if (max != 0xFFFF && rev > max)
-        return eg_error_set(EG_EMISMATCH,
-                            "the board is %s revision v%u.%u, but %s runs on v%u.%u at most "
-                            "(--force flashes it anyway)",
-                            b->chip->name, b->rev_major, b->rev_minor, what, max / 100, max % 100);
+    *out = EG_PARTITION_TABLE_OFFSET;
+    if (a->val[OPT_PARTITION_TABLE_OFFSET] &&
+        eg_cli_u32(out, cmd, "--partition-table-offset", a->val[OPT_PARTITION_TABLE_OFFSET]) < 0)
+        return EG_EINVAL;
+    if (*out % EG_PARTITION_TABLE_SECTOR || *out < 0x1000) {
+        eg_cli_usage(cmd,
+                     "%s: the partition table offset 0x%x is not a 4 KiB-aligned address "
+                     "above 0",
+                     cmd->name, *out);
+        return EG_EINVAL;
+    }
     return 0;
 }

@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <zlib.h>
 
 int eg_deflate(eg_buf *out, const uint8_t *data, size_t len, int level)
@@ -98,4 +99,48 @@ void eg_inflate_meter_release(eg_inflate_meter *m)
         free(m->z);
         m->z = NULL;
     }
+}
+
+int eg_zblocks_build(eg_zblocks *out, const uint8_t *data, size_t len, int level,
+                     uint32_t block_size)
+{
+    eg_inflate_meter meter = {NULL};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->block_size = block_size;
+    if (block_size == 0)
+        return eg_error_set(EG_EINVAL, "block size 0");
+    if ((rc = eg_deflate(&out->z, data, len, level)) < 0)
+        goto done;
+    out->n_blocks = (uint32_t)((out->z.len + block_size - 1) / block_size);
+    out->plain = calloc(out->n_blocks ? out->n_blocks : 1, sizeof(*out->plain));
+    if (!out->plain) {
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = eg_inflate_meter_init(&meter)) < 0)
+        goto done;
+    for (uint32_t i = 0; i < out->n_blocks; i++) {
+        size_t at = (size_t)i * block_size, plain = 0;
+        size_t n = out->z.len - at < block_size ? out->z.len - at : block_size;
+        if ((rc = eg_inflate_meter_feed(&meter, out->z.data + at, n, &plain)) < 0)
+            goto done;
+        out->plain[i] = (uint32_t)plain;
+    }
+done:
+    eg_inflate_meter_release(&meter);
+    if (rc < 0)
+        eg_zblocks_release(out);
+    return rc;
+}
+
+void eg_zblocks_release(eg_zblocks *z)
+{
+    if (!z)
+        return;
+    eg_buf_release(&z->z);
+    free(z->plain);
+    z->plain = NULL;
+    z->n_blocks = 0;
 }

@@ -84,6 +84,10 @@ const char *eg_error_name(int code)
         return "mismatch";
     case EG_ECANCELED:
         return "canceled";
+    case EG_EBUSY:
+        return "busy";
+    case EG_EGONE:
+        return "unplugged";
     default:
         return "unknown error";
     }

@@ -21,6 +21,8 @@ enum {
     EG_ENOTFOUND = -8,    /* a named thing (port, file, chip) does not exist */
     EG_EMISMATCH = -9,    /* something differs from what was expected (chip, checksum) */
     EG_ECANCELED = -10,   /* stopped on request */
+    EG_EBUSY = -11,       /* the port (or file) is held by someone else */
+    EG_EGONE = -12,       /* the device went away (unplugged, connection closed) */
 };
 
 /* Sets the calling thread's error message (printf-style) and returns code, so a

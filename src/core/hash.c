@@ -22,6 +22,39 @@ int eg_sha256(uint8_t out[EG_SHA256_LEN], const void *data, size_t len)
     return digest(EVP_sha256(), out, data, len);
 }
 
+int eg_md5_begin(eg_md5_ctx **out)
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+    *out = NULL;
+    if (!c || EVP_DigestInit_ex(c, EVP_md5(), NULL) != 1) {
+        EVP_MD_CTX_free(c);
+        return eg_error_set(EG_ENOMEM, "cannot start an MD5");
+    }
+    *out = (eg_md5_ctx *)c;
+    return 0;
+}
+
+int eg_md5_update(eg_md5_ctx *c, const void *data, size_t len)
+{
+    if (EVP_DigestUpdate((EVP_MD_CTX *)c, data, len) != 1)
+        return eg_error_set(EG_EIO, "digest computation failed");
+    return 0;
+}
+
+int eg_md5_end(eg_md5_ctx *c, uint8_t out[EG_MD5_LEN])
+{
+    unsigned len = 0;
+    int ok = EVP_DigestFinal_ex((EVP_MD_CTX *)c, out, &len) == 1;
+    EVP_MD_CTX_free((EVP_MD_CTX *)c);
+    return ok ? 0 : eg_error_set(EG_EIO, "digest computation failed");
+}
+
+void eg_md5_free(eg_md5_ctx *c)
+{
+    EVP_MD_CTX_free((EVP_MD_CTX *)c);
+}
+
 void eg_hex(char *dst, const uint8_t *bytes, size_t len)
 {
     static const char digits[] = "0123456789abcdef";

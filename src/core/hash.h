@@ -11,6 +11,14 @@
 int eg_md5(uint8_t out[EG_MD5_LEN], const void *data, size_t len);
 int eg_sha256(uint8_t out[EG_SHA256_LEN], const void *data, size_t len);
 
+/* MD5 over pieces: begin, update as the bytes come, end (which frees the context;
+ * eg_md5_free() frees one not ended, and takes NULL). */
+typedef struct eg_md5_ctx eg_md5_ctx;
+int eg_md5_begin(eg_md5_ctx **out);
+int eg_md5_update(eg_md5_ctx *c, const void *data, size_t len);
+int eg_md5_end(eg_md5_ctx *c, uint8_t out[EG_MD5_LEN]);
+void eg_md5_free(eg_md5_ctx *c);
+
 /* Writes 2*len lowercase hex digits and a NUL into dst (which holds 2*len+1). */
 void eg_hex(char *dst, const uint8_t *bytes, size_t len);
 

@@ -22,11 +22,11 @@
 
 /* An input file and the SHA-256 it must have. */
 typedef struct eg_profile_file {
-    char *path;         /* resolved: relative paths joined to the profile's folder */
-    char *given;        /* as the profile spells it, for messages */
-    uint8_t sha256[32]; /* the pin */
+    char *path;            /* resolved: relative paths joined to the profile's folder */
+    char *given;           /* as the profile spells it, for messages */
+    uint8_t sha256[32];    /* the pin */
     unsigned line, column; /* where the file is named, for messages */
-    eg_buf data;        /* the bytes, once eg_profile_read_inputs() has read them */
+    eg_buf data;           /* the bytes, once eg_profile_read_inputs() has read them */
 } eg_profile_file;
 
 /* An extra region: a file written at an offset (NVS data, a filesystem image, ...). */
@@ -36,12 +36,12 @@ typedef struct eg_profile_region {
 } eg_profile_region;
 
 typedef struct eg_profile {
-    char *path;             /* the profile file, as given */
-    uint8_t sha256[32];     /* of the profile file itself, recorded with every run */
-    unsigned version;       /* EG_PROFILE_VERSION */
-    char *name;             /* required; what records and reports call it */
-    const eg_chip *chip;    /* required */
-    uint16_t min_rev_full;  /* major * 100 + minor; boards below are refused (0: any) */
+    char *path;            /* the profile file, as given */
+    uint8_t sha256[32];    /* of the profile file itself, recorded with every run */
+    unsigned version;      /* EG_PROFILE_VERSION */
+    char *name;            /* required; what records and reports call it */
+    const eg_chip *chip;   /* required */
+    uint16_t min_rev_full; /* major * 100 + minor; boards below are refused (0: any) */
     /* Flash settings for the bootloader's header and the app image; NULL keeps what
      * the image says. flash_size is required when an ELF app is built (its header
      * needs one) and is also the least flash a board must have. */
@@ -60,9 +60,9 @@ typedef struct eg_profile {
     char *target_app_partition;      /* NULL: factory, else ota_0 */
     eg_profile_region *regions;      /* extra regions */
     size_t n_regions;
-    char *idf_build;             /* resolved folder, NULL when not used */
-    eg_profile_file *idf_files;  /* every file the build lists, by path relative to it */
-    size_t n_idf_files;          /* (their path is the resolved one, given the listed one) */
+    char *idf_build;            /* resolved folder, NULL when not used */
+    eg_profile_file *idf_files; /* every file the build lists, by path relative to it */
+    size_t n_idf_files;         /* (their path is the resolved one, given the listed one) */
 
     eg_policy policy;
     char *database; /* resolved path, NULL: the command line's or espgang.db */

@@ -1,6 +1,6 @@
 #include "proto/session.h"
 
-#include "core/clock.h"
+#include "core/cancel.h"
 #include "core/deflate.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -10,61 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FRAME           (EG_STUB_FLASH_BLOCK + 1024)
 #define MAX_STRAY_RESPONSES 100
 #define SYNC_TRIES          5
 #define WRITE_ATTEMPTS      3
-
-static const char *const before_names[] = {"default-reset", "usb-reset", "no-reset",
-                                           "no-reset-no-sync"};
-static const char *const after_names[] = {"hard-reset", "no-reset", "watchdog-reset"};
-
-/* Finds s in names, accepting '_' for '-' as older tools spell them. */
-static int lookup_name(const char *const *names, int n, const char *s)
-{
-    for (int i = 0; i < n; i++) {
-        const char *a = names[i], *b = s;
-        while (*a && (*a == *b || (*a == '-' && *b == '_'))) {
-            a++;
-            b++;
-        }
-        if (!*a && !*b)
-            return i;
-    }
-    return -1;
-}
-
-int eg_before_parse(eg_before *out, const char *s)
-{
-    int i = lookup_name(before_names, 4, s);
-    if (i < 0)
-        return eg_error_set(EG_EINVAL,
-                            "unknown --before '%s' (default-reset, usb-reset, no-reset, "
-                            "no-reset-no-sync)",
-                            s);
-    *out = (eg_before)i;
-    return 0;
-}
-
-int eg_after_parse(eg_after *out, const char *s)
-{
-    int i = lookup_name(after_names, 3, s);
-    if (i < 0)
-        return eg_error_set(EG_EINVAL,
-                            "unknown --after '%s' (hard-reset, no-reset, watchdog-reset)", s);
-    *out = (eg_after)i;
-    return 0;
-}
-
-const char *eg_before_name(eg_before b)
-{
-    return (unsigned)b < 4 ? before_names[b] : "?";
-}
-
-const char *eg_after_name(eg_after a)
-{
-    return (unsigned)a < 3 ? after_names[a] : "?";
-}
 
 int eg_session_new(eg_session **out, eg_transport *t)
 {
@@ -81,7 +29,7 @@ int eg_session_new(eg_session **out, eg_transport *t)
     s->status_len = EG_ROM_STATUS_LEN;
     s->flash_begin_words = 5;
     s->connect_attempts = EG_CONNECT_ATTEMPTS;
-    rc = eg_slip_decoder_init(&s->dec, MAX_FRAME);
+    rc = eg_slip_decoder_init(&s->dec, EG_SESSION_MAX_FRAME);
     if (rc < 0) {
         eg_session_free(s);
         return rc;
@@ -98,6 +46,24 @@ void eg_session_free(eg_session *s)
     eg_slip_decoder_release(&s->dec);
     eg_buf_release(&s->tx);
     free(s);
+}
+
+/* The session's time, on its transport's clock. */
+static int64_t now_ms(const eg_session *s)
+{
+    return eg_cancel_now(s->t->cancel);
+}
+
+static unsigned left_ms(const eg_session *s, int64_t deadline)
+{
+    int64_t left = deadline - now_ms(s);
+    return left > 0 ? (unsigned)left : 0;
+}
+
+/* Pauses on the session's clock; a stop or the step's deadline ends it early. */
+static int pause_ms(eg_session *s, unsigned ms)
+{
+    return eg_cancel_sleep(s->t->cancel, ms);
 }
 
 /* Drops everything received so far, buffered or in flight. */
@@ -123,7 +89,7 @@ static int next_frame(eg_session *s, int64_t deadline, const uint8_t **frame, si
                 return 1;
             }
         }
-        unsigned left = eg_clock_left(deadline);
+        unsigned left = left_ms(s, deadline);
         if (left == 0)
             return 0;
         int n = eg_transport_read(s->t, s->rx, sizeof(s->rx), left);
@@ -152,35 +118,54 @@ static int with_noise(eg_session *s, int code)
     return eg_error_set(code, "%s; the device sent %zu malformed frames", msg, s->dec.bad_frames);
 }
 
-static int send_request(eg_session *s, uint8_t op, const uint8_t *data, size_t len, uint32_t chk)
+/* Sends one request: the 8-byte header, then up to three pieces as its data (a
+ * block's 16-byte header, the block, its padding), encoded straight into the transmit
+ * buffer. */
+static int send_pieces(eg_session *s, uint8_t op, const eg_slip_piece *data, size_t n, uint32_t chk)
 {
-    eg_buf raw = EG_BUF_INIT;
+    uint8_t hdr[EG_CODEC_HEADER_LEN] = {0, op};
+    eg_slip_piece pieces[4] = {{hdr, sizeof(hdr), 0}};
+    size_t total = 0;
     int rc;
 
+    for (size_t i = 0; i < n && i < 3; i++) {
+        pieces[i + 1] = data[i];
+        total += data[i].len;
+    }
+    eg_put_u16le(hdr + 2, (uint16_t)total);
+    eg_put_u32le(hdr + 4, chk);
     eg_buf_clear(&s->tx);
-    rc = eg_codec_request(&raw, op, data, len, chk);
-    if (rc == 0)
-        rc = eg_slip_encode(&s->tx, raw.data, raw.len);
-    eg_buf_release(&raw);
+    if ((rc = eg_slip_encode_pieces(&s->tx, pieces, (n < 3 ? n : 3) + 1)) < 0)
+        return rc;
     /* Time for the bytes at the line's rate (10 bits a byte), with a margin. */
     uint64_t wire_ms = s->t->baud ? (uint64_t)s->tx.len * 10 * 1000 / s->t->baud : 0;
-    if (rc == 0)
-        rc = eg_transport_write(s->t, s->tx.data, s->tx.len,
-                                (unsigned)(wire_ms * 2 + EG_TIMEOUT_DEFAULT_MS));
-    return rc;
+    return eg_transport_write(s->t, s->tx.data, s->tx.len,
+                              (unsigned)(wire_ms * 2 + EG_TIMEOUT_DEFAULT_MS));
 }
+
+/* Waits for the response to op until timeout_ms: see eg_session_command(). */
+static int await_response(eg_response *out, eg_session *s, uint8_t op, unsigned timeout_ms);
 
 int eg_session_command(eg_response *out, eg_session *s, uint8_t op, const uint8_t *data, size_t len,
                        uint32_t chk, unsigned timeout_ms)
 {
+    int rc;
+
+    eg_slip_piece piece = {data, len, 0};
+
+    memset(out, 0, sizeof(*out));
+    rc = send_pieces(s, op, &piece, 1, chk);
+    if (rc < 0)
+        return eg_error_prefix(rc, "%s: ", eg_codec_op_name(op));
+    return await_response(out, s, op, timeout_ms);
+}
+
+static int await_response(eg_response *out, eg_session *s, uint8_t op, unsigned timeout_ms)
+{
     int64_t deadline;
     int rc, stray = 0;
 
-    memset(out, 0, sizeof(*out));
-    rc = send_request(s, op, data, len, chk);
-    if (rc < 0)
-        return eg_error_prefix(rc, "%s: ", eg_codec_op_name(op));
-    deadline = eg_clock_ms() + timeout_ms;
+    deadline = now_ms(s) + timeout_ms;
     s->dec.noise_len = 0;
     s->dec.noise_total = 0;
     s->dec.bad_frames = 0;
@@ -207,7 +192,8 @@ int eg_session_command(eg_response *out, eg_session *s, uint8_t op, const uint8_
         }
         if (eg_codec_is_unsupported(&r)) {
             /* The ROM repeats this answer; let the repeats arrive, then drop them. */
-            eg_sleep_ms(50);
+            if ((rc = pause_ms(s, 50)) < 0)
+                return rc;
             flush_input(s);
             return eg_error_set(EG_EUNSUPPORTED, "%s: the loader does not support this command",
                                 eg_codec_op_name(op));
@@ -220,7 +206,7 @@ int eg_session_command(eg_response *out, eg_session *s, uint8_t op, const uint8_
 
 int eg_session_await_raw(eg_session *s, const uint8_t *want, size_t len, unsigned timeout_ms)
 {
-    int64_t deadline = eg_clock_ms() + timeout_ms;
+    int64_t deadline = now_ms(s) + timeout_ms;
     const uint8_t *frame;
     size_t flen;
     int rc;
@@ -274,7 +260,7 @@ static int sync_once(eg_session *s)
     s->sync_saw_stub = r.val == 0;
     /* The ROM answers a SYNC several times; collect the echoes so they do not pass
      * for answers to the next command. */
-    int64_t deadline = eg_clock_ms() + EG_TIMEOUT_SYNC_MS;
+    int64_t deadline = now_ms(s) + EG_TIMEOUT_SYNC_MS;
     for (int i = 0; i < 7; i++) {
         const uint8_t *frame;
         size_t flen;
@@ -307,7 +293,7 @@ static void seen_add(seen_text *seen, const eg_slip_decoder *d)
  * bytes that are not frames. */
 static int capture_pending(eg_session *s, seen_text *seen, unsigned ms)
 {
-    int64_t deadline = eg_clock_ms() + ms;
+    int64_t deadline = now_ms(s) + ms;
     const uint8_t *frame;
     size_t flen;
     int rc;
@@ -418,9 +404,12 @@ int eg_session_connect(eg_session *s, eg_before before)
                               attempt + 1);
                 return 0;
             }
-            if (rc == EG_EIO)
+            /* A board that went away, a stop or the step's deadline ends it here. */
+            if (rc == EG_EIO || rc == EG_EGONE || rc == EG_ECANCELED ||
+                (rc = eg_cancel_check(s->t->cancel)) < 0)
                 return rc;
-            eg_sleep_ms(50);
+            if ((rc = pause_ms(s, 50)) < 0)
+                return rc;
         }
     }
     if (boot_mode_error(&seen) < 0)
@@ -541,7 +530,17 @@ int eg_session_change_baud(eg_session *s, uint32_t baud, uint32_t told)
                                "changing baud rate to %u: the board changed, the port did "
                                "not: ",
                                baud);
-    eg_sleep_ms(50);
+    if ((rc = pause_ms(s, 50)) < 0)
+        return rc;
+    flush_input(s);
+    return 0;
+}
+
+int eg_session_change_baud_local(eg_session *s, uint32_t baud)
+{
+    int rc = eg_transport_set_baud(s->t, baud);
+    if (rc < 0)
+        return eg_error_prefix(rc, "changing our baud rate to %u: ", baud);
     flush_input(s);
     return 0;
 }
@@ -578,27 +577,43 @@ static int refused_checksum(const eg_response *r)
     return err == 0x07 || err == 0xC1;
 }
 
-/* Sends one data block; plain is how many bytes it writes to the flash (more than len
- * for a compressed block), which sets how long the loader may take. */
-static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t len, size_t plain,
-                       uint32_t seq, eg_buf *scratch)
+uint32_t eg_session_block_size(const eg_session *s)
 {
+    return s->stub ? EG_STUB_FLASH_BLOCK : EG_ROM_FLASH_BLOCK;
+}
+
+/* Sends one data block; plain is how many bytes it writes to the flash (more than len
+ * for a compressed block), which sets how long the loader may take. A plain block
+ * shorter than the block size is padded with 0xFF (pad bytes). */
+static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t len, size_t pad,
+                       size_t plain, uint32_t seq)
+{
+    uint8_t head[16];
+    eg_slip_piece pieces[3] = {{head, sizeof(head), 0}, {block, len, 0}, {NULL, pad, 0xFF}};
     int rc = 0, bad_checksum = 0;
 
-    eg_buf_clear(scratch);
-    if ((rc = eg_buf_append_u32le(scratch, (uint32_t)len)) < 0 ||
-        (rc = eg_buf_append_u32le(scratch, seq)) < 0 ||
-        (rc = eg_buf_append_u32le(scratch, 0)) < 0 || (rc = eg_buf_append_u32le(scratch, 0)) < 0 ||
-        (rc = eg_buf_append(scratch, block, len)) < 0)
-        return rc;
+    eg_put_u32le(head, (uint32_t)(len + pad));
+    eg_put_u32le(head + 4, seq);
+    eg_put_u32le(head + 8, 0);
+    eg_put_u32le(head + 12, 0);
+    /* The checksum runs over the block and its padding: an odd run of 0xFF flips it. */
+    uint32_t chk = eg_codec_checksum(block, len) ^ (pad % 2 ? 0xFF : 0);
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
         eg_response r;
-        rc = eg_session_command(&r, s, op, scratch->data, scratch->len,
-                                eg_codec_checksum(block, len),
-                                timeout_per_mb(EG_ERASE_MS_PER_MB, plain));
+        rc = send_pieces(s, op, pieces, 3, chk);
+        if (rc < 0) {
+            rc = eg_error_prefix(rc, "%s: ", eg_codec_op_name(op));
+            break;
+        }
+        rc = await_response(&r, s, op, timeout_per_mb(EG_ERASE_MS_PER_MB, plain));
         if (rc < 0)
             break;
         rc = eg_codec_check_status(&r, 0, eg_codec_op_name(op));
+        if (rc == EG_EDEVICE) {
+            uint8_t err = 0;
+            eg_codec_status(&r, 0, &err);
+            s->last_error = err;
+        }
         /* Resend only a block refused for its checksum: the loader did not take it.
          * Any other failure may have consumed it (and with compression, advanced the
          * inflater), so a resend could write the wrong bytes. */
@@ -614,11 +629,9 @@ static int flash_block(eg_session *s, uint8_t op, const uint8_t *block, size_t l
 }
 
 int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, size_t len,
-                           int level)
+                           const eg_zblocks *z)
 {
-    uint32_t bs = s->stub ? EG_STUB_FLASH_BLOCK : EG_ROM_FLASH_BLOCK;
-    eg_buf comp = EG_BUF_INIT, scratch = EG_BUF_INIT, block = EG_BUF_INIT;
-    eg_inflate_meter meter = {NULL};
+    uint32_t bs = eg_session_block_size(s);
     char step[64];
     int rc;
 
@@ -626,47 +639,40 @@ int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, 
         return eg_error_set(EG_EINVAL, "region at 0x%x of %zu bytes is beyond 4 GiB", offset, len);
     snprintf(step, sizeof(step), "writing at 0x%08x", offset);
     eg_events_progress(&s->ev, step, 0, len);
-    if (level >= 0) {
-        rc = eg_deflate(&comp, data, len, level);
-        if (rc < 0)
+    if (z) {
+        if (z->block_size > bs) {
+            rc =
+                eg_error_set(EG_EINVAL, "blocks of %u bytes were prepared, the %s takes at most %u",
+                             z->block_size, s->stub ? "stub" : "ROM loader", bs);
             goto done;
-        uint32_t blocks = (uint32_t)((comp.len + bs - 1) / bs);
+        }
+        bs = z->block_size;
         /* The stub wants the plain size; the ROM erases that size rounded up to
          * whole blocks. */
         uint32_t size = s->stub ? (uint32_t)len : (uint32_t)((len + bs - 1) / bs * bs);
-        rc = flash_begin(s, EG_OP_FLASH_DEFL_BEGIN, size, blocks, bs, offset);
+        rc = flash_begin(s, EG_OP_FLASH_DEFL_BEGIN, size, z->n_blocks, bs, offset);
         if (rc < 0)
             goto done;
-        rc = eg_inflate_meter_init(&meter);
-        if (rc < 0)
-            goto done;
-        for (uint32_t seq = 0; seq < blocks; seq++) {
-            size_t at = (size_t)seq * bs, plain;
-            size_t n = comp.len - at < bs ? comp.len - at : bs;
-            /* A block of zeros or 0xFF can inflate a thousandfold: give the loader the
+        for (uint32_t seq = 0; seq < z->n_blocks; seq++) {
+            size_t at = (size_t)seq * bs;
+            size_t n = z->z.len - at < bs ? z->z.len - at : bs;
+            /* A block of zeros or 0xFF can inflate a thousandfold: the loader gets the
              * time that writing what it inflates to takes. */
-            rc = eg_inflate_meter_feed(&meter, comp.data + at, n, &plain);
-            if (rc == 0)
-                rc = flash_block(s, EG_OP_FLASH_DEFL_DATA, comp.data + at, n, plain, seq, &scratch);
+            rc = flash_block(s, EG_OP_FLASH_DEFL_DATA, z->z.data + at, n, 0, z->plain[seq], seq);
             if (rc < 0)
                 goto done;
             /* Report progress in plain bytes, proportional to compressed ones sent. */
-            eg_events_progress(&s->ev, step, (uint64_t)len * (at + n) / comp.len, len);
+            eg_events_progress(&s->ev, step, (uint64_t)len * (at + n) / z->z.len, len);
         }
     } else {
         uint32_t blocks = (uint32_t)((len + bs - 1) / bs);
         rc = flash_begin(s, EG_OP_FLASH_BEGIN, (uint32_t)len, blocks, bs, offset);
         if (rc < 0)
             goto done;
-        rc = eg_buf_reserve(&block, bs);
-        if (rc < 0)
-            goto done;
         for (uint32_t seq = 0; seq < blocks; seq++) {
             size_t at = (size_t)seq * bs;
             size_t n = len - at < bs ? len - at : bs;
-            memcpy(block.data, data + at, n);
-            memset(block.data + n, 0xFF, bs - n);
-            rc = flash_block(s, EG_OP_FLASH_DATA, block.data, bs, bs, seq, &scratch);
+            rc = flash_block(s, EG_OP_FLASH_DATA, data + at, n, bs - n, bs, seq);
             if (rc < 0)
                 goto done;
             eg_events_progress(&s->ev, step, at + n, len);
@@ -683,10 +689,6 @@ int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, 
                               timeout_per_mb(EG_ERASE_MS_PER_MB, bs));
     }
 done:
-    eg_inflate_meter_release(&meter);
-    eg_buf_release(&comp);
-    eg_buf_release(&scratch);
-    eg_buf_release(&block);
     if (rc < 0)
         return eg_error_prefix(rc, "writing flash at 0x%08x: ", offset);
     return 0;
@@ -758,59 +760,69 @@ int eg_session_flash_md5(uint8_t out[16], eg_session *s, uint32_t offset, uint32
 
 /* The stub's READ_FLASH: it streams packets of EG_READ_PACKET bytes, each
  * acknowledged with the total received so far, then the MD5 of all it read. */
-static int read_windowed(eg_buf *out, eg_session *s, uint32_t offset, uint32_t len,
+static int read_windowed(eg_session *s, uint32_t offset, uint32_t len, eg_read_sink sink, void *ctx,
                          const char *step)
 {
     uint8_t p[16], ack[4], md5[16];
-    size_t start = out->len;
     uint32_t got = 0;
+    eg_md5_ctx *hash = NULL;
     int rc;
 
     eg_put_u32le(p, offset);
     eg_put_u32le(p + 4, len);
     eg_put_u32le(p + 8, EG_READ_PACKET);
     eg_put_u32le(p + 12, EG_READ_IN_FLIGHT);
-    rc = eg_session_check(NULL, s, EG_OP_READ_FLASH, p, 16, 0, 0, EG_TIMEOUT_DEFAULT_MS);
-    if (rc < 0)
+    if ((rc = eg_md5_begin(&hash)) < 0)
         return rc;
-    while (got < len) {
+    rc = eg_session_check(NULL, s, EG_OP_READ_FLASH, p, 16, 0, 0, EG_TIMEOUT_DEFAULT_MS);
+    while (rc == 0 && got < len) {
         const uint8_t *frame;
         size_t flen;
-        rc = next_frame(s, eg_clock_ms() + EG_TIMEOUT_DEFAULT_MS, &frame, &flen);
+        rc = next_frame(s, now_ms(s) + EG_TIMEOUT_DEFAULT_MS, &frame, &flen);
         if (rc < 0)
-            return rc;
+            break;
         if (rc == 0) {
             eg_error_set(EG_ETIMEDOUT, "READ_FLASH: no data after %u of %u bytes", got, len);
-            return with_noise(s, EG_ETIMEDOUT);
+            rc = with_noise(s, EG_ETIMEDOUT);
+            break;
         }
-        if (flen > len - got || (flen < EG_READ_PACKET && got + flen < len) || flen == 0)
-            return eg_error_set(EG_EPROTO, "READ_FLASH: a packet of %zu bytes after %u of %u bytes",
-                                flen, got, len);
-        if ((rc = eg_buf_append(out, frame, flen)) < 0)
-            return rc;
+        if (flen > len - got || (flen < EG_READ_PACKET && got + flen < len) || flen == 0) {
+            rc = eg_error_set(EG_EPROTO, "READ_FLASH: a packet of %zu bytes after %u of %u bytes",
+                              flen, got, len);
+            break;
+        }
+        eg_md5_update(hash, frame, flen);
+        if ((rc = sink(ctx, offset + got, frame, flen)) < 0)
+            break;
         got += (uint32_t)flen;
         eg_put_u32le(ack, got);
         if ((rc = send_raw(s, ack, 4)) < 0)
-            return rc;
+            break;
         if (got % 0x10000 == 0 || got == len)
             eg_events_progress(&s->ev, step, got, len);
     }
+    if (rc < 0) {
+        eg_md5_free(hash);
+        return rc;
+    }
+    rc = eg_md5_end(hash, md5);
+    if (rc < 0)
+        return rc;
     const uint8_t *frame;
     size_t flen;
-    rc = next_frame(s, eg_clock_ms() + EG_TIMEOUT_DEFAULT_MS, &frame, &flen);
+    rc = next_frame(s, now_ms(s) + EG_TIMEOUT_DEFAULT_MS, &frame, &flen);
     if (rc <= 0)
         return rc < 0 ? rc : eg_error_set(EG_ETIMEDOUT, "READ_FLASH: no MD5 after the data");
     if (flen != 16)
         return eg_error_set(EG_EPROTO, "READ_FLASH: the MD5 frame has %zu bytes", flen);
-    eg_md5(md5, out->data + start, len);
     if (memcmp(md5, frame, 16) != 0)
-        return eg_error_set(EG_EMISMATCH,
-                            "READ_FLASH: the data does not match the MD5 the stub sent (corrupted "
-                            "on the line?)");
+        return eg_error_set(EG_EMISMATCH, "READ_FLASH: the data does not match the MD5 the stub "
+                                          "sent (corrupted on the line?)");
     return 0;
 }
 
-int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t len)
+int eg_session_flash_read_to(eg_session *s, uint32_t offset, uint32_t len, eg_read_sink sink,
+                             void *ctx)
 {
     char step[64];
     uint32_t done = 0;
@@ -818,13 +830,10 @@ int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t 
 
     if (len > UINT32_MAX - offset)
         return eg_error_set(EG_EINVAL, "read of 0x%x bytes at 0x%x is beyond 4 GiB", len, offset);
-    rc = eg_buf_reserve(out, len);
-    if (rc < 0)
-        return rc;
     snprintf(step, sizeof(step), "reading at 0x%08x", offset);
     eg_events_progress(&s->ev, step, 0, len);
     if (s->stub) {
-        rc = read_windowed(out, s, offset, len, step);
+        rc = read_windowed(s, offset, len, sink, ctx, step);
         if (rc < 0)
             return eg_error_prefix(rc, "reading flash at 0x%08x: ", offset);
         return 0;
@@ -837,14 +846,29 @@ int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t 
         eg_put_u32le(p + 4, n);
         rc = eg_session_check(&r, s, EG_OP_READ_FLASH_SLOW, p, 8, 0, EG_READ_SLOW_BLOCK,
                               EG_TIMEOUT_DEFAULT_MS);
+        if (rc == 0)
+            rc = sink(ctx, offset + done, r.data, n);
         if (rc < 0)
             return eg_error_prefix(rc, "reading flash at 0x%08x: ", offset + done);
-        eg_buf_append(out, r.data, n);
         done += n;
         if (done % 4096 == 0 || done == len)
             eg_events_progress(&s->ev, step, done, len);
     }
     return 0;
+}
+
+static int append_sink(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
+{
+    (void)offset;
+    return eg_buf_append(ctx, data, len);
+}
+
+int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t len)
+{
+    int rc = eg_buf_reserve(out, len);
+    if (rc < 0)
+        return rc;
+    return eg_session_flash_read_to(s, offset, len, append_sink, out);
 }
 
 int eg_session_flash_end(eg_session *s, int reboot)

@@ -2,38 +2,27 @@
  * their responses, registers, and the flash operations.
  *
  * The session owns its transport and belongs to one thread; several sessions may run
- * in parallel threads. It knows nothing about particular chips: the chip layer above
- * tells it what differs (eg_session.flash_begin_words). */
+ * in parallel threads. It knows nothing about particular chips: the device layer above
+ * tells it what differs (eg_session.flash_begin_words). Every wait goes through the
+ * transport's cancel token and its clock (t->cancel).
+ *
+ * Memory: a session holds its receive window (4 KiB), the frame decoder (at most
+ * EG_SESSION_MAX_FRAME) and the encoded request (a 16 KiB block, about 16.5 KiB
+ * SLIP-encoded; 33 KiB at the very worst), well under 64 KiB. Image-sized data is
+ * never copied: flash writes take the caller's bytes or compressed blocks. */
 #ifndef EG_PROTO_SESSION_H
 #define EG_PROTO_SESSION_H
 
 #include "core/buf.h"
+#include "core/deflate.h"
 #include "core/events.h"
+#include "core/modes.h"
 #include "proto/codec.h"
 #include "proto/slip.h"
 #include "transport/transport.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-typedef enum eg_before {
-    EG_BEFORE_DEFAULT_RESET,
-    EG_BEFORE_USB_RESET,
-    EG_BEFORE_NO_RESET,
-    EG_BEFORE_NO_RESET_NO_SYNC,
-} eg_before;
-
-typedef enum eg_after {
-    EG_AFTER_HARD_RESET,
-    EG_AFTER_NO_RESET,
-    EG_AFTER_WATCHDOG_RESET,
-} eg_after;
-
-/* Parse and name the --before / --after values ("default-reset", ...). */
-int eg_before_parse(eg_before *out, const char *s);
-int eg_after_parse(eg_after *out, const char *s);
-const char *eg_before_name(eg_before b);
-const char *eg_after_name(eg_after a);
 
 #define EG_TIMEOUT_DEFAULT_MS  3000
 #define EG_TIMEOUT_SYNC_MS     100
@@ -46,6 +35,7 @@ const char *eg_after_name(eg_after a);
 #define EG_ROM_BEGIN_MS_PER_MB 30000 /* the ROM erases in FLASH_BEGIN */
 #define EG_MD5_MS_PER_MB       8000
 #define EG_CHIP_ERASE_MS       120000
+#define EG_SESSION_MAX_FRAME   8192 /* the longest response (a 4 KiB READ_FLASH packet) */
 
 typedef struct eg_session {
     eg_transport *t;
@@ -100,12 +90,21 @@ int eg_session_spi_set_params(eg_session *s, uint32_t flash_size);
 /* Moves the link to baud: tells the loader told (the rate it must be asked for to
  * really run at baud; 0 = baud itself) and switches the transport to baud. */
 int eg_session_change_baud(eg_session *s, uint32_t baud, uint32_t told);
+/* Moves only our side of the line to baud (the board is believed to be there already)
+ * and drops what arrived. */
+int eg_session_change_baud_local(eg_session *s, uint32_t baud);
 
-/* Writes data to flash at offset: compressed (FLASH_DEFL_*) when level >= 0, plain
- * FLASH_* blocks when level < 0. Reports progress as step. Does not end the flash
- * mode: the ROM leaves the loader on FLASH_END. */
+/* The largest data block the running loader takes (16 KiB for the stub, 1 KiB for
+ * the ROM). */
+uint32_t eg_session_block_size(const eg_session *s);
+
+/* Writes len bytes to flash at offset: the compressed blocks z (FLASH_DEFL_*; made for
+ * eg_session_block_size() or smaller) when z is given, else data in plain FLASH_DATA
+ * blocks. Reports progress as "writing at 0x...". Does not end the flash mode: the
+ * ROM leaves the loader on FLASH_END. The stub reports a failed write one command
+ * later; this waits for it before returning. */
 int eg_session_flash_write(eg_session *s, uint32_t offset, const uint8_t *data, size_t len,
-                           int level);
+                           const eg_zblocks *z);
 
 /* Erases [offset, offset+size) (4 KiB aligned): ERASE_REGION with the stub, an empty
  * FLASH_BEGIN over the region with the ROM (which erases what it announces). */
@@ -118,16 +117,25 @@ int eg_session_flash_erase_all(eg_session *s, uint32_t size);
 /* The on-chip MD5 of a flash region. */
 int eg_session_flash_md5(uint8_t out[16], eg_session *s, uint32_t offset, uint32_t size);
 
-/* Reads len bytes of flash at offset into out (appended): READ_FLASH_SLOW, 64 bytes a
- * command, from the ROM; the stub's windowed READ_FLASH, checked against the MD5 it
- * sends at the end. */
+/* Takes the bytes of a flash read as they arrive: len bytes that belong at offset.
+ * A negative return stops the read with that code. */
+typedef int (*eg_read_sink)(void *ctx, uint32_t offset, const uint8_t *data, size_t len);
+
+/* Reads len bytes of flash at offset into sink, in order: READ_FLASH_SLOW, 64 bytes a
+ * command, from the ROM; the stub's windowed READ_FLASH (4 KiB packets), checked
+ * against the MD5 it sends at the end (EG_EMISMATCH when they differ: the data handed
+ * to the sink was corrupted on the line). */
+int eg_session_flash_read_to(eg_session *s, uint32_t offset, uint32_t len, eg_read_sink sink,
+                             void *ctx);
+
+/* The same into out (appended). */
 int eg_session_flash_read(eg_buf *out, eg_session *s, uint32_t offset, uint32_t len);
 
 /* FLASH_END: with reboot set the loader runs the application. */
 int eg_session_flash_end(eg_session *s, int reboot);
 
 /* Leaves the board as after says (needs the transport's lines for a hard reset).
- * Watchdog resets are done by the chip layer. */
+ * Watchdog resets are done by the device layer. */
 int eg_session_after(eg_session *s, eg_after after);
 
 /* Loads len bytes into RAM at addr (MEM_BEGIN, then MEM_DATA blocks). */

@@ -140,6 +140,42 @@ void eg_slip_noise_text(const eg_slip_decoder *d, char *dst, size_t dstlen)
     dst[o < dstlen ? o : dstlen - 1] = '\0';
 }
 
+int eg_slip_encode_pieces(eg_buf *out, const eg_slip_piece *pieces, size_t n)
+{
+    size_t need = 2;
+    int rc;
+
+    for (size_t k = 0; k < n; k++) {
+        const eg_slip_piece *p = &pieces[k];
+        need += p->len;
+        if (!p->data)
+            need += (p->fill == SLIP_END || p->fill == SLIP_ESC) ? p->len : 0;
+        for (size_t i = 0; p->data && i < p->len; i++)
+            need += p->data[i] == SLIP_END || p->data[i] == SLIP_ESC;
+    }
+    if ((rc = eg_buf_reserve(out, need)) < 0)
+        return rc;
+    uint8_t *o = out->data + out->len;
+    *o++ = SLIP_END;
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < pieces[k].len; i++) {
+            uint8_t c = pieces[k].data ? pieces[k].data[i] : pieces[k].fill;
+            if (c == SLIP_END) {
+                *o++ = SLIP_ESC;
+                *o++ = SLIP_ESC_END;
+            } else if (c == SLIP_ESC) {
+                *o++ = SLIP_ESC;
+                *o++ = SLIP_ESC_ESC;
+            } else {
+                *o++ = c;
+            }
+        }
+    }
+    *o++ = SLIP_END;
+    out->len += need;
+    return 0;
+}
+
 int eg_slip_encode(eg_buf *out, const uint8_t *data, size_t len)
 {
     int rc = eg_buf_reserve(out, len * 2 + 2);

@@ -56,4 +56,14 @@ void eg_slip_noise_text(const eg_slip_decoder *d, char *dst, size_t dstlen);
 /* Appends the SLIP encoding of data (with both C0 delimiters) to out. */
 int eg_slip_encode(eg_buf *out, const uint8_t *data, size_t len);
 
+/* Appends one frame holding n pieces of bytes one after the other, growing out only
+ * by what the encoding needs (no copy of the pieces joined). A piece with no data is
+ * len copies of fill (padding). */
+typedef struct eg_slip_piece {
+    const uint8_t *data;
+    size_t len;
+    uint8_t fill;
+} eg_slip_piece;
+int eg_slip_encode_pieces(eg_buf *out, const eg_slip_piece *pieces, size_t n);
+
 #endif

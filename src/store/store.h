@@ -83,13 +83,13 @@ typedef struct eg_store_attempt_end {
     int64_t run_id;
     unsigned seq;
     eg_store_result result;
-    int identified;             /* identity is filled */
+    int identified; /* identity is filled */
     eg_store_identity identity;
-    const char *failed_step;    /* NULL when it passed */
-    int error_code;             /* EG_E*, 0 when it passed */
-    const char *message;        /* the error, NULL when it passed */
-    int device_status;          /* the device's error byte, -1 when none */
-    unsigned retries;           /* steps tried again */
+    const char *failed_step;         /* NULL when it passed */
+    int error_code;                  /* EG_E*, 0 when it passed */
+    const char *message;             /* the error, NULL when it passed */
+    int device_status;               /* the device's error byte, -1 when none */
+    unsigned retries;                /* steps tried again */
     int64_t step_ms[EG_STORE_STEPS]; /* -1: the step did not run */
     int64_t ended_ms;
     const eg_store_region *regions;

@@ -120,6 +120,7 @@ static int r_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms
     rfc2217_transport *r = (rfc2217_transport *)t;
     int64_t deadline = eg_clock_ms() + timeout_ms;
 
+    r->tcp->cancel = t->cancel;
     for (;;) {
         size_t want = len < sizeof(r->raw) ? len : sizeof(r->raw);
         int n = eg_transport_read(r->tcp, r->raw, want, eg_clock_left(deadline));
@@ -138,6 +139,7 @@ static int r_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned tim
     size_t o = 0;
     int rc;
 
+    r->tcp->cancel = t->cancel;
     for (size_t i = 0; i < len; i++) {
         out[o++] = buf[i];
         if (buf[i] == IAC)
@@ -214,7 +216,8 @@ static const eg_transport_ops rfc2217_ops = {
     .free = r_free,
 };
 
-int eg_transport_open_rfc2217(eg_transport **out, const char *hostport, uint32_t baud)
+int eg_transport_open_rfc2217(eg_transport **out, const char *hostport, uint32_t baud,
+                              eg_cancel *cancel)
 {
     static const uint8_t hello[] = {IAC, WILL, OPT_COM_PORT, IAC, WILL, OPT_BINARY,
                                     IAC, DO,   OPT_BINARY,   IAC, DO,   OPT_SGA};
@@ -227,7 +230,8 @@ int eg_transport_open_rfc2217(eg_transport **out, const char *hostport, uint32_t
         return eg_error_set(EG_ENOMEM, "out of memory");
     r->base.ops = &rfc2217_ops;
     snprintf(r->base.name, sizeof(r->base.name), "rfc2217://%.200s", hostport);
-    rc = eg_transport_open_socket(&r->tcp, hostport);
+    r->base.cancel = cancel;
+    rc = eg_transport_open_socket(&r->tcp, hostport, cancel);
     if (rc < 0)
         goto fail;
     r->base.caps = EG_TRANSPORT_CAP_LINES | EG_TRANSPORT_CAP_BAUD;

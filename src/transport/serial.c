@@ -1,5 +1,5 @@
 /* Serial ports through libserialport: real UARTs and USB serial adapters. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include "core/error.h"
 #include "transport/fdio.h"
 #include "transport/transport.h"
@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libserialport.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,12 @@ static int serial_fd(eg_transport *t)
 
 static int serial_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_read(serial_fd(t), buf, len, timeout_ms);
+    return eg_fd_read(serial_fd(t), buf, len, timeout_ms, t->cancel);
 }
 
 static int serial_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_write(serial_fd(t), buf, len, timeout_ms);
+    return eg_fd_write(serial_fd(t), buf, len, timeout_ms, t->cancel, 0);
 }
 
 static int serial_set_baud(eg_transport *t, uint32_t baud)
@@ -111,9 +112,14 @@ int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud
         return eg_error_set(EG_ENOTFOUND, "not a serial port");
     }
     if (sp_open(s->port, SP_MODE_READ_WRITE) != SP_OK) {
-        rc = eg_error_set(EG_EIO, "cannot open: %s", sp_message());
+        if (errno == EBUSY)
+            rc = eg_error_set(EG_EBUSY, "port '%s' is in use by another program", path);
+        else
+            rc = eg_error_set(EG_EIO, "cannot open: %s", sp_message());
         goto fail;
     }
+    if ((rc = eg_fd_lock_exclusive(serial_fd(&s->base), path)) < 0)
+        goto fail;
     if (sp_set_baudrate(s->port, (int)(baud ? baud : 115200)) != SP_OK ||
         sp_set_bits(s->port, 8) != SP_OK || sp_set_parity(s->port, SP_PARITY_NONE) != SP_OK ||
         sp_set_stopbits(s->port, 1) != SP_OK ||
@@ -131,16 +137,44 @@ int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud
     s->base.caps = EG_TRANSPORT_CAP_LINES | EG_TRANSPORT_CAP_BAUD;
     if (sp_get_port_transport(s->port) == SP_TRANSPORT_USB) {
         int vid = 0, pid = 0;
+        const char *serial = sp_get_port_usb_serial(s->port);
         if (sp_get_port_usb_vid_pid(s->port, &vid, &pid) == SP_OK) {
             s->base.usb_vid = (uint16_t)vid;
             s->base.usb_pid = (uint16_t)pid;
         }
+        snprintf(s->base.usb_serial, sizeof(s->base.usb_serial), "%s", serial ? serial : "");
+        eg_usb_location(s->base.usb_location, sizeof(s->base.usb_location), path);
     }
     *out = &s->base;
     return 0;
 fail:
     serial_free(&s->base);
     return rc;
+}
+
+void eg_usb_location(char *dst, size_t len, const char *path)
+{
+    char real[PATH_MAX], sys[PATH_MAX + 64], dev[PATH_MAX];
+    const char *base;
+
+    dst[0] = '\0';
+    if (!realpath(path, real))
+        return;
+    base = strrchr(real, '/');
+    base = base ? base + 1 : real;
+    snprintf(sys, sizeof(sys), "/sys/class/tty/%s/device", base);
+    if (!realpath(sys, dev))
+        return;
+    /* .../usb1/1-2/1-2.3/1-2.3:1.0[/ttyUSB0]: the last component of the form
+     * BUS-PORT[.PORT...] is the device's place on the bus. */
+    for (const char *c = dev; c && *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
+        size_t clen = strcspn(c, "/"), n = strspn(c, "0123456789");
+        if (n == 0 || n + 1 >= clen || c[n] != '-')
+            continue;
+        size_t rest = strspn(c + n + 1, "0123456789.");
+        if (n + 1 + rest == clen)
+            snprintf(dst, len, "%.*s", (int)clen, c);
+    }
 }
 
 int eg_port_list(eg_port_info **out, size_t *count)
@@ -175,7 +209,8 @@ int eg_port_list(eg_port_info **out, size_t *count)
             }
             v = sp_get_port_usb_serial(ports[i]);
             snprintf(p->serial, sizeof(p->serial), "%s", v ? v : "");
-            if (sp_get_port_usb_bus_address(ports[i], &bus, &addr) == SP_OK)
+            eg_usb_location(p->location, sizeof(p->location), p->name);
+            if (!p->location[0] && sp_get_port_usb_bus_address(ports[i], &bus, &addr) == SP_OK)
                 snprintf(p->location, sizeof(p->location), "%d-%d", bus, addr);
         }
     }

@@ -26,12 +26,12 @@ typedef struct socket_transport {
 
 static int sock_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_read(((socket_transport *)t)->fd, buf, len, timeout_ms);
+    return eg_fd_read(((socket_transport *)t)->fd, buf, len, timeout_ms, t->cancel);
 }
 
 static int sock_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_write(((socket_transport *)t)->fd, buf, len, timeout_ms);
+    return eg_fd_write(((socket_transport *)t)->fd, buf, len, timeout_ms, t->cancel, 1);
 }
 
 static int sock_set_baud(eg_transport *t, uint32_t baud)
@@ -73,15 +73,19 @@ static const eg_transport_ops socket_ops = {
     .free = sock_free,
 };
 
-/* Connects fd to ai within the deadline; 0 or an errno value. */
-static int connect_bounded(int fd, const struct addrinfo *ai, int64_t deadline)
+/* Connects fd to ai within the deadline; 0 or an errno value (ECANCELED when the
+ * token stopped it). */
+static int connect_bounded(int fd, const struct addrinfo *ai, int64_t deadline, eg_cancel *cancel)
 {
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
         return 0;
     if (errno != EINPROGRESS)
         return errno;
-    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-    int pr = poll(&pfd, 1, (int)eg_clock_left(deadline));
+    struct pollfd pfd[2] = {{.fd = fd, .events = POLLOUT},
+                            {.fd = cancel ? cancel->fd : -1, .events = POLLIN}};
+    int pr = poll(pfd, 2, (int)eg_cancel_bound(cancel, eg_clock_left(deadline)));
+    if (pfd[1].revents)
+        return ECANCELED;
     if (pr <= 0)
         return pr == 0 ? ETIMEDOUT : errno;
     int soerr = 0;
@@ -90,7 +94,7 @@ static int connect_bounded(int fd, const struct addrinfo *ai, int64_t deadline)
     return soerr;
 }
 
-int eg_transport_open_socket(eg_transport **out, const char *hostport)
+int eg_transport_open_socket(eg_transport **out, const char *hostport, eg_cancel *cancel)
 {
     char host[200], name[256];
     const char *colon;
@@ -130,7 +134,7 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport)
             err = errno;
             continue;
         }
-        err = connect_bounded(fd, ai, deadline);
+        err = connect_bounded(fd, ai, deadline, cancel);
         if (err == 0) {
             st->fd = fd;
             break;
@@ -138,13 +142,17 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport)
         close(fd);
     }
     if (st->fd < 0) {
-        rc = eg_error_set(err == ECONNREFUSED ? EG_ENOTFOUND : EG_EIO, "cannot connect: %s",
-                          eg_strerror(err));
+        if (err == ECANCELED)
+            rc = eg_error_set(EG_ECANCELED, "canceled while connecting");
+        else
+            rc = eg_error_set(err == ECONNREFUSED ? EG_ENOTFOUND : EG_EIO, "cannot connect: %s",
+                              eg_strerror(err));
         goto done;
     }
     int one = 1;
     setsockopt(st->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     st->base.caps = 0;
+    st->base.cancel = cancel;
     *out = &st->base;
     st = NULL;
     rc = 0;

@@ -4,25 +4,31 @@
 
 #include <string.h>
 
-int eg_transport_open(eg_transport **out, const char *name, uint32_t baud)
+int eg_transport_open(eg_transport **out, const char *name, uint32_t baud, eg_cancel *cancel)
 {
+    int rc;
+
     *out = NULL;
     if (!name || !*name)
         return eg_error_set(EG_EINVAL, "no port given (use --port or ESPGANG_PORT)");
     if (strncmp(name, "socket://", 9) == 0) {
-        int rc = eg_transport_open_socket(out, name + 9);
+        rc = eg_transport_open_socket(out, name + 9, cancel);
         /* The far end runs at some rate; the rate we asked for is our best guess. */
         if (rc == 0)
             (*out)->baud = baud;
         return rc;
     }
     if (strncmp(name, "rfc2217://", 10) == 0)
-        return eg_transport_open_rfc2217(out, name + 10, baud);
+        return eg_transport_open_rfc2217(out, name + 10, baud, cancel);
     if (strstr(name, "://"))
         return eg_error_set(EG_EINVAL, "unknown scheme (socket:// and rfc2217:// are known)");
     if (eg_transport_is_pty(name))
-        return eg_transport_open_tty(out, name, baud);
-    return eg_transport_open_serial(out, name, baud);
+        rc = eg_transport_open_tty(out, name, baud);
+    else
+        rc = eg_transport_open_serial(out, name, baud);
+    if (rc == 0)
+        (*out)->cancel = cancel;
+    return rc;
 }
 
 void eg_transport_free(eg_transport *t)

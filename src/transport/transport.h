@@ -4,9 +4,16 @@
  * libserialport does not handle (pseudo-terminals) through termios, TCP
  * (socket://HOST:PORT), and RFC 2217 (rfc2217://HOST:PORT, which also carries the baud
  * rate and DTR/RTS). The kind is chosen from what the name designates.
- * A transport belongs to one thread. */
+ *
+ * A transport belongs to one thread. Every wait it makes (reads, writes, the pauses
+ * of reset sequences) watches its cancel token: a stop asked from another thread ends
+ * it with EG_ECANCELED, the running step's deadline with EG_ETIMEDOUT. Serial ports
+ * are opened exclusively (TIOCEXCL and flock): a port another program holds is
+ * EG_EBUSY, "port '...' is in use". Writing to a closed socket never raises SIGPIPE. */
 #ifndef EG_TRANSPORT_TRANSPORT_H
 #define EG_TRANSPORT_TRANSPORT_H
+
+#include "core/cancel.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,7 +29,7 @@ typedef struct eg_transport_ops {
     const char *kind;
     /* Reads up to len bytes, waiting at most timeout_ms for the first one. Returns
      * the count (> 0), 0 on timeout, or a negative code (EG_EIO when the device
-     * went away). */
+     * went away, EG_ECANCELED / EG_ETIMEDOUT from the cancel token). */
     int (*read)(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms);
     /* Writes all len bytes or fails; gives up after timeout_ms. */
     int (*write)(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms);
@@ -43,11 +50,15 @@ struct eg_transport {
     uint32_t baud;
     uint16_t usb_vid; /* 0 when unknown or not USB */
     uint16_t usb_pid;
+    char usb_serial[128];  /* "" when unknown */
+    char usb_location[64]; /* the USB port path ("1-2.3"), "" when unknown */
+    eg_cancel *cancel;     /* the owner's token; NULL: never canceled */
 };
 
-/* Opens the transport that name designates: "socket://HOST:PORT", or a device path.
- * The baud rate applies to serial ports. *out is NULL on error. */
-int eg_transport_open(eg_transport **out, const char *name, uint32_t baud);
+/* Opens the transport that name designates: "socket://HOST:PORT",
+ * "rfc2217://HOST:PORT", or a device path, with cancel as its token (NULL: none). The
+ * baud rate applies to serial ports. *out is NULL on error. */
+int eg_transport_open(eg_transport **out, const char *name, uint32_t baud, eg_cancel *cancel);
 
 void eg_transport_free(eg_transport *t);
 
@@ -58,12 +69,17 @@ int eg_transport_set_lines(eg_transport *t, int dtr, int rts);
 int eg_transport_flush_input(eg_transport *t);
 
 /* Constructors of each kind; eg_transport_open() picks one. */
-int eg_transport_open_socket(eg_transport **out, const char *hostport);
-int eg_transport_open_rfc2217(eg_transport **out, const char *hostport, uint32_t baud);
+int eg_transport_open_socket(eg_transport **out, const char *hostport, eg_cancel *cancel);
+int eg_transport_open_rfc2217(eg_transport **out, const char *hostport, uint32_t baud,
+                              eg_cancel *cancel);
 
 #define EG_SOCKET_WRITE_MS 5000
 int eg_transport_open_tty(eg_transport **out, const char *path, uint32_t baud);
 int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud);
+
+/* The USB port path ("1-2.3": bus 1, hub port 2, its port 3) of the USB device behind
+ * the terminal at path, as sysfs names it; "" when it is not a USB device. */
+void eg_usb_location(char *dst, size_t len, const char *path);
 
 /* True when path (after following links) is a pseudo-terminal. */
 int eg_transport_is_pty(const char *path);
@@ -73,7 +89,7 @@ typedef struct eg_port_info {
     char name[256];
     char description[256];
     char serial[128];
-    char location[64]; /* USB bus and address, "1-4", or "" */
+    char location[64]; /* USB port path ("1-2.3", as sysfs names it), or "" */
     uint16_t vid, pid; /* 0 when not USB */
     int usb;
 } eg_port_info;

@@ -36,12 +36,12 @@ int eg_transport_is_pty(const char *path)
 
 static int tty_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_read(((tty_transport *)t)->fd, buf, len, timeout_ms);
+    return eg_fd_read(((tty_transport *)t)->fd, buf, len, timeout_ms, t->cancel);
 }
 
 static int tty_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned timeout_ms)
 {
-    return eg_fd_write(((tty_transport *)t)->fd, buf, len, timeout_ms);
+    return eg_fd_write(((tty_transport *)t)->fd, buf, len, timeout_ms, t->cancel, 0);
 }
 
 static speed_t speed_code(uint32_t baud)
@@ -146,10 +146,15 @@ int eg_transport_open_tty(eg_transport **out, const char *path, uint32_t baud)
     snprintf(tt->base.name, sizeof(tt->base.name), "%s", path);
     tt->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (tt->fd < 0) {
-        rc = eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "cannot open: %s",
-                          eg_strerror(errno));
+        if (errno == EBUSY)
+            rc = eg_error_set(EG_EBUSY, "port '%s' is in use by another program", path);
+        else
+            rc = eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "cannot open: %s",
+                              eg_strerror(errno));
         goto fail;
     }
+    if ((rc = eg_fd_lock_exclusive(tt->fd, path)) < 0)
+        goto fail;
     if (tcgetattr(tt->fd, &tio) != 0) {
         rc = eg_error_set(EG_EIO, "not a terminal: %s", eg_strerror(errno));
         goto fail;

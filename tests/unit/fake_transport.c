@@ -1,8 +1,10 @@
+#define _POSIX_C_SOURCE 200809L
 #include "fake_transport.h"
 
-#include "core/clock.h"
 #include "core/error.h"
 
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +22,32 @@ typedef struct fake {
     fake_responder responder;
     void *ctx;
     int flushes;
-    char lines[1024];
-    int64_t last_change;
+    char lines[2048];
+    int64_t now, last_change;
+    int fail_writes;
+    size_t write_budget;
+    eg_clock clock;
+    eg_cancel cancel;
 } fake;
+
+static int64_t fake_clock_now(void *ctx)
+{
+    return ((fake *)ctx)->now;
+}
+
+/* A wait moves the clock by its whole length, unless the cancel token's fd is
+ * readable already (a stop was asked): then it ends at once. */
+static int fake_clock_wait(void *ctx, int fd, unsigned ms)
+{
+    fake *f = ctx;
+    if (fd >= 0) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 0) > 0)
+            return 1;
+    }
+    f->now += ms;
+    return 0;
+}
 
 static void push_chunk(fake *f, chunk *c)
 {
@@ -54,12 +79,13 @@ static int f_read(eg_transport *t, uint8_t *buf, size_t len, unsigned timeout_ms
     fake *f = (fake *)t;
     chunk *c = f->head;
     if (!c) {
-        /* Nothing will ever arrive: behave like a silent line. */
-        eg_sleep_ms(timeout_ms < 20 ? timeout_ms : 20);
-        return 0;
+        /* Nothing will ever arrive: the whole timeout passes (on the fake clock), or a
+         * stop or the step's deadline ends the wait. */
+        int rc = eg_cancel_sleep(t->cancel, timeout_ms);
+        return rc < 0 ? rc : 0;
     }
     if (c->eio)
-        return eg_error_set(EG_EIO, "port '%s': the device went away (unplugged?)", t->name);
+        return eg_error_set(EG_EGONE, "gone");
     size_t n = c->len - c->pos < len ? c->len - c->pos : len;
     memcpy(buf, c->data + c->pos, n);
     c->pos += n;
@@ -76,6 +102,14 @@ static int f_write(eg_transport *t, const uint8_t *buf, size_t len, unsigned tim
 {
     fake *f = (fake *)t;
     (void)timeout_ms;
+    if (f->fail_writes) {
+        if (len > f->write_budget) {
+            eg_buf_append(&f->written, buf, f->write_budget);
+            f->write_budget = 0;
+            return eg_error_set(EG_EGONE, "gone");
+        }
+        f->write_budget -= len;
+    }
     eg_buf_append(&f->written, buf, len);
     if (f->responder)
         f->responder(t, buf, len, f->ctx);
@@ -92,15 +126,15 @@ static int f_set_baud(eg_transport *t, uint32_t baud)
 static void note_line(fake *f, char line, int v)
 {
     size_t n = strlen(f->lines);
-    int64_t now = eg_clock_ms();
-    if (n && now - f->last_change >= 20 && n + 1 < sizeof(f->lines))
-        f->lines[n++] = '|'; /* a pause of 20 ms or more since the last change */
+    if (n && f->now > f->last_change)
+        n += (size_t)snprintf(f->lines + n, sizeof(f->lines) - n, "|%lld|",
+                              (long long)(f->now - f->last_change));
     if (n + 2 < sizeof(f->lines)) {
         f->lines[n++] = line;
         f->lines[n++] = (char)('0' + v);
         f->lines[n] = '\0';
     }
-    f->last_change = now;
+    f->last_change = f->now;
 }
 
 static int f_set_lines(eg_transport *t, int dtr, int rts)
@@ -137,6 +171,7 @@ static void f_free(eg_transport *t)
         f->head = n;
     }
     eg_buf_release(&f->written);
+    eg_cancel_release(&f->cancel);
     free(f);
 }
 
@@ -155,6 +190,9 @@ eg_transport *fake_transport_new(void)
     fake *f = calloc(1, sizeof(*f));
     f->base.ops = &fake_ops;
     memcpy(f->base.name, "fake", 5);
+    f->clock = (eg_clock){fake_clock_now, fake_clock_wait, f};
+    eg_cancel_init(&f->cancel, &f->clock);
+    f->base.cancel = &f->cancel;
     return &f->base;
 }
 
@@ -162,6 +200,12 @@ void fake_set_responder(eg_transport *t, fake_responder fn, void *ctx)
 {
     ((fake *)t)->responder = fn;
     ((fake *)t)->ctx = ctx;
+}
+
+void fake_fail_writes_after(eg_transport *t, size_t bytes)
+{
+    ((fake *)t)->fail_writes = 1;
+    ((fake *)t)->write_budget = bytes;
 }
 
 void fake_enable_lines(eg_transport *t)
@@ -182,4 +226,14 @@ const eg_buf *fake_written(eg_transport *t)
 int fake_flushes(eg_transport *t)
 {
     return ((fake *)t)->flushes;
+}
+
+int64_t fake_now(eg_transport *t)
+{
+    return ((fake *)t)->now;
+}
+
+eg_cancel *fake_cancel(eg_transport *t)
+{
+    return &((fake *)t)->cancel;
 }

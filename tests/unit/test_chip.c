@@ -9,9 +9,9 @@
 /* cmocka needs the headers above first. */
 #include <cmocka.h>
 
-#include "chip/board.h"
 #include "chip/chip.h"
 #include "core/error.h"
+#include "device/device.h"
 
 #include <string.h>
 

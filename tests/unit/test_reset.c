@@ -29,7 +29,7 @@ static void test_classic(void **state)
     eg_transport *t = lines_transport();
     assert_int_equal(eg_reset_classic(t, 50), 0);
     /* IO0 high, EN low; 100 ms; IO0 low, EN high; 50 ms; IO0 high. */
-    assert_string_equal(fake_lines(t), "D0R1|D1R0|D0");
+    assert_string_equal(fake_lines(t), "D0R1|100|D1R0|50|D0");
     eg_transport_free(t);
 }
 
@@ -38,7 +38,12 @@ static void test_tight(void **state)
     (void)state;
     eg_transport *t = lines_transport();
     assert_int_equal(eg_reset_tight(t, 50), 0);
-    assert_string_equal(fake_lines(t), "D0R0D1R1D0R1|D1R0|D0R0D0");
+    assert_string_equal(fake_lines(t), "D0R0D1R1D0R1|100|D1R0|50|D0R0D0");
+    eg_transport_free(t);
+    /* The long release: the same lines, 550 ms in reset-release. */
+    t = lines_transport();
+    assert_int_equal(eg_reset_tight(t, 550), 0);
+    assert_string_equal(fake_lines(t), "D0R0D1R1D0R1|100|D1R0|550|D0R0D0");
     eg_transport_free(t);
 }
 
@@ -47,7 +52,7 @@ static void test_usb_jtag(void **state)
     (void)state;
     eg_transport *t = lines_transport();
     assert_int_equal(eg_reset_usb_jtag(t), 0);
-    assert_string_equal(fake_lines(t), "R0D0|D1R0|R1D0R1|D0R0");
+    assert_string_equal(fake_lines(t), "R0D0|100|D1R0|100|R1D0R1|100|D0R0");
     eg_transport_free(t);
 }
 
@@ -56,11 +61,36 @@ static void test_hard_and_hold(void **state)
     (void)state;
     eg_transport *t = lines_transport();
     assert_int_equal(eg_reset_hard(t), 0);
-    assert_string_equal(fake_lines(t), "R1|R0");
+    assert_string_equal(fake_lines(t), "R1|100|R0");
     eg_transport_free(t);
     t = lines_transport();
     assert_int_equal(eg_reset_hold(t), 0);
     assert_string_equal(fake_lines(t), "D0R1");
+    eg_transport_free(t);
+}
+
+/* A stop asked from another thread ends a reset's pause at once. */
+static void test_reset_canceled(void **state)
+{
+    (void)state;
+    eg_transport *t = lines_transport();
+    eg_cancel_request(fake_cancel(t), EG_CANCEL_NOW);
+    assert_int_equal(eg_reset_classic(t, 550), EG_ECANCELED);
+    assert_string_equal(fake_lines(t), "D0R1");
+    assert_int_equal(fake_now(t), 0);
+    eg_transport_free(t);
+}
+
+/* The step's deadline cuts a pause short, and says which step. */
+static void test_reset_deadline(void **state)
+{
+    (void)state;
+    eg_transport *t = lines_transport();
+    eg_cancel_set_deadline(fake_cancel(t), "connect", 120);
+    assert_int_equal(eg_reset_classic(t, 550), EG_ETIMEDOUT);
+    assert_string_equal(fake_lines(t), "D0R1|100|D1R0");
+    assert_int_equal(fake_now(t), 120);
+    assert_non_null(strstr(eg_error_msg(), "the connect step ran past its deadline of 120 ms"));
     eg_transport_free(t);
 }
 
@@ -104,7 +134,10 @@ static void test_connect_tries_tight_then_classic(void **state)
     connect_sequence(0x10C4, 0xEA60, EG_BEFORE_DEFAULT_RESET, 3, seq, sizeof(seq));
     /* Two tight resets (start with both lines low then high), then a classic one. */
     assert_int_equal(count(seq, "D0R0D1R1D0R1"), 2);
-    assert_string_equal(seq, "D0R0D1R1D0R1|D1R0|D0R0D0|D0R0D1R1D0R1|D1R0|D0R0D0|D0R1|D1R0|D0");
+    /* Between them, five SYNCs of 100 ms with 50 ms pauses. */
+    assert_string_equal(seq, "D0R0D1R1D0R1|100|D1R0|50|D0R0D0|750|"
+                             "D0R0D1R1D0R1|100|D1R0|550|D0R0D0|750|"
+                             "D0R1|100|D1R0|50|D0");
 }
 
 static void test_connect_usb_jtag_by_vid_pid(void **state)
@@ -134,6 +167,8 @@ int main(void)
         cmocka_unit_test(test_usb_jtag),
         cmocka_unit_test(test_hard_and_hold),
         cmocka_unit_test(test_no_lines_no_changes),
+        cmocka_unit_test(test_reset_canceled),
+        cmocka_unit_test(test_reset_deadline),
         cmocka_unit_test(test_connect_tries_tight_then_classic),
         cmocka_unit_test(test_connect_usb_jtag_by_vid_pid),
         cmocka_unit_test(test_connect_no_reset_leaves_lines),

@@ -10,12 +10,13 @@
 /* cmocka needs the headers above first. */
 #include <cmocka.h>
 
-#include "chip/ops.h"
-#include "core/clock.h"
 #include "core/deflate.h"
 #include "core/error.h"
+#include "core/hash.h"
+#include "device/ops.h"
 #include "fake_transport.h"
 #include "proto/session.h"
+#include "proto/stub.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,11 @@ typedef struct rom {
     int refuse_once;    /* refuse the next data block for its checksum */
     int write_error;    /* every data block fails with "flash write error" */
     int data_blocks;    /* data blocks received */
+    int stub;           /* answer as the flasher stub: 2 status bytes, its commands */
+    int late_error_at;  /* stub: the block with this seq + 1 fails on the next command */
+    int late_pending;   /* stub: the next command reports the failed write */
+    int bad_read_md5;   /* stub: READ_FLASH ends with a wrong MD5 */
+    uint32_t erase_args[2];
     int requests;
     uint32_t reg_value;
     const char *md5_text;
@@ -46,12 +52,13 @@ static void reply(eg_transport *t, rom *r, uint8_t op, uint32_t val, const uint8
                   size_t len, uint8_t status, uint8_t err)
 {
     eg_buf raw = EG_BUF_INIT, enc = EG_BUF_INIT;
-    uint8_t hdr[8] = {1, op, (uint8_t)(len + 4), (uint8_t)((len + 4) >> 8)};
+    size_t st_len = r->stub ? 2 : 4;
+    uint8_t hdr[8] = {1, op, (uint8_t)(len + st_len), (uint8_t)((len + st_len) >> 8)};
     uint8_t st[4] = {status, err, 0, 0};
     eg_put_u32le(hdr + 4, val);
     eg_buf_append(&raw, hdr, 8);
     eg_buf_append(&raw, data, len);
-    eg_buf_append(&raw, st, 4);
+    eg_buf_append(&raw, st, st_len);
     eg_slip_encode(&enc, raw.data, raw.len);
     if (r->byte_chunks)
         for (size_t i = 0; i < enc.len; i++)
@@ -71,7 +78,40 @@ static void answer(eg_transport *t, rom *r, const uint8_t *f, size_t len)
     r->seen_ops[op]++;
     if (r->stray_first)
         reply(t, r, 0x55, 0, NULL, 0, 0, 0);
+    if (r->late_pending) {
+        /* The stub found the last block's write bad: this command says so. */
+        r->late_pending = 0;
+        reply(t, r, op, 0, NULL, 0, 1, 0xC4);
+        return;
+    }
     switch (op) {
+    case EG_OP_ERASE_REGION:
+        r->erase_args[0] = eg_get_u32le(d);
+        r->erase_args[1] = eg_get_u32le(d + 4);
+        reply(t, r, op, 0, NULL, 0, 0, 0);
+        break;
+    case EG_OP_READ_FLASH: {
+        uint32_t addr = eg_get_u32le(d), n = eg_get_u32le(d + 4), pkt = eg_get_u32le(d + 8);
+        uint8_t *all = malloc(n), md5[16];
+        eg_buf enc = EG_BUF_INIT;
+        for (uint32_t i = 0; i < n; i++)
+            all[i] = (uint8_t)((addr + i) * 3);
+        reply(t, r, op, 0, NULL, 0, 0, 0);
+        for (uint32_t at = 0; at < n; at += pkt) {
+            eg_buf_clear(&enc);
+            eg_slip_encode(&enc, all + at, n - at < pkt ? n - at : pkt);
+            fake_push(t, enc.data, enc.len);
+        }
+        eg_md5(md5, all, n);
+        if (r->bad_read_md5)
+            md5[0] ^= 1;
+        eg_buf_clear(&enc);
+        eg_slip_encode(&enc, md5, 16);
+        fake_push(t, enc.data, enc.len);
+        eg_buf_release(&enc);
+        free(all);
+        break;
+    }
     case EG_OP_SYNC:
         for (int i = 0; i < 8; i++)
             reply(t, r, op, 0x20120707, NULL, 0, 0, 0);
@@ -99,9 +139,16 @@ static void answer(eg_transport *t, rom *r, const uint8_t *f, size_t len)
             r->begin_words[i] = eg_get_u32le(d + 4 * i);
         reply(t, r, op, 0, NULL, 0, 0, 0);
         break;
+    case EG_OP_FLASH_DATA:
     case EG_OP_FLASH_DEFL_DATA: {
         uint32_t n = eg_get_u32le(d);
         r->data_blocks++;
+        if (r->stub && r->late_error_at == r->data_blocks) {
+            /* Answered at once; the write fails afterwards. */
+            r->late_pending = 1;
+            reply(t, r, op, 0, NULL, 0, 0, 0);
+            break;
+        }
         if (r->refuse_once) {
             r->refuse_once = 0;
             reply(t, r, op, 0, NULL, 0, 1, 0x07);
@@ -215,9 +262,11 @@ static void test_connect_silent_is_bounded(void **state)
 {
     fixture *fx = *state;
     fx->r.silent = 1;
-    int64_t t0 = eg_clock_ms();
+    int64_t t0 = fake_now(fx->t);
     assert_int_equal(eg_session_connect(fx->s, EG_BEFORE_NO_RESET), EG_ETIMEDOUT);
-    assert_true(eg_clock_ms() - t0 < 5000);
+    /* 20 ms for what the board printed first, then 2 attempts of 5 SYNCs: 100 ms
+     * waiting and 50 ms pausing each. */
+    assert_int_equal(fake_now(fx->t) - t0, 20 + 2 * 5 * 150);
     assert_non_null(strstr(eg_error_msg(), "no answer to SYNC after 2 attempts"));
     assert_int_equal(fx->r.seen_ops[EG_OP_SYNC], 0);
 }
@@ -226,9 +275,9 @@ static void test_connect_garbage_is_reported(void **state)
 {
     fixture *fx = *state;
     fx->r.garbage = 1;
-    int64_t t0 = eg_clock_ms();
+    int64_t t0 = fake_now(fx->t);
     assert_int_equal(eg_session_connect(fx->s, EG_BEFORE_DEFAULT_RESET), EG_EPROTO);
-    assert_true(eg_clock_ms() - t0 < 5000);
+    assert_true(fake_now(fx->t) - t0 <= 20 + 2 * 5 * 150);
     assert_non_null(strstr(eg_error_msg(), "not loader frames"));
 }
 
@@ -290,9 +339,9 @@ static void test_command_timeout_names_the_command(void **state)
     fixture *fx = *state;
     uint32_t v;
     fx->r.silent = 1;
-    int64_t t0 = eg_clock_ms();
+    int64_t t0 = fake_now(fx->t);
     assert_int_equal(eg_session_read_reg(&v, fx->s, 0x60008844), EG_ETIMEDOUT);
-    assert_true(eg_clock_ms() - t0 >= EG_TIMEOUT_DEFAULT_MS - 50);
+    assert_int_equal(fake_now(fx->t) - t0, EG_TIMEOUT_DEFAULT_MS);
     assert_non_null(strstr(eg_error_msg(), "READ_REG: no response within 3000 ms"));
     assert_non_null(strstr(eg_error_msg(), "0x60008844"));
 }
@@ -302,8 +351,37 @@ static void test_unplugged_mid_command(void **state)
     fixture *fx = *state;
     uint32_t v;
     fx->r.eio_after = 1;
-    assert_int_equal(eg_session_read_reg(&v, fx->s, 0x1000), EG_EIO);
-    assert_non_null(strstr(eg_error_msg(), "unplugged"));
+    assert_int_equal(eg_session_read_reg(&v, fx->s, 0x1000), EG_EGONE);
+    /* The session says which command and register; the transport says the rest. */
+    assert_non_null(strstr(eg_error_msg(), "reading register 0x00001000: READ_REG: "));
+}
+
+/* The board goes away while a block is being sent. */
+static void test_unplugged_mid_write(void **state)
+{
+    fixture *fx = *state;
+    eg_zblocks z;
+    uint8_t data[6000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + i / 100);
+    assert_int_equal(eg_zblocks_build(&z, data, sizeof(data), 0, EG_ROM_FLASH_BLOCK), 0);
+    fake_fail_writes_after(fx->t, 3000);
+    assert_int_equal(eg_session_flash_write(fx->s, 0x10000, data, sizeof(data), &z), EG_EGONE);
+    assert_non_null(
+        strstr(eg_error_msg(), "writing flash at 0x00010000: block 2: FLASH_DEFL_DATA: "));
+    assert_int_equal(fake_written(fx->t)->len, 3000);
+    eg_zblocks_release(&z);
+}
+
+/* A stop asked from another thread ends a wait at once, on any clock. */
+static void test_canceled_wait(void **state)
+{
+    fixture *fx = *state;
+    uint32_t v;
+    fx->r.silent = 1;
+    eg_cancel_request(fake_cancel(fx->t), EG_CANCEL_NOW);
+    assert_int_equal(eg_session_read_reg(&v, fx->s, 0x1000), EG_ECANCELED);
+    assert_int_equal(fake_now(fx->t), 0);
 }
 
 static void test_md5_hex_and_malformed(void **state)
@@ -329,7 +407,10 @@ static void test_compressed_write_packets(void **state)
         seed = seed * 1103515245 + 12345;
         data[i] = (uint8_t)(seed >> 16);
     }
-    assert_int_equal(eg_session_flash_write(fx->s, 0x10000, data, len, 9), 0);
+    eg_zblocks z;
+    assert_int_equal(eg_zblocks_build(&z, data, len, 9, EG_ROM_FLASH_BLOCK), 0);
+    assert_int_equal(eg_session_flash_write(fx->s, 0x10000, data, len, &z), 0);
+    eg_zblocks_release(&z);
     /* ROM: 5 words, size rounded up to whole 1 KiB blocks, offset last but one. */
     assert_int_equal(fx->r.begin_len, 20);
     assert_int_equal(fx->r.begin_words[0], 5120);
@@ -354,8 +435,10 @@ static void test_block_resent_only_after_checksum_refusal(void **state)
     eg_buf inflated = EG_BUF_INIT;
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)(i * 13);
+    eg_zblocks z;
+    assert_int_equal(eg_zblocks_build(&z, data, sizeof(data), 0, EG_ROM_FLASH_BLOCK), 0);
     fx->r.refuse_once = 1;
-    assert_int_equal(eg_session_flash_write(fx->s, 0, data, sizeof(data), 0), 0);
+    assert_int_equal(eg_session_flash_write(fx->s, 0, data, sizeof(data), &z), 0);
     /* One block more than the stream needs: the refused one was sent again. */
     size_t blocks = (fx->r.flash_payload.len + EG_ROM_FLASH_BLOCK - 1) / EG_ROM_FLASH_BLOCK;
     assert_int_equal(fx->r.data_blocks, (int)blocks + 1);
@@ -367,8 +450,10 @@ static void test_block_resent_only_after_checksum_refusal(void **state)
     /* A flash write error is final: no resend, and the message says what happened. */
     fx->r.data_blocks = 0;
     fx->r.write_error = 1;
-    assert_int_equal(eg_session_flash_write(fx->s, 0x8000, data, sizeof(data), 0), EG_EDEVICE);
+    assert_int_equal(eg_session_flash_write(fx->s, 0x8000, data, sizeof(data), &z), EG_EDEVICE);
     assert_int_equal(fx->r.data_blocks, 1);
+    assert_int_equal(fx->s->last_error, 0x08);
+    eg_zblocks_release(&z);
     assert_non_null(strstr(eg_error_msg(), "writing flash at 0x00008000"));
     assert_non_null(strstr(eg_error_msg(), "flash write error"));
 }
@@ -404,17 +489,17 @@ static void test_rom_baud_quirks(void **state)
     /* Every READ_REG answers the same word: cali 1000 (bits 7-31) and ck8m 100 (bits
      * 0-7), so ESP32's ROM believes in 1000 * 15625 * 100 / 40 = 39.0625 MHz. */
     fx->r.reg_value = 1000u << 7 | 100;
-    assert_int_equal(eg_chip_rom_baud(&told, fx->s, eg_chip_by_name("esp32"), 921600), 0);
+    assert_int_equal(eg_device_rom_baud(&told, fx->s, eg_chip_by_name("esp32"), 921600), 0);
     assert_int_equal(told, 900000);
     /* ESP32-C2 with a 26 MHz crystal: divider 226 at 115200 baud. */
     fx->t->baud = 115200;
     fx->r.reg_value = 226;
-    assert_int_equal(eg_chip_rom_baud(&told, fx->s, eg_chip_by_name("esp32c2"), 921600), 0);
+    assert_int_equal(eg_device_rom_baud(&told, fx->s, eg_chip_by_name("esp32c2"), 921600), 0);
     assert_int_equal(told, 921600u * 40 / 26);
     fx->r.reg_value = 347; /* 40 MHz */
-    assert_int_equal(eg_chip_rom_baud(&told, fx->s, eg_chip_by_name("esp32c2"), 921600), 0);
+    assert_int_equal(eg_device_rom_baud(&told, fx->s, eg_chip_by_name("esp32c2"), 921600), 0);
     assert_int_equal(told, 921600);
-    assert_int_equal(eg_chip_rom_baud(&told, fx->s, eg_chip_by_name("esp32c3"), 460800), 0);
+    assert_int_equal(eg_device_rom_baud(&told, fx->s, eg_chip_by_name("esp32c3"), 460800), 0);
     assert_int_equal(told, 460800);
 }
 
@@ -436,6 +521,108 @@ static void test_before_after_names(void **state)
     assert_string_equal(eg_after_name(EG_AFTER_NO_RESET), "no-reset");
 }
 
+/* Plain blocks: the last one is padded with 0xFF, and its checksum covers the padding
+ * (the fake loader refuses a wrong checksum). */
+static void test_plain_write_pads_last_block(void **state)
+{
+    fixture *fx = *state;
+    uint8_t data[1500];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 11);
+    assert_int_equal(eg_session_flash_write(fx->s, 0x20000, data, sizeof(data), NULL), 0);
+    assert_int_equal(fx->r.begin_words[0], sizeof(data));
+    assert_int_equal(fx->r.begin_words[1], 2);
+    assert_int_equal(fx->r.flash_payload.len, 2 * EG_ROM_FLASH_BLOCK);
+    assert_memory_equal(fx->r.flash_payload.data, data, sizeof(data));
+    for (size_t i = sizeof(data); i < 2 * EG_ROM_FLASH_BLOCK; i++)
+        assert_int_equal(fx->r.flash_payload.data[i], 0xFF);
+    assert_int_equal(fx->r.data_blocks, 2);
+}
+
+/* The session as the flasher stub's client. */
+static void as_stub(fixture *fx)
+{
+    fx->r.stub = 1;
+    fx->s->stub = 1;
+    fx->s->status_len = EG_STUB_STATUS_LEN;
+}
+
+static void test_stub_windowed_read(void **state)
+{
+    fixture *fx = *state;
+    eg_buf out = EG_BUF_INIT;
+    as_stub(fx);
+    assert_int_equal(eg_session_flash_read(&out, fx->s, 0x3000, 0x2800), 0);
+    assert_int_equal(out.len, 0x2800);
+    for (size_t i = 0; i < out.len; i++)
+        assert_int_equal(out.data[i], (uint8_t)((0x3000 + i) * 3));
+    assert_int_equal(fx->r.seen_ops[EG_OP_READ_FLASH], 1);
+    assert_int_equal(fx->r.seen_ops[EG_OP_READ_FLASH_SLOW], 0);
+    eg_buf_release(&out);
+}
+
+static void test_stub_read_md5_mismatch(void **state)
+{
+    fixture *fx = *state;
+    eg_buf out = EG_BUF_INIT;
+    as_stub(fx);
+    fx->r.bad_read_md5 = 1;
+    assert_int_equal(eg_session_flash_read(&out, fx->s, 0, 0x1000), EG_EMISMATCH);
+    assert_non_null(strstr(eg_error_msg(), "reading flash at 0x00000000: READ_FLASH: the data "
+                                           "does not match the MD5"));
+    eg_buf_release(&out);
+}
+
+/* The stub answers a block before writing it: a failed write shows on the next
+ * command, and the message names both blocks it may belong to. */
+static void test_stub_late_block_error(void **state)
+{
+    fixture *fx = *state;
+    eg_zblocks z;
+    uint8_t *data = malloc(40000);
+    unsigned seed = 7;
+    for (size_t i = 0; i < 40000; i++) {
+        seed = seed * 1103515245 + 12345;
+        data[i] = (uint8_t)(seed >> 16);
+    }
+    as_stub(fx);
+    assert_int_equal(eg_zblocks_build(&z, data, 40000, 6, EG_STUB_FLASH_BLOCK), 0);
+    assert_true(z.n_blocks >= 3);
+    fx->r.late_error_at = 2; /* block 1 fails; block 2's answer says so */
+    assert_int_equal(eg_session_flash_write(fx->s, 0x10000, data, 40000, &z), EG_EDEVICE);
+    assert_non_null(strstr(eg_error_msg(), "writing flash at 0x00010000: block 1 or 2: "));
+    assert_int_equal(fx->s->last_error, 0xC4);
+    /* The failure on the last block shows on the READ_REG that waits for the end. */
+    fx->r.data_blocks = 0;
+    fx->r.late_error_at = (int)z.n_blocks;
+    assert_int_equal(eg_session_flash_write(fx->s, 0x10000, data, 40000, &z), EG_EDEVICE);
+    assert_non_null(strstr(eg_error_msg(), "READ_REG"));
+    eg_zblocks_release(&z);
+    free(data);
+}
+
+static void test_stub_erase_region(void **state)
+{
+    fixture *fx = *state;
+    as_stub(fx);
+    assert_int_equal(eg_session_flash_erase(fx->s, 0x9000, 0x6000), 0);
+    assert_int_equal(fx->r.seen_ops[EG_OP_ERASE_REGION], 1);
+    assert_int_equal(fx->r.seen_ops[EG_OP_FLASH_BEGIN], 0);
+    assert_int_equal(fx->r.erase_args[0], 0x9000);
+    assert_int_equal(fx->r.erase_args[1], 0x6000);
+    /* Blocks larger than the ROM takes are refused before anything is sent. */
+    fx->s->stub = 0;
+    fx->r.stub = 0;
+    fx->s->status_len = EG_ROM_STATUS_LEN;
+    eg_zblocks z;
+    uint8_t data[100] = {0};
+    assert_int_equal(eg_zblocks_build(&z, data, sizeof(data), 6, EG_STUB_FLASH_BLOCK), 0);
+    size_t before = fake_written(fx->t)->len;
+    assert_int_equal(eg_session_flash_write(fx->s, 0, data, sizeof(data), &z), EG_EINVAL);
+    assert_int_equal(fake_written(fx->t)->len, before);
+    eg_zblocks_release(&z);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -451,6 +638,13 @@ int main(void)
         T(test_security_info),
         T(test_command_timeout_names_the_command),
         T(test_unplugged_mid_command),
+        T(test_unplugged_mid_write),
+        T(test_canceled_wait),
+        T(test_plain_write_pads_last_block),
+        T(test_stub_windowed_read),
+        T(test_stub_read_md5_mismatch),
+        T(test_stub_late_block_error),
+        T(test_stub_erase_region),
         T(test_md5_hex_and_malformed),
         T(test_compressed_write_packets),
         T(test_block_resent_only_after_checksum_refusal),

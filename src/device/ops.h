@@ -1,7 +1,8 @@
-/* Chip operations over a session: detection, MAC, revision, commands to the SPI
- * flash through the SPI controller's registers, security information. */
-#ifndef EG_CHIP_OPS_H
-#define EG_CHIP_OPS_H
+/* Chip operations over a session, as the chip table describes them: detection, MAC,
+ * revision, commands to the SPI flash through the SPI controller's registers,
+ * security information, the ROM's baud-rate quirks and the watchdog reset. */
+#ifndef EG_DEVICE_OPS_H
+#define EG_DEVICE_OPS_H
 
 #include "chip/chip.h"
 #include "proto/session.h"
@@ -29,37 +30,37 @@ enum {
 
 /* Asks the loader for its security information; sec->present is 0 when the ROM
  * does not know the command. */
-int eg_chip_security_info(eg_security_info *sec, eg_session *s);
+int eg_device_security_info(eg_security_info *sec, eg_session *s);
 
 /* An eg_reg_reader over a session (ctx is the eg_session). */
-int eg_chip_session_reader(uint32_t *out, void *session, uint32_t addr);
+int eg_device_session_reader(uint32_t *out, void *session, uint32_t addr);
 
 /* Finds which chip answers: the chip id from GET_SECURITY_INFO when the loader sends
  * one, else the magic register. Fills sec as a side effect. */
-int eg_chip_detect(const eg_chip **out, eg_security_info *sec, eg_session *s);
+int eg_device_detect(const eg_chip **out, eg_security_info *sec, eg_session *s);
 
-int eg_chip_read_mac(uint8_t mac[6], eg_session *s, const eg_chip *chip);
-int eg_chip_read_revision(unsigned *major, unsigned *minor, eg_session *s, const eg_chip *chip);
+int eg_device_read_mac(uint8_t mac[6], eg_session *s, const eg_chip *chip);
+int eg_device_read_revision(unsigned *major, unsigned *minor, eg_session *s, const eg_chip *chip);
 
 /* Runs one command on the SPI flash through the controller's user-command registers:
  * cmd, then up to 64 bytes of data out, addr_len address bits, dummy_len dummy
  * cycles, and read_bits (at most 32) bits in, returned in *out. */
-int eg_chip_spi_command(uint32_t *out, eg_session *s, const eg_chip *chip, uint8_t cmd,
-                        const uint8_t *data, size_t len, unsigned read_bits, uint32_t addr,
-                        unsigned addr_len, unsigned dummy_len);
+int eg_device_spi_command(uint32_t *out, eg_session *s, const eg_chip *chip, uint8_t cmd,
+                          const uint8_t *data, size_t len, unsigned read_bits, uint32_t addr,
+                          unsigned addr_len, unsigned dummy_len);
 
 /* The flash's JEDEC id (RDID, 0x9F): manufacturer in bits 0-7. */
-int eg_chip_flash_id(uint32_t *out, eg_session *s, const eg_chip *chip);
+int eg_device_flash_id(uint32_t *out, eg_session *s, const eg_chip *chip);
 
 /* The rate to put in the ROM's CHANGE_BAUDRATE so that the UART really runs at baud,
  * given how the chip's ROM misjudges its clock (chip->rom_baud). */
-int eg_chip_rom_baud(uint32_t *out, eg_session *s, const eg_chip *chip, uint32_t baud);
+int eg_device_rom_baud(uint32_t *out, eg_session *s, const eg_chip *chip, uint32_t baud);
 
 /* The crystal in MHz (26, 40 or 48) as the UART divider at the current rate shows it;
  * 0 when the chip has no divider register in the table. */
-int eg_chip_crystal_mhz(unsigned *out, eg_session *s, const eg_chip *chip);
+int eg_device_crystal_mhz(unsigned *out, eg_session *s, const eg_chip *chip);
 
 /* Restarts the chip through its RTC watchdog (chips whose table row has one). */
-int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip);
+int eg_device_watchdog_reset(eg_session *s, const eg_chip *chip);
 
 #endif

@@ -1,6 +1,6 @@
-#include "chip/ops.h"
+#include "device/ops.h"
 
-#include "core/clock.h"
+#include "core/cancel.h"
 #include "core/error.h"
 
 #include <string.h>
@@ -13,7 +13,7 @@
 #define SPI_USR_MOSI    (1u << 27)
 #define SPI_POLLS       10
 
-int eg_chip_security_info(eg_security_info *sec, eg_session *s)
+int eg_device_security_info(eg_security_info *sec, eg_session *s)
 {
     uint8_t raw[32];
     size_t len = 0;
@@ -40,14 +40,14 @@ int eg_chip_security_info(eg_security_info *sec, eg_session *s)
     return 0;
 }
 
-int eg_chip_detect(const eg_chip **out, eg_security_info *sec, eg_session *s)
+int eg_device_detect(const eg_chip **out, eg_security_info *sec, eg_session *s)
 {
     const eg_chip *chip = NULL;
     uint32_t magic = 0;
     int rc;
 
     *out = NULL;
-    rc = eg_chip_security_info(sec, s);
+    rc = eg_device_security_info(sec, s);
     if (rc < 0)
         return eg_error_prefix(rc, "detecting the chip: ");
     if (sec->has_chip_id) {
@@ -73,7 +73,7 @@ int eg_chip_detect(const eg_chip **out, eg_security_info *sec, eg_session *s)
     return 0;
 }
 
-int eg_chip_read_mac(uint8_t mac[6], eg_session *s, const eg_chip *chip)
+int eg_device_read_mac(uint8_t mac[6], eg_session *s, const eg_chip *chip)
 {
     uint32_t lo, hi;
     int rc;
@@ -90,22 +90,22 @@ int eg_chip_read_mac(uint8_t mac[6], eg_session *s, const eg_chip *chip)
     return 0;
 }
 
-int eg_chip_session_reader(uint32_t *out, void *session, uint32_t addr)
+int eg_device_session_reader(uint32_t *out, void *session, uint32_t addr)
 {
     return eg_session_read_reg(out, session, addr);
 }
 
-int eg_chip_read_revision(unsigned *major, unsigned *minor, eg_session *s, const eg_chip *chip)
+int eg_device_read_revision(unsigned *major, unsigned *minor, eg_session *s, const eg_chip *chip)
 {
-    int rc = eg_chip_revision_decode(major, minor, chip, eg_chip_session_reader, s);
+    int rc = eg_chip_revision_decode(major, minor, chip, eg_device_session_reader, s);
     if (rc < 0)
         return eg_error_prefix(rc, "reading the chip revision: ");
     return 0;
 }
 
-int eg_chip_spi_command(uint32_t *out, eg_session *s, const eg_chip *chip, uint8_t cmd,
-                        const uint8_t *data, size_t len, unsigned read_bits, uint32_t addr,
-                        unsigned addr_len, unsigned dummy_len)
+int eg_device_spi_command(uint32_t *out, eg_session *s, const eg_chip *chip, uint8_t cmd,
+                          const uint8_t *data, size_t len, unsigned read_bits, uint32_t addr,
+                          unsigned addr_len, unsigned dummy_len)
 {
     const uint32_t base = chip->spi_base;
     uint32_t old_usr = 0, old_usr2 = 0, flags = SPI_USR_COMMAND, usr1 = 0, v = 0;
@@ -187,12 +187,12 @@ done:
     return 0;
 }
 
-int eg_chip_flash_id(uint32_t *out, eg_session *s, const eg_chip *chip)
+int eg_device_flash_id(uint32_t *out, eg_session *s, const eg_chip *chip)
 {
-    return eg_chip_spi_command(out, s, chip, 0x9F, NULL, 0, 24, 0, 0, 0);
+    return eg_device_spi_command(out, s, chip, 0x9F, NULL, 0, 24, 0, 0, 0);
 }
 
-int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip)
+int eg_device_watchdog_reset(eg_session *s, const eg_chip *chip)
 {
     int rc;
 
@@ -207,11 +207,11 @@ int eg_chip_watchdog_reset(eg_session *s, const eg_chip *chip)
                                    0xFFFFFFFF, 0)) < 0 ||
         (rc = eg_session_write_reg(s, chip->wdt_wprotect, 0, 0xFFFFFFFF, 0)) < 0)
         return eg_error_prefix(rc, "watchdog reset: ");
-    eg_sleep_ms(500);
-    return 0;
+    /* The chip restarts when the watchdog fires; give it the time. */
+    return eg_cancel_sleep(s->t->cancel, 500);
 }
 
-int eg_chip_crystal_mhz(unsigned *out, eg_session *s, const eg_chip *chip)
+int eg_device_crystal_mhz(unsigned *out, eg_session *s, const eg_chip *chip)
 {
     uint32_t div;
     int rc;
@@ -227,7 +227,7 @@ int eg_chip_crystal_mhz(unsigned *out, eg_session *s, const eg_chip *chip)
     return 0;
 }
 
-int eg_chip_rom_baud(uint32_t *out, eg_session *s, const eg_chip *chip, uint32_t baud)
+int eg_device_rom_baud(uint32_t *out, eg_session *s, const eg_chip *chip, uint32_t baud)
 {
     int rc;
 
@@ -248,7 +248,7 @@ int eg_chip_rom_baud(uint32_t *out, eg_session *s, const eg_chip *chip, uint32_t
     }
     case EG_ROM_BAUD_ASSUMES_40MHZ: {
         unsigned mhz;
-        if ((rc = eg_chip_crystal_mhz(&mhz, s, chip)) < 0)
+        if ((rc = eg_device_crystal_mhz(&mhz, s, chip)) < 0)
             return rc;
         if (mhz == 26)
             *out = (uint32_t)((uint64_t)baud * 40 / 26);
