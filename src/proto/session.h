@@ -9,31 +9,13 @@
 
 #include "core/buf.h"
 #include "core/events.h"
+#include "core/modes.h"
 #include "proto/codec.h"
 #include "proto/slip.h"
 #include "transport/transport.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-typedef enum eg_before {
-    EG_BEFORE_DEFAULT_RESET,
-    EG_BEFORE_USB_RESET,
-    EG_BEFORE_NO_RESET,
-    EG_BEFORE_NO_RESET_NO_SYNC,
-} eg_before;
-
-typedef enum eg_after {
-    EG_AFTER_HARD_RESET,
-    EG_AFTER_NO_RESET,
-    EG_AFTER_WATCHDOG_RESET,
-} eg_after;
-
-/* Parse and name the --before / --after values ("default-reset", ...). */
-int eg_before_parse(eg_before *out, const char *s);
-int eg_after_parse(eg_after *out, const char *s);
-const char *eg_before_name(eg_before b);
-const char *eg_after_name(eg_after a);
 
 #define EG_TIMEOUT_DEFAULT_MS  3000
 #define EG_TIMEOUT_SYNC_MS     100
