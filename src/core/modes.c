@@ -1,29 +1,35 @@
+/* The --before and --after modes: their names, as esptool spells them. */
 #include "core/modes.h"
 
 #include "core/error.h"
+
+#include <stddef.h>
 
 static const char *const before_names[] = {"default-reset", "usb-reset", "no-reset",
                                            "no-reset-no-sync"};
 static const char *const after_names[] = {"hard-reset", "no-reset", "watchdog-reset"};
 
-/* Finds s in names, accepting '_' for '-' as older tools spell them. */
-static int lookup_name(const char *const *names, int n, const char *s)
+#define N_BEFORE (sizeof(before_names) / sizeof(before_names[0]))
+#define N_AFTER  (sizeof(after_names) / sizeof(after_names[0]))
+
+/* Finds s in names, accepting '_' for '-' as older tools spell them; -1 if absent. */
+static int lookup_name(const char *const *names, size_t n, const char *s)
 {
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *a = names[i], *b = s;
         while (*a && (*a == *b || (*a == '-' && *b == '_'))) {
             a++;
             b++;
         }
         if (!*a && !*b)
-            return i;
+            return (int)i;
     }
     return -1;
 }
 
 int eg_before_parse(eg_before *out, const char *s)
 {
-    int i = lookup_name(before_names, 4, s);
+    int i = lookup_name(before_names, N_BEFORE, s);
     if (i < 0)
         return eg_error_set(EG_EINVAL,
                             "unknown --before '%s' (default-reset, usb-reset, no-reset, "
@@ -35,7 +41,7 @@ int eg_before_parse(eg_before *out, const char *s)
 
 int eg_after_parse(eg_after *out, const char *s)
 {
-    int i = lookup_name(after_names, 3, s);
+    int i = lookup_name(after_names, N_AFTER, s);
     if (i < 0)
         return eg_error_set(EG_EINVAL,
                             "unknown --after '%s' (hard-reset, no-reset, watchdog-reset)", s);
@@ -45,10 +51,10 @@ int eg_after_parse(eg_after *out, const char *s)
 
 const char *eg_before_name(eg_before b)
 {
-    return (unsigned)b < 4 ? before_names[b] : "?";
+    return (unsigned)b < N_BEFORE ? before_names[b] : "?";
 }
 
 const char *eg_after_name(eg_after a)
 {
-    return (unsigned)a < 3 ? after_names[a] : "?";
+    return (unsigned)a < N_AFTER ? after_names[a] : "?";
 }

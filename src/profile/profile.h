@@ -13,6 +13,7 @@
 
 #include "chip/chip.h"
 #include "core/buf.h"
+#include "image/idf_build.h"
 #include "plan/policy.h"
 
 #include <stddef.h>
@@ -60,24 +61,41 @@ typedef struct eg_profile {
     char *target_app_partition;      /* NULL: factory, else ota_0 */
     eg_profile_region *regions;      /* extra regions */
     size_t n_regions;
-    char *idf_build;            /* resolved folder, NULL when not used */
-    eg_profile_file *idf_files; /* every file the build lists, by path relative to it */
-    size_t n_idf_files;         /* (their path is the resolved one, given the listed one) */
+    char *idf_build;          /* resolved folder, NULL when not used */
+    eg_profile_file idf_args; /* its flasher_args.json, which must be pinned too */
+    /* Every file the build lists, pinned by its path relative to the build (given);
+     * path is the resolved one. In the profile's order until the inputs are read. */
+    eg_profile_file *idf_files;
+    size_t n_idf_files;
+    /* flasher_args.json as eg_profile_read_inputs() read it (NULL before): offsets,
+     * named entries, flash settings. Then idf_files are in the order of idf->files
+     * (by address), idf_files[i] is idf->files[i], and the bytes are in
+     * idf_files[i].data only (idf->files[i].data is left empty). */
+    eg_idf_build *idf;
 
     eg_policy policy;
     char *database; /* resolved path, NULL: the command line's or espgang.db */
 } eg_profile;
 
-/* Parses and validates the profile at path into *out. EG_EINVAL with a message that
- * starts with "PATH:LINE:COLUMN: " for every fault in the file; EG_ENOTFOUND /
- * EG_EIO when it cannot be read. Files are not read yet, but each must exist. */
+/* Parses and validates the profile at path into *out, which the caller frees with
+ * eg_profile_free(); *out = NULL on error. EG_EINVAL with a message that starts with
+ * "PATH:LINE:COLUMN: KEY: " (PATH as given) for every fault in the file, the first
+ * one found; EG_ENOTFOUND when the profile or a file it names does not exist (the
+ * message names the key and the resolved path), EG_EIO when one cannot be read.
+ * Files are not read yet, but each must exist. */
 int eg_profile_load(eg_profile **out, const char *path);
 
 /* Reads every input file into its data and checks it against its pin; EG_EMISMATCH
  * naming the file, its pin and what it hashes to when one differs. For an ESP-IDF
- * build, flasher_args.json is read and every file it lists must be pinned. */
+ * build, flasher_args.json is read and every file it lists must be pinned (EG_EINVAL
+ * for a file it lists without a pin, or a pin for a file it does not list), and the
+ * chip it names must be the profile's (EG_EMISMATCH). An ELF app needs flash.size
+ * (EG_EINVAL). Messages start "PATH:LINE:COLUMN: KEY: " at the file's key. On
+ * failure no input data is kept (every data empty, idf NULL); calling it again reads
+ * everything again. Call it before the profile is shared. */
 int eg_profile_read_inputs(eg_profile *p);
 
+/* Frees the profile and everything in it; NULL is a no-op. */
 void eg_profile_free(eg_profile *p);
 
 #endif
