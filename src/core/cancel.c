@@ -32,9 +32,8 @@ void eg_cancel_release(eg_cancel *c)
 void eg_cancel_request(eg_cancel *c, int level)
 {
     int old = __atomic_load_n(&c->level, __ATOMIC_SEQ_CST);
-    while (old < level &&
-           !__atomic_compare_exchange_n(&c->level, &old, level, 0, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_SEQ_CST)) {
+    while (old < level && !__atomic_compare_exchange_n(&c->level, &old, level, 0, __ATOMIC_SEQ_CST,
+                                                       __ATOMIC_SEQ_CST)) {
     }
     if (level >= EG_CANCEL_NOW && c->fd >= 0) {
         uint64_t one = 1;

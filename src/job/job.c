@@ -217,10 +217,11 @@ static int check_board_bootloader(job *j)
                                                                                       : 0;
     eg_buf_release(&boot);
     if (rc < 0)
-        return eg_error_set(EG_EINVAL,
-                            "the board has no valid %s bootloader at 0x%x: give one with "
-                            "--bootloader FILE (ESP-IDF builds it as build/bootloader/bootloader.bin)",
-                            j->d->chip->name, off);
+        return eg_error_set(
+            EG_EINVAL,
+            "the board has no valid %s bootloader at 0x%x: give one with "
+            "--bootloader FILE (ESP-IDF builds it as build/bootloader/bootloader.bin)",
+            j->d->chip->name, off);
     return 0;
 }
 
@@ -261,8 +262,9 @@ static int step_check(job *j)
     if ((rc = check_security(j)) < 0)
         return rc;
     if (!d->flash_size && (p->n_regions || p->n_erases || p->erase_all || p->erase_names))
-        return eg_error_set(EG_EINVAL, "the flash's size is unknown (JEDEC id 0x%06x): give it "
-                                       "with --flash-size so regions can be checked",
+        return eg_error_set(EG_EINVAL,
+                            "the flash's size is unknown (JEDEC id 0x%06x): give it "
+                            "with --flash-size so regions can be checked",
                             d->flash_id);
     if (p->flash_size > d->flash_size)
         return eg_error_set(EG_EMISMATCH, "the board has a %u MB flash, the plan needs %u MB",
@@ -309,8 +311,8 @@ static int erase_board_parts(job *j)
     if (rc < 0)
         rc = eg_error_prefix(rc, "reading the partition table at 0x%x: ", p->table_offset);
     else if ((rc = eg_partition_parse_bin(&t, bin.data, bin.len, "the board's table", &popts)) < 0)
-        rc = eg_error_prefix(rc, "at 0x%x (give the table with --partition-table FILE): ",
-                             p->table_offset);
+        rc = eg_error_prefix(
+            rc, "at 0x%x (give the table with --partition-table FILE): ", p->table_offset);
     eg_buf_release(&bin);
     if (rc < 0)
         return rc;
@@ -420,8 +422,9 @@ static int step_write(job *j)
         jr->has_md5 = 0;
         jr->outcome = EG_REGION_WRITTEN;
         if (!p->policy.verify_md5 && !p->policy.verify_readback)
-            eg_events_log(&j->d->s->ev, EG_LOG_INFO, "Wrote '%s' at 0x%08x (%u bytes, not verified)",
-                          pr->label, pr->addr, pr->len);
+            eg_events_log(&j->d->s->ev, EG_LOG_INFO,
+                          "Wrote '%s' at 0x%08x (%u bytes, not verified)", pr->label, pr->addr,
+                          pr->len);
     }
     j->r->region = -1;
     return 0;
@@ -508,8 +511,7 @@ static int step_verify(job *j)
         if (jr->outcome == EG_REGION_VERIFIED)
             continue;
         if (drained(j) && j->o->kind == EG_JOB_VERIFY)
-            return eg_error_set(EG_ECANCELED, "stopped before verifying '%s'",
-                                p->regions[i].label);
+            return eg_error_set(EG_ECANCELED, "stopped before verifying '%s'", p->regions[i].label);
         rc = verify_region(j, i);
         if (p->policy.verify_readback)
             j->done_before += p->regions[i].len;

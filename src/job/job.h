@@ -36,7 +36,7 @@ const char *eg_region_outcome_name(eg_region_outcome o);
 
 typedef struct eg_job_region {
     eg_region_outcome outcome;
-    int has_md5;       /* md5_device holds what the chip computed */
+    int has_md5; /* md5_device holds what the chip computed */
     uint8_t md5_device[16];
 } eg_job_region;
 
@@ -48,7 +48,7 @@ typedef struct eg_job_result {
     char message[512]; /* the error, "" when it passed */
     unsigned retries;  /* steps tried again */
     int64_t step_ms[EG_STEP_COUNT]; /* time spent in each step; -1: not run */
-    int64_t first_block_ms; /* from the start to the first flash block sent; -1: none */
+    int64_t first_block_ms;         /* from the start to the first flash block sent; -1: none */
     /* What the board is, once identified. */
     int identified;
     const eg_chip *chip;

@@ -134,9 +134,8 @@ int eg_plan_add_erase(eg_plan *p, uint32_t addr, uint32_t size, const char *labe
     if ((rc = open_for_changes(p)) < 0)
         return rc;
     if (addr % SECTOR || size % SECTOR || size == 0)
-        return eg_error_set(EG_EINVAL,
-                            "erase of %s (0x%x+0x%x) is not whole 4 KiB sectors", label, addr,
-                            size);
+        return eg_error_set(EG_EINVAL, "erase of %s (0x%x+0x%x) is not whole 4 KiB sectors", label,
+                            addr, size);
     if (size > UINT32_MAX - addr)
         return eg_error_set(EG_EINVAL, "erase of %s passes 4 GiB", label);
     grown = realloc(p->erases, (p->n_erases + 1) * sizeof(*grown));
@@ -189,8 +188,8 @@ static int patch_bootloader(const eg_plan *p, const char *label, uint8_t *data, 
 }
 
 /* Parses a partition table given as CSV or binary bytes. */
-static int parse_table(eg_partition_table **out, const uint8_t *data, size_t len,
-                       const char *name, const eg_partition_opts *popts)
+static int parse_table(eg_partition_table **out, const uint8_t *data, size_t len, const char *name,
+                       const eg_partition_opts *popts)
 {
     if (len >= 2 && data[0] == 0xAA && data[1] == 0x50)
         return eg_partition_parse_bin(out, data, len, name, popts);
@@ -310,8 +309,8 @@ done:
     return rc;
 }
 
-int eg_plan_layout_idf(eg_plan *p, eg_idf_build *build, uint32_t table_offset, int mode,
-                       int size, int freq)
+int eg_plan_layout_idf(eg_plan *p, eg_idf_build *build, uint32_t table_offset, int mode, int size,
+                       int freq)
 {
     const eg_chip *chip = p->chip;
     const eg_idf_file *pt = NULL, *app = NULL;
@@ -506,8 +505,8 @@ static void erase_extent(eg_plan_region *r, const eg_partition_table *t)
     r->erase_addr = r->addr;
     r->erase_len = (r->len + SECTOR - 1) / SECTOR * SECTOR;
     for (size_t i = 0; i < n; i++) {
-        if (r->addr >= e[i].offset && (uint64_t)r->addr + r->len <= (uint64_t)e[i].offset +
-                                                                          e[i].size) {
+        if (r->addr >= e[i].offset &&
+            (uint64_t)r->addr + r->len <= (uint64_t)e[i].offset + e[i].size) {
             r->erase_addr = e[i].offset;
             r->erase_len = e[i].size;
             return;
@@ -553,8 +552,7 @@ int eg_plan_finish(eg_plan *p)
             return eg_error_set(EG_ENOMEM, "out of memory");
         for (int v = 0; v < variants; v++) {
             snprintf(name, sizeof(name), "%s%s", p->chip->id, v ? "-rev1" : "");
-            if ((rc = eg_plan_stub_load(&p->stubs[v], p->stub_dir ? p->stub_dir : ".", name)) <
-                0)
+            if ((rc = eg_plan_stub_load(&p->stubs[v], p->stub_dir ? p->stub_dir : ".", name)) < 0)
                 return rc;
             p->n_stubs++;
         }

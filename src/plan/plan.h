@@ -64,20 +64,20 @@ typedef struct eg_plan_stub {
 } eg_plan_stub;
 
 typedef struct eg_plan {
-    char *name;                /* the profile's name, or the command's */
-    const eg_chip *chip;       /* every board must be this chip; NULL: any */
-    const char *chip_from;     /* where that comes from, for messages ("given with --chip") */
-    char rev_what[256];        /* what sets the revisions, for messages ("the app") */
-    uint16_t min_rev_full;     /* boards below are refused (0: any) */
-    uint16_t max_rev_full;     /* boards above are refused (0xFFFF: any) */
-    int ignore_revision;       /* --force: the revision is not checked */
-    uint32_t flash_size;       /* the least flash a board must have (0: none) */
-    int allow_unknown_flash;   /* a flash of unknown size is fine (info, RAM loads) */
-    eg_plan_region *regions;   /* in address order */
+    char *name;              /* the profile's name, or the command's */
+    const eg_chip *chip;     /* every board must be this chip; NULL: any */
+    const char *chip_from;   /* where that comes from, for messages ("given with --chip") */
+    char rev_what[256];      /* what sets the revisions, for messages ("the app") */
+    uint16_t min_rev_full;   /* boards below are refused (0: any) */
+    uint16_t max_rev_full;   /* boards above are refused (0xFFFF: any) */
+    int ignore_revision;     /* --force: the revision is not checked */
+    uint32_t flash_size;     /* the least flash a board must have (0: none) */
+    int allow_unknown_flash; /* a flash of unknown size is fine (info, RAM loads) */
+    eg_plan_region *regions; /* in address order */
     size_t n_regions;
-    eg_plan_erase *erases;     /* erased first, in this order (erase-region, erase-parts) */
+    eg_plan_erase *erases; /* erased first, in this order (erase-region, erase-parts) */
     size_t n_erases;
-    int erase_all;             /* erase-flash */
+    int erase_all; /* erase-flash */
     /* Partitions to erase by name from the table the board holds (erase-parts without
      * a table): read at table_offset when the job runs. */
     char *erase_names;
@@ -85,14 +85,14 @@ typedef struct eg_plan {
     /* No bootloader is written: the board's own (at the chip's bootloader offset, up
      * to table_offset) must be a valid image for its chip. */
     int keep_board_bootloader;
-    eg_ram_program ram;     /* flash --ram: loaded and run (n_segs > 0); flash untouched */
+    eg_ram_program ram; /* flash --ram: loaded and run (n_segs > 0); flash untouched */
     eg_policy policy;
-    eg_events ev;           /* where building notes go */
-    int level;              /* zlib level of the blocks; -1: plain FLASH_DATA */
-    int no_stub;            /* stay with the ROM loader */
-    uint32_t block_size;    /* the blocks are cut for this loader */
+    eg_events ev;        /* where building notes go */
+    int level;           /* zlib level of the blocks; -1: plain FLASH_DATA */
+    int no_stub;         /* stay with the ROM loader */
+    uint32_t block_size; /* the blocks are cut for this loader */
     char *stub_dir;
-    eg_plan_stub *stubs;    /* for chip (all its variants); none when chip is NULL */
+    eg_plan_stub *stubs; /* for chip (all its variants); none when chip is NULL */
     size_t n_stubs;
     /* Owned bits: the RAM program's segments and the table erase_names refers to. */
     eg_ram_segment *ram_segs;
@@ -154,8 +154,8 @@ int eg_plan_layout_app(eg_plan *p, const eg_plan_app *app);
  * settings patched (mode, size code, freq code; -1 keeps): checks every image against
  * p->chip (when set), the table and that the app sits at an app partition that holds
  * it, and the bootloader's offset. Takes the files' bytes from build. */
-int eg_plan_layout_idf(eg_plan *p, eg_idf_build *build, uint32_t table_offset, int mode,
-                       int size, int freq);
+int eg_plan_layout_idf(eg_plan *p, eg_idf_build *build, uint32_t table_offset, int mode, int size,
+                       int freq);
 
 /* Erase partitions of the plan's table (names comma-separated, or the data partitions
  * of the subtypes data_types lists); every name is looked up now. Needs a layout. */
