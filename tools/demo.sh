@@ -1,68 +1,51 @@
 #!/bin/sh
-# make demo: starts virtual boards of different chips (espsim) and runs the
-# board-level commands against each: board-info, write-bin, checksum-md5, read-flash;
-# then flashes an app ELF (test firmware from tools/fixtures) with its bootloader and
-# partition table, twice: the second time nothing needs writing.
+# make demo: a production run on virtual boards. Starts 8 ESP32-C3 boards in one espsim
+# (their line paced at the baud rate, their flash as slow as a real one; board 6 has a
+# flash that fails at 0x20000), runs profiles/demo-esp32c3.yaml on all of them with
+# the live table, then prints the summary and the CSV report of the run. Every record
+# goes to a database in a temporary folder.
 set -eu
 BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ESPGANG=$BUILD/espgang
 ESPSIM=$BUILD/espsim
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/espgang-demo.XXXXXX")
-PIDS=""
+SIM=""
 
 cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-    for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+    [ -n "$SIM" ] && kill "$SIM" 2>/dev/null && wait "$SIM" 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
-head -c 262144 /dev/urandom >"$WORK/app.bin"
-n=0
-for chip in esp32 esp32c3 esp32s3 esp32c6; do
-    n=$((n + 1))
-    "$ESPSIM" --chip "$chip" --tcp 0 --mac "24:0a:c4:de:00:0$n" --flash-size 4MB >"$WORK/$chip.out" 2>"$WORK/$chip.err" &
-    PIDS="$PIDS $!"
+"$ESPSIM" --chip esp32c3 --boards 8 --tcp 0 --pace --flash-timing --flash-file "$WORK/flash" \
+    --fault 5:flash-fail-at=0x20000 >"$WORK/sim.out" 2>"$WORK/sim.err" &
+SIM=$!
+i=0
+until [ "$(grep -c ' ready on ' "$WORK/sim.out")" -ge 8 ]; do
+    i=$((i + 1))
+    [ $i -lt 200 ] || { cat "$WORK/sim.err"; exit 1; }
+    sleep 0.05
 done
-for chip in esp32 esp32c3 esp32s3 esp32c6; do
-    i=0
-    until grep -q ' ready on ' "$WORK/$chip.out"; do
-        i=$((i + 1))
-        [ $i -lt 200 ] || { cat "$WORK/$chip.err"; exit 1; }
-        sleep 0.05
-    done
-done
+ports=$(sed -n 's/.* ready on \([^ ]*\) .*/\1/p' "$WORK/sim.out" | tr '\n' ',' | sed 's/,$//')
+echo "8 virtual ESP32-C3 boards (board 6's flash fails at 0x20000):"
+sed 's/^espsim: /  /' "$WORK/sim.out"
 
-echo "Virtual boards:"
-cat "$WORK"/*.out
-for chip in esp32 esp32c3 esp32s3 esp32c6; do
-    port=$(sed -n 's/.* ready on \([^ ]*\) .*/\1/p' "$WORK/$chip.out")
-    printf '\n\033[1m== %s on %s\033[0m\n' "$chip" "$port"
-    set -- -p "$port" --after no-reset
-    step "$ESPGANG" board-info "$@"
-    step "$ESPGANG" write-bin "$@" 0x10000 "$WORK/app.bin"
-    step "$ESPGANG" checksum-md5 "$@" 0x10000 256k
-    printf '%s  (md5sum of the file)\n' "$(md5sum <"$WORK/app.bin" | cut -d' ' -f1)"
-    step "$ESPGANG" read-flash "$@" 0x10000 256k "$WORK/back.bin"
-    if cmp -s "$WORK/app.bin" "$WORK/back.bin"; then
-        echo "read back: identical to what was written"
-    else
-        echo "read back: DIFFERS from what was written" >&2
-        exit 1
-    fi
-done
-FIX=$BUILD/fixtures
-port=$(sed -n 's/.* ready on \([^ ]*\) .*/\1/p' "$WORK/esp32c3.out")
-printf '\n\033[1m== flashing an app on the esp32c3 at %s\033[0m\n' "$port"
-set -- -p "$port" --after no-reset
-# Any valid ESP32-C3 image serves as the bootloader here; ESP-IDF builds the real one.
-step "$ESPGANG" save-image -c esp32c3 --ignore-app-descriptor "$FIX/esp32c3-ram.elf" "$WORK/bootloader.bin"
-step "$ESPGANG" flash "$@" --bootloader "$WORK/bootloader.bin" "$FIX/esp32c3-appdesc.elf"
-step "$ESPGANG" flash "$@" --bootloader "$WORK/bootloader.bin" "$FIX/esp32c3-appdesc.elf"
-step "$ESPGANG" read-flash "$@" 0x8000 0xc00 "$WORK/table.bin"
-step "$ESPGANG" partition-table "$WORK/table.bin"
-step "$ESPGANG" read-flash "$@" 0x10000 0x30000 "$WORK/app-back.bin"
-step "$ESPGANG" image-info "$WORK/app-back.bin"
-printf '\nDemo done: 4 virtual boards flashed, verified and read back; an app flashed.\n'
+step espgang profile check profiles/demo-esp32c3.yaml
+"$ESPGANG" profile check "$ROOT/profiles/demo-esp32c3.yaml"
+
+step espgang run profiles/demo-esp32c3.yaml --ports ... --station demo --lot DEMO-1
+rc=0
+"$ESPGANG" run "$ROOT/profiles/demo-esp32c3.yaml" --ports "$ports" --db "$WORK/demo.db" \
+    --station demo --operator "${USER:-demo}" --lot DEMO-1 || rc=$?
+[ $rc -eq 3 ] || { echo "demo: expected exit 3 (one board fails), got $rc" >&2; exit 1; }
+
+step espgang report --db demo.db --format csv
+"$ESPGANG" report --db "$WORK/demo.db" --format csv
+
+step espgang verify profiles/demo-esp32c3.yaml --ports "<the 7 good boards>"
+good=$(echo "$ports" | tr ',' '\n' | sed '6d' | tr '\n' ',' | sed 's/,$//')
+"$ESPGANG" verify "$ROOT/profiles/demo-esp32c3.yaml" --ports "$good" --db "$WORK/demo.db" --lot DEMO-1
+printf '\nDemo done: 8 boards flashed in one run (7 passed, 1 failed as its flash does), recorded, reported and verified.\n'

@@ -273,7 +273,7 @@ static void cli_progress(void *ctx, eg_step step, uint64_t done, uint64_t total)
 
 /* Finds the flasher stubs: --stub-dir, then "stub" next to the executable (a build
  * tree), then the install prefix's share/espgang/stub. */
-static void stub_dir(const eg_args *a, char *buf, size_t len)
+void eg_cli_stub_dir(const eg_args *a, char *buf, size_t len)
 {
     static const char *const near_exe[] = {"stub", "../share/espgang/stub"};
     char exe[4096], probe[4200];
@@ -348,7 +348,7 @@ int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, e
     progress_global.verbose = a->count[OPT_VERBOSE] > 0;
     progress_global.step = -1;
     jo->ev = (eg_job_events){NULL, cli_progress, cli_log, &progress_global};
-    stub_dir(a, out->stub_dir, sizeof(out->stub_dir));
+    eg_cli_stub_dir(a, out->stub_dir, sizeof(out->stub_dir));
     out->po.name = cmd->name;
     out->po.chip = out->chip;
     out->po.no_stub = a->count[OPT_NO_STUB] > 0;

@@ -48,6 +48,13 @@ enum {
     OPT_TO_BINARY,
     OPT_OUTPUT,
     OPT_NO_FAST_CONNECT,
+    OPT_PORTS,
+    OPT_ALL,
+    OPT_STATION,
+    OPT_OPERATOR,
+    OPT_LOT,
+    OPT_DB,
+    OPT_READBACK,
     OPT_MAX = 96
 };
 
@@ -112,6 +119,9 @@ int eg_cli_usage(const eg_command *cmd, const char *fmt, ...) __attribute__((for
 /* Parses a number argument (hex and size suffixes allowed); on failure prints a usage
  * error naming what and returns EG_EINVAL. */
 int eg_cli_u32(uint32_t *out, const eg_command *cmd, const char *what, const char *text);
+
+/* Where the flasher stubs are: --stub-dir, else next to espgang, else the prefix. */
+void eg_cli_stub_dir(const eg_args *a, char *buf, size_t len);
 
 /* Events that print log lines to stderr (debug ones with -v). */
 eg_events eg_cli_log_events(const eg_args *a);

@@ -104,6 +104,47 @@ static const eg_opt erase_parts_opts[] = {
     EG_OPT_END,
 };
 
+static const eg_opt run_opts[] = {
+    {OPT_PORTS, 0, "ports", "P1,P2,...",
+     "the boards' ports, one board each (device paths, socket:// or rfc2217:// addresses); "
+     "slots follow their order"},
+    {OPT_ALL, 0, "all", NULL,
+     "every USB serial port of an Espressif chip or a known USB-UART bridge"},
+    {OPT_STATION, 0, "station", "ID", "this station's name, in every record"},
+    {OPT_OPERATOR, 0, "operator", "NAME", "who runs it, in every record"},
+    {OPT_LOT, 0, "lot", "LOT", "the production lot, in every record"},
+    {OPT_DB, 0, "db", "PATH", "the records database (default: the profile's, else espgang.db)"},
+    {OPT_JSON, 0, "json", NULL, "one JSON object per event on standard output"},
+    {OPT_BAUD, 'B', "baud", "BAUD", "the rate after connecting (default: the profile's)"},
+    {OPT_STUB_DIR, 0, "stub-dir", "DIR",
+     "where the flasher stubs are (default: next to espgang, then the install prefix)"},
+    EG_OPT_END,
+};
+
+static const eg_opt verify_opts[] = {
+    {OPT_PORTS, 0, "ports", "P1,P2,...",
+     "the boards' ports, one board each; slots follow their order"},
+    {OPT_ALL, 0, "all", NULL,
+     "every USB serial port of an Espressif chip or a known USB-UART bridge"},
+    {OPT_READBACK, 0, "readback", NULL,
+     "also read every region back and compare it byte for byte"},
+    {OPT_STATION, 0, "station", "ID", "this station's name, in every record"},
+    {OPT_OPERATOR, 0, "operator", "NAME", "who runs it, in every record"},
+    {OPT_LOT, 0, "lot", "LOT", "the production lot, in every record"},
+    {OPT_DB, 0, "db", "PATH", "the records database (default: the profile's, else espgang.db)"},
+    {OPT_JSON, 0, "json", NULL, "one JSON object per event on standard output"},
+    {OPT_BAUD, 'B', "baud", "BAUD", "the rate after connecting (default: the profile's)"},
+    {OPT_STUB_DIR, 0, "stub-dir", "DIR",
+     "where the flasher stubs are (default: next to espgang, then the install prefix)"},
+    EG_OPT_END,
+};
+
+static const eg_opt profile_opts[] = {
+    {OPT_STUB_DIR, 0, "stub-dir", "DIR",
+     "where the flasher stubs are (default: next to espgang, then the install prefix)"},
+    EG_OPT_END,
+};
+
 const eg_command eg_commands[] = {
     {"list-ports", "",
      "List the serial ports of this machine: name, USB VID:PID, serial "
@@ -152,6 +193,29 @@ const eg_command eg_commands[] = {
     {"image-info", "FILE", "Print an app image's header, segments, checksum and digest.",
      "Exits 1 when the checksum or the SHA-256 does not match the contents.", 1, 1, 0, NULL,
      cmd_image_info},
+    {"run", "PROFILE",
+     "Flash every board of a fixture at once from a production profile, and record each "
+     "one.",
+     "One worker per port: connect, identify, check, erase, write, verify, finish, each "
+     "step with the profile's retries and deadline; a failing, silent or unplugged board "
+     "never stops or slows the others. Every attempt is recorded (--db) as it starts and "
+     "when it ends. On a terminal a live table shows every board; otherwise one line per "
+     "event (--json: one JSON object). Ctrl-C once: nothing new starts and running boards "
+     "finish their current region; twice: stop now. Exit 0 when every board passed, 3 "
+     "when some did not, 1 when the run could not start, 2 for a usage error.",
+     1, 1, 0, run_opts, cmd_run},
+    {"verify", "PROFILE",
+     "Check boards against a production profile without writing: QA's verify-only run.",
+     "The same identify and checks as run, then every region's MD5 computed on the chip "
+     "against the profile's (--readback: the bytes themselves). Nothing is ever erased or "
+     "written. Records say 'verify'. Exit codes as for run.",
+     1, 1, 0, verify_opts, cmd_verify},
+    {"profile", "check PROFILE",
+     "Validate a production profile, check its pinned files and print the plan it makes.",
+     "Prints every region with its offset, size, compressed size, MD5 and SHA-256. Exits 1 "
+     "with FILE:LINE:COLUMN when the profile is not valid, or when a file does not match "
+     "its pin.",
+     1, 2, 0, profile_opts, cmd_profile},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -593,41 +593,45 @@ static int run_step(job *j, eg_step step, step_fn fn)
     unsigned tries = 0;
     int rc;
 
+    /* A stop asked once lets what runs finish, and starts nothing new. */
+    if (drained(j)) {
+        rc = eg_error_set(EG_ECANCELED, "stopped before the %s step", eg_step_name(step));
+        record_failure(j, step, rc);
+        return rc;
+    }
+    /* The deadline covers the step with all its tries. */
+    eg_cancel_set_deadline(j->o->cancel, eg_step_name(step), pol->timeout_ms[step]);
     for (;;) {
         int64_t t0 = now(j);
         j->step = step;
         j->r->step = step;
         notify(j, step, EG_JOB_STEP_START);
-        eg_cancel_set_deadline(j->o->cancel, eg_step_name(step), pol->timeout_ms[step]);
         rc = fn(j);
         if (rc == 0 && pol->timeout_ms[step])
             rc = eg_cancel_check(j->o->cancel);
-        eg_cancel_set_deadline(j->o->cancel, NULL, 0);
         if (j->r->step_ms[step] < 0)
             j->r->step_ms[step] = 0;
         j->r->step_ms[step] += now(j) - t0;
         if (rc == 0) {
+            eg_cancel_set_deadline(j->o->cancel, NULL, 0);
             notify(j, step, EG_JOB_STEP_DONE);
             return 0;
         }
         record_failure(j, step, rc);
         if (tries >= pol->retries[step] || !retryable(rc) ||
             eg_cancel_level(j->o->cancel) != EG_CANCEL_NONE) {
+            eg_cancel_set_deadline(j->o->cancel, NULL, 0);
             notify(j, step, EG_JOB_STEP_FAIL);
             return rc;
         }
         tries++;
         j->r->retries++;
         notify(j, step, EG_JOB_STEP_RETRY);
-        if (step > EG_STEP_CONNECT) {
-            eg_cancel_set_deadline(j->o->cancel, eg_step_name(step), pol->timeout_ms[step]);
-            rc = reconnect(j, step);
+        if (step > EG_STEP_CONNECT && (rc = reconnect(j, step)) < 0) {
+            record_failure(j, step, rc);
             eg_cancel_set_deadline(j->o->cancel, NULL, 0);
-            if (rc < 0) {
-                record_failure(j, step, rc);
-                notify(j, step, EG_JOB_STEP_FAIL);
-                return rc;
-            }
+            notify(j, step, EG_JOB_STEP_FAIL);
+            return rc;
         }
     }
 }

@@ -14,7 +14,10 @@
 #include "chip/chip.h"
 #include "core/buf.h"
 #include "image/idf_build.h"
+#include "core/events.h"
 #include "plan/policy.h"
+
+struct eg_plan;
 
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +97,18 @@ int eg_profile_load(eg_profile **out, const char *path);
  * failure no input data is kept (every data empty, idf NULL); calling it again reads
  * everything again. Call it before the profile is shared. */
 int eg_profile_read_inputs(eg_profile *p);
+
+/* How a profile's plan is made: where the flasher stubs are, where notes go. */
+typedef struct eg_profile_plan_opts {
+    const char *stub_dir;
+    eg_events ev;
+} eg_profile_plan_opts;
+
+/* Builds the plan the profile describes (after eg_profile_read_inputs()): its images
+ * laid out and patched with its flash settings (the build's where the profile says
+ * nothing), its extra regions, its chip, minimum revision, least flash size and
+ * policy. The input bytes move into the plan (the profile's data is left empty). */
+int eg_profile_plan(struct eg_plan **out, eg_profile *p, const eg_profile_plan_opts *o);
 
 /* Frees the profile and everything in it; NULL is a no-op. */
 void eg_profile_free(eg_profile *p);

@@ -177,6 +177,33 @@ void eg_usb_location(char *dst, size_t len, const char *path)
     }
 }
 
+int eg_port_known(uint16_t vid, uint16_t pid)
+{
+    static const struct {
+        uint16_t vid, pid; /* pid 0: any of the vendor's */
+    } known[] = {
+        {0x303A, 0},      /* Espressif: USB-Serial-JTAG, USB-OTG CDC */
+        {0x10C4, 0xEA60}, /* Silicon Labs CP2102/CP2104 */
+        {0x10C4, 0xEA70}, /* CP2105 */
+        {0x10C4, 0xEA71}, /* CP2108 */
+        {0x1A86, 0x7523}, /* WCH CH340 */
+        {0x1A86, 0x7522}, /* CH340K */
+        {0x1A86, 0x55D3}, /* CH343 */
+        {0x1A86, 0x55D4}, /* CH9102 */
+        {0x1A86, 0x55D2}, /* CH342 */
+        {0x0403, 0x6001}, /* FTDI FT232R */
+        {0x0403, 0x6010}, /* FT2232 */
+        {0x0403, 0x6011}, /* FT4232 */
+        {0x0403, 0x6014}, /* FT232H */
+        {0x0403, 0x6015}, /* FT231X */
+        {0x067B, 0x2303}, /* Prolific PL2303 */
+    };
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (known[i].vid == vid && (!known[i].pid || known[i].pid == pid))
+            return 1;
+    return 0;
+}
+
 int eg_port_list(eg_port_info **out, size_t *count)
 {
     struct sp_port **ports = NULL;

@@ -94,6 +94,11 @@ typedef struct eg_port_info {
     int usb;
 } eg_port_info;
 
+/* True when vid:pid is Espressif's (its chips' own USB) or a USB-UART bridge that
+ * development boards and fixtures carry (Silicon Labs CP210x, WCH CH34x/CH910x, FTDI,
+ * Prolific). */
+int eg_port_known(uint16_t vid, uint16_t pid);
+
 /* Lists the serial ports of this machine. *out is an array of *count entries, freed
  * with free(). */
 int eg_port_list(eg_port_info **out, size_t *count);

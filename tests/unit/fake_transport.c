@@ -228,6 +228,11 @@ int fake_flushes(eg_transport *t)
     return ((fake *)t)->flushes;
 }
 
+void fake_use_system_clock(eg_transport *t)
+{
+    ((fake *)t)->cancel.clock = NULL;
+}
+
 int64_t fake_now(eg_transport *t)
 {
     return ((fake *)t)->now;

@@ -32,6 +32,9 @@ int fake_flushes(eg_transport *t);
  * string. */
 void fake_enable_lines(eg_transport *t);
 const char *fake_lines(eg_transport *t);
+/* Waits on the system clock from now on (for tests of threads: a stop from another
+ * thread must end a real wait). */
+void fake_use_system_clock(eg_transport *t);
 /* The fake's clock (milliseconds since it was made) and its cancel token. */
 int64_t fake_now(eg_transport *t);
 eg_cancel *fake_cancel(eg_transport *t);

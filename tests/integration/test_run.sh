@@ -1,0 +1,138 @@
+#!/bin/sh
+# espgang run / verify: many boards from one profile, every attempt in SQLite.
+#  - 32 boards, 3 faulty (silent, flash-fail-at, unplug-after): 29 PASS with MACs and
+#    MD5s recorded, 3 FAIL with step and cause; every PASS board's flash equals the
+#    plan byte for byte.
+#  - verify-only after the run passes and sends no erase or write; a flipped byte
+#    fails its board, naming the region.
+#  - everything that must stop a run before any board is touched: a wrong pin, bad
+#    profiles, a read-only or full database, the same device twice, usage errors.
+ESPGANG=$1 ESPSIM=$2
+. "$(dirname "$0")/lib.sh"
+FIX=$(dirname "$ESPGANG")/fixtures
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+
+# A profile for ESP32-C3 boards, with every input pinned.
+pin() { sha256sum "$1" | cut -d' ' -f1; }
+cp "$FIX/esp32c3-appdesc.elf" "$TMP/app.elf"
+cp "$FIX/esp32c3-bootloader.bin" "$TMP/boot.bin"
+cp "$ROOT/profiles/demo/partitions.csv" "$TMP/parts.csv"
+profile() { # FILE [extra lines]
+    f=$1
+    shift
+    cat >"$f" <<EOP
+version: 1
+name: gang test
+chip: esp32c3
+flash: {mode: dio, size: 4MB, freq: 80m}
+connection: {baud: 921600, connect_attempts: 2}
+images:
+  bootloader: {file: boot.bin, sha256: $(pin "$TMP/boot.bin")}
+  partition_table: {file: parts.csv, sha256: $(pin "$TMP/parts.csv")}
+  app: {file: app.elf, sha256: $(pin "$TMP/app.elf")}
+retries: {write: 1}
+timeouts: {connect: 20s, write: 60s}
+EOP
+    for line in "$@"; do echo "$line" >>"$f"; done
+}
+profile "$TMP/p.yaml"
+q() { sqlite3 "$TMP/r.db" "$1"; }
+
+# The flash every good board must hold: the same layout, merged.
+expect_ok "profile check" "$ESPGANG" profile check "$TMP/p.yaml" &&
+    grep -q "every pinned file matches" "$TMP/out" && pass "profile check prints the plan" ||
+    fail "profile check: $(cat "$TMP/out")"
+expect_ok "expected flash image" "$ESPGANG" save-image -c esp32c3 --merge -m dio -s 4MB -f 80m \
+    --bootloader "$TMP/boot.bin" --partition-table "$TMP/parts.csv" "$TMP/app.elf" "$TMP/want.bin"
+
+start_sim gang --chip esp32c3 --tcp 0 --boards 32 --flash-file "$TMP/flash" --log "$TMP/gang.log" \
+    --fault 7:silent --fault 13:flash-fail-at=0x20000 --fault 21:unplug-after=40000
+ports=$(echo $SIM_ADDRS | tr ' ' ',')
+timeout 300 "$ESPGANG" run "$TMP/p.yaml" --ports "$ports" --db "$TMP/r.db" --station st1 \
+    --operator tester --lot L42 >"$TMP/run.out" 2>"$TMP/run.err"
+rc=$?
+[ $rc -eq 3 ] && pass "32 boards with 3 faulty: exit 3" || { fail "exit $rc"; cat "$TMP/run.err"; tail -20 "$TMP/run.out"; }
+[ "$(q "select count(*) from attempts where result='pass'")" = 29 ] && pass "29 PASS recorded" ||
+    fail "PASS recorded: $(q "select count(*) from attempts where result='pass'")"
+[ "$(q "select count(distinct mac) from attempts where result='pass'")" = 29 ] &&
+    pass "29 distinct MACs" || fail "distinct MACs: $(q "select count(distinct mac) from attempts where result='pass'")"
+q "select slot, failed_step, error_code, message from attempts where result='fail' order by slot" >"$TMP/fails"
+[ "$(wc -l <"$TMP/fails")" = 3 ] && pass "3 FAIL recorded" || fail "FAIL rows: $(cat "$TMP/fails")"
+grep -q "^8|connect|" "$TMP/fails" && pass "silent board: failed at connect" || fail "silent: $(cat "$TMP/fails")"
+grep -q "^14|write|.*flash write error\|^14|write|.*SPI" "$TMP/fails" &&
+    pass "flash-fail-at board: failed at write, the device said so" || fail "flash-fail-at: $(grep '^14' "$TMP/fails")"
+grep -q "^22|write|" "$TMP/fails" && pass "unplugged board: failed at write" ||
+    fail "unplug-after: $(grep '^22' "$TMP/fails")"
+[ "$(q "select count(*) from regions r join attempts a on a.id = r.attempt_id where a.result='pass' and r.md5_device = r.md5_expected and r.outcome in ('verified','skipped')")" = 87 ] &&
+    pass "every PASS board's 3 regions: device MD5 recorded, equal to the plan's" ||
+    fail "regions of PASS boards"
+good=0 bad=0
+for i in $(seq 0 31); do
+    case $i in 7 | 13 | 21) continue ;; esac
+    if cmp -s "$TMP/flash.$i" "$TMP/want.bin"; then good=$((good + 1)); else bad=$((bad + 1)); fi
+done
+[ $good = 29 ] && pass "every PASS board's flash equals the plan byte for byte" || fail "$bad boards differ"
+[ "$(q "select count(*) from attempts where result='running'")" = 0 ] && pass "nothing left running" ||
+    fail "running attempts left"
+[ "$(q "select station||','||operator||','||lot||','||kind from runs")" = "st1,tester,L42,flash" ] &&
+    pass "the run records station, operator, lot" || fail "run row: $(q 'select * from runs')"
+
+# QA: verify-only passes on the good boards and sends nothing that erases or writes.
+good_ports=$(echo $SIM_ADDRS | tr ' ' '\n' | sed -n '1,7p;9,13p;15,21p;23,32p' | tr '\n' ',' | sed 's/,$//')
+: >"$TMP/gang.log"
+expect_ok "verify the 29 good boards" timeout 300 "$ESPGANG" verify "$TMP/p.yaml" --ports "$good_ports" --db "$TMP/r.db"
+if grep -qE 'FLASH_(DEFL_)?(BEGIN|DATA)|ERASE_(FLASH|REGION)' "$TMP/gang.log"; then
+    fail "verify sent erase or write commands"
+else
+    pass "verify sent no erase or write command"
+fi
+[ "$(q "select count(*) from attempts where kind='verify' and result='pass'")" = 29 ] &&
+    pass "29 verify records" || fail "verify records: $(q "select count(*) from attempts where kind='verify'")"
+# One byte flipped in board 3's app: that board fails, naming the region.
+printf '\001' | dd of="$TMP/flash.3" bs=1 seek=$((0x10000 + 5000)) conv=notrunc 2>/dev/null
+port3=$(echo $SIM_ADDRS | cut -d' ' -f4)
+: >"$TMP/gang.log"
+timeout 60 "$ESPGANG" verify "$TMP/p.yaml" --ports "$port3" --db "$TMP/r.db" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc -eq 3 ] && grep -q "app.elf' at 0x00010000: verify failed" "$TMP/out" &&
+    pass "a flipped byte fails verify, naming the region" || fail "flipped byte: exit $rc: $(cat "$TMP/out" "$TMP/err")"
+grep -qE 'FLASH_(DEFL_)?(BEGIN|DATA)|ERASE_(FLASH|REGION)' "$TMP/gang.log" &&
+    fail "verify wrote to the board" || pass "...and wrote nothing"
+
+# Refused before any board is touched: nothing reaches espsim.
+start_sim untouched --chip esp32c3 --tcp 0 --log "$TMP/untouched.log"
+one=$SIM_ADDR
+untouched() {
+    if grep -q "connected" "$TMP/untouched.log"; then fail "$1: a board was touched"; else pass "$1: no board touched"; fi
+}
+profile "$TMP/pin.yaml"
+sed -i "s/sha256: $(pin "$TMP/app.elf")/sha256: $(pin "$TMP/boot.bin")/" "$TMP/pin.yaml"
+expect_fail "a wrong pin" "app.elf.*$(pin "$TMP/boot.bin")" 10 "$ESPGANG" run "$TMP/pin.yaml" --ports "$one" --db "$TMP/x.db"
+[ "$rc" != 0 ] && untouched "wrong pin"
+printf 'version: 1\nname: x\nchip: esp32c3\nimages: [\n' >"$TMP/syntax.yaml"
+expect_fail "YAML syntax error" "syntax.yaml:[0-9]+:[0-9]+:" 5 "$ESPGANG" run "$TMP/syntax.yaml" --ports "$one"
+profile "$TMP/unknown.yaml" "colour: blue"
+expect_fail "unknown key" "unknown.yaml:[0-9]+:1: .*colour" 5 "$ESPGANG" run "$TMP/unknown.yaml" --ports "$one"
+profile "$TMP/type.yaml" "erase: [none]"
+expect_fail "wrong type" "type.yaml:[0-9]+:[0-9]+: erase" 5 "$ESPGANG" run "$TMP/type.yaml" --ports "$one"
+profile "$TMP/missing.yaml"
+sed -i 's/file: app.elf/file: nope.elf/' "$TMP/missing.yaml"
+expect_fail "missing file" "missing.yaml:[0-9]+:[0-9]+: .*nope.elf" 5 "$ESPGANG" run "$TMP/missing.yaml" --ports "$one"
+profile "$TMP/size.yaml"
+sed -i 's/size: 4MB/size: 5MB/' "$TMP/size.yaml"
+expect_fail "bad flash size" "size.yaml:[0-9]+:[0-9]+: flash.size" 5 "$ESPGANG" run "$TMP/size.yaml" --ports "$one"
+touch "$TMP/ro.db" && chmod 444 "$TMP/ro.db"
+if [ "$(id -u)" != 0 ]; then
+    expect_fail "read-only database" "ro.db" 10 "$ESPGANG" run "$TMP/p.yaml" --ports "$one" --db "$TMP/ro.db"
+fi
+mkdir -p "$TMP/rodir" && chattr +i "$TMP/rodir" 2>/dev/null
+expect_fail "a database that cannot be written" "rodir" 10 "$ESPGANG" run "$TMP/p.yaml" --ports "$one" --db "$TMP/rodir/r.db"
+chattr -i "$TMP/rodir" 2>/dev/null
+# A full disk: the file may not grow (RLIMIT_FSIZE; the signal it raises ignored).
+expect_fail "a full database" "full.db" 10 sh -c "trap '' XFSZ; ulimit -f 0; exec \"\$0\" \"\$@\"" \
+    "$ESPGANG" run "$TMP/p.yaml" --ports "$one" --db "$TMP/full.db"
+expect_fail "the same device twice" "are the same device" 5 "$ESPGANG" run "$TMP/p.yaml" --ports "$one,$one" --db "$TMP/x.db"
+untouched "refused runs"
+expect_usage "no ports" "--ports P1,P2,... or --all" "$ESPGANG" run "$TMP/p.yaml"
+expect_usage "ports and --all" "--ports P1,P2,... or --all" "$ESPGANG" run "$TMP/p.yaml" --all --ports "$one"
+finish
