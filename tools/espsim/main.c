@@ -891,7 +891,9 @@ static int run(node *nodes, unsigned count)
             }
             if (p->connected && p->fd >= 0) {
                 fds[nfds].fd = p->fd;
-                fds[nfds].events = POLLIN | (sim_port_pending(p) ? POLLOUT : 0);
+                /* Writable matters only while the client holds up what may go now;
+                 * output waiting for its time is woken by the timer. */
+                fds[nfds].events = POLLIN | (p->blocked ? POLLOUT : 0);
                 owner[nfds++] = i;
             }
             if (sim_port_watch_fd(p) >= 0) {
