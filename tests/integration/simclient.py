@@ -144,14 +144,15 @@ class Loader:
             raise RuntimeError("command 0x%02x failed: status %d error 0x%02x" % (op, status, error))
         return val, body
 
-    def sync(self, attempts=10):
-        """SYNC until the loader answers; returns the vals of every answer it sent."""
+    def sync(self, attempts=10, wait=0.2):
+        """SYNC until the loader answers (waiting wait seconds for each answer); returns
+        the vals of every answer it sent."""
         for _ in range(attempts):
             self.send(SYNC, SYNC_DATA)
             vals = []
             try:
                 while True:
-                    vals.append(self.response(SYNC, 0.2)[0])
+                    vals.append(self.response(SYNC, wait)[0])
             except NoAnswer:
                 pass
             if vals:

@@ -117,7 +117,7 @@ start_sim stall --chip esp32c3 --tcp 0 --fault stall=300 --log "$TMP/stall.log"
 py "stall: each reply leaves 300 ms late, also when requests come together" '
 import sys, time, simclient as sc
 ld = sc.Loader(sc.TcpLink(sys.argv[1]))
-t = time.monotonic(); vals = ld.sync(); took = time.monotonic() - t
+t = time.monotonic(); vals = ld.sync(wait=1.0); took = time.monotonic() - t
 assert len(vals) == 8 and took >= 0.3, (vals, took)
 t = time.monotonic(); ld.read_reg(0x40001000); took = time.monotonic() - t
 assert 0.29 <= took < 0.6, took
