@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="build-essential cmake pkgconf clang-format \
   libserialport-dev libudev-dev libsqlite3-dev libelf-dev libdw-dev zlib1g-dev libssl-dev \
-  libyaml-dev libjansson-dev libcmocka-dev gcc-riscv64-unknown-elf jq bc sqlite3 time"
+  libyaml-dev libjansson-dev libcmocka-dev gcc-riscv64-unknown-elf jq bc sqlite3 time \
+  python3-serial"
 
 missing=""
 for p in $PACKAGES; do

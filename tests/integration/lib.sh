@@ -33,6 +33,7 @@ fail() {
 start_sim() {
     name=$1
     shift
+    : >"$TMP/$name.out" # there before the background shell opens it
     "$ESPSIM" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     SIM_PIDS="$SIM_PIDS $!"
     want=1
@@ -142,4 +143,40 @@ ff_file() {
 finish() {
     echo "$PASSES passed, $FAILS failed"
     [ "$FAILS" -eq 0 ]
+}
+
+# Debian's Python, which has pyserial (python3-serial): tests that speak the protocol
+# themselves run their checks through it, with simclient.py on its path.
+PY=${ESPGANG_TEST_PYTHON:-/usr/bin/python3}
+export PYTHONPATH="$(cd "$(dirname "$0")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
+
+# py DESCRIPTION SCRIPT ARGS...: runs a Python check (SCRIPT is its text); it passes
+# when it exits 0, and what it prints is shown when it fails.
+py() {
+    desc=$1
+    script=$2
+    shift 2
+    if "$PY" -c "$script" "$@" >"$TMP/out" 2>"$TMP/err"; then
+        pass "$desc$( [ -s "$TMP/out" ] && printf ' (%s)' "$(head -c 200 "$TMP/out" | tr '\n' ' ')")"
+        return 0
+    fi
+    fail "$desc"
+    sed 's/^/    /' "$TMP/out" "$TMP/err"
+    return 1
+}
+
+# part FILE OFFSET LENGTH: LENGTH bytes of FILE from OFFSET (both decimal or $((...))).
+part() {
+    tail -c +$(($2 + 1)) "$1" | head -c "$3"
+}
+
+# log_has DESCRIPTION FILE PATTERN: FILE (an espsim log) has a line matching PATTERN.
+log_has() {
+    if grep -qE -- "$3" "$2"; then
+        pass "$1"
+        return 0
+    fi
+    fail "$1: no line matches /$3/ in $2:"
+    tail -5 "$2" | sed 's/^/    /'
+    return 1
 }

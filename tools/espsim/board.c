@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/num.h"
 
 #include "chipdata.h"
 #include "stubs.h"
@@ -85,6 +86,7 @@ typedef struct cmd {
     int leave_loader; /* after the reply the ROM stops listening */
     int start_stub;   /* after the reply the uploaded stub says OHAI and takes over */
     int start_read;   /* after the reply the stub starts streaming READ_FLASH data */
+    int hangs;        /* no reply: the loader waits for an unattached flash forever */
     /* log */
     char args[384];
     size_t args_len;
@@ -145,76 +147,112 @@ static const char *rom_error_name(uint8_t e)
 
 /* ---- faults ---------------------------------------------------------------- */
 
+static const struct {
+    const char *name; /* "name", or "name=" for a fault with a value */
+    sim_fault_kind kind;
+    uint64_t min, max;
+} fault_names[] = {
+    {"silent", SIM_FAULT_SILENT, 0, 0},
+    {"garbage", SIM_FAULT_GARBAGE, 0, 0},
+    {"wrong-boot", SIM_FAULT_WRONG_BOOT, 0, 0},
+    {"disconnect-after=", SIM_FAULT_DISCONNECT_AFTER, 1, 0xFFFFFFFFu},
+    {"bad-flash-write", SIM_FAULT_BAD_FLASH_WRITE, 0, 0},
+    {"flash-fail-at=", SIM_FAULT_FLASH_FAIL_AT, 0, 0xFFFFFFFFu},
+    {"unplug-after=", SIM_FAULT_UNPLUG_AFTER, 1, 0xFFFFFFFFu},
+    {"stall=", SIM_FAULT_STALL, 1, 600000},
+};
+
+#define N_FAULT_NAMES (sizeof(fault_names) / sizeof(fault_names[0]))
+
 int sim_fault_parse(sim_fault *out, const char *text)
 {
-    static const struct {
-        const char *name;
-        sim_fault_kind kind;
-    } names[] = {
-        {"silent", SIM_FAULT_SILENT},
-        {"garbage", SIM_FAULT_GARBAGE},
-        {"wrong-boot", SIM_FAULT_WRONG_BOOT},
-        {"bad-flash-write", SIM_FAULT_BAD_FLASH_WRITE},
-    };
-    static const char after[] = "disconnect-after=";
-
     out->kind = SIM_FAULT_NONE;
     out->arg = 0;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(text, names[i].name) == 0) {
-            out->kind = names[i].kind;
+    for (size_t i = 0; i < N_FAULT_NAMES; i++) {
+        const char *name = fault_names[i].name;
+        size_t n = strlen(name);
+        uint64_t v;
+
+        if (name[n - 1] != '=') {
+            if (strcmp(text, name) != 0)
+                continue;
+            out->kind = fault_names[i].kind;
             return 0;
         }
-    }
-    if (strncmp(text, after, sizeof(after) - 1) == 0) {
-        const char *p = text + sizeof(after) - 1;
-        char *end;
-        unsigned long n;
-
-        if (*p < '0' || *p > '9')
-            return eg_error_set(EG_EINVAL, "bad block count in fault '%s'", text);
-        n = strtoul(p, &end, 10);
-        if (*end || n == 0 || n > 0xFFFFFFFFul)
-            return eg_error_set(EG_EINVAL, "bad block count in fault '%s'", text);
-        out->kind = SIM_FAULT_DISCONNECT_AFTER;
-        out->arg = (unsigned)n;
+        if (strncmp(text, name, n) != 0)
+            continue;
+        if (eg_num_parse(&v, text + n, fault_names[i].max) < 0 || v < fault_names[i].min)
+            return eg_error_set(EG_EINVAL, "bad value in fault '%s' (%llu to %llu)", text,
+                                (unsigned long long)fault_names[i].min,
+                                (unsigned long long)fault_names[i].max);
+        out->kind = fault_names[i].kind;
+        out->arg = v;
         return 0;
     }
     return eg_error_set(EG_EINVAL,
-                        "unknown fault '%s' (silent, garbage, wrong-boot, "
-                        "disconnect-after=N, bad-flash-write)",
+                        "unknown fault '%s' (silent, garbage, wrong-boot, disconnect-after=N, "
+                        "bad-flash-write, flash-fail-at=ADDR, unplug-after=BYTES, stall=MS)",
                         text);
 }
 
 void sim_fault_format(const sim_fault *f, char *dst, size_t dstlen)
 {
-    switch (f->kind) {
-    case SIM_FAULT_NONE:
-        snprintf(dst, dstlen, "none");
-        break;
-    case SIM_FAULT_SILENT:
-        snprintf(dst, dstlen, "silent");
-        break;
-    case SIM_FAULT_GARBAGE:
-        snprintf(dst, dstlen, "garbage");
-        break;
-    case SIM_FAULT_WRONG_BOOT:
-        snprintf(dst, dstlen, "wrong-boot");
-        break;
-    case SIM_FAULT_DISCONNECT_AFTER:
-        snprintf(dst, dstlen, "disconnect-after=%u", f->arg);
-        break;
-    case SIM_FAULT_BAD_FLASH_WRITE:
-        snprintf(dst, dstlen, "bad-flash-write");
-        break;
+    for (size_t i = 0; i < N_FAULT_NAMES; i++) {
+        const char *name = fault_names[i].name;
+        if (fault_names[i].kind != f->kind)
+            continue;
+        if (name[strlen(name) - 1] != '=')
+            snprintf(dst, dstlen, "%s", name);
+        else if (f->kind == SIM_FAULT_FLASH_FAIL_AT)
+            snprintf(dst, dstlen, "%s0x%llx", name, (unsigned long long)f->arg);
+        else
+            snprintf(dst, dstlen, "%s%llu", name, (unsigned long long)f->arg);
+        return;
     }
+    snprintf(dst, dstlen, "none");
 }
 
-/* Faults that keep the board from ever answering. */
-static int fault_mutes(const sim_board *b)
+void sim_faults_add(sim_faults *s, const sim_fault *f)
 {
-    return b->fault.kind == SIM_FAULT_SILENT || b->fault.kind == SIM_FAULT_GARBAGE ||
-           b->fault.kind == SIM_FAULT_WRONG_BOOT;
+    if (f->kind == SIM_FAULT_NONE || f->kind >= SIM_FAULT_KINDS)
+        return;
+    s->set |= 1u << f->kind;
+    s->arg[f->kind] = f->arg;
+}
+
+int sim_faults_has(const sim_faults *s, sim_fault_kind k)
+{
+    return k < SIM_FAULT_KINDS && (s->set >> k & 1u);
+}
+
+static int has_fault(const sim_board *b, sim_fault_kind k)
+{
+    return sim_faults_has(&b->faults, k);
+}
+
+static uint64_t fault_arg(const sim_board *b, sim_fault_kind k)
+{
+    return b->faults.arg[k];
+}
+
+/* Writes "fault KIND" for the fault of kind k as the command line spells it. */
+static void fault_why(const sim_board *b, sim_fault_kind k, char *dst, size_t dstlen)
+{
+    sim_fault f = {k, b->faults.arg[k]};
+    int n = snprintf(dst, dstlen, "fault ");
+    if (n > 0 && (size_t)n < dstlen)
+        sim_fault_format(&f, dst + n, dstlen - (size_t)n);
+}
+
+/* The fault that keeps the board from ever answering, or SIM_FAULT_NONE. */
+static sim_fault_kind fault_mutes(const sim_board *b)
+{
+    static const sim_fault_kind mute[] = {SIM_FAULT_SILENT, SIM_FAULT_GARBAGE,
+                                          SIM_FAULT_WRONG_BOOT};
+    for (size_t i = 0; i < sizeof(mute) / sizeof(mute[0]); i++)
+        if (has_fault(b, mute[i]))
+            return mute[i];
+    return SIM_FAULT_NONE;
 }
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -462,6 +500,14 @@ static void segments_free(sim_board *b)
     b->entry = 0;
 }
 
+/* Whether the loader can reach the flash; the SPI registers follow (an unattached flash
+ * reads as all ones: its data line floats high). */
+static void set_attached(sim_board *b, int attached)
+{
+    b->flash_attached = attached;
+    b->regs.flash_attached = attached;
+}
+
 static void session_clear(sim_board *b)
 {
     write_end(&b->wr);
@@ -475,6 +521,8 @@ static void session_clear(sim_board *b)
     b->reply_at_us = 0;
     b->synced = 0;
     b->in_loader = 1;
+    set_attached(b, 0); /* the ROM leaves the flash alone until SPI_ATTACH */
+    b->hung_op = 0;
     b->baud = SIM_ROM_BAUD;
     b->params_size = 0;
 }
@@ -487,7 +535,7 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     memset(b, 0, sizeof(*b));
     b->index = cfg->index;
     b->chip = cfg->chip;
-    b->fault = cfg->fault;
+    b->faults = cfg->faults;
     b->log = cfg->log;
     b->rng = cfg->seed ? cfg->seed : 0x9E3779B97F4A7C15ull;
     b->regs_cfg.chip = cfg->chip;
@@ -501,6 +549,15 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->regs_cfg.jedec_id = cfg->jedec_id;
     b->regs_cfg.flash_size = cfg->flash_size;
     b->regs_cfg.crystal_hz = cfg->crystal_hz ? cfg->crystal_hz : SIM_CRYSTAL_HZ;
+    b->regs_cfg.ck8m_drift_pct = cfg->ck8m_drift_pct;
+    b->regs_cfg.spi_pads_set = cfg->spi_pads_set;
+    memcpy(b->regs_cfg.spi_pads, cfg->spi_pads, sizeof(b->regs_cfg.spi_pads));
+    /* SPI_ATTACH's pin word (clk, q, d, hd, cs in 6-bit fields): 0 names the chip's
+     * usual flash pins; a flash elsewhere (ESP32's in-package flash, on the pads its
+     * eFuses name) is found only with its own pins. */
+    if (cfg->spi_pads_set)
+        b->flash_pins = cfg->spi_pads[0] | cfg->spi_pads[1] << 6 | cfg->spi_pads[2] << 12 |
+                        cfg->spi_pads[3] << 24 | cfg->spi_pads[4] << 18;
     b->regs_cfg.extra = cd->regs;
     b->regs_cfg.n_extra = cd->n_regs;
     if ((rc = eg_slip_decoder_init(&b->slip, MAX_FRAME)) < 0)
@@ -546,7 +603,7 @@ int sim_board_connect(sim_board *b, eg_buf *out, int64_t now)
     b->rx_bytes = b->tx_bytes = 0;
     b->rx_wire_us = b->tx_wire_us = 0;
     logline(b, "connected");
-    if (b->fault.kind == SIM_FAULT_WRONG_BOOT) {
+    if (has_fault(b, SIM_FAULT_WRONG_BOOT)) {
         const char *boot = sim_chip_data_for(b->chip)->app_boot_log;
         return eg_buf_append(out, boot, strlen(boot));
     }
@@ -566,6 +623,20 @@ void sim_board_disconnect(sim_board *b)
 }
 
 /* ---- commands -------------------------------------------------------------- */
+
+/* A command that needs the flash, before SPI_ATTACH found it: the loader's flash
+ * routines wait for the flash to say it is idle, and an unattached flash's data line
+ * floats high (status 0xFF: busy), so the loader waits forever. Returns 1 when c hangs
+ * the board. */
+static int hangs_without_flash(sim_board *b, cmd *c)
+{
+    if (b->flash_attached)
+        return 0;
+    b->hung_op = c->op;
+    c->kind = REPLY_NONE;
+    c->hangs = 1;
+    return 1;
+}
 
 static int need_len(cmd *c, size_t want)
 {
@@ -619,10 +690,18 @@ static void do_spi_set_params(sim_board *b, cmd *c)
 
 static void do_spi_attach(sim_board *b, cmd *c)
 {
-    (void)b;
-    if (!need_len(c, 8))
+    /* The ROM takes the pins and a legacy flag, the stub the pins alone. */
+    int rom = b->personality == SIM_PERSONALITY_ROM;
+    if (!need_len(c, rom ? 8 : 4))
         return;
-    args_add(c, " pins=0x%08x legacy=%u", word(c, 0), word(c, 1));
+    uint32_t pins = word(c, 0);
+    args_add(c, " pins=0x%08x", pins);
+    if (rom)
+        args_add(c, " legacy=%u", word(c, 1));
+    set_attached(b, pins == b->flash_pins);
+    if (!b->flash_attached)
+        note(c, "no flash on these pins (it answers on 0x%08x): flash commands will hang",
+             b->flash_pins);
 }
 
 static void do_change_baud(sim_board *b, cmd *c)
@@ -642,13 +721,22 @@ static void do_change_baud(sim_board *b, cmd *c)
     uint32_t crystal = b->regs_cfg.crystal_hz, believed = crystal;
     if (b->personality == SIM_PERSONALITY_ROM && b->chip->rom_baud == EG_ROM_BAUD_ASSUMES_40MHZ)
         believed = 40000000;
+    /* ESP32's ROM takes its clock from an estimate: the RTC calibration against the
+     * 8 MHz oscillator, cali * 15625 * ck8m / 40 (ck8m from an eFuse). */
+    if (b->personality == SIM_PERSONALITY_ROM && b->chip->rom_baud == EG_ROM_BAUD_RTC_ESTIMATE) {
+        uint64_t cali = (sim_regs_read(&b->regs, b->chip->rtc_cali_reg) >> 7) & 0x1FFFFFF;
+        uint64_t ck8m = sim_regs_read(&b->regs, b->chip->ck8m_reg) & 0xFF;
+        uint64_t est = cali * 15625 * ck8m / 40;
+        if (est > 0 && est <= 0xFFFFFFFFu)
+            believed = (uint32_t)est;
+    }
     uint32_t divider = believed / baud; /* integer part; the UART adds a fraction */
     if (divider == 0) {
         fail(c, ROM_EFAILED, "baud rate %u is above the clock", baud);
         return;
     }
     b->baud = (uint32_t)((uint64_t)baud * crystal / believed);
-    if (b->baud / 1000 != baud / 1000)
+    if (b->baud != baud)
         args_add(c, " effective=%u", b->baud);
     if (b->chip->uart_clkdiv_reg)
         sim_regs_set(&b->regs, b->chip->uart_clkdiv_reg, divider);
@@ -699,6 +787,8 @@ static void do_flash_begin(sim_board *b, cmd *c, int compressed)
         fail(c, ROM_EINVALID, "block size 0x%x", block_size);
         return;
     }
+    if (hangs_without_flash(b, c))
+        return;
     if (!sim_flash_fits(&b->flash, offset, size)) {
         fail(c, ROM_EFAILED, "0x%x+0x%x is beyond the 0x%x-byte flash", offset, size,
              b->flash.size);
@@ -752,15 +842,29 @@ static int data_header(cmd *c, uint32_t *len, uint32_t *seq)
 }
 
 /* The ROM writes a block before it answers; the stub answers first and reports a failed
- * write on the next command. */
-static void block_write_failed(sim_board *b, cmd *c)
+ * write on the next command. why names the fault. */
+static void block_write_failed(sim_board *b, cmd *c, sim_fault_kind why)
 {
+    char f[64];
+
+    fault_why(b, why, f, sizeof(f));
     if (b->personality == SIM_PERSONALITY_STUB) {
         b->stub_pending_error = ROM_EWRITE;
-        note(c, "fault bad-flash-write: the block is dropped, the next command fails");
+        note(c, "%s: the write failed, the next command says so", f);
         return;
     }
-    fail(c, ROM_EWRITE, "fault bad-flash-write");
+    fail(c, ROM_EWRITE, "%s", f);
+}
+
+/* flash-fail-at: how many of the len bytes at addr can be programmed before the
+ * failing address (len when it is not among them). */
+static uint32_t writable_before_fault(const sim_board *b, uint64_t addr, uint32_t len)
+{
+    uint64_t at = fault_arg(b, SIM_FAULT_FLASH_FAIL_AT);
+
+    if (!has_fault(b, SIM_FAULT_FLASH_FAIL_AT) || at < addr || at >= addr + len)
+        return len;
+    return (uint32_t)(at - addr);
 }
 
 static void do_flash_data(sim_board *b, cmd *c)
@@ -789,13 +893,19 @@ static void do_flash_data(sim_board *b, cmd *c)
         fail(c, ROM_EFAILED, "beyond the end of the flash");
         return;
     }
-    if (b->fault.kind == SIM_FAULT_BAD_FLASH_WRITE) {
-        block_write_failed(b, c);
+    if (has_fault(b, SIM_FAULT_BAD_FLASH_WRITE)) {
+        block_write_failed(b, c, SIM_FAULT_BAD_FLASH_WRITE);
         return;
     }
-    sim_flash_program(&b->flash, (uint32_t)addr, c->data + 16, len);
-    flash_work(b, program_cost_us(len) + stub_erase_ahead(b, addr + len),
+    /* A flash that fails at an address programs up to it, and no further. */
+    uint32_t good = writable_before_fault(b, addr, len);
+    sim_flash_program(&b->flash, (uint32_t)addr, c->data + 16, good);
+    flash_work(b, program_cost_us(good) + stub_erase_ahead(b, addr + good),
                b->personality == SIM_PERSONALITY_STUB);
+    if (good < len) {
+        block_write_failed(b, c, SIM_FAULT_FLASH_FAIL_AT);
+        return;
+    }
     wr->next_seq++;
     if (seq >= wr->blocks)
         note(c, "block %u is beyond the %u announced", seq, wr->blocks);
@@ -822,8 +932,12 @@ static void do_flash_defl_data(sim_board *b, cmd *c)
         fail(c, ROM_EINVALID, "sequence %u, expected %u", seq, wr->next_seq);
         return;
     }
-    if (b->fault.kind == SIM_FAULT_BAD_FLASH_WRITE) {
-        block_write_failed(b, c);
+    if (has_fault(b, SIM_FAULT_BAD_FLASH_WRITE)) {
+        block_write_failed(b, c, SIM_FAULT_BAD_FLASH_WRITE);
+        return;
+    }
+    if (wr->failed) {
+        fail(c, ROM_EWRITE, "an earlier block of this write failed");
         return;
     }
     if (wr->z_broken) {
@@ -856,10 +970,16 @@ static void do_flash_defl_data(sim_board *b, cmd *c)
                 fail(c, ROM_EFAILED, "inflated data passes the erased end 0x%x", wr->erase_end);
                 return;
             }
-            sim_flash_program(&b->flash, wr->cursor, chunk, produced);
-            flash_work(b, program_cost_us(produced) + stub_erase_ahead(b, wr->cursor + produced),
+            uint32_t good = writable_before_fault(b, wr->cursor, (uint32_t)produced);
+            sim_flash_program(&b->flash, wr->cursor, chunk, good);
+            flash_work(b, program_cost_us(good) + stub_erase_ahead(b, wr->cursor + good),
                        b->personality == SIM_PERSONALITY_STUB);
-            wr->cursor += (uint32_t)produced;
+            wr->cursor += good;
+            if (good < produced) {
+                wr->failed = 1;
+                block_write_failed(b, c, SIM_FAULT_FLASH_FAIL_AT);
+                return;
+            }
         }
         if (zr == Z_STREAM_END) {
             wr->z_done = 1;
@@ -902,6 +1022,8 @@ static void do_md5(sim_board *b, cmd *c)
     addr = word(c, 0);
     size = word(c, 1);
     args_add(c, " addr=0x%x size=0x%x", addr, size);
+    if (hangs_without_flash(b, c))
+        return;
     if (!sim_flash_fits(&b->flash, addr, size)) {
         fail(c, ROM_EFAILED, "beyond the end of the flash");
         return;
@@ -933,6 +1055,8 @@ static void do_read_flash_slow(sim_board *b, cmd *c)
         fail(c, ROM_EREADLEN, "more than %u bytes", SLOW_READ_LEN);
         return;
     }
+    if (hangs_without_flash(b, c))
+        return;
     if (!sim_flash_fits(&b->flash, addr, len)) {
         fail(c, ROM_EREAD, "beyond the end of the flash");
         return;
@@ -1060,6 +1184,8 @@ static void do_erase(sim_board *b, cmd *c)
             return;
         }
     }
+    if (hangs_without_flash(b, c))
+        return;
     if (!sim_flash_fits(&b->flash, off, size)) {
         fail(c, ROM_EFAILED, "beyond the end of the flash");
         return;
@@ -1088,6 +1214,8 @@ static void do_read_flash(sim_board *b, cmd *c)
         fail(c, ROM_EINVALID, "packet size 0x%x, length 0x%x", packet, len);
         return;
     }
+    if (hangs_without_flash(b, c))
+        return;
     if (!sim_flash_fits(&b->flash, off, len)) {
         fail(c, ROM_EFAILED, "beyond the end of the flash");
         return;
@@ -1219,6 +1347,11 @@ static void log_cmd(const sim_board *b, const cmd *c, const char *ignored)
     }
     if (ignored)
         logline(b, "%s len=%zu (ignored: %s)", name, c->len, ignored);
+    else if (c->hangs)
+        logline(b,
+                "%s%s (hangs: the flash is not attached, no SPI_ATTACH found it; the %s "
+                "waits for it until reset)",
+                name, c->args, b->personality == SIM_PERSONALITY_STUB ? "stub" : "ROM");
     else if (c->error)
         logline(b, "%s%s -> error 0x%02x (%s: %s)", name, c->args, c->error,
                 rom_error_name(c->error), c->note);
@@ -1239,12 +1372,11 @@ static int send_reply(sim_board *b, const cmd *c, eg_buf *out)
         rc = emit(b, out, c->op, c->val, c->out, c->error ? 0 : c->out_len, c->error);
         break;
     case REPLY_SYNC:
-        if (b->personality == SIM_PERSONALITY_STUB) {
-            rc = emit(b, out, OP_SYNC, 0, NULL, 0, ROM_OK); /* the stub answers once, val 0 */
-            break;
-        }
+        /* The ROM answers eight times; the stub too, as a ROM would, but with val 0
+         * (which tells clients that the stub runs). */
         for (int i = 0; i < SYNC_REPLIES && rc == 0; i++)
-            rc = emit(b, out, OP_SYNC, SYNC_VAL, NULL, 0, ROM_OK);
+            rc = emit(b, out, OP_SYNC, b->personality == SIM_PERSONALITY_STUB ? 0 : SYNC_VAL, NULL,
+                      0, ROM_OK);
         break;
     case REPLY_UNSUPPORTED:
         if (b->personality == SIM_PERSONALITY_STUB) {
@@ -1260,7 +1392,64 @@ static int send_reply(sim_board *b, const cmd *c, eg_buf *out)
     return rc;
 }
 
+/* Unplugs the board when a fault says this data block is its last. */
+static int data_block_unplugs(sim_board *b, const cmd *c)
+{
+    char why[96];
+
+    b->data_blocks++;
+    b->data_bytes += c->len > 16 ? c->len - 16 : 0;
+    if (has_fault(b, SIM_FAULT_DISCONNECT_AFTER) &&
+        b->data_blocks >= fault_arg(b, SIM_FAULT_DISCONNECT_AFTER))
+        fault_why(b, SIM_FAULT_DISCONNECT_AFTER, why, sizeof(why));
+    else if (has_fault(b, SIM_FAULT_UNPLUG_AFTER) &&
+             b->data_bytes >= fault_arg(b, SIM_FAULT_UNPLUG_AFTER))
+        fault_why(b, SIM_FAULT_UNPLUG_AFTER, why, sizeof(why));
+    else
+        return 0;
+    snprintf(why + strlen(why), sizeof(why) - strlen(why), ": unplugged");
+    log_cmd(b, c, why);
+    b->unplugged = 1;
+    return 1;
+}
+
+/* The reply to the command just handled, from index at of out on, waits for the flash
+ * (reply_at_us) and for the stall fault. */
+static void hold_reply(sim_board *b, size_t at)
+{
+    int64_t now = now_us(), until = b->reply_at_us;
+
+    if (has_fault(b, SIM_FAULT_STALL))
+        until = (until > now ? until : now) + (int64_t)fault_arg(b, SIM_FAULT_STALL) * 1000;
+    if (until <= now)
+        return;
+    if (b->n_holds == SIM_HOLDS_MAX) {
+        /* no room: the last hold covers this reply too */
+        if (until > b->holds[b->n_holds - 1].until_us)
+            b->holds[b->n_holds - 1].until_us = until;
+        return;
+    }
+    b->holds[b->n_holds].at = at;
+    b->holds[b->n_holds].until_us = until;
+    b->n_holds++;
+}
+
+static int frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out);
+
 static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out)
+{
+    size_t at = out->len;
+    int rc;
+
+    b->reply_at_us = 0;
+    b->reply_fixed = 0;
+    rc = frame(b, f, flen, out);
+    if (rc == 0 && out->len > at)
+        hold_reply(b, at);
+    return rc;
+}
+
+static int frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out)
 {
     cmd c;
     int rc;
@@ -1283,13 +1472,19 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
     c.len = flen - 8;
     c.kind = REPLY_ONE;
     if (fault_mutes(b)) {
-        char why[48] = "fault ";
-        sim_fault_format(&b->fault, why + 6, sizeof(why) - 6);
+        char why[48];
+        fault_why(b, fault_mutes(b), why, sizeof(why));
         log_cmd(b, &c, why);
         return 0;
     }
     if (!b->in_loader) {
         log_cmd(b, &c, "not in the loader since FLASH_END");
+        return 0;
+    }
+    if (b->hung_op) {
+        char why[80];
+        snprintf(why, sizeof(why), "hung since %s without the flash", op_name(b->hung_op));
+        log_cmd(b, &c, why);
         return 0;
     }
     if (c.op == OP_SYNC) {
@@ -1306,14 +1501,8 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
         log_cmd(b, &c, "not synced");
         return 0;
     }
-    if ((c.op == OP_FLASH_DATA || c.op == OP_FLASH_DEFL_DATA) &&
-        b->fault.kind == SIM_FAULT_DISCONNECT_AFTER && ++b->data_blocks >= b->fault.arg) {
-        char why[64];
-        snprintf(why, sizeof(why), "fault disconnect-after=%u: unplugged", b->fault.arg);
-        log_cmd(b, &c, why);
-        b->unplugged = 1;
+    if ((c.op == OP_FLASH_DATA || c.op == OP_FLASH_DEFL_DATA) && data_block_unplugs(b, &c))
         return SIM_BOARD_UNPLUG;
-    }
     if (eg_get_u16le(f + 2) != c.len)
         fail(&c, ROM_EINVALID, "header says %u data bytes, frame has %zu", eg_get_u16le(f + 2),
              c.len);
@@ -1321,7 +1510,7 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
         fail(&c, b->stub_pending_error, "a block written before failed");
         b->stub_pending_error = 0;
         write_end(&b->wr);
-    } else if ((b->reply_fixed = 0, rc = dispatch(b, &c)) < 0)
+    } else if ((rc = dispatch(b, &c)) < 0)
         return rc;
     log_cmd(b, &c, NULL);
     if ((rc = send_reply(b, &c, out)) < 0)
@@ -1334,6 +1523,7 @@ static int handle_frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out
     if (c.start_stub) {
         b->personality = SIM_PERSONALITY_STUB;
         b->status_len = 2;
+        set_attached(b, 1); /* the stub attaches the flash as it starts */
         if ((rc = eg_slip_encode(out, (const uint8_t *)"OHAI", 4)) < 0)
             return rc;
     }
@@ -1372,6 +1562,14 @@ static int boot(sim_board *b, int download, eg_buf *out, int64_t now)
     return rc < 0 ? rc : eg_buf_append(out, banner, strlen(banner));
 }
 
+void sim_board_line_baud(sim_board *b, uint32_t baud)
+{
+    if (baud == 0 || baud == b->baud)
+        return;
+    b->baud = baud;
+    logline(b, "line: %u baud (set by the client's port)", baud);
+}
+
 int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now)
 {
     if (dtr >= 0)
@@ -1401,6 +1599,7 @@ int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now)
 
 int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out)
 {
+    b->n_holds = 0;
     if (b->boot_model && (b->in_reset || b->running_app))
         return 0; /* in reset, or an application that does not speak the protocol */
     while (len > 0 && !b->unplugged) {
@@ -1448,7 +1647,7 @@ int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64
         if (b->app_next < *next)
             *next = b->app_next;
     }
-    if (!b->connected || b->unplugged || b->fault.kind != SIM_FAULT_GARBAGE)
+    if (!b->connected || b->unplugged || !has_fault(b, SIM_FAULT_GARBAGE))
         return 0;
     if (now >= b->next_garbage) {
         if (pending < GARBAGE_LIMIT) {

@@ -26,17 +26,34 @@ typedef enum sim_fault_kind {
     SIM_FAULT_WRONG_BOOT,       /* prints an application boot log, answers nothing */
     SIM_FAULT_DISCONNECT_AFTER, /* unplugged when data block number arg arrives */
     SIM_FAULT_BAD_FLASH_WRITE,  /* flash data blocks fail with a flash write error */
+    SIM_FAULT_FLASH_FAIL_AT,    /* a flash write that covers address arg fails */
+    SIM_FAULT_UNPLUG_AFTER,     /* unplugged once arg bytes of flash data arrived */
+    SIM_FAULT_STALL,            /* every response leaves arg milliseconds late */
+    SIM_FAULT_KINDS
 } sim_fault_kind;
 
 typedef struct sim_fault {
     sim_fault_kind kind;
-    unsigned arg;
+    uint64_t arg;
 } sim_fault;
 
-/* Parses "silent", "garbage", "wrong-boot", "disconnect-after=N", "bad-flash-write". */
+/* The faults one board has: any number of kinds, one of each. */
+typedef struct sim_faults {
+    unsigned set; /* bit k: kind k is on */
+    uint64_t arg[SIM_FAULT_KINDS];
+} sim_faults;
+
+/* Parses "silent", "garbage", "wrong-boot", "disconnect-after=N", "bad-flash-write",
+ * "flash-fail-at=ADDR", "unplug-after=BYTES", "stall=MS". */
 int sim_fault_parse(sim_fault *out, const char *text);
 /* Writes the fault as the command line spells it. */
 void sim_fault_format(const sim_fault *f, char *dst, size_t dstlen);
+/* Adds f to s, replacing one of the same kind. */
+void sim_faults_add(sim_faults *s, const sim_fault *f);
+/* 1 when s has a fault of kind k. */
+int sim_faults_has(const sim_faults *s, sim_fault_kind k);
+
+#define SIM_HOLDS_MAX 16
 
 /* Which program answers: the ROM loader, or (later) the flasher stub it ran. */
 typedef enum sim_personality {
@@ -52,8 +69,11 @@ typedef struct sim_board_config {
     uint32_t flash_size;
     uint32_t jedec_id;      /* what RDID reports */
     uint32_t crystal_hz;    /* 0: 40 MHz */
+    int ck8m_drift_pct;     /* ESP32: how far the ROM's clock estimate is off (percent) */
+    int spi_pads_set;       /* ESP32: the flash is on the pads the eFuses name */
+    unsigned spi_pads[5];   /* clk, q, d, hd, cs */
     const char *flash_path; /* NULL: the flash lives in memory */
-    sim_fault fault;
+    sim_faults faults;
     FILE *log; /* NULL: no command log */
     uint64_t seed;
     const struct sim_stubs *stubs; /* the flasher stubs it can run; NULL: none */
@@ -77,6 +97,7 @@ typedef struct sim_flash_write {
     uint64_t erased_to; /* flash timing: how far the stub has erased ahead */
     z_stream z;
     int z_ready, z_done, z_broken;
+    int failed; /* a block could not be written: the write is over */
 } sim_flash_write;
 
 typedef struct sim_mem_write {
@@ -88,7 +109,7 @@ typedef struct sim_mem_write {
 typedef struct sim_board {
     unsigned index;
     const eg_chip *chip;
-    sim_fault fault;
+    sim_faults faults;
     FILE *log;
     sim_regs_config regs_cfg;
     sim_regs regs;
@@ -96,6 +117,8 @@ typedef struct sim_board {
     eg_slip_decoder slip;
     uint64_t rng;
     unsigned data_blocks; /* FLASH_DATA / FLASH_DEFL_DATA frames seen, for the fault */
+    uint64_t data_bytes;  /* their data bytes, for the fault unplug-after */
+    uint32_t flash_pins;  /* the SPI_ATTACH argument that finds the flash */
     int connected;
     int unplugged;
 
@@ -104,7 +127,9 @@ typedef struct sim_board {
     uint8_t stub_pending_error; /* a block's write failed: the stub says so on the next command */
     unsigned status_len;        /* status bytes after the data: ROM 4, stub 2 */
     int synced;
-    int in_loader; /* 0 once FLASH_END made the ROM leave the loader */
+    int in_loader;      /* 0 once FLASH_END made the ROM leave the loader */
+    int flash_attached; /* the ROM got SPI_ATTACH with the flash's pins (the stub attaches) */
+    uint8_t hung_op;    /* a flash command without the flash hung the loader: its opcode */
     uint32_t baud;
     uint32_t params_size; /* flash size from SPI_SET_PARAMS, 0 until sent */
     sim_flash_write wr;
@@ -117,8 +142,15 @@ typedef struct sim_board {
     const struct sim_stubs *stubs;
     int flash_timing;
     int64_t flash_busy_us; /* --flash-timing: when the flash finishes its work */
-    int64_t reply_at_us;   /* the replies to the input just fed go out no sooner */
+    int64_t reply_at_us;   /* this command's reply goes out no sooner (0: at once) */
     int reply_fixed;       /* this command's reply time is set */
+    /* Replies that must wait, from sim_board_input: from index at of its output on,
+     * nothing leaves before until_us. In the order they were appended. */
+    struct {
+        size_t at;
+        int64_t until_us;
+    } holds[SIM_HOLDS_MAX];
+    size_t n_holds;
     /* --rfc2217: the boot strapping of a development board's auto-reset circuit. */
     int boot_model;
     int dtr, rts;
@@ -153,9 +185,10 @@ void sim_board_release(sim_board *b);
 int sim_board_connect(sim_board *b, eg_buf *out, int64_t now);
 void sim_board_disconnect(sim_board *b);
 
-/* Feeds bytes the client sent; appends the responses to out. With flash timing, the
- * replies to them must not leave before b->reply_at_us (0: at once; microseconds on the
- * eg_clock_ms clock times 1000). Returns 0,
+/* Feeds bytes the client sent; appends the responses to out. Replies that must not
+ * leave yet (flash timing, the stall fault) are listed in b->holds (n_holds, cleared
+ * first): positions in out, times in microseconds on the eg_clock_ms clock times 1000;
+ * when more replies wait than fit, the last hold covers them. Returns 0,
  * SIM_BOARD_UNPLUG, or a negative code (out of memory). */
 int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out);
 
@@ -168,6 +201,9 @@ int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64
  * boots the chip: into the ROM's download mode if IO0 is low, else into the
  * application. Appends what the chip prints. */
 int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now);
+
+/* The client's port now runs at baud (RFC 2217 SET-BAUDRATE); so does the line. */
+void sim_board_line_baud(sim_board *b, uint32_t baud);
 
 /* "24:0a:c4:00:00:01" */
 void sim_mac_format(const uint8_t mac[6], char *dst, size_t dstlen);

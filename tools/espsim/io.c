@@ -177,6 +177,7 @@ static void out_clear(sim_port *p)
     eg_buf_clear(&p->out);
     p->out_off = 0;
     p->out_end = 0;
+    p->blocked = 0;
 }
 
 int sim_port_accept(sim_port *p, int *replaced)
@@ -323,6 +324,7 @@ size_t sim_port_pending(const sim_port *p)
 
 int sim_port_flush(sim_port *p)
 {
+    p->blocked = 0;
     while (p->connected && p->fd >= 0 && sim_port_pending(p) > 0) {
         const uint8_t *src = p->out.data + p->out_off;
         size_t len = sim_port_pending(p);
@@ -341,8 +343,10 @@ int sim_port_flush(sim_port *p)
         if (put < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                p->blocked = 1;
                 break;
+            }
             sim_port_drop(p);
             return SIM_IO_CLOSED;
         }

@@ -32,6 +32,7 @@ typedef struct sim_port {
     size_t out_off; /* how many of out are sent */
     size_t out_end; /* send no further than this index of out (pacing, held replies) */
     int out_limited;
+    int blocked;         /* the client took less than it was offered: wait until writable */
     uint64_t sent_total; /* bytes handed to the client since the port opened */
     int telnet;          /* TCP speaking RFC 2217 (the address says rfc2217://) */
 } sim_port;
@@ -76,7 +77,9 @@ int sim_port_read_leftover(sim_port *p, uint8_t *buf, size_t cap, size_t *n);
 /* Reads what the client sent into buf: SIM_IO_DATA with *n bytes, SIM_IO_NONE, or
  * SIM_IO_CLOSED (the port is then not connected). */
 int sim_port_read(sim_port *p, uint8_t *buf, size_t cap, size_t *n);
-/* Sends as much of out as the client takes; SIM_IO_CLOSED when it went away. */
+/* Sends as much of out as the client takes (up to out_end when out_limited); sets
+ * blocked when the client took less than it could be given. SIM_IO_CLOSED when it went
+ * away. */
 int sim_port_flush(sim_port *p);
 size_t sim_port_pending(const sim_port *p);
 /* Drops the client (TCP: closes the connection) and any unsent bytes. */

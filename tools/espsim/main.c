@@ -32,6 +32,8 @@
 #define DEFAULT_FLASH  (4u << 20)
 #define JEDEC_VENDOR   0xC8 /* GigaDevice */
 #define JEDEC_TYPE     0x40
+#define MAX_STUB_DIRS  8
+#define NODE_HOLDS     64
 
 enum {
     OPT_CHIP = 256,
@@ -46,6 +48,8 @@ enum {
     OPT_LOG,
     OPT_FLASH_ID,
     OPT_CRYSTAL,
+    OPT_CK8M_DRIFT,
+    OPT_SPI_PADS,
     OPT_STUB_DIR,
     OPT_PACE,
     OPT_FLASH_TIMING,
@@ -78,14 +82,24 @@ static const struct opt_spec {
     {OPT_FLASH_ID, "flash-id", "ID",
      "JEDEC id RDID reports, manufacturer in the low byte (0xC8 0x40 + log2(size) above it)"},
     {OPT_CRYSTAL, "crystal", "MHZ", "crystal frequency, 26 or 40 (40)"},
+    {OPT_CK8M_DRIFT, "ck8m-drift", "PCT",
+     "ESP32: the ROM's clock estimate is PCT percent off (-10..10, 0), as a drifting 8 MHz "
+     "oscillator makes it; the ROM's baud changes follow the estimate"},
+    {OPT_SPI_PADS, "spi-pads", "CLK,Q,D,HD,CS",
+     "ESP32: the flash sits on these pads and the eFuses say so (an in-package flash); "
+     "SPI_ATTACH must name them"},
     {OPT_PACE, "pace", NULL, "run the line at the board's baud rate (10 bits a byte), both ways"},
     {OPT_FLASH_TIMING, "flash-timing", NULL,
      "erase and program take a W25Q32JV's typical time (45 ms a sector, 0.4 ms a page)"},
     {OPT_STUB_DIR, "stub-dir", "DIR",
-     "flasher stubs it can run after MEM_END (default: \"stub\" next to espsim)"},
+     "flasher stubs it can run after MEM_END (default: \"stub\" next to espsim); "
+     "repeatable, each directory's stubs are recognised"},
     {OPT_FAULT, "fault", "[B:]KIND",
-     "misbehave, on board B only or on all: silent, garbage, wrong-boot, disconnect-after=N, "
-     "bad-flash-write (repeatable)"},
+     "misbehave, on board B only or on all (repeatable; a board given its own faults takes "
+     "only those): silent, garbage, wrong-boot, disconnect-after=N (unplugged at the Nth "
+     "flash data block), bad-flash-write, flash-fail-at=ADDR (a write covering ADDR fails), "
+     "unplug-after=BYTES (unplugged once BYTES of flash data arrived), stall=MS (every "
+     "response MS late)"},
     {OPT_HELP, "help", NULL, "show this help"},
 };
 
@@ -106,11 +120,15 @@ typedef struct options {
     int flash_id_set;
     uint32_t flash_id;
     uint32_t crystal_hz;
-    const char *stub_dir;
+    int ck8m_drift_pct;
+    int spi_pads_set;
+    unsigned spi_pads[5];
+    const char *stub_dirs[MAX_STUB_DIRS];
+    size_t n_stub_dirs;
     int pace, flash_timing, rfc2217;
     sim_stubs stubs;
-    sim_fault fault_all;
-    sim_fault *faults; /* per board, kind NONE = use fault_all */
+    sim_faults fault_all;
+    sim_faults *faults; /* per board, used instead of fault_all where fault_set */
     int *fault_set;
 } options;
 
@@ -124,8 +142,15 @@ typedef struct node {
     size_t in_off;
     int64_t rx_done_us; /* when the last received byte has crossed the line */
     int64_t tx_free_us; /* when the line is free for the next byte to the client */
-    size_t held_from;   /* replies from this index of port.out on wait until held_us */
-    int64_t held_us;
+    int64_t wake_us;    /* when held or paced output may go on (0: nothing waits) */
+    /* Replies that wait (flash timing, the stall fault): nothing from stream position
+     * pos on leaves before until_us. A position counts the bytes put into port.out
+     * since the port opened (port.sent_total, then the unsent ones). In stream order. */
+    struct {
+        uint64_t pos;
+        int64_t until_us;
+    } holds[NODE_HOLDS];
+    size_t n_holds;
     uint64_t sent_counted; /* port.sent_total already counted on the board */
     /* RFC 2217: the telnet parser's state and the subnegotiation being read. */
     int tn_state;
@@ -133,6 +158,10 @@ typedef struct node {
     uint8_t tn_sb[16];
     size_t tn_sb_len;
     uint8_t tn_local[256], tn_remote[256]; /* options in force: 1 on, 2 off */
+    int tn_suspended;                      /* FLOWCONTROL-SUSPEND: send nothing */
+    int tn_comport;                        /* COM-PORT-OPTION agreed one way or both */
+    uint8_t tn_linestate_mask, tn_modemstate_mask;
+    uint8_t tn_datasize, tn_parity, tn_stopsize, tn_break;
 } node;
 
 static void node_unplug(node *n);
@@ -159,7 +188,7 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: espsim --chip CHIP (--tcp PORT | --pty LINK) [options]\n\n"
+    fprintf(f, "usage: espsim --chip CHIP (--tcp PORT | --rfc2217 PORT | --pty LINK) [options]\n\n"
                "A virtual Espressif board answering like the chip's ROM serial loader.\n"
                "For each board one line goes to stdout:\n"
                "  espsim: board <i> <chip> ready on <address> mac <mac>\n\n"
@@ -248,14 +277,38 @@ static int parse_fault(options *o, const char *s)
             return eg_error_set(EG_EINVAL, "fault '%s': no board %lu", s, board);
         if ((rc = sim_fault_parse(&f, colon + 1)) < 0)
             return rc;
-        o->faults[board] = f;
+        sim_faults_add(&o->faults[board], &f);
         o->fault_set[board] = 1;
         return 0;
     }
     if ((rc = sim_fault_parse(&f, s)) < 0)
         return rc;
-    o->fault_all = f;
+    sim_faults_add(&o->fault_all, &f);
     return 0;
+}
+
+/* "CLK,Q,D,HD,CS": five pad numbers as ESP32's eFuses hold them (0-31). */
+static int parse_pads(options *o, const char *s)
+{
+    const char *p = s;
+
+    for (int i = 0; i < 5; i++) {
+        char *end;
+        unsigned long v;
+
+        if (*p < '0' || *p > '9')
+            goto bad;
+        v = strtoul(p, &end, 10);
+        if (v > 31 || (i < 4 ? *end != ',' : *end != '\0'))
+            goto bad;
+        o->spi_pads[i] = (unsigned)v;
+        p = end + 1;
+    }
+    o->spi_pads_set = 1;
+    return 0;
+bad:
+    return eg_error_set(EG_EINVAL, "--spi-pads: '%s' is not five pad numbers CLK,Q,D,HD,CS (0-31)",
+                        s);
 }
 
 static int parse_number(uint64_t *out, const char *opt, const char *s, uint64_t max)
@@ -367,8 +420,21 @@ static int parse_args(options *o, int argc, char **argv)
                                     (unsigned long long)v);
             o->crystal_hz = (uint32_t)v * 1000000;
             break;
+        case OPT_CK8M_DRIFT: {
+            const char *d = optarg + (optarg[0] == '-' || optarg[0] == '+');
+            if ((rc = parse_number(&v, "ck8m-drift", d, 10)) < 0)
+                return rc;
+            o->ck8m_drift_pct = optarg[0] == '-' ? -(int)v : (int)v;
+            break;
+        }
+        case OPT_SPI_PADS:
+            if ((rc = parse_pads(o, optarg)) < 0)
+                return rc;
+            break;
         case OPT_STUB_DIR:
-            o->stub_dir = optarg;
+            if (o->n_stub_dirs == MAX_STUB_DIRS)
+                return eg_error_set(EG_EINVAL, "--stub-dir: at most %d directories", MAX_STUB_DIRS);
+            o->stub_dirs[o->n_stub_dirs++] = optarg;
             break;
         case OPT_PACE:
             o->pace = 1;
@@ -410,6 +476,11 @@ static int parse_args(options *o, int argc, char **argv)
     }
     if ((rc = sim_regs_check_revision(o->chip, o->major, o->minor)) < 0)
         return eg_error_prefix(rc, "--revision: ");
+    if (o->ck8m_drift_pct && o->chip->rom_baud != EG_ROM_BAUD_RTC_ESTIMATE)
+        return eg_error_set(EG_EINVAL, "--ck8m-drift: %s's ROM does not estimate its clock",
+                            o->chip->name);
+    if (o->spi_pads_set && !o->chip->spi_pads[0].width)
+        return eg_error_set(EG_EINVAL, "--spi-pads: %s's eFuses name no flash pads", o->chip->name);
     if (!o->flash_id_set)
         o->flash_id = JEDEC_VENDOR | JEDEC_TYPE << 8 | log2u(o->flash_size) << 16;
     return 0;
@@ -434,11 +505,14 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.flash_size = o->flash_size;
     cfg.jedec_id = o->flash_id;
     cfg.crystal_hz = o->crystal_hz;
+    cfg.ck8m_drift_pct = o->ck8m_drift_pct;
+    cfg.spi_pads_set = o->spi_pads_set;
+    memcpy(cfg.spi_pads, o->spi_pads, sizeof(cfg.spi_pads));
     cfg.stubs = &o->stubs;
     cfg.flash_timing = o->flash_timing;
     cfg.boot_model = o->rfc2217;
     n->pace = o->pace;
-    cfg.fault = o->fault_set[i] ? o->faults[i] : o->fault_all;
+    cfg.faults = o->fault_set[i] ? o->faults[i] : o->fault_all;
     cfg.log = log;
     cfg.seed = ((uint64_t)time(NULL) << 20) ^ ((uint64_t)getpid() << 8) ^ (i + 1);
     if (o->flash_file && o->boards > 1) {
@@ -466,22 +540,61 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     return 0;
 }
 
+static void holds_clear(node *n);
+
 static void node_lost(node *n)
 {
+    holds_clear(n);
     sim_board_disconnect(&n->board);
 }
 
-/* How far into port.out may go now: not into a reply that waits for the flash, and
- * with --pace not faster than the line. *next is lowered to when more may go. */
+/* The stream position of index i of port.out. */
+static uint64_t out_pos(const node *n, size_t i)
+{
+    return n->port.sent_total - n->port.out_off + i;
+}
+
+/* Output was thrown away unsent: the replies it held are gone too. */
+static void holds_clear(node *n)
+{
+    n->n_holds = 0;
+    n->wake_us = 0;
+}
+
+static void hold_add(node *n, uint64_t pos, int64_t until_us)
+{
+    if (n->n_holds > 0 && (n->n_holds == NODE_HOLDS || n->holds[n->n_holds - 1].pos == pos)) {
+        /* no room (or the same place): the last hold covers this reply too */
+        if (until_us > n->holds[n->n_holds - 1].until_us)
+            n->holds[n->n_holds - 1].until_us = until_us;
+        return;
+    }
+    n->holds[n->n_holds].pos = pos;
+    n->holds[n->n_holds].until_us = until_us;
+    n->n_holds++;
+}
+
+/* How far into port.out may go now: not into a reply that must wait, and with --pace
+ * not faster than the line. *next_us is lowered to when more may go. */
 static size_t send_limit(node *n, int64_t now, int64_t *next_us)
 {
     sim_port *p = &n->port;
-    size_t end = p->out.len;
+    size_t end = p->out.len, done = 0;
 
-    if (n->held_us > now && n->held_from < end) {
-        end = n->held_from;
-        if (n->held_us < *next_us)
-            *next_us = n->held_us;
+    while (done < n->n_holds && n->holds[done].until_us <= now)
+        done++;
+    if (done) {
+        n->n_holds -= done;
+        memmove(n->holds, n->holds + done, n->n_holds * sizeof(n->holds[0]));
+    }
+    if (n->n_holds > 0) {
+        uint64_t first = out_pos(n, 0), pos = n->holds[0].pos;
+        size_t at = pos > first ? (size_t)(pos - first) : 0;
+        if (at < end) {
+            end = at;
+            if (n->holds[0].until_us < *next_us)
+                *next_us = n->holds[0].until_us;
+        }
     }
     if (n->pace && end > p->out_off) {
         if (n->tx_free_us < now)
@@ -510,17 +623,22 @@ static void count_sent(node *n)
     n->board.tx_wire_us += wire_us(n, (size_t)d);
 }
 
+/* Sends what may go now; sets wake_us to when more may. */
 static void node_flush(node *n)
 {
-    int64_t now = clock_us(), next = now + 1000000;
+    int64_t now = clock_us(), next = INT64_MAX;
 
+    n->wake_us = 0;
     if (sim_port_pending(&n->port) > SIM_OUT_MAX) {
         fprintf(stderr, "espsim: board %u: the client reads nothing; output dropped\n",
                 n->board.index);
         eg_buf_clear(&n->port.out);
         n->port.out_off = 0;
+        holds_clear(n);
     }
-    n->port.out_limited = n->pace || n->held_us > now;
+    if (n->tn_suspended || sim_port_pending(&n->port) == 0)
+        return;
+    n->port.out_limited = n->pace || n->n_holds > 0;
     if (n->port.out_limited) {
         size_t before = n->port.out_off;
         n->port.out_end = send_limit(n, now, &next);
@@ -533,6 +651,8 @@ static void node_flush(node *n)
         /* What the socket did not take goes back on the line's budget. */
         if (n->pace && n->port.out_off < n->port.out_end && n->port.out_off >= before)
             n->tx_free_us -= wire_us(n, n->port.out_end - n->port.out_off);
+        if (next != INT64_MAX && sim_port_pending(&n->port) > 0)
+            n->wake_us = next;
         return;
     }
     int fr = sim_port_flush(&n->port);
@@ -556,19 +676,20 @@ static void node_feed(node *n)
     if (due == 0)
         return;
     size_t out_before = n->port.out.len;
-    n->board.reply_at_us = 0;
     int rc = sim_board_input(&n->board, n->in.data + n->in_off, due, &n->port.out);
+    /* The holds' places, counted before telnet doubles the 0xFF bytes in front of them. */
+    size_t scanned = out_before, doubled = 0;
+    for (size_t i = 0; i < n->board.n_holds; i++) {
+        size_t at = n->board.holds[i].at;
+        for (; n->port.telnet && scanned < at; scanned++)
+            doubled += n->port.out.data[scanned] == 0xFF;
+        hold_add(n, out_pos(n, at + doubled), n->board.holds[i].until_us);
+    }
     tn_escape_from(n, out_before);
     n->in_off += due;
     if (n->in_off == n->in.len) {
         eg_buf_clear(&n->in);
         n->in_off = 0;
-    }
-    if (n->board.reply_at_us > now) {
-        if (n->held_us <= now || out_before < n->held_from)
-            n->held_from = out_before;
-        if (n->board.reply_at_us > n->held_us)
-            n->held_us = n->board.reply_at_us;
     }
     if (rc == SIM_BOARD_UNPLUG)
         node_unplug(n);
@@ -589,11 +710,18 @@ static void node_connected(node *n)
     eg_buf_clear(&n->in);
     n->in_off = 0;
     n->rx_done_us = n->tx_free_us = 0;
-    n->held_us = 0;
-    n->held_from = 0;
+    holds_clear(n);
     n->tn_state = 0; /* TN_DATA */
     memset(n->tn_local, 0, sizeof(n->tn_local));
     memset(n->tn_remote, 0, sizeof(n->tn_remote));
+    n->tn_suspended = 0;
+    n->tn_comport = 0;
+    n->tn_linestate_mask = 0; /* RFC 2217's defaults */
+    n->tn_modemstate_mask = 0xFF;
+    n->tn_datasize = 8;
+    n->tn_parity = 1; /* none */
+    n->tn_stopsize = 1;
+    n->tn_break = 0;
     int rc = sim_board_connect(&n->board, &n->port.out, eg_clock_ms());
     if (rc < 0)
         fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
@@ -681,45 +809,166 @@ static void tn_send(node *n, const uint8_t *b, size_t len)
     eg_buf_append(&n->port.out, b, len);
 }
 
-/* A COM-PORT-OPTION subnegotiation from the client: baud rate, DTR/RTS, purge. */
+/* Sends a COM-PORT-OPTION subnegotiation: cmd, then the value (0xFF doubled). */
+static void tn_sb_send(node *n, uint8_t cmd, const uint8_t *v, size_t len)
+{
+    uint8_t f[24] = {TN_IAC_B, TN_SB_B, TN_COMPORT, cmd};
+    size_t o = 4;
+
+    for (size_t i = 0; i < len && o < sizeof(f) - 3; i++) {
+        f[o++] = v[i];
+        if (v[i] == TN_IAC_B)
+            f[o++] = v[i];
+    }
+    f[o++] = TN_IAC_B;
+    f[o++] = TN_SE;
+    tn_send(n, f, o);
+}
+
+/* What a development board's USB-UART bridge shows the client: CTS, DSR, RI and CD are
+ * not wired on such boards, so none is asserted and none changes. */
+#define TN_MODEMSTATE 0x00
+
+/* Line state: the UART's transmit registers are empty when nothing waits to go. */
+static uint8_t tn_linestate(const node *n)
+{
+    return sim_port_pending(&n->port) ? 0x00 : 0x60;
+}
+
+/* The answer to a SET-CONTROL value (RFC 2217 3.6): requests get the state in force,
+ * settings are taken and echoed. */
+static uint8_t tn_control(node *n, uint8_t v)
+{
+    size_t before = n->port.out.len;
+    int dtr = -1, rts = -1;
+
+    switch (v) {
+    case 0:                     /* request the flow control setting */
+    case 13:                    /* request the inbound one */
+        return v == 0 ? 1 : 14; /* none: the board's UART has no flow control */
+    case 4:                     /* request the break state */
+        return n->tn_break ? 5 : 6;
+    case 5:
+    case 6:
+        n->tn_break = v == 5;
+        return v;
+    case 7: /* request DTR */
+        return n->board.dtr ? 8 : 9;
+    case 10: /* request RTS */
+        return n->board.rts ? 11 : 12;
+    case 8:
+    case 9:
+        dtr = v == 8;
+        break;
+    case 11:
+    case 12:
+        rts = v == 11;
+        break;
+    default:
+        return v; /* flow control settings: taken, without effect on a virtual line */
+    }
+    sim_board_lines(&n->board, dtr, rts, &n->port.out, eg_clock_ms());
+    tn_escape_from(n, before);
+    return v;
+}
+
+/* A COM-PORT-OPTION subnegotiation from the client. Settings are answered with code
+ * + 100 and the value in force; a value of 0 asks for it without changing it. */
 static void tn_comport(node *n)
 {
-    const uint8_t *sb = n->tn_sb;
-    uint8_t ack[12] = {TN_IAC_B, TN_SB_B, TN_COMPORT, (uint8_t)(sb[1] + 100)};
-    size_t len = 4;
+    const uint8_t *sb = n->tn_sb, *v = n->tn_sb + 2;
+    size_t vlen = n->tn_sb_len >= 2 ? n->tn_sb_len - 2 : 0;
+    uint8_t cmd, val;
 
-    if (n->tn_sb_len < 3 || sb[0] != TN_COMPORT)
+    if (n->tn_sb_len < 2 || sb[0] != TN_COMPORT)
         return;
-    if (sb[1] == 1 && n->tn_sb_len >= 6) { /* SET-BAUDRATE, big endian */
-        uint32_t baud =
-            (uint32_t)sb[2] << 24 | (uint32_t)sb[3] << 16 | (uint32_t)sb[4] << 8 | sb[5];
-        if (baud)
-            n->board.baud = baud;
-        memcpy(ack + 4, sb + 2, 4);
-        len += 4;
-    } else if (sb[1] == 5) { /* SET-CONTROL */
-        size_t before = n->port.out.len;
-        int dtr = sb[2] == 8   ? 1
-                  : sb[2] == 9 ? 0
-                               : -1,
-            rts = sb[2] == 11   ? 1
-                  : sb[2] == 12 ? 0
-                                : -1;
-        if (dtr >= 0 || rts >= 0) {
-            sim_board_lines(&n->board, dtr, rts, &n->port.out, eg_clock_ms());
-            tn_escape_from(n, before);
-        }
-        ack[len++] = sb[2];
-    } else if (sb[1] == 12) { /* PURGE-DATA: drop what the board has not read */
-        eg_buf_clear(&n->in);
-        n->in_off = 0;
-        ack[len++] = sb[2];
-    } else {
+    cmd = sb[1];
+    switch (cmd) {
+    case 1: { /* SET-BAUDRATE, big endian */
+        uint8_t cur[4];
+        if (vlen < 4)
+            return;
+        uint32_t baud = (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
+        sim_board_line_baud(&n->board, baud);
+        baud = n->board.baud;
+        cur[0] = (uint8_t)(baud >> 24);
+        cur[1] = (uint8_t)(baud >> 16);
+        cur[2] = (uint8_t)(baud >> 8);
+        cur[3] = (uint8_t)baud;
+        tn_sb_send(n, cmd + 100, cur, 4);
         return;
     }
-    ack[len++] = TN_IAC_B;
-    ack[len++] = TN_SE;
-    tn_send(n, ack, len);
+    case 2: /* SET-DATASIZE 5-8 */
+        if (vlen >= 1 && v[0] >= 5 && v[0] <= 8)
+            n->tn_datasize = v[0];
+        tn_sb_send(n, cmd + 100, &n->tn_datasize, 1);
+        return;
+    case 3: /* SET-PARITY 1 none .. 5 space */
+        if (vlen >= 1 && v[0] >= 1 && v[0] <= 5)
+            n->tn_parity = v[0];
+        tn_sb_send(n, cmd + 100, &n->tn_parity, 1);
+        return;
+    case 4: /* SET-STOPSIZE 1, 2 or 3 (1.5) */
+        if (vlen >= 1 && v[0] >= 1 && v[0] <= 3)
+            n->tn_stopsize = v[0];
+        tn_sb_send(n, cmd + 100, &n->tn_stopsize, 1);
+        return;
+    case 5: /* SET-CONTROL */
+        if (vlen < 1)
+            return;
+        val = tn_control(n, v[0]);
+        tn_sb_send(n, cmd + 100, &val, 1);
+        return;
+    case 6: /* NOTIFY-LINESTATE from the client: a poll */
+        val = tn_linestate(n);
+        tn_sb_send(n, cmd + 100, &val, 1);
+        return;
+    case 7: /* NOTIFY-MODEMSTATE from the client: a poll */
+        val = TN_MODEMSTATE & n->tn_modemstate_mask;
+        tn_sb_send(n, cmd + 100, &val, 1);
+        return;
+    case 8: /* FLOWCONTROL-SUSPEND: hold what goes to the client */
+    case 9: /* FLOWCONTROL-RESUME */
+        n->tn_suspended = cmd == 8;
+        return;
+    case 10: /* SET-LINESTATE-MASK */
+    case 11: /* SET-MODEMSTATE-MASK */
+        if (vlen < 1)
+            return;
+        if (cmd == 10)
+            n->tn_linestate_mask = v[0];
+        else
+            n->tn_modemstate_mask = v[0];
+        tn_sb_send(n, cmd + 100, v, 1);
+        return;
+    case 12: /* PURGE-DATA: 1 what the board sent, 2 what the client sent, 3 both */
+        if (vlen < 1)
+            return;
+        if (v[0] & 1) {
+            /* What may go now goes (the telnet answers before this one among it); the
+             * rest, which the client has not yet been given, is dropped. */
+            node_flush(n);
+            eg_buf_clear(&n->port.out);
+            n->port.out_off = 0;
+            holds_clear(n);
+        }
+        if (v[0] & 2) {
+            eg_buf_clear(&n->in);
+            n->in_off = 0;
+        }
+        tn_sb_send(n, cmd + 100, v, 1);
+        return;
+    default:
+        return;
+    }
+}
+
+/* The client agreed to COM-PORT-OPTION: it hears the modem lines once, as RFC 2217
+ * servers tell a new client. */
+static void tn_comport_on(node *n)
+{
+    uint8_t val = TN_MODEMSTATE & n->tn_modemstate_mask;
+    tn_sb_send(n, 107, &val, 1);
 }
 
 /* Takes telnet commands out of what the client sent; returns the data bytes left. */
@@ -764,6 +1013,10 @@ static size_t tn_filter(node *n, uint8_t *buf, size_t len)
             else
                 r[1] = ok ? TN_WILL : TN_WONT;
             tn_send(n, r, 3);
+            if (c == TN_COMPORT && !n->tn_comport) {
+                n->tn_comport = 1;
+                tn_comport_on(n);
+            }
             break;
         }
         case TN_SB:
@@ -877,9 +1130,8 @@ static int run(node *nodes, unsigned count)
                 int64_t due = feed_due(n);
                 if (due && due / 1000 + 1 < next)
                     next = due / 1000 + 1;
-                if (sim_port_pending(p) > 0 && (n->pace || n->held_us > now * 1000)) {
-                    int64_t t = n->held_us > now * 1000 ? n->held_us : n->tx_free_us - 1000;
-                    int64_t ms = t / 1000 + 1;
+                if (n->wake_us) {
+                    int64_t ms = n->wake_us / 1000 + (n->wake_us % 1000 != 0);
                     if (ms < next)
                         next = ms > now ? ms : now + 1;
                 }
@@ -891,7 +1143,9 @@ static int run(node *nodes, unsigned count)
             }
             if (p->connected && p->fd >= 0) {
                 fds[nfds].fd = p->fd;
-                fds[nfds].events = POLLIN | (sim_port_pending(p) ? POLLOUT : 0);
+                /* Writable matters only while the client holds up what may go now;
+                 * output waiting for its time is woken by the timer. */
+                fds[nfds].events = POLLIN | (p->blocked ? POLLOUT : 0);
                 owner[nfds++] = i;
             }
             if (sim_port_watch_fd(p) >= 0) {
@@ -986,21 +1240,25 @@ int main(int argc, char **argv)
     }
     {
         char dir[4096];
-        const char *sd = o.stub_dir;
-        if (!sd) {
+        if (o.n_stub_dirs == 0) {
             ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 8);
             char *slash = n > 0 ? (dir[n] = '\0', strrchr(dir, '/')) : NULL;
             if (slash) {
                 snprintf(slash, sizeof(dir) - (size_t)(slash - dir), "/stub");
-                sd = dir;
+                o.stub_dirs[o.n_stub_dirs++] = dir;
             }
         }
-        if (sim_stubs_load(&o.stubs, sd, o.chip->id) < 0) {
-            fprintf(stderr, "espsim: %s\n", eg_error_msg());
-            goto done;
+        memset(&o.stubs, 0, sizeof(o.stubs));
+        for (size_t i = 0; i < o.n_stub_dirs; i++) {
+            size_t before = o.stubs.n;
+            if (sim_stubs_load(&o.stubs, o.stub_dirs[i], o.chip->id) < 0) {
+                fprintf(stderr, "espsim: %s\n", eg_error_msg());
+                goto done;
+            }
+            if (o.stubs.n == before && o.stub_dirs[i] != dir)
+                fprintf(stderr, "espsim: no flasher stub for %s in '%s'\n", o.chip->id,
+                        o.stub_dirs[i]);
         }
-        if (o.stub_dir && o.stubs.n == 0)
-            fprintf(stderr, "espsim: no flasher stub for %s in '%s'\n", o.chip->id, o.stub_dir);
     }
     nodes = calloc(o.boards, sizeof(*nodes));
     if (!nodes) {

@@ -170,10 +170,20 @@ int sim_regs_power_on(sim_regs *r, const sim_regs_config *cfg)
     /* ESP32's ROM estimates its clock as cali * 15625 * ck8m / 40 from the RTC
      * calibration and an eFuse; with ck8m 128 a cali of crystal / 50000 makes the
      * estimate exact. */
-    if (chip->rom_baud == EG_ROM_BAUD_RTC_ESTIMATE &&
-        ((rc = set_or(r, chip->rtc_cali_reg, (cfg->crystal_hz / 50000) << 7)) < 0 ||
-         (rc = set_or(r, chip->ck8m_reg, 128)) < 0))
-        return rc;
+    if (chip->rom_baud == EG_ROM_BAUD_RTC_ESTIMATE) {
+        /* A drifting 8 MHz oscillator moves the estimate by its drift. */
+        uint64_t cali =
+            (uint64_t)cfg->crystal_hz * (uint64_t)(100 + cfg->ck8m_drift_pct) / 100 / 50000;
+        if ((rc = set_or(r, chip->rtc_cali_reg, (uint32_t)cali << 7)) < 0 ||
+            (rc = set_or(r, chip->ck8m_reg, 128)) < 0)
+            return rc;
+    }
+    for (int i = 0; cfg->spi_pads_set && i < 5 && chip->spi_pads[i].width; i++) {
+        const eg_bitfield *f = &chip->spi_pads[i];
+        uint32_t mask = f->width >= 32 ? 0xFFFFFFFFu : (1u << f->width) - 1;
+        if ((rc = set_or(r, f->addr, (cfg->spi_pads[i] & mask) << f->shift)) < 0)
+            return rc;
+    }
     for (size_t i = 0; i < cfg->n_extra; i++)
         if ((rc = set_or(r, cfg->extra[i].addr, cfg->extra[i].value)) < 0)
             return rc;
@@ -210,7 +220,12 @@ static int spi_run(sim_regs *r, int *spi_cmd)
     int rc = 0;
 
     *spi_cmd = cmd;
-    if (cmd == FLASH_CMD_RDID) {
+    if (!r->flash_attached) {
+        /* Nothing drives the data line: whatever the command reads is all ones. */
+        unsigned bits = (sim_regs_read(r, base + c->spi_miso_dlen) & 0xFFFFFF) + 1;
+        for (unsigned w = 0; w < (bits + 31) / 32 && w < 16 && rc == 0; w++)
+            rc = sim_regs_set(r, base + c->spi_w0 + 4 * w, 0xFFFFFFFFu);
+    } else if (cmd == FLASH_CMD_RDID) {
         rc = sim_regs_set(r, base + c->spi_w0, r->jedec_id);
     } else if (cmd == FLASH_CMD_RDSR) {
         rc = sim_regs_set(r, base + c->spi_w0, 0);

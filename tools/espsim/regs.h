@@ -30,6 +30,7 @@ typedef struct sim_regs {
     uint32_t jedec_id; /* what RDID reports: manufacturer in bits 0-7 */
     uint32_t flash_size;
     uint8_t sfdp[SIM_SFDP_LEN];
+    int flash_attached; /* 0: the flash's data line floats high, every read gives 0xFF */
 } sim_regs;
 
 /* The power-on values: what sim_regs_power_on() writes. */
@@ -40,6 +41,9 @@ typedef struct sim_regs_config {
     uint32_t jedec_id;
     uint32_t flash_size;
     uint32_t crystal_hz;
+    int ck8m_drift_pct;        /* ESP32: the RTC calibration makes the ROM's clock estimate off */
+    int spi_pads_set;          /* the eFuses name the flash's pads (chips with such fields) */
+    unsigned spi_pads[5];      /* clk, q, d, hd, cs */
     const sim_reg_init *extra; /* more power-on words, n_extra of them */
     size_t n_extra;
 } sim_regs_config;

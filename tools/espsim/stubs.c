@@ -63,7 +63,6 @@ int sim_stubs_load(sim_stubs *out, const char *dir, const char *chip_id)
 {
     const char *suffix[2] = {"", "-rev1"};
 
-    memset(out, 0, sizeof(*out));
     if (!dir)
         return 0;
     for (int i = 0; i < 2; i++) {
@@ -74,6 +73,9 @@ int sim_stubs_load(sim_stubs *out, const char *dir, const char *chip_id)
         if (!f)
             continue;
         fclose(f);
+        if (out->n == sizeof(out->img) / sizeof(out->img[0]))
+            return eg_error_set(EG_EINVAL, "'%s': too many flasher stubs (at most %zu)", path,
+                                sizeof(out->img) / sizeof(out->img[0]));
         int rc = load_one(&out->img[out->n], path, name);
         if (rc < 0)
             return rc;

@@ -16,12 +16,13 @@ typedef struct sim_stub_image {
 } sim_stub_image;
 
 typedef struct sim_stubs {
-    sim_stub_image img[4];
+    sim_stub_image img[16];
     size_t n;
 } sim_stubs;
 
-/* Loads dir/<chip_id>.json and dir/<chip_id>-rev1.json when present. Finding none is
- * not an error (the board then runs no stub); a broken file is. */
+/* Adds dir/<chip_id>.json and dir/<chip_id>-rev1.json, when present, to the stubs in
+ * out (zero it before the first directory). Finding none is not an error (the board
+ * then runs no stub); a broken file, or more stubs than out holds, is. */
 int sim_stubs_load(sim_stubs *out, const char *dir, const char *chip_id);
 
 /* The stub whose text and data are at these addresses with these digests, or NULL. */
