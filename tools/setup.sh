@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkgconf clang-format \
   libserialport-dev libudev-dev libsqlite3-dev libelf-dev libdw-dev zlib1g-dev libssl-dev \
-  libyaml-dev libjansson-dev libcmocka-dev gcc-riscv64-unknown-elf jq bc"
+  libyaml-dev libjansson-dev libcmocka-dev gcc-riscv64-unknown-elf jq bc sqlite3"
 
 missing=""
 for p in $PACKAGES; do

@@ -46,6 +46,12 @@ enum {
     OPT_TO_CSV,
     OPT_TO_BINARY,
     OPT_OUTPUT,
+    OPT_DB,
+    OPT_RUN,
+    OPT_LOT,
+    OPT_SINCE,
+    OPT_FORMAT,
+    OPT_SUMMARY,
     OPT_MAX = 64
 };
 

@@ -22,6 +22,7 @@ int cmd_save_image(const eg_command *cmd, eg_args *a);
 int cmd_image_info(const eg_command *cmd, eg_args *a);
 int cmd_partition_table(const eg_command *cmd, eg_args *a);
 int cmd_erase_parts(const eg_command *cmd, eg_args *a);
+int cmd_report(const eg_command *cmd, eg_args *a);
 /* flash --idf-build DIR (idf_build.c). */
 int eg_cli_flash_idf_build(const eg_command *cmd, eg_args *a);
 
