@@ -75,6 +75,8 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_started ON attempts (started_ms);
 CREATE INDEX attempts_mac ON attempts (mac);
 CREATE INDEX attempts_running ON attempts (run_id) WHERE result = 'running';
+-- Yield and failures by cause: counted in this index's order, without sorting.
+CREATE INDEX attempts_outcome ON attempts (result, failed_step, error_code);
 
 -- What a region holds, once for every attempt that wrote the same bytes under the same
 -- label: a run of a thousand boards stores its bootloader's digests once.

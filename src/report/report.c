@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,20 +40,103 @@ typedef struct tcache {
     char day_text[12];
 } tcache;
 
+/* The report's output: the buffer being filled, and a thread that hands full buffers
+ * to the sink meanwhile (writing a gigabyte into a file costs the kernel a good part of
+ * a second that the formatting need not wait for). */
+#define OUT_BUFS 2
+
 typedef struct out {
     eg_report_sink sink;
     void *ctx;
     int rc;     /* the sink's first error; nothing more is written after it */
     size_t len; /* bytes in buf */
+    char *buf;  /* bufs[cur] */
+    int cur;
+    char *bufs[OUT_BUFS];
+    int io_on; /* the thread runs; else the sink is called here */
+    pthread_t io;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* Under mu. */
+    size_t pending[OUT_BUFS]; /* bytes of a buffer waiting for the sink; 0: free */
+    int io_next;              /* the buffer the thread writes next */
+    int io_stop;
+    int io_rc;
+    char io_msg[512];
     tcache tc;
     frag frag[FRAG_SLOTS];
-    char buf[OUT_CAP];
 } out;
+
+static void tcache_init(tcache *c);
+
+/* Takes the thread's error as this thread's (under mu). */
+static void out_take_error(out *o)
+{
+    if (o->io_rc && !o->rc) {
+        o->rc = o->io_rc;
+        eg_error_set(o->io_rc, "%s", o->io_msg);
+    }
+}
+
+static void *io_main(void *arg)
+{
+    out *o = arg;
+    pthread_mutex_lock(&o->mu);
+    for (;;) {
+        while (!o->pending[o->io_next] && !o->io_stop)
+            pthread_cond_wait(&o->cv, &o->mu);
+        size_t n = o->pending[o->io_next];
+        if (!n)
+            break;
+        const char *b = o->bufs[o->io_next];
+        int failed = o->io_rc < 0;
+        pthread_mutex_unlock(&o->mu);
+        int rc = failed ? 0 : o->sink(o->ctx, b, n);
+        pthread_mutex_lock(&o->mu);
+        if (rc < 0 && !o->io_rc) {
+            o->io_rc = rc;
+            snprintf(o->io_msg, sizeof(o->io_msg), "%s", eg_error_msg());
+        }
+        o->pending[o->io_next] = 0;
+        o->io_next = (o->io_next + 1) % OUT_BUFS;
+        pthread_cond_broadcast(&o->cv);
+    }
+    pthread_mutex_unlock(&o->mu);
+    return NULL;
+}
+
+/* Waits until the thread has written everything handed to it; its error into o->rc. */
+static void out_wait_idle(out *o)
+{
+    if (!o->io_on)
+        return;
+    pthread_mutex_lock(&o->mu);
+    for (int i = 0; i < OUT_BUFS; i++)
+        while (o->pending[i])
+            pthread_cond_wait(&o->cv, &o->mu);
+    out_take_error(o);
+    pthread_mutex_unlock(&o->mu);
+}
 
 static void out_flush(out *o)
 {
-    if (o->len && o->rc == 0)
-        o->rc = o->sink(o->ctx, o->buf, o->len);
+    if (!o->len)
+        return;
+    if (!o->io_on) {
+        if (o->rc == 0)
+            o->rc = o->sink(o->ctx, o->buf, o->len);
+        o->len = 0;
+        return;
+    }
+    pthread_mutex_lock(&o->mu);
+    o->pending[o->cur] = o->len;
+    pthread_cond_broadcast(&o->cv);
+    o->cur = (o->cur + 1) % OUT_BUFS;
+    while (o->pending[o->cur])
+        pthread_cond_wait(&o->cv, &o->mu);
+    out_take_error(o);
+    pthread_mutex_unlock(&o->mu);
+    o->buf = o->bufs[o->cur];
     o->len = 0;
 }
 
@@ -60,12 +144,59 @@ static void out_big(out *o, const void *p, size_t n)
 {
     out_flush(o);
     if (n > OUT_CAP) {
+        out_wait_idle(o); /* in order: what was handed over goes first */
         if (o->rc == 0)
             o->rc = o->sink(o->ctx, p, n);
         return;
     }
     memcpy(o->buf, p, n);
     o->len = n;
+}
+
+/* Makes o ready: its buffers, and the thread when it can start. */
+static int out_open(out *o, eg_report_sink sink, void *ctx)
+{
+    o->sink = sink;
+    o->ctx = ctx;
+    tcache_init(&o->tc);
+    for (int i = 0; i < OUT_BUFS; i++)
+        if (!(o->bufs[i] = malloc(OUT_CAP)))
+            return eg_error_set(EG_ENOMEM, "out of memory");
+    o->buf = o->bufs[0];
+    if (pthread_mutex_init(&o->mu, NULL) != 0)
+        return 0;
+    if (pthread_cond_init(&o->cv, NULL) != 0) {
+        pthread_mutex_destroy(&o->mu);
+        return 0;
+    }
+    o->io_on = pthread_create(&o->io, NULL, io_main, o) == 0;
+    if (!o->io_on) {
+        pthread_cond_destroy(&o->cv);
+        pthread_mutex_destroy(&o->mu);
+    }
+    return 0;
+}
+
+/* Writes what is left (unless failed) and ends the thread; returns o->rc, with the
+ * sink's message when the sink failed. */
+static int out_close(out *o, int failed)
+{
+    if (!failed)
+        out_flush(o);
+    if (o->io_on) {
+        pthread_mutex_lock(&o->mu);
+        o->io_stop = 1;
+        pthread_cond_broadcast(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+        pthread_join(o->io, NULL);
+        out_take_error(o);
+        pthread_cond_destroy(&o->cv);
+        pthread_mutex_destroy(&o->mu);
+        o->io_on = 0;
+    }
+    for (int i = 0; i < OUT_BUFS; i++)
+        free(o->bufs[i]);
+    return o->rc;
 }
 
 static inline void out_bytes(out *o, const void *p, size_t n)
@@ -692,12 +823,11 @@ int eg_report_write(eg_store_summary *sum, eg_store *s, const eg_store_filter *f
     memset(sum, 0, sizeof(*sum));
     if (!o)
         return eg_error_set(EG_ENOMEM, "out of memory");
-    o->sink = sink;
-    o->ctx = ctx;
-    tcache_init(&o->tc);
+    if ((rc = out_open(o, sink, ctx)) < 0)
+        goto done;
     if (fmt == EG_REPORT_CSV) {
         csv_ctx c = {o, sum};
-        out_str(o, "run,seq,slot,port,usb_location,kind,chip,revision,mac,result,failed_step,"
+        OUT_LIT(o, "run,seq,slot,port,usb_location,kind,chip,revision,mac,result,failed_step,"
                    "error,message,started,ended,duration_ms,regions\n");
         if ((rc = eg_store_attempts_each(s, f, EG_STORE_EACH_BRIEF, csv_each, &c)) < 0)
             goto done;
@@ -715,9 +845,16 @@ int eg_report_write(eg_store_summary *sum, eg_store *s, const eg_store_filter *f
             goto done;
         OUT_LIT(o, "\n]}\n");
     }
-    out_flush(o);
-    rc = o->rc;
 done:
+    if (rc < 0) {
+        /* The store's or the sink's error: keep the message that names it. */
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s", eg_error_msg());
+        out_close(o, 1);
+        eg_error_set(rc, "%s", msg);
+    } else {
+        rc = out_close(o, 0);
+    }
     if (sum == &own)
         eg_store_summary_release(&own);
     free(o);

@@ -15,9 +15,12 @@ static const char *const results[] = {"running", "pass", "fail", "canceled", "in
 static const char *col_text(sqlite3_stmt *st, int i);
 
 /* The WHERE clause for f over attempts called `a`, with the parameters ?1 (run),
- * ?2 (lot) and ?3 (since). The time is compared without its index (unary +): the
- * rows are read in id order, which a scan gives without sorting. */
-static void where_clause(char *dst, size_t len, const eg_store_filter *f)
+ * ?2 (lot) and ?3 (since). The run and the lot narrow through their indexes. The
+ * start time does too (as a set of ids that SQLite sorts, so that the rows still come
+ * in id order) when it chooses few attempts; when it chooses many, reading every row
+ * in order and comparing is faster than a million lookups, and the index is left
+ * out (unary +). */
+static void where_clause(char *dst, size_t len, const eg_store_filter *f, int since_index)
 {
     int n = snprintf(dst, len, "WHERE 1 = 1");
     if (f && f->run_id > 0)
@@ -25,8 +28,34 @@ static void where_clause(char *dst, size_t len, const eg_store_filter *f)
     if (f && f->lot)
         n += snprintf(dst + n, len - (size_t)n,
                       " AND a.run_id IN (SELECT id FROM runs WHERE lot = ?2)");
-    if (f && f->has_since)
+    if (f && f->has_since && since_index)
+        snprintf(dst + n, len - (size_t)n,
+                 " AND a.id IN (SELECT id FROM attempts WHERE started_ms >= ?3)");
+    else if (f && f->has_since)
         snprintf(dst + n, len - (size_t)n, " AND +a.started_ms >= ?3");
+}
+
+/* Whether f's start time chooses few enough attempts (a quarter at most) for its
+ * index; both counts read an index only. */
+static int since_uses_index(eg_store *s, const eg_store_filter *f)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t since = 0, all = 0;
+
+    if (!f || !f->has_since)
+        return 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT count(*) FROM attempts WHERE started_ms >= ?1), "
+                           "(SELECT count(*) FROM attempts)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, f->since_ms);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            since = sqlite3_column_int64(st, 0);
+            all = sqlite3_column_int64(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    return since * 4 <= all;
 }
 
 static void bind_filter(sqlite3_stmt *st, const eg_store_filter *f)
@@ -440,7 +469,7 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
 
     if (!r)
         return eg_error_set(EG_ENOMEM, "out of memory");
-    where_clause(where, sizeof(where), f);
+    where_clause(where, sizeof(where), f, since_uses_index(s, f));
     int brief = (flags & EG_STORE_EACH_BRIEF) != 0;
     snprintf(sql, sizeof(sql), "SELECT " ATTEMPT_COLS "%s FROM attempts a %s ORDER BY a.id",
              brief ? "" : ATTEMPT_MORE_COLS, where);
@@ -642,21 +671,27 @@ int eg_store_summary_get(eg_store_summary *out, eg_store *s, const eg_store_filt
     int rc = 0, step;
 
     memset(out, 0, sizeof(*out));
-    where_clause(where, sizeof(where), f);
-    /* Counted here rather than by GROUP BY, which would sort every row first. */
-    snprintf(sql, sizeof(sql),
-             "SELECT a.id, a.result, a.failed_step, a.error_code FROM attempts a %s", where);
+    where_clause(where, sizeof(where), f, since_uses_index(s, f));
+    /* All attempts: grouped in the order of the index attempts_outcome. Some of them:
+     * counted here as they come, as GROUP BY would sort them first. */
+    if (!f || (f->run_id <= 0 && !f->lot && !f->has_since))
+        snprintf(sql, sizeof(sql),
+                 "SELECT result, result, failed_step, error_code, count(*) FROM attempts "
+                 "GROUP BY result, failed_step, error_code");
+    else
+        snprintf(sql, sizeof(sql),
+                 "SELECT a.id, a.result, a.failed_step, a.error_code, 1 FROM attempts a %s", where);
     if ((rc = prepare(&st, s, sql, f)) < 0)
         goto done;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int r = result_of(st, 1);
         if (r < 0) {
-            rc = eg_error_set(EG_EINVAL, "records store '%s': attempt %lld has result '%s'",
-                              s->path, (long long)sqlite3_column_int64(st, 0), col_text(st, 1));
+            rc = eg_error_set(EG_EINVAL, "records store '%s': an attempt has result '%s'", s->path,
+                              col_text(st, 1));
             goto done;
         }
         if ((rc = summary_count(out, (eg_store_result)r, col_text(st, 2), sqlite3_column_int(st, 3),
-                                1)) < 0)
+                                sqlite3_column_int64(st, 4))) < 0)
             goto done;
     }
     if (step != SQLITE_DONE) {

@@ -599,6 +599,73 @@ static void test_sink_error(void **state)
     eg_store_close(s);
 }
 
+/* Fails on its fifth call, counting the bytes it took before. */
+typedef struct counting_sink {
+    int calls;
+    size_t bytes;
+    eg_buf copy;
+} counting_sink;
+
+static int fail_fifth(void *ctx, const void *data, size_t len)
+{
+    counting_sink *c = ctx;
+    if (++c->calls == 5)
+        return eg_error_set(EG_EIO, "cannot write 'big.json': no space left on device");
+    c->bytes += len;
+    return eg_buf_append(&c->copy, data, len);
+}
+
+/* A report of megabytes goes to the sink in many pieces, in order, from its writer
+ * thread; a sink that fails stops it with the sink's error and is not called again. */
+static void test_big_report_and_failing_sink(void **state)
+{
+    tdir *d = *state;
+    const char *path = in_dir(d, "big.db");
+    eg_store *s = NULL;
+    int64_t run;
+    eg_buf whole = EG_BUF_INIT;
+
+    assert_int_equal(eg_store_open(&s, path), 0);
+    eg_store_run_info info = fake_run("BIG", 1764576000000);
+    assert_int_equal(eg_store_run_begin(&run, s, &info), 0);
+    assert_int_equal(eg_store_writer_start(s), 0);
+    for (unsigned i = 0; i < 3000; i++) {
+        eg_store_attempt_start a = {run,  i,    1,       "/dev/ttyUSB0",
+                                    NULL, NULL, "flash", 1764576000000 + i};
+        eg_store_region g[3];
+        for (unsigned k = 0; k < 3; k++)
+            fake_region(&g[k], i, k);
+        eg_store_attempt_end e = {.run_id = run,
+                                  .seq = i,
+                                  .result = EG_RESULT_PASS,
+                                  .device_status = -1,
+                                  .ended_ms = 1764576001000 + i,
+                                  .regions = g,
+                                  .n_regions = 3};
+        assert_int_equal(eg_store_attempt_started(s, &a), 0);
+        assert_int_equal(eg_store_attempt_finished(s, &e), 0);
+    }
+    assert_int_equal(eg_store_writer_stop(s, run, 1764579000000), 0);
+
+    assert_int_equal(eg_report_write(NULL, s, NULL, EG_REPORT_JSON, eg_report_sink_buf, &whole), 0);
+    assert_true(whole.len > 4 * 65536);
+    json_t *doc = json_loadb((const char *)whole.data, whole.len, 0, NULL);
+    assert_non_null(doc);
+    assert_int_equal(json_array_size(json_object_get(doc, "attempts")), 3000);
+    json_decref(doc);
+
+    counting_sink c = {0, 0, EG_BUF_INIT};
+    assert_int_equal(eg_report_write(NULL, s, NULL, EG_REPORT_JSON, fail_fifth, &c), EG_EIO);
+    assert_string_equal(eg_error_msg(), "cannot write 'big.json': no space left on device");
+    assert_int_equal(c.calls, 5);
+    /* What it took before is the report's beginning, byte for byte. */
+    assert_true(c.bytes > 0 && c.bytes < whole.len);
+    assert_memory_equal(c.copy.data, whole.data, c.bytes);
+    eg_buf_release(&c.copy);
+    eg_buf_release(&whole);
+    eg_store_close(s);
+}
+
 static void since_ok(const char *text, int64_t now, int64_t want)
 {
     int64_t v = -1;
@@ -713,6 +780,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_report_and_failing_sink, tdir_setup,
+                                        tdir_teardown),
         cmocka_unit_test(test_since),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_format_parse),
