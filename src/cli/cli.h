@@ -55,6 +55,10 @@ enum {
     OPT_LOT,
     OPT_DB,
     OPT_READBACK,
+    OPT_RUN,
+    OPT_SINCE,
+    OPT_FORMAT,
+    OPT_SUMMARY,
     OPT_MAX = 96
 };
 

@@ -25,6 +25,7 @@ int cmd_erase_parts(const eg_command *cmd, eg_args *a);
 int cmd_run(const eg_command *cmd, eg_args *a);
 int cmd_verify(const eg_command *cmd, eg_args *a);
 int cmd_profile(const eg_command *cmd, eg_args *a);
+int cmd_report(const eg_command *cmd, eg_args *a);
 /* flash --idf-build DIR (idf_build.c). */
 int eg_cli_flash_idf_build(const eg_command *cmd, eg_args *a);
 

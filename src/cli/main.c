@@ -145,6 +145,21 @@ static const eg_opt profile_opts[] = {
     EG_OPT_END,
 };
 
+static const eg_opt report_opts[] = {
+    {OPT_DB, 0, "db", "PATH", "the records store (default: espgang.db here)"},
+    {OPT_FORMAT, 0, "format", "FORMAT", "csv or json (required)"},
+    {OPT_RUN, 0, "run", "ID", "only this run's attempts"},
+    {OPT_LOT, 0, "lot", "LOT", "only attempts of runs of this lot"},
+    {OPT_SINCE, 0, "since", "TIME",
+     "only attempts started since TIME: a local date or time (2026-12-01, 2026-12-01T08:00) "
+     "or a duration back from now (8h, 30m, 2d)"},
+    {OPT_OUTPUT, 'o', "output", "FILE",
+     "write to FILE (replaced once complete), not standard output"},
+    {OPT_SUMMARY, 0, "summary", "FILE",
+     "also write the counts, yield and failures by cause to FILE as CSV"},
+    EG_OPT_END,
+};
+
 const eg_command eg_commands[] = {
     {"list-ports", "",
      "List the serial ports of this machine: name, USB VID:PID, serial "
@@ -216,6 +231,12 @@ const eg_command eg_commands[] = {
      "with FILE:LINE:COLUMN when the profile is not valid, or when a file does not match "
      "its pin.",
      1, 2, 0, profile_opts, cmd_profile},
+    {"report", "", "Write the records of production runs as CSV or JSON, with yield and failures.",
+     "Every attempt the filters choose (all of them: --run, --lot and --since combine) with its "
+     "run, slot, port, chip, MAC, result, failed step, error and regions. The counts, the yield "
+     "(pass / (pass + fail)) and the failures by cause go to standard error, and with --summary "
+     "to a CSV file; JSON also carries them. Exits 1 when the store cannot be read.",
+     0, 0, 0, report_opts, cmd_report},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -99,13 +99,21 @@ typedef struct eg_store_attempt_end {
 /* Opens (creating when absent) the database at path, applies migrations, checks that
  * it can be written (a read-only file or a full disk is an error now, not later), and
  * marks attempts left 'running' by a process of this host that is gone as
- * 'interrupted'. EG_EIO / EG_EINVAL with a message naming path. */
+ * 'interrupted'. EG_EIO / EG_EINVAL with a message naming path. The caller owns
+ * *out (eg_store_close); *out is NULL on error. */
 int eg_store_open(eg_store **out, const char *path);
+
+/* Opens an existing database at path for reading (reports): never creates it
+ * (EG_ENOTFOUND when absent), refuses what eg_store_open refuses except a read-only
+ * file, migrates an older one only when it can be written, and changes nothing else. */
+int eg_store_open_read(eg_store **out, const char *path);
 
 /* Stops the writer if it runs (as eg_store_writer_stop) and closes. NULL is fine. */
 void eg_store_close(eg_store *s);
 
-/* Records a new run (synchronously: before any board is touched) into *run_id. */
+/* Records a new run (synchronously: before any board is touched) into *run_id.
+ * info->host NULL means this machine's name (gethostname) and info->pid 0 this
+ * process: the sweep on open finds a run of a process that is gone by these two. */
 int eg_store_run_begin(int64_t *run_id, eg_store *s, const eg_store_run_info *info);
 
 /* Starts the writer thread; from now on only the eg_store_attempt_*() calls and
@@ -120,7 +128,71 @@ int eg_store_attempt_identified(eg_store *s, int64_t run_id, unsigned seq,
 int eg_store_attempt_finished(eg_store *s, const eg_store_attempt_end *e);
 
 /* Writes everything queued, records the run's end (ended_ms), and stops the writer.
- * Returns 0 or the first write error. */
+ * Returns 0 or the first write error, whose message also counts the records that
+ * were not written. */
 int eg_store_writer_stop(eg_store *s, int64_t run_id, int64_t ended_ms);
+
+/* Reading back, for reports and tests. Not while this handle's writer runs (another
+ * handle on the same file may read at any time: the journal is WAL). */
+
+/* Which attempts: every field that is set narrows the choice (all of them: AND). */
+typedef struct eg_store_filter {
+    int64_t run_id;   /* > 0: this run only */
+    const char *lot;  /* non-NULL: runs of this lot only */
+    int has_since;    /* only attempts started at or after since_ms */
+    int64_t since_ms; /* Unix time, milliseconds */
+} eg_store_filter;
+
+/* One attempt as stored. A field NULL or -1 in the structs above means the same
+ * here: start.usb_location NULL when unknown, end.ended_ms -1 while it has not ended
+ * (running or interrupted), end.identified 0 before the board was identified. */
+typedef struct eg_store_attempt_rec {
+    eg_store_attempt_start start;
+    eg_store_attempt_end end; /* regions in offset order */
+} eg_store_attempt_rec;
+
+/* Called once per attempt; rec and everything it points to is valid only during the
+ * call. Returns 0 to go on, or a negative code that ends the iteration with it. */
+typedef int (*eg_store_attempt_fn)(void *ctx, const eg_store_attempt_rec *rec);
+
+/* Flags of eg_store_attempts_each. */
+enum {
+    /* Only what reports show: no usb_serial, flash id and size, security, device
+     * status, retries or step times (left NULL, 0 or -1); a third faster. */
+    EG_STORE_EACH_BRIEF = 1 << 0,
+};
+
+/* Calls fn for every attempt that f chooses (NULL: all), in the order they were
+ * started (recorded), with its regions. Returns 0, fn's code, or a read error. */
+int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags,
+                           eg_store_attempt_fn fn, void *ctx);
+
+/* Failed attempts that share a step and an error code. */
+typedef struct eg_store_cause {
+    char *step; /* failed_step ("" when the attempt named none) */
+    int error_code;
+    int64_t count;
+} eg_store_cause;
+
+typedef struct eg_store_summary {
+    int64_t attempts;
+    int64_t by_result[EG_RESULT_INTERRUPTED + 1]; /* indexed by eg_store_result */
+    eg_store_cause *causes; /* of 'fail' attempts: most frequent first, then by step
+                             * and error name */
+    size_t n_causes;
+} eg_store_summary;
+
+/* Counts the attempts f chooses (NULL: all) into *out, which the caller releases with
+ * eg_store_summary_release() (also after an error). */
+int eg_store_summary_get(eg_store_summary *out, eg_store *s, const eg_store_filter *f);
+void eg_store_summary_release(eg_store_summary *sum);
+
+/* Counts one attempt into sum (zeroed first by the caller), as eg_store_summary_get
+ * does; eg_store_summary_sort() then puts the causes in its order. */
+int eg_store_summary_add(eg_store_summary *sum, const eg_store_attempt_rec *rec);
+void eg_store_summary_sort(eg_store_summary *sum);
+
+/* The path the store was opened with. */
+const char *eg_store_path(const eg_store *s);
 
 #endif

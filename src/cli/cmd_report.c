@@ -1,0 +1,160 @@
+/* report: the traceability report of a records store, as CSV or JSON, with the yield
+ * and failures by cause. */
+#include "cli/cmds.h"
+
+#include "core/error.h"
+#include "core/num.h"
+#include "report/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Where the report goes: standard output, or a temporary file next to -o's that is
+ * renamed over it once complete. */
+typedef struct sink_file {
+    FILE *f;
+    const char *name; /* for messages */
+} sink_file;
+
+static int file_sink(void *ctx, const void *data, size_t len)
+{
+    sink_file *s = ctx;
+    if (fwrite(data, 1, len, s->f) != len)
+        return eg_error_set(EG_EIO, "cannot write '%s': %s", s->name, eg_strerror(errno));
+    return 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes the report into path atomically: a temporary file next to it, renamed over
+ * it once complete. */
+static int write_file(eg_store_summary *sum, eg_store *s, const eg_store_filter *f,
+                      eg_report_format fmt, const char *path)
+{
+    char tmp[4096];
+    sink_file sf = {NULL, path};
+    int fd = -1, rc = 0;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
+        return eg_error_set(EG_EINVAL, "path too long: '%s'", path);
+    fd = mkstemp(tmp);
+    if (fd < 0)
+        return eg_error_set(EG_EIO, "cannot create a file next to '%s': %s", path,
+                            eg_strerror(errno));
+    if (fchmod(fd, 0644) != 0 || !(sf.f = fdopen(fd, "w"))) {
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
+        goto done;
+    }
+    fd = -1;
+    if ((rc = eg_report_write(sum, s, f, fmt, file_sink, &sf)) < 0)
+        goto done;
+    /* Not synced to the disk: readers see the old file or the whole new one (the
+     * rename), and a report lost to a power cut is written again from the store. */
+    if (fflush(sf.f) != 0) {
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
+        goto done;
+    }
+    int closed = fclose(sf.f);
+    sf.f = NULL;
+    if (closed != 0 || rename(tmp, path) != 0)
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
+done:
+    if (sf.f)
+        fclose(sf.f);
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}
+
+int cmd_report(const eg_command *cmd, eg_args *a)
+{
+    const char *db = a->val[OPT_DB] ? a->val[OPT_DB] : "espgang.db";
+    const char *out_path = a->val[OPT_OUTPUT], *summary_path = a->val[OPT_SUMMARY];
+    eg_store_filter filter = {0};
+    eg_report_format fmt;
+    eg_store_summary sum;
+    eg_store *s = NULL;
+    eg_buf text = EG_BUF_INIT;
+    int exit_code = EG_EXIT_FAIL;
+
+    memset(&sum, 0, sizeof(sum));
+    if (!a->val[OPT_FORMAT])
+        return eg_cli_usage(cmd, "%s: give --format csv or --format json", cmd->name);
+    if (eg_report_format_parse(&fmt, a->val[OPT_FORMAT]) < 0)
+        return eg_cli_usage(cmd, "%s: %s", cmd->name, eg_error_msg());
+    if (a->val[OPT_RUN]) {
+        uint64_t run;
+        if (eg_num_parse(&run, a->val[OPT_RUN], INT64_MAX) < 0 || run == 0)
+            return eg_cli_usage(cmd, "%s: --run '%s' is not a run number", cmd->name,
+                                a->val[OPT_RUN]);
+        filter.run_id = (int64_t)run;
+    }
+    if (a->val[OPT_LOT]) {
+        if (!*a->val[OPT_LOT])
+            return eg_cli_usage(cmd, "%s: --lot needs a lot name", cmd->name);
+        filter.lot = a->val[OPT_LOT];
+    }
+    if (a->val[OPT_SINCE]) {
+        if (eg_report_parse_since(&filter.since_ms, a->val[OPT_SINCE], now_ms()) < 0)
+            return eg_cli_usage(cmd, "%s: %s", cmd->name, eg_error_msg());
+        filter.has_since = 1;
+    }
+    if ((out_path && !*out_path) || (summary_path && !*summary_path))
+        return eg_cli_usage(cmd, "%s: -o and --summary need a file name", cmd->name);
+    if (out_path && summary_path && strcmp(out_path, summary_path) == 0)
+        return eg_cli_usage(cmd, "%s: -o and --summary name the same file", cmd->name);
+
+    if (eg_store_open_read(&s, db) < 0) {
+        eg_cli_fail("%s", eg_error_msg());
+        goto done;
+    }
+    if (out_path) {
+        if (write_file(&sum, s, &filter, fmt, out_path) < 0) {
+            eg_cli_fail("%s", eg_error_msg());
+            goto done;
+        }
+    } else {
+        sink_file sf = {stdout, "standard output"};
+        eg_error_clear();
+        if (eg_report_write(&sum, s, &filter, fmt, file_sink, &sf) < 0 || fflush(stdout) != 0) {
+            eg_cli_fail("%s", eg_error_msg()[0] ? eg_error_msg() : "writing to standard output");
+            goto done;
+        }
+    }
+    /* The counts for a person on standard error; --summary FILE as CSV for a
+     * spreadsheet. */
+    if (eg_report_summary_text(&text, &sum) < 0) {
+        eg_cli_fail("%s", eg_error_msg());
+        goto done;
+    }
+    fwrite(text.data, 1, text.len, stderr);
+    if (summary_path) {
+        eg_buf_clear(&text);
+        if (eg_report_summary_csv(&text, &sum) < 0 ||
+            eg_file_write_atomic(summary_path, text.data, text.len) < 0) {
+            eg_cli_fail("%s", eg_error_msg());
+            goto done;
+        }
+    }
+    if (out_path)
+        fprintf(stderr, "Wrote the report of '%s' to '%s' as %s\n", db, out_path,
+                fmt == EG_REPORT_CSV ? "CSV" : "JSON");
+    exit_code = EG_EXIT_OK;
+done:
+    eg_buf_release(&text);
+    eg_store_summary_release(&sum);
+    eg_store_close(s);
+    return exit_code;
+}

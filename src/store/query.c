@@ -1,0 +1,715 @@
+/* Reading the records back: attempts with their regions, and counts, for a filter. */
+#include "store/priv.h"
+
+#include "core/buf.h"
+#include "core/error.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const outcomes[] = {"written", "skipped", "verified", "failed", "pending"};
+static const char *const results[] = {"running", "pass", "fail", "canceled", "interrupted"};
+
+static const char *col_text(sqlite3_stmt *st, int i);
+
+/* The WHERE clause for f over attempts called `a`, with the parameters ?1 (run),
+ * ?2 (lot) and ?3 (since). The run and the lot narrow through their indexes. The
+ * start time does too (as a set of ids that SQLite sorts, so that the rows still come
+ * in id order) when it chooses few attempts; when it chooses many, reading every row
+ * in order and comparing is faster than a million lookups, and the index is left
+ * out (unary +). */
+static void where_clause(char *dst, size_t len, const eg_store_filter *f, int since_index)
+{
+    int n = snprintf(dst, len, "WHERE 1 = 1");
+    if (f && f->run_id > 0)
+        n += snprintf(dst + n, len - (size_t)n, " AND a.run_id = ?1");
+    if (f && f->lot)
+        n += snprintf(dst + n, len - (size_t)n,
+                      " AND a.run_id IN (SELECT id FROM runs WHERE lot = ?2)");
+    if (f && f->has_since && since_index)
+        snprintf(dst + n, len - (size_t)n,
+                 " AND a.id IN (SELECT id FROM attempts WHERE started_ms >= ?3)");
+    else if (f && f->has_since)
+        snprintf(dst + n, len - (size_t)n, " AND +a.started_ms >= ?3");
+}
+
+/* Whether f's start time chooses few enough attempts (a quarter at most) for its
+ * index; both counts read an index only. */
+static int since_uses_index(eg_store *s, const eg_store_filter *f)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t since = 0, all = 0;
+
+    if (!f || !f->has_since)
+        return 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT count(*) FROM attempts WHERE started_ms >= ?1), "
+                           "(SELECT count(*) FROM attempts)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, f->since_ms);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            since = sqlite3_column_int64(st, 0);
+            all = sqlite3_column_int64(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    return since * 4 <= all;
+}
+
+static void bind_filter(sqlite3_stmt *st, const eg_store_filter *f)
+{
+    if (!f)
+        return;
+    if (f->run_id > 0)
+        sqlite3_bind_int64(st, 1, f->run_id);
+    if (f->lot)
+        sqlite3_bind_text(st, 2, f->lot, -1, SQLITE_STATIC);
+    if (f->has_since)
+        sqlite3_bind_int64(st, 3, f->since_ms);
+}
+
+static int prepare(sqlite3_stmt **out, eg_store *s, const char *sql, const eg_store_filter *f)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK)
+        return eg_store_db_error(s, "preparing a query");
+    bind_filter(*out, f);
+    return 0;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static int64_t col_int_or(sqlite3_stmt *st, int i, int64_t none)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? none : sqlite3_column_int64(st, i);
+}
+
+/* The stored name's index in names, or -1. */
+static int name_index(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; s && i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Copies a hex digest column into dst (size len incl. the NUL); "" when NULL. */
+static void col_hex(char *dst, size_t len, sqlite3_stmt *st, int i)
+{
+    const char *v = col_text(st, i);
+    size_t n = v ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    if (n >= len)
+        n = len - 1;
+    if (n)
+        memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+/* What every report shows first, then the rest (EG_STORE_EACH_BRIEF skips it). */
+#define ATTEMPT_COLS                                                                               \
+    "a.id, a.run_id, a.seq, a.slot, a.port, a.usb_location, a.kind, a.chip, a.revision, a.mac, "   \
+    "a.result, a.failed_step, a.error_code, a.error_message, a.started_ms, a.ended_ms"
+#define ATTEMPT_MORE_COLS                                                                          \
+    ", a.usb_serial, a.flash_id, a.flash_size, a.security_flags, a.flash_encrypted, "              \
+    "a.device_status, a.retries, a.ms_connect, a.ms_identify, a.ms_check, a.ms_erase, "            \
+    "a.ms_write, a.ms_verify, a.ms_finish"
+
+/* The result stored as text, by its first letter (the CHECK constraint allows only
+ * these five); -1 otherwise. */
+static int result_of(sqlite3_stmt *st, int col)
+{
+    const char *v = col_text(st, col);
+    int r;
+    switch (v ? v[0] : 0) {
+    case 'r':
+        r = EG_RESULT_RUNNING;
+        break;
+    case 'p':
+        r = EG_RESULT_PASS;
+        break;
+    case 'f':
+        r = EG_RESULT_FAIL;
+        break;
+    case 'c':
+        r = EG_RESULT_CANCELED;
+        break;
+    case 'i':
+        r = EG_RESULT_INTERRUPTED;
+        break;
+    default:
+        return -1;
+    }
+    return strcmp(v, results[r]) == 0 ? r : -1;
+}
+
+/* Fills rec from the attempt row; the strings stay the statement's. */
+static int read_attempt(eg_store_attempt_rec *rec, eg_store *s, sqlite3_stmt *st, int brief)
+{
+    eg_store_attempt_start *a = &rec->start;
+    eg_store_attempt_end *e = &rec->end;
+    eg_store_identity *id = &e->identity;
+
+    memset(rec, 0, sizeof(*rec));
+    a->run_id = e->run_id = sqlite3_column_int64(st, 1);
+    a->seq = e->seq = (unsigned)sqlite3_column_int64(st, 2);
+    a->slot = sqlite3_column_int(st, 3);
+    a->port = col_text(st, 4);
+    a->usb_location = col_text(st, 5);
+    a->kind = col_text(st, 6);
+    id->chip = col_text(st, 7);
+    e->identified = id->chip != NULL;
+    if (e->identified) {
+        int64_t rev = sqlite3_column_int64(st, 8);
+        id->rev_major = (unsigned)(rev / 100);
+        id->rev_minor = (unsigned)(rev % 100);
+        col_hex(id->mac, sizeof(id->mac), st, 9);
+    }
+    int r = result_of(st, 10);
+    if (r < 0)
+        return eg_error_set(EG_EINVAL, "records store '%s': attempt %lld has result '%s'", s->path,
+                            (long long)sqlite3_column_int64(st, 0), col_text(st, 10));
+    e->result = (eg_store_result)r;
+    e->failed_step = col_text(st, 11);
+    e->error_code = sqlite3_column_int(st, 12);
+    e->message = col_text(st, 13);
+    a->started_ms = sqlite3_column_int64(st, 14);
+    e->ended_ms = col_int_or(st, 15, -1);
+    e->device_status = -1;
+    for (int i = 0; i < EG_STORE_STEPS; i++)
+        e->step_ms[i] = -1;
+    if (brief)
+        return 0;
+    a->usb_serial = col_text(st, 16);
+    if (e->identified) {
+        id->flash_id = (uint32_t)sqlite3_column_int64(st, 17);
+        id->flash_size = (uint32_t)sqlite3_column_int64(st, 18);
+        id->has_security = sqlite3_column_type(st, 19) != SQLITE_NULL;
+        id->security_flags = (uint32_t)sqlite3_column_int64(st, 19);
+        id->flash_encrypted = sqlite3_column_int(st, 20);
+    }
+    e->device_status = (int)col_int_or(st, 21, -1);
+    e->retries = (unsigned)sqlite3_column_int64(st, 22);
+    for (int i = 0; i < EG_STORE_STEPS; i++)
+        e->step_ms[i] = col_int_or(st, 23 + i, -1);
+    return 0;
+}
+
+/* The contents rows that regions name, kept by id in a small direct-mapped cache: a
+ * run writes the same few contents to every board, so nearly every lookup hits. */
+#define CONTENT_SLOTS 256
+
+typedef struct content {
+    int64_t id; /* 0: empty */
+    uint32_t size;
+    char *label; /* NULL when none */
+    char sha256[65], md5[33];
+} content;
+
+typedef struct content_cache {
+    sqlite3_stmt *get;
+    content slot[CONTENT_SLOTS];
+} content_cache;
+
+static void content_cache_free(content_cache *c)
+{
+    if (!c)
+        return;
+    sqlite3_finalize(c->get);
+    for (int i = 0; i < CONTENT_SLOTS; i++)
+        free(c->slot[i].label);
+    free(c);
+}
+
+static int content_get(const content **out, content_cache *c, eg_store *s, int64_t id)
+{
+    content *e = &c->slot[(uint64_t)id % CONTENT_SLOTS];
+    int rc = 0, step;
+
+    *out = e;
+    if (e->id == id && id != 0)
+        return 0;
+    free(e->label);
+    memset(e, 0, sizeof(*e));
+    sqlite3_reset(c->get);
+    sqlite3_bind_int64(c->get, 1, id);
+    step = sqlite3_step(c->get);
+    if (step == SQLITE_DONE)
+        return eg_error_set(EG_EINVAL,
+                            "records store '%s': a region names contents %lld, which "
+                            "do not exist",
+                            s->path, (long long)id);
+    if (step != SQLITE_ROW)
+        return eg_store_db_error(s, "reading region contents");
+    const char *label = col_text(c->get, 0);
+    if (label && *label && !(e->label = strdup(label)))
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+    e->size = (uint32_t)sqlite3_column_int64(c->get, 1);
+    col_hex(e->sha256, sizeof(e->sha256), c->get, 2);
+    col_hex(e->md5, sizeof(e->md5), c->get, 3);
+    e->id = rc == 0 ? id : 0;
+    sqlite3_reset(c->get);
+    return rc;
+}
+
+/* The regions are read beside the attempts by a thread of their own, on a connection
+ * of its own, and handed over in batches: a report of a million attempts reads four
+ * million rows, and the two scans take about as long as each other.
+ *
+ * Its snapshot starts after the attempts' one, so it holds every region of every
+ * attempt that the attempts' snapshot saw ended (an attempt's regions are written
+ * with its end, in one transaction, and never change after). It may also hold
+ * regions of attempts that ended in between: those are dropped, as the attempt is
+ * 'running' in the attempts' snapshot or not in it at all. */
+#define BATCH_ITEMS 2048
+#define BATCHES     4
+
+typedef struct reg_item {
+    int64_t attempt_id;
+    size_t label_at; /* in the batch's labels; SIZE_MAX: none */
+    eg_store_region g;
+} reg_item;
+
+typedef struct reg_batch {
+    struct reg_batch *next;
+    size_t n;
+    int last; /* no batch comes after this one */
+    int rc;   /* the reader's error, with last */
+    char msg[512];
+    eg_buf labels;
+    reg_item item[BATCH_ITEMS];
+} reg_batch;
+
+typedef struct reg_reader {
+    const char *path;
+    char sql[1024];
+    const eg_store_filter *f;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* Under mu. */
+    reg_batch *full, *full_tail; /* for the attempts' side, oldest first */
+    reg_batch *empty;            /* for the reader to fill */
+    int stop;                    /* the attempts' side wants no more */
+} reg_reader;
+
+/* The regions statement's current row into it; the label into labels. */
+static int read_region(reg_item *it, eg_buf *labels, content_cache *cc, eg_store *s,
+                       sqlite3_stmt *st)
+{
+    const content *c;
+    int rc;
+
+    it->attempt_id = sqlite3_column_int64(st, 0);
+    if ((rc = content_get(&c, cc, s, sqlite3_column_int64(st, 2))) < 0)
+        return rc;
+    eg_store_region *g = &it->g;
+    g->offset = (uint32_t)sqlite3_column_int64(st, 1);
+    g->size = c->size;
+    g->label = NULL;
+    it->label_at = SIZE_MAX;
+    if (c->label) {
+        it->label_at = labels->len;
+        if (eg_buf_append(labels, c->label, strlen(c->label) + 1) < 0)
+            return eg_error_set(EG_ENOMEM, "out of memory");
+    }
+    memcpy(g->sha256, c->sha256, sizeof(g->sha256));
+    memcpy(g->md5_expected, c->md5, sizeof(g->md5_expected));
+    col_hex(g->md5_device, sizeof(g->md5_device), st, 3);
+    int o = name_index(col_text(st, 4), outcomes, 5);
+    if (o < 0)
+        return eg_error_set(EG_EINVAL,
+                            "records store '%s': a region of attempt %lld has outcome '%s'",
+                            s->path, (long long)it->attempt_id, col_text(st, 4));
+    g->outcome = outcomes[o];
+    return 0;
+}
+
+/* Takes an empty batch (NULL once stopped). */
+static reg_batch *reader_take_empty(reg_reader *r)
+{
+    reg_batch *b = NULL;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop && !r->empty)
+        pthread_cond_wait(&r->cv, &r->mu);
+    if (!r->stop) {
+        b = r->empty;
+        r->empty = b->next;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return b;
+}
+
+static void reader_put_full(reg_reader *r, reg_batch *b)
+{
+    pthread_mutex_lock(&r->mu);
+    b->next = NULL;
+    if (r->full_tail)
+        r->full_tail->next = b;
+    else
+        r->full = b;
+    r->full_tail = b;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void *reader_main(void *arg)
+{
+    reg_reader *r = arg;
+    eg_store rs = {.path = (char *)r->path};
+    sqlite3_stmt *st = NULL;
+    content_cache *cc = calloc(1, sizeof(*cc));
+    reg_batch *b = NULL;
+    int rc = 0, step = SQLITE_DONE;
+
+    if (!cc) {
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (sqlite3_open_v2(r->path, &rs.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        rc = rs.db ? eg_store_db_error(&rs, "cannot open it to read regions")
+                   : eg_error_set(EG_ENOMEM, "out of memory");
+        goto done;
+    }
+    sqlite3_busy_timeout(rs.db, 10000);
+    if ((rc = eg_store_exec(&rs, "PRAGMA mmap_size = 17179869184", "setting it up")) < 0 ||
+        (rc = prepare(&st, &rs, r->sql, r->f)) < 0)
+        goto done;
+    if (sqlite3_prepare_v2(rs.db,
+                           "SELECT label, size, sha256, md5_expected FROM contents WHERE id = ?1",
+                           -1, &cc->get, NULL) != SQLITE_OK) {
+        rc = eg_store_db_error(&rs, "preparing a query");
+        goto done;
+    }
+    step = sqlite3_step(st);
+    while (step == SQLITE_ROW) {
+        if (!(b = reader_take_empty(r)))
+            goto done; /* stopped */
+        b->n = 0;
+        eg_buf_clear(&b->labels);
+        while (step == SQLITE_ROW && b->n < BATCH_ITEMS) {
+            if ((rc = read_region(&b->item[b->n], &b->labels, cc, &rs, st)) < 0)
+                goto done;
+            b->n++;
+            step = sqlite3_step(st);
+        }
+        if (step == SQLITE_ROW) {
+            reader_put_full(r, b);
+            b = NULL;
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = eg_store_db_error(&rs, "reading regions");
+done:
+    if (!b && !(b = reader_take_empty(r))) {
+        /* Stopped: nobody waits for the last batch. */
+    } else {
+        if (rc < 0)
+            b->n = 0;
+        b->last = 1;
+        b->rc = rc;
+        snprintf(b->msg, sizeof(b->msg), "%s", rc < 0 ? eg_error_msg() : "");
+        reader_put_full(r, b);
+    }
+    sqlite3_finalize(st);
+    content_cache_free(cc);
+    sqlite3_close(rs.db);
+    return NULL;
+}
+
+/* The next full batch, waiting for it. */
+static reg_batch *reader_take_full(reg_reader *r)
+{
+    pthread_mutex_lock(&r->mu);
+    while (!r->full)
+        pthread_cond_wait(&r->cv, &r->mu);
+    reg_batch *b = r->full;
+    r->full = b->next;
+    if (!r->full)
+        r->full_tail = NULL;
+    pthread_mutex_unlock(&r->mu);
+    return b;
+}
+
+static void reader_give_back(reg_reader *r, reg_batch *b)
+{
+    pthread_mutex_lock(&r->mu);
+    b->next = r->empty;
+    r->empty = b;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void batches_free(reg_batch *b)
+{
+    while (b) {
+        reg_batch *next = b->next;
+        eg_buf_release(&b->labels);
+        free(b);
+        b = next;
+    }
+}
+
+int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags,
+                           eg_store_attempt_fn fn, void *ctx)
+{
+    char where[256], sql[1024];
+    sqlite3_stmt *att = NULL;
+    reg_reader *r = calloc(1, sizeof(*r));
+    reg_batch *b = NULL;
+    eg_store_region *regs = NULL;
+    size_t cap = 0, at = 0, *label_at = NULL;
+    eg_buf labels = EG_BUF_INIT;
+    eg_store_attempt_rec rec;
+    int rc = 0, astep, started = 0, mu_ok = 0, cv_ok = 0;
+
+    if (!r)
+        return eg_error_set(EG_ENOMEM, "out of memory");
+    where_clause(where, sizeof(where), f, since_uses_index(s, f));
+    int brief = (flags & EG_STORE_EACH_BRIEF) != 0;
+    snprintf(sql, sizeof(sql), "SELECT " ATTEMPT_COLS "%s FROM attempts a %s ORDER BY a.id",
+             brief ? "" : ATTEMPT_MORE_COLS, where);
+    if ((rc = prepare(&att, s, sql, f)) < 0)
+        goto done;
+    /* The first step starts the attempts' snapshot; the reader's starts after it. */
+    astep = sqlite3_step(att);
+
+    r->path = s->path;
+    r->f = f;
+    if (f && (f->run_id > 0 || f->lot || f->has_since))
+        snprintf(r->sql, sizeof(r->sql),
+                 "SELECT attempt_id, flash_offset, content_id, md5_device, outcome FROM regions "
+                 "WHERE attempt_id IN (SELECT a.id FROM attempts a %s) "
+                 "ORDER BY attempt_id, flash_offset",
+                 where);
+    else
+        snprintf(r->sql, sizeof(r->sql),
+                 "SELECT attempt_id, flash_offset, content_id, md5_device, outcome FROM regions "
+                 "ORDER BY attempt_id, flash_offset");
+    if (pthread_mutex_init(&r->mu, NULL) != 0 || !(mu_ok = 1) ||
+        pthread_cond_init(&r->cv, NULL) != 0 || !(cv_ok = 1)) {
+        rc = eg_error_set(EG_ENOMEM, "cannot create a mutex");
+        goto done;
+    }
+    for (int i = 0; i < BATCHES; i++) {
+        reg_batch *nb = calloc(1, sizeof(*nb));
+        if (!nb) {
+            rc = eg_error_set(EG_ENOMEM, "out of memory");
+            goto done;
+        }
+        nb->next = r->empty;
+        r->empty = nb;
+    }
+    if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
+        rc = eg_error_set(EG_ENOMEM, "cannot start a thread to read regions");
+        goto done;
+    }
+    started = 1;
+    b = reader_take_full(r);
+
+    for (; astep == SQLITE_ROW; astep = sqlite3_step(att)) {
+        int64_t id = sqlite3_column_int64(att, 0);
+        size_t n = 0;
+        if ((rc = read_attempt(&rec, s, att, brief)) < 0)
+            goto done;
+        eg_buf_clear(&labels);
+        for (;;) {
+            if (at == b->n && !b->last) {
+                reader_give_back(r, b);
+                b = reader_take_full(r);
+                at = 0;
+            }
+            if (at == b->n) {
+                if (b->rc < 0) {
+                    rc = eg_error_set(b->rc, "%s", b->msg);
+                    goto done;
+                }
+                break; /* no more regions */
+            }
+            const reg_item *it = &b->item[at];
+            if (it->attempt_id > id)
+                break;
+            at++;
+            if (it->attempt_id < id || rec.end.result == EG_RESULT_RUNNING)
+                continue; /* not in the attempts' snapshot (see above) */
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 8;
+                eg_store_region *nr = realloc(regs, ncap * sizeof(*regs));
+                size_t *nl = nr ? realloc(label_at, ncap * sizeof(*label_at)) : NULL;
+                if (nr)
+                    regs = nr;
+                if (nl)
+                    label_at = nl;
+                if (!nr || !nl) {
+                    rc = eg_error_set(EG_ENOMEM, "out of memory");
+                    goto done;
+                }
+                cap = ncap;
+            }
+            /* Labels are copied: the batch may go back to the reader before the
+             * attempt's last region is read. */
+            regs[n] = it->g;
+            label_at[n] = SIZE_MAX;
+            if (it->label_at != SIZE_MAX) {
+                const char *l = (const char *)b->labels.data + it->label_at;
+                label_at[n] = labels.len;
+                if (eg_buf_append(&labels, l, strlen(l) + 1) < 0) {
+                    rc = eg_error_set(EG_ENOMEM, "out of memory");
+                    goto done;
+                }
+            }
+            n++;
+        }
+        for (size_t i = 0; i < n; i++)
+            regs[i].label =
+                label_at[i] == SIZE_MAX ? NULL : (const char *)labels.data + label_at[i];
+        rec.end.regions = regs;
+        rec.end.n_regions = n;
+        if ((rc = fn(ctx, &rec)) < 0)
+            goto done;
+    }
+    if (astep != SQLITE_DONE)
+        rc = eg_store_db_error(s, "reading attempts");
+    else if (b->last && b->rc < 0)
+        rc = eg_error_set(b->rc, "%s", b->msg);
+done:
+    if (started) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = 1;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+    }
+    if (b) {
+        b->next = r->empty;
+        r->empty = b;
+    }
+    batches_free(r->full);
+    batches_free(r->empty);
+    if (cv_ok)
+        pthread_cond_destroy(&r->cv);
+    if (mu_ok)
+        pthread_mutex_destroy(&r->mu);
+    free(r);
+    sqlite3_finalize(att);
+    free(regs);
+    free(label_at);
+    eg_buf_release(&labels);
+    return rc;
+}
+
+static int cause_cmp(const void *pa, const void *pb)
+{
+    const eg_store_cause *a = pa, *b = pb;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    int c = strcmp(a->step, b->step);
+    if (c)
+        return c;
+    c = strcmp(eg_error_name(a->error_code), eg_error_name(b->error_code));
+    if (c)
+        return c;
+    return (a->error_code > b->error_code) - (a->error_code < b->error_code);
+}
+
+/* Counts count attempts of one result (and, failed, their step and code). */
+static int summary_count(eg_store_summary *sum, eg_store_result result, const char *step, int code,
+                         int64_t count)
+{
+    if ((unsigned)result > EG_RESULT_INTERRUPTED)
+        return eg_error_set(EG_EINVAL, "records store: result %d is not known", (int)result);
+    sum->attempts += count;
+    sum->by_result[result] += count;
+    if (result != EG_RESULT_FAIL)
+        return 0;
+    if (!step)
+        step = "";
+    for (size_t i = 0; i < sum->n_causes; i++) {
+        eg_store_cause *c = &sum->causes[i];
+        if (c->error_code == code && strcmp(c->step, step) == 0) {
+            c->count += count;
+            return 0;
+        }
+    }
+    /* Room for 4, 8, 16, ... */
+    size_t n = sum->n_causes;
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+        size_t ncap = n ? n * 2 : 4;
+        eg_store_cause *nc = realloc(sum->causes, ncap * sizeof(*nc));
+        if (!nc)
+            return eg_error_set(EG_ENOMEM, "out of memory");
+        sum->causes = nc;
+    }
+    eg_store_cause *c = &sum->causes[sum->n_causes];
+    if (!(c->step = strdup(step)))
+        return eg_error_set(EG_ENOMEM, "out of memory");
+    c->error_code = code;
+    c->count = count;
+    sum->n_causes++;
+    return 0;
+}
+
+int eg_store_summary_add(eg_store_summary *sum, const eg_store_attempt_rec *rec)
+{
+    return summary_count(sum, rec->end.result, rec->end.failed_step, rec->end.error_code, 1);
+}
+
+void eg_store_summary_sort(eg_store_summary *sum)
+{
+    if (sum->n_causes > 1)
+        qsort(sum->causes, sum->n_causes, sizeof(*sum->causes), cause_cmp);
+}
+
+int eg_store_summary_get(eg_store_summary *out, eg_store *s, const eg_store_filter *f)
+{
+    char where[256], sql[512];
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    memset(out, 0, sizeof(*out));
+    where_clause(where, sizeof(where), f, since_uses_index(s, f));
+    /* All attempts: grouped in the order of the index attempts_outcome. Some of them:
+     * counted here as they come, as GROUP BY would sort them first. */
+    if (!f || (f->run_id <= 0 && !f->lot && !f->has_since))
+        snprintf(sql, sizeof(sql),
+                 "SELECT result, result, failed_step, error_code, count(*) FROM attempts "
+                 "GROUP BY result, failed_step, error_code");
+    else
+        snprintf(sql, sizeof(sql),
+                 "SELECT a.id, a.result, a.failed_step, a.error_code, 1 FROM attempts a %s", where);
+    if ((rc = prepare(&st, s, sql, f)) < 0)
+        goto done;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int r = result_of(st, 1);
+        if (r < 0) {
+            rc = eg_error_set(EG_EINVAL, "records store '%s': an attempt has result '%s'", s->path,
+                              col_text(st, 1));
+            goto done;
+        }
+        if ((rc = summary_count(out, (eg_store_result)r, col_text(st, 2), sqlite3_column_int(st, 3),
+                                sqlite3_column_int64(st, 4))) < 0)
+            goto done;
+    }
+    if (step != SQLITE_DONE) {
+        rc = eg_store_db_error(s, "counting attempts");
+        goto done;
+    }
+    eg_store_summary_sort(out);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void eg_store_summary_release(eg_store_summary *sum)
+{
+    if (!sum)
+        return;
+    for (size_t i = 0; i < sum->n_causes; i++)
+        free(sum->causes[i].step);
+    free(sum->causes);
+    memset(sum, 0, sizeof(*sum));
+}
