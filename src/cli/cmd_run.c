@@ -107,8 +107,7 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     int rc = EXIT_RUN_START;
 
     if (!a->val[OPT_PORTS] == !a->count[OPT_ALL])
-        return eg_cli_usage(cmd, "%s: give the boards with --ports P1,P2,... or --all",
-                            cmd->name);
+        return eg_cli_usage(cmd, "%s: give the boards with --ports P1,P2,... or --all", cmd->name);
     eg_cli_stub_dir(a, stubs, sizeof(stubs));
     if (a->val[OPT_BAUD]) {
         uint32_t b;
@@ -134,8 +133,9 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
-    const char *db = a->val[OPT_DB] ? a->val[OPT_DB] : profile->database ? profile->database
-                                                                         : DEFAULT_DB;
+    const char *db = a->val[OPT_DB]      ? a->val[OPT_DB]
+                     : profile->database ? profile->database
+                                         : DEFAULT_DB;
     char host[256] = "", sha[65];
     gethostname(host, sizeof(host) - 1);
     eg_hex(sha, profile->sha256, 32);
@@ -156,13 +156,13 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     }
 
     eg_live live;
-    eg_live_mode mode = a->count[OPT_JSON]         ? EG_LIVE_JSON
+    eg_live_mode mode = a->count[OPT_JSON]           ? EG_LIVE_JSON
                         : isatty(STDOUT_FILENO) != 0 ? EG_LIVE_TABLE
                                                      : EG_LIVE_LINES;
     eg_live_init(&live, mode, stdout, what, a->count[OPT_VERBOSE] > 0);
     if (mode == EG_LIVE_LINES)
-        printf("%s: %s '%s' on %zu boards, run %lld in '%s'\n", cmd->name, what, profile->name,
-               p.n, (long long)run_id, db);
+        printf("%s: %s '%s' on %zu boards, run %lld in '%s'\n", cmd->name, what, profile->name, p.n,
+               (long long)run_id, db);
     eg_prod_opts po = {plan,
                        kind,
                        (const char *const *)p.names,
@@ -238,8 +238,8 @@ int cmd_profile(const eg_command *cmd, eg_args *a)
         printf(" from revision v%u.%u", plan->min_rev_full / 100, plan->min_rev_full % 100);
     if (plan->max_rev_full != 0xFFFF)
         printf(" to v%u.%u", plan->max_rev_full / 100, plan->max_rev_full % 100);
-    printf(", %s flash or more, %u baud, %s\n", plan->flash_size ? size : "any",
-           profile->baud, plan->no_stub ? "ROM loader" : "flasher stub");
+    printf(", %s flash or more, %u baud, %s\n", plan->flash_size ? size : "any", profile->baud,
+           plan->no_stub ? "ROM loader" : "flasher stub");
     printf("Policy: erase %s, verify %s%s, %s, after: %s\n",
            eg_erase_policy_name(plan->policy.erase), plan->policy.verify_md5 ? "by MD5" : "off",
            plan->policy.verify_readback ? " and read-back" : "",
@@ -256,8 +256,8 @@ int cmd_profile(const eg_command *cmd, eg_args *a)
         printf("0x%08x %10u %10zu %5.1f%%  %s  %s  %s\n", r->addr, r->len, z,
                r->len ? 100.0 * (double)z / r->len : 0, r->md5_hex, r->sha256_hex, r->label);
     }
-    printf("%zu regions, %llu bytes, %llu compressed; every pinned file matches\n",
-           plan->n_regions, (unsigned long long)total, (unsigned long long)ztotal);
+    printf("%zu regions, %llu bytes, %llu compressed; every pinned file matches\n", plan->n_regions,
+           (unsigned long long)total, (unsigned long long)ztotal);
     rc = EG_EXIT_OK;
 done:
     eg_plan_free(plan);

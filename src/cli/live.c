@@ -228,8 +228,8 @@ static void on_tick(void *ctx, const eg_prod_board *boards, size_t n, const eg_p
         cell(f, &room, "%-9s", "chip");
     if (show_mac)
         cell(f, &room, "%-18s", "mac");
-    cell(f, &room, "%-9s%-*s %5s %-9s%-9s%7s", "step", bar_w + 2, "progress", "", "speed",
-         "result", "time");
+    cell(f, &room, "%-9s%-*s %5s %-9s%-9s%7s", "step", bar_w + 2, "progress", "", "speed", "result",
+         "time");
     eg_buf_append(f, "\n", 1);
     lines++;
     for (size_t i = 0; i < n; i++) {
@@ -256,7 +256,9 @@ static void on_tick(void *ctx, const eg_prod_board *boards, size_t n, const eg_p
         if (show_mac)
             cell(f, &room, "%-18s", b->identified ? b->mac : "-");
         cell(f, &room, "%-9s[%s] %3d%% %-9s%-9s%4lld.%llds",
-             running ? eg_step_name(b->step) : b->state == EG_BOARD_PASS ? "done" : eg_step_name(b->step),
+             running                     ? eg_step_name(b->step)
+             : b->state == EG_BOARD_PASS ? "done"
+                                         : eg_step_name(b->step),
              bar, pct, rate, eg_board_state_name(b->state), (long long)(ms / 1000),
              (long long)(ms % 1000 / 100));
         eg_buf_append(f, "\n", 1);
@@ -306,11 +308,10 @@ void eg_live_summary(eg_live *l, const eg_prod_summary *s)
         for (size_t k = 0; k < n_causes; k++)
             json_object_set_new(by, causes[k], json_integer(counts[k]));
         emit_json(l, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:f, s:o, s:b}", "event",
-                               "summary", "kind", l->what, "boards", t->boards, "passed",
-                               t->passed, "failed", t->failed, "canceled", t->canceled,
-                               "wall_ms", (json_int_t)t->elapsed_ms, "boards_per_hour",
-                               t->boards_per_hour, "failures_by_cause", by, "stopped",
-                               s->stopped != 0));
+                               "summary", "kind", l->what, "boards", t->boards, "passed", t->passed,
+                               "failed", t->failed, "canceled", t->canceled, "wall_ms",
+                               (json_int_t)t->elapsed_ms, "boards_per_hour", t->boards_per_hour,
+                               "failures_by_cause", by, "stopped", s->stopped != 0));
         return;
     }
     fprintf(l->out, "\n%s of %u boards: %u passed, %u failed", l->what, t->boards, t->passed,

@@ -393,7 +393,7 @@ static int step_write(job *j)
         eg_job_region *jr = &j->r->regions[i];
 
         j->r->region = (int)i;
-        if (jr->outcome != EG_REGION_PENDING)
+        if (jr->outcome != EG_REGION_PENDING && jr->outcome != EG_REGION_FAILED)
             continue; /* done before a retry */
         if (drained(j))
             return eg_error_set(EG_ECANCELED, "stopped before writing '%s'", pr->label);

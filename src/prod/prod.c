@@ -132,8 +132,7 @@ static void on_step(void *ctx, eg_step step, eg_job_state state, const eg_job_re
         snprintf(w->row.message, sizeof(w->row.message), "%s", res->message);
     post(w, EG_PROD_STEP, step, state, EG_LOG_INFO, NULL);
     pthread_mutex_unlock(&r->lock);
-    if (step == EG_STEP_IDENTIFY && state == EG_JOB_STEP_DONE && res->identified &&
-        r->o->store) {
+    if (step == EG_STEP_IDENTIFY && state == EG_JOB_STEP_DONE && res->identified && r->o->store) {
         eg_store_identity id;
         identity(&id, res);
         eg_store_attempt_identified(r->o->store, r->o->run_id, (unsigned)w->row.slot, &id);
@@ -248,9 +247,10 @@ static void *work(void *arg)
             : res.rc == EG_ECANCELED ? EG_BOARD_CANCELED
                                      : EG_BOARD_FAIL;
     if (o->store)
-        record_end(w, &res, state == EG_BOARD_PASS       ? EG_RESULT_PASS
-                            : state == EG_BOARD_CANCELED ? EG_RESULT_CANCELED
-                                                         : EG_RESULT_FAIL);
+        record_end(w, &res,
+                   state == EG_BOARD_PASS       ? EG_RESULT_PASS
+                   : state == EG_BOARD_CANCELED ? EG_RESULT_CANCELED
+                                                : EG_RESULT_FAIL);
     pthread_mutex_lock(&r->lock);
     w->row.state = state;
     w->row.ended_ms = run_ms(r);
@@ -265,8 +265,8 @@ static void *work(void *arg)
         w->row.message[0] = '\0';
         w->row.cause[0] = '\0';
     }
-    post(w, EG_PROD_DONE, res.step, res.rc < 0 ? EG_JOB_STEP_FAIL : EG_JOB_STEP_DONE,
-         EG_LOG_INFO, NULL);
+    post(w, EG_PROD_DONE, res.step, res.rc < 0 ? EG_JOB_STEP_FAIL : EG_JOB_STEP_DONE, EG_LOG_INFO,
+         NULL);
     r->finished++;
     pthread_mutex_unlock(&r->lock);
     eg_job_result_release(&res);

@@ -39,13 +39,13 @@ typedef struct eg_prod_board {
     int identified;
     char chip[16];
     char mac[18];
-    uint64_t done, total; /* the step's progress in bytes */
-    double speed;         /* bytes a second over the last few seconds (of the write) */
+    uint64_t done, total;         /* the step's progress in bytes */
+    double speed;                 /* bytes a second over the last few seconds (of the write) */
     int64_t started_ms, ended_ms; /* on the run's clock; ended 0 while it runs */
     unsigned retries;
     int64_t first_block_ms; /* from the start to the first flash block; -1: none */
-    char message[512]; /* why it failed */
-    char cause[64];    /* "write: unplugged": the failed step and the error's name */
+    char message[512];      /* why it failed */
+    char cause[64];         /* "write: unplugged": the failed step and the error's name */
     char usb_location[64], usb_serial[128]; /* "" when unknown */
 } eg_prod_board;
 
@@ -83,16 +83,16 @@ typedef struct eg_prod_events {
 
 typedef struct eg_prod_opts {
     const eg_plan *plan;
-    eg_job_kind kind; /* EG_JOB_FLASH or EG_JOB_VERIFY */
+    eg_job_kind kind;         /* EG_JOB_FLASH or EG_JOB_VERIFY */
     const char *const *ports; /* one board each; slots follow their order (1-based) */
     size_t n_ports;
     uint32_t baud;
     unsigned connect_attempts;
     int no_fast_connect;
-    eg_store *store;    /* running its writer; NULL: nothing recorded */
+    eg_store *store; /* running its writer; NULL: nothing recorded */
     int64_t run_id;
-    unsigned tick_ms;   /* 0: no ticks */
-    int take_signals;   /* catch SIGINT/SIGTERM (a front end does; tests may not) */
+    unsigned tick_ms; /* 0: no ticks */
+    int take_signals; /* catch SIGINT/SIGTERM (a front end does; tests may not) */
     eg_prod_events ev;
 } eg_prod_opts;
 
@@ -100,7 +100,7 @@ typedef struct eg_prod_summary {
     eg_prod_totals totals;
     eg_prod_board *boards; /* n_boards rows (freed by eg_prod_summary_release()) */
     size_t n_boards;
-    int stopped; /* 1: a stop was asked; 2: a stop now */
+    int stopped;     /* 1: a stop was asked; 2: a stop now */
     int store_error; /* a record could not be written (the message says why) */
 } eg_prod_summary;
 

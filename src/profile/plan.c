@@ -88,7 +88,7 @@ static int layout_images(eg_plan *plan, const eg_profile *p, int mode, int size,
 
 int eg_profile_plan(eg_plan **out, eg_profile *p, const eg_profile_plan_opts *o)
 {
-    eg_plan_opts po = {p->name, p->chip, p->no_stub, o->stub_dir, EG_PLAN_DEFLATE_LEVEL,
+    eg_plan_opts po = {p->name,    p->chip, p->no_stub, o->stub_dir, EG_PLAN_DEFLATE_LEVEL,
                        &p->policy, o->ev};
     eg_plan *plan = NULL;
     int mode, size, freq, rc;
@@ -112,8 +112,8 @@ int eg_profile_plan(eg_plan **out, eg_profile *p, const eg_profile_plan_opts *o)
             p->idf->files[i].data = p->idf_files[i].data;
             p->idf_files[i].data = (eg_buf)EG_BUF_INIT;
         }
-        uint32_t table_offset = p->idf->table_offset != EG_IDF_NONE ? p->idf->table_offset
-                                                                     : p->partition_table_offset;
+        uint32_t table_offset =
+            p->idf->table_offset != EG_IDF_NONE ? p->idf->table_offset : p->partition_table_offset;
         rc = eg_plan_layout_idf(plan, p->idf, table_offset, mode, size, freq);
     } else if (p->app.path) {
         rc = layout_images(plan, p, mode, size, freq);

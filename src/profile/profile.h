@@ -13,8 +13,8 @@
 
 #include "chip/chip.h"
 #include "core/buf.h"
-#include "image/idf_build.h"
 #include "core/events.h"
+#include "image/idf_build.h"
 #include "plan/policy.h"
 
 struct eg_plan;
