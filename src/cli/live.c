@@ -200,15 +200,15 @@ static void on_tick(void *ctx, const eg_prod_board *boards, size_t n, const eg_p
         if (len > port_w)
             port_w = len;
     }
-    /* Columns: slot 4, port, chip 9, MAC 18, step 9, bar, pct 5, speed 9, result 9,
-     * time 7. The port and the bar share what is left. */
-    int fixed = 4 + 9 + 5 + 9 + 9 + 8 + (show_chip ? 9 : 0) + (show_mac ? 18 : 0);
+    /* Columns: slot 5, port and a space, chip 9, MAC 18, step 9, "[bar] " , percent
+     * 5, speed 9, result 9, time 8. The port and the bar share what is left. */
+    int fixed = 5 + 1 + 9 + 3 + 5 + 9 + 9 + 8 + (show_chip ? 9 : 0) + (show_mac ? 18 : 0);
     int left = width - 1 - fixed;
     if (port_w > left / 2)
         port_w = left / 2;
     if (port_w < 6)
         port_w = 6;
-    bar_w = left - port_w - 3;
+    bar_w = left - port_w;
     if (bar_w > 30)
         bar_w = 30;
     if (bar_w < 0)
@@ -223,7 +223,7 @@ static void on_tick(void *ctx, const eg_prod_board *boards, size_t n, const eg_p
     int lines = 0;
     int room = width - 1;
     eg_buf_append(f, "\r\x1b[2K", 5);
-    cell(f, &room, "%-4s%-*s ", "slot", port_w, "port");
+    cell(f, &room, "%-5s%-*s ", "slot", port_w, "port");
     if (show_chip)
         cell(f, &room, "%-9s", "chip");
     if (show_mac)
@@ -250,12 +250,12 @@ static void on_tick(void *ctx, const eg_prod_board *boards, size_t n, const eg_p
         human_rate(rate, sizeof(rate), running && b->step == EG_STEP_WRITE ? b->speed : 0);
         room = width - 1;
         eg_buf_append(f, "\r\x1b[2K", 5);
-        cell(f, &room, "%-4d%-*s ", b->slot, port_w, port_tail(b->port, port_w));
+        cell(f, &room, "%-5d%-*s ", b->slot, port_w, port_tail(b->port, port_w));
         if (show_chip)
             cell(f, &room, "%-9s", b->identified ? b->chip : "-");
         if (show_mac)
             cell(f, &room, "%-18s", b->identified ? b->mac : "-");
-        cell(f, &room, "%-9s[%s] %3d%% %-9s%-9s%4lld.%llds",
+        cell(f, &room, "%-9s[%s] %3d%% %-9s%-9s%5lld.%llds",
              running                     ? eg_step_name(b->step)
              : b->state == EG_BOARD_PASS ? "done"
                                          : eg_step_name(b->step),

@@ -302,9 +302,14 @@ static int open_db(eg_store **out, const char *path, int write)
         }
         if ((rc = sweep(s)) < 0)
             goto done;
-    } else if ((rc = eg_store_exec(s, "PRAGMA query_only = 1; PRAGMA mmap_size = 17179869184",
-                                   "setting it up")) < 0) {
-        goto done;
+    } else {
+        /* A reader that can write ends what dead processes left running too, so a
+         * report never shows them as running. */
+        if (!readonly && (rc = sweep(s)) < 0)
+            goto done;
+        if ((rc = eg_store_exec(s, "PRAGMA query_only = 1; PRAGMA mmap_size = 17179869184",
+                                "setting it up")) < 0)
+            goto done;
     }
 done:
     if (rc < 0) {
