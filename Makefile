@@ -3,11 +3,17 @@
 #   make check  every test, then all of them again under ASan+UBSan, and the format check
 #   make demo   the main job against virtual boards
 #   make bench  throughput against esptool-js (minutes; not part of check)
+#   make bench-gang, bench-records  gang scaling; the records store (not part of check)
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+# What runs under ThreadSanitizer: the threaded sessions, the records store, and gang
+# runs (scheduler, workers, store writer) against espsim.
+TSAN_TESTS ?= unit.test_job_threads|unit.test_store|integration.test_run$$|integration.test_run_signals
 
-.PHONY: all setup build check test test-asan format format-check demo bench clean
+.PHONY: all setup build check test test-asan test-tsan format format-check demo bench bench-gang \
+	bench-records clean
 
 all: build
 
@@ -26,14 +32,19 @@ test-asan: setup
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+test-tsan: setup
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEG_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+
 format-check: setup
 	@sh tools/format.sh --check
 
 format: setup
 	@sh tools/format.sh
 
-check: format-check test test-asan
-	@echo "make check: all tests passed (plain and ASan+UBSan)"
+check: format-check test test-asan test-tsan
+	@echo "make check: all tests passed (plain, ASan+UBSan, and ThreadSanitizer on the threaded parts)"
 
 demo: build
 	@sh tools/demo.sh $(BUILD)
@@ -42,5 +53,13 @@ demo: build
 bench: build
 	@sh tools/bench/throughput $(BUILD)
 
+# Many boards at once: one run against N processes, 1 to 64 paced boards (minutes).
+bench-gang: build
+	@sh tools/bench/gang $(BUILD)
+
+# The records store: attempts recorded a second, reports over a million attempts.
+bench-records: build
+	@sh tools/bench/records $(BUILD)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -11,6 +11,8 @@
 #include "profile/profile.h"
 #include "store/store.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +110,15 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
 
     if (!a->val[OPT_PORTS] == !a->count[OPT_ALL])
         return eg_cli_usage(cmd, "%s: give the boards with --ports P1,P2,... or --all", cmd->name);
+    /* Signals are for the run to take (eg_prod_run reads them): blocked before any
+     * thread exists, so that no thread (the records writer, a worker) can be the one
+     * a Ctrl-C lands on. One that comes while the run is being set up stops it as soon
+     * as it starts. */
+    sigset_t sigs, old;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, &old);
     eg_cli_stub_dir(a, stubs, sizeof(stubs));
     if (a->val[OPT_BAUD]) {
         uint32_t b;
@@ -196,6 +207,7 @@ done:
     eg_plan_free(plan);
     eg_profile_free(profile);
     ports_free(&p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
 

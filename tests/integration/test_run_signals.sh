@@ -68,11 +68,17 @@ done
 
 # SIGINT once: nothing new starts, what runs finishes its region; exit 3, every attempt
 # pass or canceled, and the boards can be flashed again.
-start_sim int --chip esp32c3 --tcp 0 --boards 16 --pace --flash-timing --flash-file "$TMP/int"
+# wait_for FILE PATTERN: until FILE has a line matching PATTERN (10 s at most).
+wait_for() {
+    i=0
+    until grep -q "$2" "$1" 2>/dev/null || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+}
+start_sim int --chip esp32c3 --tcp 0 --boards 16 --pace --flash-timing --flash-file "$TMP/int" \
+    --log "$TMP/int.log"
 ports=$(echo $SIM_ADDRS | tr ' ' ',')
 "$ESPGANG" run "$TMP/p.yaml" --ports "$ports" --db "$TMP/int.db" >"$TMP/int.out" 2>&1 &
 pid=$!
-sleep 1
+wait_for "$TMP/int.log" FLASH_DEFL_DATA # mid-run: writing
 kill -INT $pid
 wait $pid
 rc=$?
@@ -89,13 +95,13 @@ grep -q "stopping: running boards finish their current region" "$TMP/int.out" &&
 expect_ok "SIGINT once: the boards flash again" timeout 120 "$ESPGANG" run "$TMP/p.yaml" --ports "$ports" --db "$TMP/int.db"
 
 # SIGINT twice: stop now; the canceled boards end within moments.
-start_sim int2 --chip esp32c3 --tcp 0 --boards 16 --pace --flash-timing
+start_sim int2 --chip esp32c3 --tcp 0 --boards 16 --pace --flash-timing --log "$TMP/int2.log"
 ports=$(echo $SIM_ADDRS | tr ' ' ',')
 "$ESPGANG" run "$TMP/p.yaml" --ports "$ports" --db "$TMP/int2.db" >"$TMP/int2.out" 2>&1 &
 pid=$!
-sleep 1
+wait_for "$TMP/int2.log" FLASH_DEFL_DATA
 kill -INT $pid
-sleep 0.1
+wait_for "$TMP/int2.out" "^stopping:" # the first was taken; a second is not merged into it
 t0=$(date +%s%N)
 kill -INT $pid
 wait $pid
