@@ -160,7 +160,7 @@ typedef int (*eg_store_attempt_fn)(void *ctx, const eg_store_attempt_rec *rec);
 /* Flags of eg_store_attempts_each. */
 enum {
     /* Only what reports show: no usb_serial, flash id and size, security, device
-     * status, retries or step times (left NULL, 0 or -1); a third faster. */
+     * status, retries or step times (left NULL, 0 or -1): fewer columns to read. */
     EG_STORE_EACH_BRIEF = 1 << 0,
 };
 
