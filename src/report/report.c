@@ -1,4 +1,4 @@
-/* CSV and JSON reports, streamed through a 64 KiB buffer into the caller's sink. The
+/* CSV and JSON reports, streamed through 512 KiB buffers into the caller's sink. The
  * numbers, times and strings are formatted by hand: a report of a million attempts
  * formats tens of millions of fields, and snprintf alone would take seconds. */
 #include "report/report.h"
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#define OUT_CAP (64 * 1024)
+#define OUT_CAP (512 * 1024)
 
 /* A region's contents rendered as JSON (size, label, sha256, md5_expected): the
  * attempts of a run write the same contents to every board, so the text is made once

@@ -2,7 +2,7 @@
  * with its run, slot, port, board, result, cause and regions, and the yield and
  * failures by cause, as CSV or JSON.
  *
- * Reports stream: they hand their bytes to a sink as they go (64 KiB at a time), so a
+ * Reports stream: they hand their bytes to a sink as they go (512 KiB at a time), so a
  * million attempts never sit in memory. JSON strings are written by hand for the same
  * reason (jansson builds whole trees): they are escaped as RFC 8259 asks, and bytes
  * that are not UTF-8 become U+FFFD. Times are local time with the UTC offset and

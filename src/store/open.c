@@ -3,6 +3,7 @@
  * gone. */
 #include "store/priv.h"
 
+#include "core/clock.h"
 #include "core/error.h"
 
 #include <errno.h>
@@ -50,6 +51,59 @@ static int query_int(int64_t *out, eg_store *s, const char *sql, const char *wha
     else if (step != SQLITE_DONE)
         rc = eg_store_db_error(s, what);
 done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs sql and returns the two integers of its single row. */
+static int query_int2(int64_t *a, int64_t *b, eg_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    *a = *b = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        *a = sqlite3_column_int64(st, 0);
+        *b = sqlite3_column_int64(st, 1);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc < 0 ? EG_EIO : 0;
+}
+
+/* Puts the store in WAL mode (it stays so). Switching needs the file to itself, which
+ * the busy timeout does not wait for: while another process opens the same new store,
+ * it is tried again. */
+static int set_wal(eg_store *s)
+{
+    int64_t deadline = eg_clock_ms() + EG_STORE_BUSY_MS;
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    for (;;) {
+        int step = SQLITE_ERROR;
+        if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK)
+            step = sqlite3_step(st);
+        const char *mode = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        if (mode && strcmp(mode, "wal") == 0)
+            break;
+        int code = sqlite3_errcode(s->db) & 0xff;
+        if (mode && eg_clock_ms() > deadline) {
+            rc = eg_error_set(EG_EIO,
+                              "records store '%s': cannot switch to WAL: the journal "
+                              "stays '%s'",
+                              s->path, mode);
+            break;
+        }
+        if (!mode && ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || eg_clock_ms() > deadline)) {
+            rc = eg_store_db_error(s, "cannot switch to WAL");
+            break;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        eg_sleep_ms(10);
+    }
     sqlite3_finalize(st);
     return rc;
 }
@@ -178,6 +232,32 @@ done:
     return rc;
 }
 
+static int probe_write(eg_store *s, int last)
+{
+    int64_t now = 0;
+    char pragma[64];
+    int rc;
+
+    if ((rc = eg_store_exec(s, "BEGIN IMMEDIATE", "cannot write to it")) < 0)
+        return rc;
+    if ((rc = query_int(&now, s, "PRAGMA user_version", "reading its schema version")) < 0)
+        goto done;
+    if (now != last) {
+        rc = eg_error_set(EG_EINVAL,
+                          "'%s' was written by a newer espgang (schema %lld, this one knows %d)",
+                          s->path, (long long)now, last);
+        goto done;
+    }
+    snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", last);
+    if ((rc = eg_store_exec(s, pragma, "cannot write to it")) < 0)
+        goto done;
+    rc = eg_store_exec(s, "COMMIT", "cannot write to it");
+done:
+    if (rc < 0 && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 /* Opens path for writing (creating it) or for reading; the checks and migration
  * common to both. */
 static int open_db(eg_store **out, const char *path, int write)
@@ -231,8 +311,13 @@ static int open_db(eg_store **out, const char *path, int write)
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, EG_STORE_BUSY_MS);
 
-    /* Read before anything is written: a file that is not ours stays as it is. */
-    if ((rc = query_int(&version, s, "PRAGMA user_version", "reading its schema version")) < 0) {
+    /* Read before anything is written: a file that is not ours stays as it is. One
+     * statement, so that both come from one snapshot while another process may be
+     * creating the same store. */
+    int64_t tables = 0;
+    if ((rc = query_int2(&version, &tables, s,
+                         "SELECT (SELECT user_version FROM pragma_user_version), "
+                         "(SELECT count(*) FROM sqlite_master)")) < 0) {
         rc = not_readable(s);
         goto done;
     }
@@ -242,20 +327,14 @@ static int open_db(eg_store **out, const char *path, int write)
                           path, (long long)version, last);
         goto done;
     }
-    if (version == 0) {
+    if (version == 0 && tables > 0) {
         /* Someone else's database is refused before it is touched (the migration
          * checks it again under its lock). */
-        int64_t tables = 0;
-        if ((rc = query_int(&tables, s, "SELECT count(*) FROM sqlite_master",
-                            "reading its tables")) < 0)
-            goto done;
-        if (tables > 0) {
-            rc = eg_error_set(EG_EINVAL,
-                              "'%s' is an SQLite database but not an espgang records store "
-                              "(it has tables and no schema version)",
-                              path);
-            goto done;
-        }
+        rc = eg_error_set(EG_EINVAL,
+                          "'%s' is an SQLite database but not an espgang records store "
+                          "(it has tables and no schema version)",
+                          path);
+        goto done;
     }
     int readonly = sqlite3_db_readonly(s->db, "main") == 1;
     if (write && readonly) {
@@ -278,7 +357,7 @@ static int open_db(eg_store **out, const char *path, int write)
         goto done;
     }
     if (write || version < last) {
-        if ((rc = eg_store_exec(s, "PRAGMA journal_mode = WAL", "cannot switch to WAL")) < 0)
+        if ((rc = set_wal(s)) < 0)
             goto done;
         if ((rc = eg_store_migrate(&from, s->db, path, eg_store_migrations,
                                    eg_store_n_migrations)) < 0)
@@ -291,15 +370,11 @@ static int open_db(eg_store **out, const char *path, int write)
         goto done;
     if (write) {
         /* Write now, so that a full disk or a folder where the journal cannot be made
-         * is refused before any board is touched. */
-        char probe[96];
-        snprintf(probe, sizeof(probe), "BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT", last);
-        if (sqlite3_exec(s->db, probe, NULL, NULL, NULL) != SQLITE_OK) {
-            rc = eg_store_db_error(s, "cannot write to it");
-            if (!sqlite3_get_autocommit(s->db))
-                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+         * is refused before any board is touched: the schema version, written again
+         * under the write lock once it is read again (a newer espgang may have
+         * migrated the file since). */
+        if ((rc = probe_write(s, last)) < 0)
             goto done;
-        }
         if ((rc = sweep(s)) < 0)
             goto done;
     } else {

@@ -264,7 +264,7 @@ static int content_get(const content **out, content_cache *c, eg_store *s, int64
  * with its end, in one transaction, and never change after). It may also hold
  * regions of attempts that ended in between: those are dropped, as the attempt is
  * 'running' in the attempts' snapshot or not in it at all. */
-#define BATCH_ITEMS 2048
+#define BATCH_ITEMS 8192
 #define BATCHES     4
 
 typedef struct reg_item {

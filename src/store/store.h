@@ -62,7 +62,7 @@ typedef struct eg_store_attempt_start {
 typedef struct eg_store_identity {
     const char *chip; /* "ESP32-C3" */
     unsigned rev_major, rev_minor;
-    char mac[18]; /* "24:0a:c4:00:00:01" */
+    char mac[18]; /* "24:0a:c4:00:00:01", lowercase */
     uint32_t flash_id, flash_size;
     int has_security; /* 0 when the chip's ROM cannot tell */
     uint32_t security_flags;
@@ -71,8 +71,8 @@ typedef struct eg_store_identity {
 
 typedef struct eg_store_region {
     uint32_t offset, size;
-    const char *label;
-    char sha256[65];       /* of the plan's bytes */
+    const char *label;     /* NULL or "" when none (read back as NULL) */
+    char sha256[65];       /* of the plan's bytes; lowercase hex, as the MD5s */
     char md5_expected[33]; /* of the plan's bytes */
     char md5_device[33];   /* what the chip computed; "" when not asked */
     const char *outcome;   /* "written", "skipped", "verified", "failed", "pending" */
@@ -108,7 +108,9 @@ int eg_store_open(eg_store **out, const char *path);
  * file, migrates an older one only when it can be written, and changes nothing else. */
 int eg_store_open_read(eg_store **out, const char *path);
 
-/* Stops the writer if it runs (as eg_store_writer_stop) and closes. NULL is fine. */
+/* Writes what is queued and stops the writer if it runs, then closes. A run that
+ * eg_store_writer_stop did not end stays open (the sweep ends it once this process is
+ * gone). NULL is fine. */
 void eg_store_close(eg_store *s);
 
 /* Records a new run (synchronously: before any board is touched) into *run_id.
@@ -158,7 +160,7 @@ typedef int (*eg_store_attempt_fn)(void *ctx, const eg_store_attempt_rec *rec);
 /* Flags of eg_store_attempts_each. */
 enum {
     /* Only what reports show: no usb_serial, flash id and size, security, device
-     * status, retries or step times (left NULL, 0 or -1); a third faster. */
+     * status, retries or step times (left NULL, 0 or -1): fewer columns to read. */
     EG_STORE_EACH_BRIEF = 1 << 0,
 };
 

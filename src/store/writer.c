@@ -142,7 +142,7 @@ int eg_store_attempt_started(eg_store *s, const eg_store_attempt_start *a)
     if (!a->port || a->slot < 0 || a->run_id <= 0)
         return eg_error_set(EG_EINVAL, "records store: an attempt needs a run, a port and a slot");
     eg_store_rec *r =
-        malloc(sizeof(*r) + room(a->port) + room(a->usb_location) + room(a->usb_serial) + 8);
+        malloc(sizeof(*r) + room(a->port) + room(a->usb_location) + room(a->usb_serial));
     if (!r)
         return eg_error_set(EG_ENOMEM, "out of memory");
     memset(r, 0, sizeof(*r));
@@ -380,7 +380,8 @@ static int write_rec(eg_store *s, const eg_store_rec *r)
         bind_text(st, 6, r->start.usb_serial, 0);
         bind_text(st, 7, r->start.kind, 0);
         sqlite3_bind_int64(st, 8, r->start.started_ms);
-        return step_write(s, st, r, "start") < 0 ? EG_EIO : 0;
+        rc = step_write(s, st, r, "start");
+        return rc < 0 ? rc : 0;
     case REC_IDENTIFIED:
         return write_identity(s, r, &r->id, r->at_ms);
     case REC_FINISHED:

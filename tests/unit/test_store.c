@@ -559,8 +559,10 @@ static void child_record(const char *path, const char *lot)
     int64_t run;
     eg_store_run_info info = fake_run(lot, 1700000000000);
     if (eg_store_open(&s, path) < 0 || eg_store_run_begin(&run, s, &info) < 0 ||
-        eg_store_writer_start(s) < 0)
+        eg_store_writer_start(s) < 0) {
+        fprintf(stderr, "child: %s\n", eg_error_msg());
         _exit(5);
+    }
     for (unsigned seq = 0; seq < 500; seq++)
         if (start(s, run, seq) < 0 || finish(s, run, seq, 2) < 0)
             _exit(6);
