@@ -99,6 +99,26 @@ rc=$?
 grep -qE 'FLASH_(DEFL_)?(BEGIN|DATA)|ERASE_(FLASH|REGION)' "$TMP/gang.log" &&
     fail "verify wrote to the board" || pass "...and wrote nothing"
 
+# Security: boards with secure boot, flash encryption or secure download mode are
+# refused unless the profile allows them, before anything is written.
+for sec in "1 secure boot" "0:1 flash encryption" "4 secure download"; do
+    set -- $sec
+    flags=$1
+    shift
+    start_sim "sec$flags" --chip esp32c3 --tcp 0 --security "$flags" --log "$TMP/sec.log"
+    : >"$TMP/sec.log"
+    timeout 30 "$ESPGANG" run "$TMP/p.yaml" --ports "$SIM_ADDR" --db "$TMP/sec.db" >"$TMP/out" 2>&1
+    rc=$?
+    [ $rc -eq 3 ] && grep -q "has $*\|is in $*" "$TMP/out" && pass "a board with $* is refused" ||
+        fail "$*: exit $rc: $(cat "$TMP/out")"
+    grep -qE 'FLASH_(DEFL_)?(BEGIN|DATA)|ERASE_(FLASH|REGION)' "$TMP/sec.log" &&
+        fail "$*: the board was written" || pass "$*: nothing written"
+done
+profile "$TMP/allow.yaml" "security: {allow_secure_boot: true}"
+start_sim secallow --chip esp32c3 --tcp 0 --security 1
+expect_ok "secure boot allowed by the profile" timeout 30 "$ESPGANG" run "$TMP/allow.yaml" --ports "$SIM_ADDR" \
+    --db "$TMP/sec.db"
+
 # Refused before any board is touched: nothing reaches espsim.
 start_sim untouched --chip esp32c3 --tcp 0 --log "$TMP/untouched.log"
 one=$SIM_ADDR

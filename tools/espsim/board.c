@@ -549,6 +549,8 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->regs_cfg.jedec_id = cfg->jedec_id;
     b->regs_cfg.flash_size = cfg->flash_size;
     b->regs_cfg.crystal_hz = cfg->crystal_hz ? cfg->crystal_hz : SIM_CRYSTAL_HZ;
+    b->security_flags = cfg->security_flags;
+    b->flash_crypt_cnt = cfg->flash_crypt_cnt;
     b->regs_cfg.ck8m_drift_pct = cfg->ck8m_drift_pct;
     b->regs_cfg.spi_pads_set = cfg->spi_pads_set;
     memcpy(b->regs_cfg.spi_pads, cfg->spi_pads, sizeof(b->regs_cfg.spi_pads));
@@ -752,7 +754,9 @@ static void do_security_info(sim_board *b, cmd *c)
         return;
     }
     memset(c->out, 0, n);
-    /* flags 0, flash_crypt_cnt 0, key purposes 0; then chip id and API version 0 */
+    /* flags, flash_crypt_cnt, key purposes 0; then chip id and API version 0 */
+    eg_put_u32le(c->out, b->security_flags);
+    c->out[4] = b->flash_crypt_cnt;
     if (n >= 16)
         eg_put_u32le(c->out + 12, b->chip->image_chip_id);
     c->out_len = n;

@@ -69,6 +69,8 @@ typedef struct sim_board_config {
     uint32_t flash_size;
     uint32_t jedec_id;      /* what RDID reports */
     uint32_t crystal_hz;    /* 0: 40 MHz */
+    uint32_t security_flags; /* GET_SECURITY_INFO's flags word */
+    uint8_t flash_crypt_cnt; /* ... and its flash_crypt_cnt (odd: encryption on) */
     int ck8m_drift_pct;     /* ESP32: how far the ROM's clock estimate is off (percent) */
     int spi_pads_set;       /* ESP32: the flash is on the pads the eFuses name */
     unsigned spi_pads[5];   /* clk, q, d, hd, cs */
@@ -108,6 +110,8 @@ typedef struct sim_mem_write {
 
 typedef struct sim_board {
     unsigned index;
+    uint32_t security_flags;
+    uint8_t flash_crypt_cnt;
     const eg_chip *chip;
     sim_faults faults;
     FILE *log;

@@ -48,6 +48,7 @@ enum {
     OPT_LOG,
     OPT_FLASH_ID,
     OPT_CRYSTAL,
+    OPT_SECURITY,
     OPT_CK8M_DRIFT,
     OPT_SPI_PADS,
     OPT_STUB_DIR,
@@ -82,6 +83,9 @@ static const struct opt_spec {
     {OPT_FLASH_ID, "flash-id", "ID",
      "JEDEC id RDID reports, manufacturer in the low byte (0xC8 0x40 + log2(size) above it)"},
     {OPT_CRYSTAL, "crystal", "MHZ", "crystal frequency, 26 or 40 (40)"},
+    {OPT_SECURITY, "security", "FLAGS[:CRYPT]",
+     "what GET_SECURITY_INFO reports: the flags word (bit 0 secure boot, bit 2 secure "
+     "download) and flash_crypt_cnt (odd: flash encryption on); 0:0 by default"},
     {OPT_CK8M_DRIFT, "ck8m-drift", "PCT",
      "ESP32: the ROM's clock estimate is PCT percent off (-10..10, 0), as a drifting 8 MHz "
      "oscillator makes it; the ROM's baud changes follow the estimate"},
@@ -120,6 +124,8 @@ typedef struct options {
     int flash_id_set;
     uint32_t flash_id;
     uint32_t crystal_hz;
+    uint32_t security_flags;
+    uint8_t flash_crypt_cnt;
     int ck8m_drift_pct;
     int spi_pads_set;
     unsigned spi_pads[5];
@@ -412,6 +418,20 @@ static int parse_args(options *o, int argc, char **argv)
             o->flash_id = (uint32_t)v;
             o->flash_id_set = 1;
             break;
+        case OPT_SECURITY: {
+            char *colon = strchr(optarg, ':');
+            if (colon)
+                *colon = '\0';
+            if ((rc = parse_number(&v, "security", optarg, 0xFFFFFFFF)) < 0)
+                return rc;
+            o->security_flags = (uint32_t)v;
+            if (colon) {
+                if ((rc = parse_number(&v, "security", colon + 1, 0xFF)) < 0)
+                    return rc;
+                o->flash_crypt_cnt = (uint8_t)v;
+            }
+            break;
+        }
         case OPT_CRYSTAL:
             if ((rc = parse_number(&v, "crystal", optarg, 1000)) < 0)
                 return rc;
@@ -505,6 +525,8 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.flash_size = o->flash_size;
     cfg.jedec_id = o->flash_id;
     cfg.crystal_hz = o->crystal_hz;
+    cfg.security_flags = o->security_flags;
+    cfg.flash_crypt_cnt = o->flash_crypt_cnt;
     cfg.ck8m_drift_pct = o->ck8m_drift_pct;
     cfg.spi_pads_set = o->spi_pads_set;
     memcpy(cfg.spi_pads, o->spi_pads, sizeof(cfg.spi_pads));
