@@ -1,7 +1,10 @@
 #include "cli/cli.h"
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/num.h"
+#include "prod/prod.h"
+#include "store/store.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -344,6 +347,7 @@ int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, e
         jo->flash_size = (uint32_t)v;
     }
     jo->no_fast_connect = a->count[OPT_NO_FAST_CONNECT] > 0;
+    out->db = a->val[OPT_DB];
     progress_global.tty = isatty(STDERR_FILENO);
     progress_global.verbose = a->count[OPT_VERBOSE] > 0;
     progress_global.step = -1;
@@ -371,16 +375,54 @@ int eg_cli_plan_new(eg_plan **out, const eg_cli_job *j, const char *name)
     return 0;
 }
 
+/* Opens the --db store and records a run of one board (before the board is touched). */
+static int record_begin(eg_store **out, int64_t *run_id, const eg_cli_job *j)
+{
+    char host[256] = "";
+    eg_store_run_info info = {NULL,          NULL,
+                              NULL,          NULL,
+                              NULL,          j->jo.kind == EG_JOB_VERIFY ? "verify" : "flash",
+                              EG_VERSION,    host,
+                              (int)getpid(), eg_clock_unix_ms()};
+    char location[64] = "";
+
+    gethostname(host, sizeof(host) - 1);
+    if (!strstr(j->jo.port, "://"))
+        eg_usb_location(location, sizeof(location), j->jo.port);
+    if (eg_store_open(out, j->db) < 0 || eg_store_run_begin(run_id, *out, &info) < 0 ||
+        eg_store_writer_start(*out) < 0 ||
+        eg_prod_record_start(*out, *run_id, 1, 0, j->jo.port, j->jo.kind, location, NULL) < 0) {
+        eg_store_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int eg_cli_run(eg_cli_job *j, eg_plan *plan)
 {
+    eg_store *store = NULL;
+    int64_t run_id = 0;
     eg_job_result r;
     int rc;
 
     if (!plan->finished && eg_plan_finish(plan) < 0)
         return eg_cli_fail("%s", eg_error_msg());
+    if (j->db && record_begin(&store, &run_id, j) < 0)
+        return eg_cli_fail("%s", eg_error_msg());
     rc = eg_job_run(&r, plan, &j->jo);
     if (rc < 0)
         eg_cli_fail("%s", r.message);
+    if (store) {
+        if (eg_prod_record_end(store, run_id, 1, &r) < 0 ||
+            eg_store_writer_stop(store, run_id, eg_clock_unix_ms()) < 0) {
+            eg_cli_fail("%s", eg_error_msg());
+            rc = rc < 0 ? rc : EG_EIO;
+        } else {
+            fprintf(stderr, "Recorded as run %lld in '%s'\n", (long long)run_id, j->db);
+        }
+        eg_store_close(store);
+    }
     eg_job_result_release(&r);
     return rc < 0 ? EG_EXIT_FAIL : EG_EXIT_OK;
 }

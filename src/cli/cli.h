@@ -137,6 +137,7 @@ typedef struct eg_cli_job {
     eg_plan_opts po;
     eg_policy policy;
     const eg_chip *chip; /* --chip, NULL when not given */
+    const char *db;      /* --db: record the attempt there, as a production run does */
     char stub_dir[4096];
 } eg_cli_job;
 

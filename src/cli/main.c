@@ -41,8 +41,15 @@ static const eg_opt json_opt[] = {
      "app partition the app goes to (default: factory, else ota_0)"}
 // clang-format on
 
+#define DB_OPT                                                                                     \
+    {                                                                                              \
+        OPT_DB, 0, "db", "PATH",                                                                   \
+            "record the attempt in this records store, as a production run does"                   \
+    }
+
 static const eg_opt write_opts[] = {
     WRITE_OPTS,
+    DB_OPT,
     EG_OPT_END,
 };
 
@@ -82,6 +89,7 @@ static const eg_opt flash_opts[] = {
     {OPT_IDF_BUILD, 0, "idf-build", "DIR",
      "flash what an ESP-IDF build directory lists (DIR/flasher_args.json) instead of an ELF"},
     WRITE_OPTS,
+    DB_OPT,
     EG_OPT_END,
 };
 

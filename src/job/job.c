@@ -133,6 +133,7 @@ static int step_identify(job *j)
         if ((rc = j->o->replan(j->o->ctx, j->d, &next)) < 0)
             return rc;
         j->plan = next;
+        j->r->plan = next;
         j->replanned = 1;
         free(j->r->regions);
         j->r->n_regions = next->n_regions;
@@ -652,6 +653,7 @@ int eg_job_run(eg_job_result *out, const eg_plan *plan, const eg_job_opts *o)
     for (int i = 0; i < EG_STEP_COUNT; i++)
         out->step_ms[i] = -1;
     out->n_regions = plan->n_regions;
+    out->plan = plan;
     out->regions = calloc(plan->n_regions ? plan->n_regions : 1, sizeof(*out->regions));
     if (!out->regions) {
         out->rc = eg_error_set(EG_ENOMEM, "out of memory");

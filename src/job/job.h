@@ -57,8 +57,9 @@ typedef struct eg_job_result {
     uint32_t flash_id, flash_size;
     eg_security_info sec;
     char usb_location[64], usb_serial[128];
-    eg_job_region *regions; /* one per plan region */
+    eg_job_region *regions; /* one per region of plan */
     size_t n_regions;
+    const eg_plan *plan; /* the plan the job worked to (the replanned one, if any) */
 } eg_job_result;
 
 typedef enum eg_job_state {

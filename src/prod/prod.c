@@ -172,17 +172,22 @@ static void on_log(void *ctx, eg_log_level level, const char *msg)
     pthread_mutex_unlock(&w->run->lock);
 }
 
-static void record_end(worker *w, const eg_job_result *res, eg_store_result result)
+int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_result *res)
 {
-    const run *r = w->run;
-    const eg_plan *plan = r->o->plan;
+    const eg_plan *plan = res->plan;
+    size_t n = plan && res->regions ? plan->n_regions : 0;
     eg_store_attempt_end e;
-    eg_store_region *regions = calloc(plan->n_regions ? plan->n_regions : 1, sizeof(*regions));
+    eg_store_region *regions = calloc(n ? n : 1, sizeof(*regions));
+    int rc;
 
+    if (!regions)
+        return eg_error_set(EG_ENOMEM, "out of memory");
     memset(&e, 0, sizeof(e));
-    e.run_id = r->o->run_id;
-    e.seq = (unsigned)w->row.slot;
-    e.result = result;
+    e.run_id = run_id;
+    e.seq = seq;
+    e.result = res->rc == 0              ? EG_RESULT_PASS
+               : res->rc == EG_ECANCELED ? EG_RESULT_CANCELED
+                                         : EG_RESULT_FAIL;
     e.identified = res->identified;
     if (res->identified)
         identity(&e.identity, res);
@@ -196,7 +201,7 @@ static void record_end(worker *w, const eg_job_result *res, eg_store_result resu
     for (int i = 0; i < EG_STORE_STEPS && i < EG_STEP_COUNT; i++)
         e.step_ms[i] = res->step_ms[i];
     e.ended_ms = eg_clock_unix_ms();
-    for (size_t i = 0; regions && i < plan->n_regions && i < res->n_regions; i++) {
+    for (size_t i = 0; i < n && i < res->n_regions; i++) {
         const eg_plan_region *pr = &plan->regions[i];
         eg_store_region *sr = &regions[i];
         sr->offset = pr->addr;
@@ -209,9 +214,24 @@ static void record_end(worker *w, const eg_job_result *res, eg_store_result resu
         sr->outcome = eg_region_outcome_name(res->regions[i].outcome);
     }
     e.regions = regions;
-    e.n_regions = regions ? plan->n_regions : 0;
-    eg_store_attempt_finished(r->o->store, &e);
+    e.n_regions = n;
+    rc = eg_store_attempt_finished(s, &e);
     free(regions);
+    return rc;
+}
+
+int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, const char *port,
+                         eg_job_kind kind, const char *usb_location, const char *usb_serial)
+{
+    eg_store_attempt_start a = {run_id,
+                                seq,
+                                slot,
+                                port,
+                                usb_location && *usb_location ? usb_location : NULL,
+                                usb_serial && *usb_serial ? usb_serial : NULL,
+                                kind == EG_JOB_VERIFY ? "verify" : "flash",
+                                eg_clock_unix_ms()};
+    return eg_store_attempt_started(s, &a);
 }
 
 static void *work(void *arg)
@@ -231,26 +251,15 @@ static void *work(void *arg)
     jo.no_fast_connect = o->no_fast_connect;
     jo.ev = (eg_job_events){on_step, on_progress, on_log, w};
     jo.cancel = &w->cancel;
-    if (o->store) {
-        eg_store_attempt_start a = {o->run_id,
-                                    (unsigned)w->row.slot,
-                                    w->row.slot,
-                                    w->row.port,
-                                    w->row.usb_location[0] ? w->row.usb_location : NULL,
-                                    w->row.usb_serial[0] ? w->row.usb_serial : NULL,
-                                    o->kind == EG_JOB_VERIFY ? "verify" : "flash",
-                                    eg_clock_unix_ms()};
-        eg_store_attempt_started(o->store, &a);
-    }
+    if (o->store)
+        eg_prod_record_start(o->store, o->run_id, (unsigned)w->row.slot, w->row.slot, w->row.port,
+                             o->kind, w->row.usb_location, w->row.usb_serial);
     eg_job_run(&res, o->plan, &jo);
     state = res.rc == 0              ? EG_BOARD_PASS
             : res.rc == EG_ECANCELED ? EG_BOARD_CANCELED
                                      : EG_BOARD_FAIL;
     if (o->store)
-        record_end(w, &res,
-                   state == EG_BOARD_PASS       ? EG_RESULT_PASS
-                   : state == EG_BOARD_CANCELED ? EG_RESULT_CANCELED
-                                                : EG_RESULT_FAIL);
+        eg_prod_record_end(o->store, o->run_id, (unsigned)w->row.slot, &res);
     pthread_mutex_lock(&r->lock);
     w->row.state = state;
     w->row.ended_ms = run_ms(r);

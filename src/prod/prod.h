@@ -104,6 +104,13 @@ typedef struct eg_prod_summary {
     int store_error; /* a record could not be written (the message says why) */
 } eg_prod_summary;
 
+/* Records an attempt as a worker does: when it starts, and when it ends (from the
+ * job's result and the plan it worked to). The single-board commands use these with
+ * --db. seq is the attempt's number within the run; slot 0 when there are none. */
+int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, const char *port,
+                         eg_job_kind kind, const char *usb_location, const char *usb_serial);
+int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_result *res);
+
 /* Refuses the same device twice: two names of one device node (links), one socket
  * address twice. EG_EINVAL naming both. */
 int eg_prod_check_ports(const char *const *ports, size_t n);

@@ -164,6 +164,18 @@ expect_fail "a full database" "full.db" 10 bash -c 'set -o pipefail; trap "" XFS
     { ulimit -f 0; exec "$0" "$@"; } 2>&1 | cat >&2' "$ESPGANG" run "$TMP/p.yaml" --ports "$one" --db "$TMP/full.db"
 expect_fail "the same device twice" "are the same device" 5 "$ESPGANG" run "$TMP/p.yaml" --ports "$one,$one" --db "$TMP/x.db"
 untouched "refused runs"
+# A single-board flash with --db is recorded the same way, passed or failed.
+start_sim single --chip esp32c3 --tcp 0 --fault flash-fail-at=0x200000
+expect_ok "flash --db" "$ESPGANG" flash -p "$SIM_ADDR" --bootloader "$TMP/boot.bin" --db "$TMP/one.db" \
+    --partition-table "$TMP/parts.csv" "$TMP/app.elf"
+expect_fail "flash --db of a board that fails" "flash write error|SPI operation failed" 30 \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" --db "$TMP/one.db" 0x200000 "$TMP/app.elf"
+[ "$(sqlite3 "$TMP/one.db" "select result||','||coalesce(failed_step,'')||','||kind from attempts order by id" | tr '\n' ' ')" = "pass,,flash fail,write,flash " ] &&
+    pass "--db: both attempts recorded, with the failed step" ||
+    fail "--db: $(sqlite3 "$TMP/one.db" 'select * from attempts')"
+[ "$(sqlite3 "$TMP/one.db" "select count(*) from region_details where outcome='verified' and md5_device=md5_expected")" = 3 ] &&
+    pass "--db: the flash's 3 regions verified" || fail "--db regions"
+
 expect_usage "no ports" "--ports P1,P2,... or --all" "$ESPGANG" run "$TMP/p.yaml"
 expect_usage "ports and --all" "--ports P1,P2,... or --all" "$ESPGANG" run "$TMP/p.yaml" --all --ports "$one"
 finish

@@ -67,14 +67,14 @@ typedef struct sim_board_config {
     uint8_t mac[6];
     unsigned major, minor; /* chip revision */
     uint32_t flash_size;
-    uint32_t jedec_id;      /* what RDID reports */
-    uint32_t crystal_hz;    /* 0: 40 MHz */
+    uint32_t jedec_id;       /* what RDID reports */
+    uint32_t crystal_hz;     /* 0: 40 MHz */
     uint32_t security_flags; /* GET_SECURITY_INFO's flags word */
     uint8_t flash_crypt_cnt; /* ... and its flash_crypt_cnt (odd: encryption on) */
-    int ck8m_drift_pct;     /* ESP32: how far the ROM's clock estimate is off (percent) */
-    int spi_pads_set;       /* ESP32: the flash is on the pads the eFuses name */
-    unsigned spi_pads[5];   /* clk, q, d, hd, cs */
-    const char *flash_path; /* NULL: the flash lives in memory */
+    int ck8m_drift_pct;      /* ESP32: how far the ROM's clock estimate is off (percent) */
+    int spi_pads_set;        /* ESP32: the flash is on the pads the eFuses name */
+    unsigned spi_pads[5];    /* clk, q, d, hd, cs */
+    const char *flash_path;  /* NULL: the flash lives in memory */
     sim_faults faults;
     FILE *log; /* NULL: no command log */
     uint64_t seed;
