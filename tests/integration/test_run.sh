@@ -99,6 +99,21 @@ rc=$?
 grep -qE 'FLASH_(DEFL_)?(BEGIN|DATA)|ERASE_(FLASH|REGION)' "$TMP/gang.log" &&
     fail "verify wrote to the board" || pass "...and wrote nothing"
 
+# The shipped profiles: their pins hold for the files the build makes, and the ESP-IDF
+# build profile (erase: regions, read-back) flashes ESP32-S3 boards.
+for prof in demo-esp32c3 esp32s3-idf; do
+    expect_ok "profiles/$prof.yaml checks" "$ESPGANG" profile check "$ROOT/profiles/$prof.yaml"
+done
+start_sim s3 --chip esp32s3 --tcp 0 --boards 2 --flash-size 8MB --log "$TMP/s3.log"
+expect_ok "profiles/esp32s3-idf.yaml on 2 ESP32-S3 boards" timeout 60 "$ESPGANG" run \
+    "$ROOT/profiles/esp32s3-idf.yaml" --ports "$(echo $SIM_ADDRS | tr ' ' ',')" --db "$TMP/s3.db"
+[ "$(grep -c 'ERASE_REGION' "$TMP/s3.log")" = 6 ] && pass "erase: regions erased 3 regions on each board" ||
+    fail "erase regions: $(grep -c ERASE_REGION "$TMP/s3.log") ERASE_REGIONs"
+grep -q "ERASE_REGION.*size=0x100000" "$TMP/s3.log" && pass "... the app's whole partition (1 MB)" ||
+    fail "no whole-partition erase: $(grep ERASE_REGION "$TMP/s3.log" | head -3)"
+[ "$(grep -c ' READ_FLASH ' "$TMP/s3.log")" -ge 6 ] && pass "read-back read every region" ||
+    fail "read-back: $(grep -c ' READ_FLASH ' "$TMP/s3.log") READ_FLASHes"
+
 # Security: boards with secure boot, flash encryption or secure download mode are
 # refused unless the profile allows them, before anything is written.
 for sec in "1 secure boot" "0:1 flash encryption" "4 secure download"; do
