@@ -284,13 +284,22 @@ static void *work(void *arg)
     return NULL;
 }
 
-/* The device a port name designates, as a key: the real path of a device node, or
- * the address of a socket. */
+/* The device a port name designates, as a key: for a terminal of a USB device, its
+ * place in sysfs (bus, ports and interface: the same board under two names, even two
+ * nodes of one interface); else the real path of the node, or a socket's address. */
 static void device_key(char *dst, size_t len, const char *port)
 {
-    char real[PATH_MAX];
-    if (strstr(port, "://") || !realpath(port, real))
+    char real[PATH_MAX], sys[PATH_MAX + 32], dev[PATH_MAX];
+    const char *base;
+
+    if (strstr(port, "://") || !realpath(port, real)) {
         snprintf(dst, len, "%s", port);
+        return;
+    }
+    base = strrchr(real, '/');
+    snprintf(sys, sizeof(sys), "/sys/class/tty/%s/device", base ? base + 1 : real);
+    if (realpath(sys, dev) && strstr(dev, "/usb"))
+        snprintf(dst, len, "%s", dev);
     else
         snprintf(dst, len, "%s", real);
 }

@@ -26,6 +26,17 @@ expect_fail "a second espgang on a busy port" "port '.*tty' is in use by espgang
     "$ESPGANG" board-info -p "$TMP/tty"
 wait $first && pass "the first espgang finished its write" || fail "the first espgang: $(cat "$TMP/first.out")"
 expect_ok "the port is free again" "$ESPGANG" board-info -p "$TMP/tty" --after no-reset
+# A run refuses one board under two names.
+cat >"$TMP/p.yaml" <<EOP
+version: 1
+name: ports
+chip: esp32c3
+images:
+  regions: [{offset: 0x10000, file: data.bin, sha256: $(sha256sum "$TMP/data.bin" | cut -d' ' -f1)}]
+EOP
+ln -s "$(readlink "$TMP/tty")" "$TMP/also-tty"
+expect_fail "a run with one board under two names" "'.*/tty' and '.*/also-tty' are the same device" 5 \
+    "$ESPGANG" run "$TMP/p.yaml" --ports "$TMP/tty,$TMP/also-tty" --db "$TMP/x.db"
 
 # read-flash and where its bytes go.
 start_sim rf --chip esp32c3 --tcp 0 --log "$TMP/rf.log"

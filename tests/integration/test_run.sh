@@ -101,12 +101,18 @@ grep -qE 'FLASH_(DEFL_)?(BEGIN|DATA)|ERASE_(FLASH|REGION)' "$TMP/gang.log" &&
 
 # The shipped profiles: their pins hold for the files the build makes, and the ESP-IDF
 # build profile (erase: regions, read-back) flashes ESP32-S3 boards.
-for prof in demo-esp32c3 esp32s3-idf; do
-    expect_ok "profiles/$prof.yaml checks" "$ESPGANG" profile check "$ROOT/profiles/$prof.yaml"
-done
+# (They name ../build/fixtures: checked when this build is that one.)
+if [ "$(cd "$FIX/.." && pwd)" = "$ROOT/build" ]; then
+    for prof in demo-esp32c3 esp32s3-idf; do
+        expect_ok "profiles/$prof.yaml checks" "$ESPGANG" profile check "$ROOT/profiles/$prof.yaml"
+    done
+else
+    echo "note: the shipped profiles name build/fixtures, not $FIX: checked by the main build's run"
+fi
+sed "s|\.\./build/fixtures|$FIX|" "$ROOT/profiles/esp32s3-idf.yaml" >"$TMP/s3.yaml"
 start_sim s3 --chip esp32s3 --tcp 0 --boards 2 --flash-size 8MB --log "$TMP/s3.log"
 expect_ok "profiles/esp32s3-idf.yaml on 2 ESP32-S3 boards" timeout 60 "$ESPGANG" run \
-    "$ROOT/profiles/esp32s3-idf.yaml" --ports "$(echo $SIM_ADDRS | tr ' ' ',')" --db "$TMP/s3.db"
+    "$TMP/s3.yaml" --ports "$(echo $SIM_ADDRS | tr ' ' ',')" --db "$TMP/s3.db"
 [ "$(grep -c 'ERASE_REGION' "$TMP/s3.log")" = 6 ] && pass "erase: regions erased 3 regions on each board" ||
     fail "erase regions: $(grep -c ERASE_REGION "$TMP/s3.log") ERASE_REGIONs"
 grep -q "ERASE_REGION.*size=0x100000" "$TMP/s3.log" && pass "... the app's whole partition (1 MB)" ||
