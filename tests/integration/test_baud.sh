@@ -43,4 +43,16 @@ expect_ok "C2 at 26 MHz through the stub, --no-fast-connect" \
 line=$(grep CHANGE_BAUDRATE "$TMP/c2_slow.log")
 echo "$line" | grep -q "baud=921600 old=115200$" && pass "stub: asked for 921600 from 115200" ||
     fail "stub: $line"
+# A ROM that acknowledges CHANGE_BAUDRATE but stays at 115200 (over RFC 2217 the port's
+# rate reaches the board, and bytes at the wrong rate are lost): espgang does not hear
+# it at the new rate, goes back to 115200, uploads the stub there, and raises the rate
+# through the stub.
+start_sim stuck --chip esp32c3 --rfc2217 0 --fault baud-stuck --log "$TMP/stuck.log"
+addr=$(echo "$SIM_ADDR" | sed 's/^socket:/rfc2217:/')
+expect_ok "a ROM stuck at 115200: write-bin at 921600" \
+    "$ESPGANG" write-bin -p "$addr" -B 921600 --after no-reset 0x10000 "$TMP/a.bin"
+grep -q "the ROM did not answer at 921600 baud: going on at 115200" "$TMP/err" &&
+    pass "stuck ROM: espgang says it went back to 115200" || fail "stuck ROM: $(cat "$TMP/err")"
+grep -q "CHANGE_BAUDRATE baud=921600 old=115200" "$TMP/stuck.log" &&
+    pass "stuck ROM: the stub raised the rate instead" || fail "stuck ROM: $(grep CHANGE_BAUDRATE "$TMP/stuck.log")"
 finish

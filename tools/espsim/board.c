@@ -160,6 +160,7 @@ static const struct {
     {"flash-fail-at=", SIM_FAULT_FLASH_FAIL_AT, 0, 0xFFFFFFFFu},
     {"unplug-after=", SIM_FAULT_UNPLUG_AFTER, 1, 0xFFFFFFFFu},
     {"stall=", SIM_FAULT_STALL, 1, 600000},
+    {"baud-stuck", SIM_FAULT_BAUD_STUCK, 0, 0},
 };
 
 #define N_FAULT_NAMES (sizeof(fault_names) / sizeof(fault_names[0]))
@@ -191,7 +192,8 @@ int sim_fault_parse(sim_fault *out, const char *text)
     }
     return eg_error_set(EG_EINVAL,
                         "unknown fault '%s' (silent, garbage, wrong-boot, disconnect-after=N, "
-                        "bad-flash-write, flash-fail-at=ADDR, unplug-after=BYTES, stall=MS)",
+                        "bad-flash-write, flash-fail-at=ADDR, unplug-after=BYTES, stall=MS, "
+                        "baud-stuck)",
                         text);
 }
 
@@ -524,6 +526,8 @@ static void session_clear(sim_board *b)
     set_attached(b, 0); /* the ROM leaves the flash alone until SPI_ATTACH */
     b->hung_op = 0;
     b->baud = SIM_ROM_BAUD;
+    b->uart_baud = SIM_ROM_BAUD;
+    b->line_baud = 0;
     b->params_size = 0;
 }
 
@@ -737,7 +741,13 @@ static void do_change_baud(sim_board *b, cmd *c)
         fail(c, ROM_EFAILED, "baud rate %u is above the clock", baud);
         return;
     }
+    if (b->personality == SIM_PERSONALITY_ROM && has_fault(b, SIM_FAULT_BAUD_STUCK)) {
+        /* Acknowledged at the old rate; the UART never changes. */
+        args_add(c, " (stuck: the UART stays at %u)", b->uart_baud);
+        return;
+    }
     b->baud = (uint32_t)((uint64_t)baud * crystal / believed);
+    b->uart_baud = b->baud;
     if (b->baud != baud)
         args_add(c, " effective=%u", b->baud);
     if (b->chip->uart_clkdiv_reg)
@@ -1568,10 +1578,24 @@ static int boot(sim_board *b, int download, eg_buf *out, int64_t now)
 
 void sim_board_line_baud(sim_board *b, uint32_t baud)
 {
-    if (baud == 0 || baud == b->baud)
+    if (baud == 0)
+        return;
+    b->line_baud = baud;
+    if (baud == b->baud)
         return;
     b->baud = baud;
     logline(b, "line: %u baud (set by the client's port)", baud);
+}
+
+/* True when the client's port and the chip's UART run at rates too far apart (over
+ * 5%) for a byte to arrive whole: then neither side understands the other. */
+static int rates_mismatch(const sim_board *b)
+{
+    if (!b->line_baud || !b->uart_baud)
+        return 0;
+    uint64_t hi = b->line_baud > b->uart_baud ? b->line_baud : b->uart_baud;
+    uint64_t lo = b->line_baud > b->uart_baud ? b->uart_baud : b->line_baud;
+    return (hi - lo) * 20 > hi;
 }
 
 int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now)
@@ -1606,6 +1630,13 @@ int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out)
     b->n_holds = 0;
     if (b->boot_model && (b->in_reset || b->running_app))
         return 0; /* in reset, or an application that does not speak the protocol */
+    if (rates_mismatch(b)) {
+        /* The bytes arrive as noise: the frame in progress is lost. */
+        logline(b, "%zu bytes at %u baud, the UART runs at %u: lost", len, b->line_baud,
+                b->uart_baud);
+        eg_slip_decoder_reset(&b->slip);
+        return 0;
+    }
     while (len > 0 && !b->unplugged) {
         size_t used = 0;
         int rc = eg_slip_decode(&b->slip, data, len, &used);

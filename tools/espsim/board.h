@@ -29,6 +29,7 @@ typedef enum sim_fault_kind {
     SIM_FAULT_FLASH_FAIL_AT,    /* a flash write that covers address arg fails */
     SIM_FAULT_UNPLUG_AFTER,     /* unplugged once arg bytes of flash data arrived */
     SIM_FAULT_STALL,            /* every response leaves arg milliseconds late */
+    SIM_FAULT_BAUD_STUCK,       /* the ROM acknowledges CHANGE_BAUDRATE, its UART stays */
     SIM_FAULT_KINDS
 } sim_fault_kind;
 
@@ -135,6 +136,8 @@ typedef struct sim_board {
     int flash_attached; /* the ROM got SPI_ATTACH with the flash's pins (the stub attaches) */
     uint8_t hung_op;    /* a flash command without the flash hung the loader: its opcode */
     uint32_t baud;
+    uint32_t uart_baud;   /* the rate the chip's UART runs at */
+    uint32_t line_baud;   /* the rate the client's port runs at, when it says (RFC 2217) */
     uint32_t params_size; /* flash size from SPI_SET_PARAMS, 0 until sent */
     sim_flash_write wr;
     sim_mem_write mem;
