@@ -414,13 +414,17 @@ int eg_cli_run(eg_cli_job *j, eg_plan *plan)
     if (rc < 0)
         eg_cli_fail("%s", r.message);
     if (store) {
-        if (eg_prod_record_end(store, run_id, 1, &r) < 0 ||
-            eg_store_writer_stop(store, run_id, eg_clock_unix_ms()) < 0) {
+        int qrc = eg_prod_record_end(store, run_id, 1, &r);
+        if (qrc < 0)
             eg_cli_fail("%s", eg_error_msg());
+        /* The run is ended whatever became of the attempt's record. */
+        int src = eg_store_writer_stop(store, run_id, eg_clock_unix_ms());
+        if (src < 0 && qrc == 0)
+            eg_cli_fail("%s", eg_error_msg());
+        if (qrc < 0 || src < 0)
             rc = rc < 0 ? rc : EG_EIO;
-        } else {
+        else
             fprintf(stderr, "Recorded as run %lld in '%s'\n", (long long)run_id, j->db);
-        }
         eg_store_close(store);
     }
     eg_job_result_release(&r);

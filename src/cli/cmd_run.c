@@ -108,8 +108,12 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     int64_t run_id = 0;
     int rc = EXIT_RUN_START;
 
+    uint32_t baud = 0;
+
     if (!a->val[OPT_PORTS] == !a->count[OPT_ALL])
         return eg_cli_usage(cmd, "%s: give the boards with --ports P1,P2,... or --all", cmd->name);
+    if (a->val[OPT_BAUD] && (eg_num_parse_u32(&baud, a->val[OPT_BAUD]) < 0 || baud < 9600))
+        return eg_cli_usage(cmd, "%s: baud rate '%s' is not valid", cmd->name, a->val[OPT_BAUD]);
     /* Signals are for the run to take (eg_prod_run reads them): blocked before any
      * thread exists, so that no thread (the records writer, a worker) can be the one
      * a Ctrl-C lands on. One that comes while the run is being set up stops it as soon
@@ -120,12 +124,6 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
     eg_cli_stub_dir(a, stubs, sizeof(stubs));
-    if (a->val[OPT_BAUD]) {
-        uint32_t b;
-        if (eg_num_parse_u32(&b, a->val[OPT_BAUD]) < 0 || b < 9600)
-            return eg_cli_usage(cmd, "%s: baud rate '%s' is not valid", cmd->name,
-                                a->val[OPT_BAUD]);
-    }
     /* Everything is checked before any board is touched: the profile and its pinned
      * files, the plan, the ports, the database. */
     if (eg_profile_load(&profile, a->pos[0]) < 0 || eg_profile_read_inputs(profile) < 0) {
@@ -178,8 +176,7 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
                        kind,
                        (const char *const *)p.names,
                        p.n,
-                       a->val[OPT_BAUD] ? (uint32_t)strtoul(a->val[OPT_BAUD], NULL, 0)
-                                        : profile->baud,
+                       baud ? baud : profile->baud,
                        profile->connect_attempts,
                        profile->no_fast_connect,
                        store,
@@ -189,6 +186,8 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
                        eg_live_events(&live)};
     eg_prod_summary sum;
     int prc = eg_prod_run(&sum, &po);
+    if (prc == 0 && sum.store_error)
+        eg_cli_fail("records: %s", eg_error_msg());
     int wrc = eg_store_writer_stop(store, run_id, eg_clock_unix_ms());
     if (prc == 0)
         eg_live_summary(&live, &sum);
@@ -196,6 +195,8 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     if (prc < 0 || wrc < 0) {
         eg_cli_fail("%s", eg_error_msg());
         rc = EXIT_RUN_START;
+    } else if (sum.store_error) {
+        rc = EXIT_RUN_START; /* boards ran, but not every record could be kept */
     } else {
         rc = sum.totals.passed == sum.totals.boards ? EXIT_RUN_OK : EXIT_RUN_FAILED;
         if (mode != EG_LIVE_JSON)
@@ -207,6 +208,10 @@ done:
     eg_plan_free(plan);
     eg_profile_free(profile);
     ports_free(&p);
+    /* A stop asked after the run took its last signal is not a reason to die now. */
+    struct timespec none = {0, 0};
+    while (sigtimedwait(&sigs, NULL, &none) > 0) {
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }

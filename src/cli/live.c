@@ -244,6 +244,8 @@ static void on_tick(void *ctx, const eg_prod_board *boards, size_t n, const eg_p
             pct = 100;
             fill = bar_w;
         }
+        if (fill > bar_w)
+            fill = bar_w;
         memset(bar, '#', (size_t)fill);
         memset(bar + fill, '.', (size_t)(bar_w - fill));
         bar[bar_w] = '\0';

@@ -31,6 +31,8 @@ void eg_cancel_release(eg_cancel *c)
 
 void eg_cancel_request(eg_cancel *c, int level)
 {
+    if (!c)
+        return;
     int old = __atomic_load_n(&c->level, __ATOMIC_SEQ_CST);
     while (old < level && !__atomic_compare_exchange_n(&c->level, &old, level, 0, __ATOMIC_SEQ_CST,
                                                        __ATOMIC_SEQ_CST)) {

@@ -90,6 +90,7 @@ static int start_loader(job *j, uint32_t baud)
 
     if (p->no_stub || p->ram.n_segs)
         return eg_device_set_baud(j->d, baud);
+    eg_plan_stub_release(&j->spare); /* one a reconnect loaded before */
     if ((rc = eg_plan_stub_for(&stub, p, j->d->chip, j->d->rev_major, &j->spare)) < 0)
         return eg_error_prefix(rc, "port '%s': ", j->o->port);
     if (!j->o->no_fast_connect && (rc = eg_device_set_baud(j->d, baud)) < 0)
@@ -200,8 +201,10 @@ static int check_board_bootloader(job *j)
 
     /* The header first: an erased or foreign flash shows there, without reading the
      * whole gap up to the table. */
-    if ((rc = eg_session_flash_read(&boot, j->d->s, off, gap < 0x1000 ? gap : 0x1000)) < 0)
+    if ((rc = eg_session_flash_read(&boot, j->d->s, off, gap < 0x1000 ? gap : 0x1000)) < 0) {
+        eg_buf_release(&boot);
         return eg_error_prefix(rc, "reading the bootloader at 0x%x: ", off);
+    }
     rc = boot.len >= EG_IMAGE_HEADER_LEN && boot.data[0] == EG_IMAGE_MAGIC &&
                  eg_get_u16le(boot.data + 12) == j->d->chip->image_chip_id
              ? 0
@@ -579,12 +582,27 @@ typedef int (*step_fn)(job *j);
 
 static int run_step(job *j, eg_step step, step_fn fn);
 
-/* After a failure: a new connection, identified, up to (not including) step. */
+/* After a failure: a new connection, identified, up to (not including) step. It must
+ * be the same board: one swapped in meanwhile would get the rest of another's work. */
 static int reconnect(job *j, eg_step upto)
 {
-    int rc = step_connect(j);
+    uint8_t mac[6];
+    int known = j->r->identified;
+    int rc;
+
+    memcpy(mac, j->r->mac, 6);
+    rc = step_connect(j);
     if (rc == 0 && upto > EG_STEP_IDENTIFY)
         rc = step_identify(j);
+    if (rc == 0 && known && upto > EG_STEP_IDENTIFY && memcmp(mac, j->r->mac, 6) != 0) {
+        char was[18], now[18];
+        eg_mac_format(was, mac);
+        eg_mac_format(now, j->r->mac);
+        return eg_error_set(EG_EMISMATCH,
+                            "another board answered after reconnecting (MAC %s, was %s): "
+                            "the board was swapped",
+                            now, was);
+    }
     return rc;
 }
 
@@ -628,11 +646,18 @@ static int run_step(job *j, eg_step step, step_fn fn)
         tries++;
         j->r->retries++;
         notify(j, step, EG_JOB_STEP_RETRY);
-        if (step > EG_STEP_CONNECT && (rc = reconnect(j, step)) < 0) {
+        /* A reconnect that fails is a try too (a board re-enumerating takes a moment). */
+        while (step > EG_STEP_CONNECT && (rc = reconnect(j, step)) < 0) {
             record_failure(j, step, rc);
-            eg_cancel_set_deadline(j->o->cancel, NULL, 0);
-            notify(j, step, EG_JOB_STEP_FAIL);
-            return rc;
+            if (tries >= pol->retries[step] || !retryable(rc) ||
+                eg_cancel_level(j->o->cancel) != EG_CANCEL_NONE) {
+                eg_cancel_set_deadline(j->o->cancel, NULL, 0);
+                notify(j, step, EG_JOB_STEP_FAIL);
+                return rc;
+            }
+            tries++;
+            j->r->retries++;
+            notify(j, step, EG_JOB_STEP_RETRY);
         }
     }
 }
@@ -678,6 +703,7 @@ done:
     if (rc == 0) {
         out->rc = 0;
         out->region = -1;
+        out->device_status = -1;
         out->message[0] = '\0';
     }
     eg_device_free(j.d);

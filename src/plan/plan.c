@@ -521,7 +521,8 @@ int eg_plan_finish(eg_plan *p)
 
     if ((rc = open_for_changes(p)) < 0)
         return rc;
-    qsort(p->regions, p->n_regions, sizeof(*p->regions), by_addr);
+    if (p->n_regions > 1)
+        qsort(p->regions, p->n_regions, sizeof(*p->regions), by_addr);
     view = calloc(p->n_regions ? p->n_regions : 1, sizeof(*view));
     if (!view)
         return eg_error_set(EG_ENOMEM, "out of memory");
@@ -543,6 +544,20 @@ int eg_plan_finish(eg_plan *p)
             (rc = eg_zblocks_build(&r->z, r->data, r->len, p->level, p->block_size)) < 0)
             return eg_error_prefix(rc, "compressing '%s': ", r->label);
         erase_extent(r, p->table);
+    }
+    /* Two regions in one partition: erasing it whole for one would wipe the other;
+     * each erases only its own sectors then. */
+    for (size_t i = 0; i < p->n_regions; i++) {
+        for (size_t k = i + 1; k < p->n_regions; k++) {
+            eg_plan_region *a = &p->regions[i], *b = &p->regions[k];
+            if ((uint64_t)a->erase_addr < (uint64_t)b->erase_addr + b->erase_len &&
+                (uint64_t)b->erase_addr < (uint64_t)a->erase_addr + a->erase_len) {
+                a->erase_addr = a->addr;
+                a->erase_len = (a->len + SECTOR - 1) / SECTOR * SECTOR;
+                b->erase_addr = b->addr;
+                b->erase_len = (b->len + SECTOR - 1) / SECTOR * SECTOR;
+            }
+        }
     }
     if (p->chip && !p->no_stub && !p->ram.n_segs) {
         char name[32];

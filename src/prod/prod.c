@@ -45,6 +45,8 @@ typedef struct worker {
 typedef struct run {
     const eg_prod_opts *o;
     pthread_mutex_t lock;
+    int store_error; /* a record could not be queued (guarded by lock) */
+    char store_message[512];
     worker *w;
     size_t n;
     queued *head, *tail; /* events for the calling thread */
@@ -110,6 +112,19 @@ static void identity(eg_store_identity *id, const eg_job_result *res)
     id->flash_encrypted = __builtin_popcount(res->sec.flash_crypt_cnt) % 2;
 }
 
+/* Keeps the first record that could not be queued: the run says so at its end. */
+static void store_result(run *r, int rc)
+{
+    if (rc == 0)
+        return;
+    pthread_mutex_lock(&r->lock);
+    if (!r->store_error) {
+        r->store_error = rc;
+        snprintf(r->store_message, sizeof(r->store_message), "%s", eg_error_msg());
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
 static void on_step(void *ctx, eg_step step, eg_job_state state, const eg_job_result *res)
 {
     worker *w = ctx;
@@ -135,7 +150,8 @@ static void on_step(void *ctx, eg_step step, eg_job_state state, const eg_job_re
     if (step == EG_STEP_IDENTIFY && state == EG_JOB_STEP_DONE && res->identified && r->o->store) {
         eg_store_identity id;
         identity(&id, res);
-        eg_store_attempt_identified(r->o->store, r->o->run_id, (unsigned)w->row.slot, &id);
+        store_result(
+            r, eg_store_attempt_identified(r->o->store, r->o->run_id, (unsigned)w->row.slot, &id));
     }
 }
 
@@ -252,14 +268,15 @@ static void *work(void *arg)
     jo.ev = (eg_job_events){on_step, on_progress, on_log, w};
     jo.cancel = &w->cancel;
     if (o->store)
-        eg_prod_record_start(o->store, o->run_id, (unsigned)w->row.slot, w->row.slot, w->row.port,
-                             o->kind, w->row.usb_location, w->row.usb_serial);
+        store_result(r, eg_prod_record_start(o->store, o->run_id, (unsigned)w->row.slot,
+                                             w->row.slot, w->row.port, o->kind, w->row.usb_location,
+                                             w->row.usb_serial));
     eg_job_run(&res, o->plan, &jo);
     state = res.rc == 0              ? EG_BOARD_PASS
             : res.rc == EG_ECANCELED ? EG_BOARD_CANCELED
                                      : EG_BOARD_FAIL;
     if (o->store)
-        eg_prod_record_end(o->store, o->run_id, (unsigned)w->row.slot, &res);
+        store_result(r, eg_prod_record_end(o->store, o->run_id, (unsigned)w->row.slot, &res));
     pthread_mutex_lock(&r->lock);
     w->row.state = state;
     w->row.ended_ms = run_ms(r);
@@ -418,6 +435,8 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
     r.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     r.w = calloc(r.n ? r.n : 1, sizeof(*r.w));
     snap = calloc(r.n ? r.n : 1, sizeof(*snap));
+    for (size_t i = 0; r.w && i < r.n; i++)
+        r.w[i].cancel.fd = -1; /* released on every path below */
     if (r.wake_fd < 0 || !r.w || !snap) {
         rc = eg_error_set(EG_ENOMEM, "cannot set the run up");
         goto done;
@@ -428,7 +447,6 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
         w->row.slot = (int)i + 1;
         w->row.state = EG_BOARD_WAITING;
         snprintf(w->row.port, sizeof(w->row.port), "%s", o->ports[i]);
-        w->cancel.fd = -1;
         if ((rc = eg_cancel_init(&w->cancel, NULL)) < 0)
             goto done;
     }
@@ -441,6 +459,12 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
     if (o->take_signals) {
         pthread_sigmask(SIG_BLOCK, &sigs, &old);
         sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sig_fd < 0) {
+            /* Without it a stop could never be asked: no run. */
+            rc = eg_error_set(EG_EIO, "cannot take signals: %s", eg_strerror(errno));
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            goto done;
+        }
     } else {
         /* Workers still take no signal. */
         pthread_sigmask(SIG_BLOCK, &sigs, &old);
@@ -513,6 +537,9 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
     tick(&r, snap);
     totals(&out->totals, &r);
     out->stopped = stops;
+    out->store_error = r.store_error;
+    if (r.store_error)
+        eg_error_set(r.store_error, "%s", r.store_message);
     out->n_boards = r.n;
     out->boards = snap;
     snap = NULL;

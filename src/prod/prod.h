@@ -101,7 +101,7 @@ typedef struct eg_prod_summary {
     eg_prod_board *boards; /* n_boards rows (freed by eg_prod_summary_release()) */
     size_t n_boards;
     int stopped;     /* 1: a stop was asked; 2: a stop now */
-    int store_error; /* a record could not be written (the message says why) */
+    int store_error; /* a record could not be queued: its code (eg_error_msg() says why) */
 } eg_prod_summary;
 
 /* Records an attempt as a worker does: when it starts, and when it ends (from the
