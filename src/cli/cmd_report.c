@@ -41,41 +41,33 @@ static int64_t now_ms(void)
 static int write_file(eg_store_summary *sum, eg_store *s, const eg_store_filter *f,
                       eg_report_format fmt, const char *path)
 {
-    char tmp[4096];
+    eg_atomic_file af;
     sink_file sf = {NULL, path};
-    int fd = -1, rc = 0;
+    int rc = eg_atomic_file_open(&af, path);
 
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
-        return eg_error_set(EG_EINVAL, "path too long: '%s'", path);
-    fd = mkstemp(tmp);
-    if (fd < 0)
-        return eg_error_set(EG_EIO, "cannot create a file next to '%s': %s", path,
-                            eg_strerror(errno));
-    if (fchmod(fd, 0644) != 0 || !(sf.f = fdopen(fd, "w"))) {
+    if (rc < 0)
+        return rc;
+    int copy = dup(af.fd);
+    if (copy < 0 || !(sf.f = fdopen(copy, "w"))) {
         rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
+        if (copy >= 0)
+            close(copy);
         goto done;
     }
-    fd = -1;
     if ((rc = eg_report_write(sum, s, f, fmt, file_sink, &sf)) < 0)
         goto done;
-    /* Not synced to the disk: readers see the old file or the whole new one (the
-     * rename), and a report lost to a power cut is written again from the store. */
-    if (fflush(sf.f) != 0) {
-        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
-        goto done;
-    }
-    int closed = fclose(sf.f);
-    sf.f = NULL;
-    if (closed != 0 || rename(tmp, path) != 0)
+    if (fflush(sf.f) != 0)
         rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
 done:
-    if (sf.f)
-        fclose(sf.f);
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0)
-        unlink(tmp);
-    return rc;
+    if (sf.f && fclose(sf.f) != 0 && rc == 0)
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
+    /* Not synced to the disk: readers see the old file or the whole new one (the
+     * rename), and a report lost to a power cut is written again from the store. */
+    if (rc < 0) {
+        eg_atomic_file_abort(&af);
+        return rc;
+    }
+    return eg_atomic_file_commit(&af, 0);
 }
 
 int cmd_report(const eg_command *cmd, eg_args *a)

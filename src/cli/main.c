@@ -112,37 +112,32 @@ static const eg_opt erase_parts_opts[] = {
     EG_OPT_END,
 };
 
+// clang-format off
+/* What run and verify share. */
+#define RUN_OPTS \
+    {OPT_PORTS, 0, "ports", "P1,P2,...", \
+     "the boards' ports, one board each (device paths, socket:// or rfc2217:// addresses); " \
+     "slots follow their order"}, \
+    {OPT_ALL, 0, "all", NULL, \
+     "every USB serial port of an Espressif chip or a known USB-UART bridge"}, \
+    {OPT_STATION, 0, "station", "ID", "this station's name, in every record"}, \
+    {OPT_OPERATOR, 0, "operator", "NAME", "who runs it, in every record"}, \
+    {OPT_LOT, 0, "lot", "LOT", "the production lot, in every record"}, \
+    {OPT_DB, 0, "db", "PATH", "the records database (default: the profile's, else espgang.db)"}, \
+    {OPT_JSON, 0, "json", NULL, "one JSON object per event on standard output"}, \
+    {OPT_BAUD, 'B', "baud", "BAUD", "the rate after connecting (default: the profile's)"}, \
+    {OPT_STUB_DIR, 0, "stub-dir", "DIR", \
+     "where the flasher stubs are (default: next to espgang, then the install prefix)"}
+// clang-format on
+
 static const eg_opt run_opts[] = {
-    {OPT_PORTS, 0, "ports", "P1,P2,...",
-     "the boards' ports, one board each (device paths, socket:// or rfc2217:// addresses); "
-     "slots follow their order"},
-    {OPT_ALL, 0, "all", NULL,
-     "every USB serial port of an Espressif chip or a known USB-UART bridge"},
-    {OPT_STATION, 0, "station", "ID", "this station's name, in every record"},
-    {OPT_OPERATOR, 0, "operator", "NAME", "who runs it, in every record"},
-    {OPT_LOT, 0, "lot", "LOT", "the production lot, in every record"},
-    {OPT_DB, 0, "db", "PATH", "the records database (default: the profile's, else espgang.db)"},
-    {OPT_JSON, 0, "json", NULL, "one JSON object per event on standard output"},
-    {OPT_BAUD, 'B', "baud", "BAUD", "the rate after connecting (default: the profile's)"},
-    {OPT_STUB_DIR, 0, "stub-dir", "DIR",
-     "where the flasher stubs are (default: next to espgang, then the install prefix)"},
+    RUN_OPTS,
     EG_OPT_END,
 };
 
 static const eg_opt verify_opts[] = {
-    {OPT_PORTS, 0, "ports", "P1,P2,...",
-     "the boards' ports, one board each; slots follow their order"},
-    {OPT_ALL, 0, "all", NULL,
-     "every USB serial port of an Espressif chip or a known USB-UART bridge"},
     {OPT_READBACK, 0, "readback", NULL, "also read every region back and compare it byte for byte"},
-    {OPT_STATION, 0, "station", "ID", "this station's name, in every record"},
-    {OPT_OPERATOR, 0, "operator", "NAME", "who runs it, in every record"},
-    {OPT_LOT, 0, "lot", "LOT", "the production lot, in every record"},
-    {OPT_DB, 0, "db", "PATH", "the records database (default: the profile's, else espgang.db)"},
-    {OPT_JSON, 0, "json", NULL, "one JSON object per event on standard output"},
-    {OPT_BAUD, 'B', "baud", "BAUD", "the rate after connecting (default: the profile's)"},
-    {OPT_STUB_DIR, 0, "stub-dir", "DIR",
-     "where the flasher stubs are (default: next to espgang, then the install prefix)"},
+    RUN_OPTS,
     EG_OPT_END,
 };
 

@@ -126,51 +126,69 @@ static void sync_folder(const char *path)
     }
 }
 
-int eg_file_write_atomic(const char *path, const void *data, size_t len)
+int eg_atomic_file_open(eg_atomic_file *f, const char *path)
 {
-    char tmp[4096];
-    const uint8_t *p = data;
-    int fd = -1, rc = 0;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
+    f->fd = -1;
+    f->path = path;
+    if (snprintf(f->tmp, sizeof(f->tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(f->tmp))
         return eg_error_set(EG_EINVAL, "path too long: '%s'", path);
-    fd = mkstemp(tmp);
-    if (fd < 0)
+    f->fd = mkstemp(f->tmp);
+    if (f->fd < 0)
         return eg_error_set(EG_EIO, "cannot create a file next to '%s': %s", path,
                             eg_strerror(errno));
+    return 0;
+}
+
+void eg_atomic_file_abort(eg_atomic_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    unlink(f->tmp);
+}
+
+int eg_atomic_file_commit(eg_atomic_file *f, int sync)
+{
+    /* Keep the mode of a file being replaced; a new one gets rw-r--r--. */
+    struct stat st;
+    mode_t mode = stat(f->path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    int rc = 0;
+
+    if (fchmod(f->fd, mode) != 0 || (sync && fsync(f->fd) != 0))
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", f->path, eg_strerror(errno));
+    if (close(f->fd) != 0 && rc == 0)
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", f->path, eg_strerror(errno));
+    f->fd = -1;
+    if (rc == 0 && rename(f->tmp, f->path) != 0)
+        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", f->path, eg_strerror(errno));
+    if (rc < 0) {
+        unlink(f->tmp);
+        return rc;
+    }
+    if (sync)
+        sync_folder(f->path);
+    return 0;
+}
+
+int eg_file_write_atomic(const char *path, const void *data, size_t len)
+{
+    eg_atomic_file f;
+    const uint8_t *p = data;
+    int rc = eg_atomic_file_open(&f, path);
+
+    if (rc < 0)
+        return rc;
     while (len > 0) {
-        ssize_t w = write(fd, p, len);
+        ssize_t w = write(f.fd, p, len);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
-            goto done;
+            eg_atomic_file_abort(&f);
+            return rc;
         }
         p += w;
         len -= (size_t)w;
     }
-    /* Keep the mode of a file being replaced; a new one gets rw-r--r--. */
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-    if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
-        goto done;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
-        goto done;
-    }
-    sync_folder(path);
-done:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0)
-        unlink(tmp);
-    return rc;
+    return eg_atomic_file_commit(&f, 1);
 }

@@ -36,6 +36,19 @@ int eg_buf_read_file(eg_buf *out, const char *path);
  * place, so a reader never sees a half-written file. */
 int eg_file_write_atomic(const char *path, const void *data, size_t len);
 
+/* The same for output written bit by bit: open makes the temporary file next to path
+ * (fd to write to), commit gives it path's mode (rw-r--r-- when new), syncs it when
+ * sync is set, and renames it into place; abort removes it. After commit or abort fd
+ * is closed. */
+typedef struct eg_atomic_file {
+    int fd;
+    char tmp[4096];
+    const char *path;
+} eg_atomic_file;
+int eg_atomic_file_open(eg_atomic_file *f, const char *path);
+int eg_atomic_file_commit(eg_atomic_file *f, int sync);
+void eg_atomic_file_abort(eg_atomic_file *f);
+
 static inline uint32_t eg_get_u32le(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

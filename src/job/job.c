@@ -302,7 +302,7 @@ static int erase_board_parts(job *j)
     eg_partition_opts popts;
     eg_partition_table *t = NULL;
     eg_buf bin = EG_BUF_INIT;
-    char *copy = NULL, *save = NULL, label[64];
+    char label[64];
     const eg_partition **sel = NULL;
     size_t n = 0;
     int rc;
@@ -320,31 +320,14 @@ static int erase_board_parts(job *j)
     eg_buf_release(&bin);
     if (rc < 0)
         return rc;
-    if (!(copy = strdup(p->erase_names)) ||
-        !(sel = calloc(strlen(p->erase_names) + 1, sizeof(*sel)))) {
-        rc = eg_error_set(EG_ENOMEM, "out of memory");
-        goto done;
-    }
     /* Every name is looked up before anything is erased. */
-    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
-        while (*s == ' ')
-            s++;
-        size_t len = strlen(s);
-        while (len && s[len - 1] == ' ')
-            s[--len] = 0;
-        if (!*s)
-            continue;
-        if (!(sel[n++] = eg_partition_find_name(t, s))) {
-            rc = eg_error_set(EG_ENOTFOUND, "no partition named '%s' in the table", s);
-            goto done;
-        }
-    }
+    if ((rc = eg_partition_select_names(&sel, &n, t, p->erase_names)) < 0)
+        goto done;
     for (size_t i = 0; i < n && rc == 0; i++) {
         snprintf(label, sizeof(label), "partition '%s'", sel[i]->name);
         rc = erase_one(j, sel[i]->offset, sel[i]->size, label);
     }
 done:
-    free(copy);
     free(sel);
     eg_partition_table_free(t);
     return rc;
@@ -580,8 +563,6 @@ static void record_failure(job *j, eg_step step, int rc)
 
 typedef int (*step_fn)(job *j);
 
-static int run_step(job *j, eg_step step, step_fn fn);
-
 /* After a failure: a new connection, identified, up to (not including) step. It must
  * be the same board: one swapped in meanwhile would get the rest of another's work. */
 static int reconnect(job *j, eg_step upto)
@@ -604,6 +585,20 @@ static int reconnect(job *j, eg_step upto)
                             now, was);
     }
     return rc;
+}
+
+/* After a failure rc of step: records it, and says whether it is tried again (a try
+ * left, a failure worth one, no stop asked); counts the try when it is. */
+static int try_again(job *j, eg_step step, int rc, unsigned *tries)
+{
+    record_failure(j, step, rc);
+    if (*tries >= j->plan->policy.retries[step] || !retryable(rc) ||
+        eg_cancel_level(j->o->cancel) != EG_CANCEL_NONE)
+        return 0;
+    ++*tries;
+    j->r->retries++;
+    notify(j, step, EG_JOB_STEP_RETRY);
+    return 1;
 }
 
 static int run_step(job *j, eg_step step, step_fn fn)
@@ -636,29 +631,14 @@ static int run_step(job *j, eg_step step, step_fn fn)
             notify(j, step, EG_JOB_STEP_DONE);
             return 0;
         }
-        record_failure(j, step, rc);
-        if (tries >= pol->retries[step] || !retryable(rc) ||
-            eg_cancel_level(j->o->cancel) != EG_CANCEL_NONE) {
-            eg_cancel_set_deadline(j->o->cancel, NULL, 0);
-            notify(j, step, EG_JOB_STEP_FAIL);
-            return rc;
-        }
-        tries++;
-        j->r->retries++;
-        notify(j, step, EG_JOB_STEP_RETRY);
         /* A reconnect that fails is a try too (a board re-enumerating takes a moment). */
-        while (step > EG_STEP_CONNECT && (rc = reconnect(j, step)) < 0) {
-            record_failure(j, step, rc);
-            if (tries >= pol->retries[step] || !retryable(rc) ||
-                eg_cancel_level(j->o->cancel) != EG_CANCEL_NONE) {
+        do {
+            if (!try_again(j, step, rc, &tries)) {
                 eg_cancel_set_deadline(j->o->cancel, NULL, 0);
                 notify(j, step, EG_JOB_STEP_FAIL);
                 return rc;
             }
-            tries++;
-            j->r->retries++;
-            notify(j, step, EG_JOB_STEP_RETRY);
-        }
+        } while (step > EG_STEP_CONNECT && (rc = reconnect(j, step)) < 0);
     }
 }
 

@@ -734,3 +734,42 @@ int eg_partition_select_data(const eg_partition ***out, size_t *count, const eg_
 done:
     return rc;
 }
+
+int eg_partition_select_names(const eg_partition ***out, size_t *count, const eg_partition_table *t,
+                              const char *names)
+{
+    const eg_partition **sel = calloc(strlen(names) / 2 + 1, sizeof(*sel));
+    const char *p = names;
+    size_t n = 0;
+
+    *out = NULL;
+    *count = 0;
+    if (!sel)
+        return eg_error_set(EG_ENOMEM, "out of memory");
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        const char *end = p + len;
+        while (len > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len > 0) {
+            const eg_partition *e = NULL;
+            for (size_t i = 0; i < t->n && !e; i++)
+                if (strlen(t->e[i].name) == len && memcmp(t->e[i].name, p, len) == 0)
+                    e = &t->e[i];
+            if (!e) {
+                free(sel);
+                return eg_error_set(EG_ENOTFOUND, "no partition named '%.*s' in the table",
+                                    (int)len, p);
+            }
+            sel[n++] = e;
+        }
+        p = *end ? end + 1 : end;
+    }
+    *out = sel;
+    *count = n;
+    return 0;
+}

@@ -194,6 +194,13 @@ int eg_partition_app_target(const eg_partition **out, const eg_partition_table *
 int eg_partition_select_data(const eg_partition ***out, size_t *count, const eg_partition_table *t,
                              const char *list);
 
+/* The partitions names lists ("nvs, otadata": comma-separated, spaces around a name
+ * and empty items ignored), in the list's order: an array the caller frees with
+ * free(), *count its length. EG_ENOTFOUND naming the first name the table does not
+ * have; every name is looked up before anything is returned. */
+int eg_partition_select_names(const eg_partition ***out, size_t *count, const eg_partition_table *t,
+                              const char *names);
+
 /* Parses a type as the CSV holds it: a name (any case) or a number (0x00-0x03 or
  * 0x40-0xfe). */
 int eg_partition_type_parse(uint8_t *out, const char *s);

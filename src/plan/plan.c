@@ -399,9 +399,8 @@ done:
 
 int eg_plan_erase_parts(eg_plan *p, const char *names, const char *data_types)
 {
-    const eg_partition **data = NULL;
-    size_t n_data = 0;
-    char *copy = NULL, *save = NULL;
+    const eg_partition **named = NULL, **data = NULL;
+    size_t n_named = 0, n_data = 0;
     char label[64];
     int rc = 0;
 
@@ -409,34 +408,17 @@ int eg_plan_erase_parts(eg_plan *p, const char *names, const char *data_types)
         return rc;
     if (!p->table)
         return eg_error_set(EG_EINVAL, "no partition table to look partitions up in");
-    /* Every name is looked up before anything is added. */
-    if (names && !(copy = strdup(names)))
-        return eg_error_set(EG_ENOMEM, "out of memory");
-    for (char *s = copy ? strtok_r(copy, ",", &save) : NULL; s && rc == 0;
-         s = strtok_r(NULL, ",", &save)) {
-        while (*s == ' ')
-            s++;
-        size_t len = strlen(s);
-        while (len && s[len - 1] == ' ')
-            s[--len] = 0;
-        if (!*s)
-            continue;
-        const eg_partition *e = eg_partition_find_name(p->table, s);
-        if (!e) {
-            rc = eg_error_set(EG_ENOTFOUND, "no partition named '%s' in the table", s);
-            break;
-        }
+    /* Every name and subtype is looked up before anything is added. */
+    if (names && (rc = eg_partition_select_names(&named, &n_named, p->table, names)) < 0)
+        return rc;
+    if (data_types && (rc = eg_partition_select_data(&data, &n_data, p->table, data_types)) < 0)
+        rc = eg_error_prefix(rc, "--erase-data-parts: ");
+    for (size_t i = 0; i < n_named + n_data && rc == 0; i++) {
+        const eg_partition *e = i < n_named ? named[i] : data[i - n_named];
         snprintf(label, sizeof(label), "partition '%s'", e->name);
         rc = eg_plan_add_erase(p, e->offset, e->size, label);
     }
-    free(copy);
-    if (rc == 0 && data_types &&
-        (rc = eg_partition_select_data(&data, &n_data, p->table, data_types)) < 0)
-        rc = eg_error_prefix(rc, "--erase-data-parts: ");
-    for (size_t i = 0; i < n_data && rc == 0; i++) {
-        snprintf(label, sizeof(label), "partition '%s'", data[i]->name);
-        rc = eg_plan_add_erase(p, data[i]->offset, data[i]->size, label);
-    }
+    free(named);
     free(data);
     return rc;
 }

@@ -180,3 +180,29 @@ log_has() {
     tail -5 "$2" | sed 's/^/    /'
     return 1
 }
+
+# gang_profile FILE [BAUD] [LINE...]: a production profile for ESP32-C3 boards in FILE,
+# next to copies of the test firmware (app.elf), the stand-in bootloader (boot.bin)
+# and the demo partition table (parts.csv), every input pinned; more LINEs appended.
+gang_profile() {
+    gp_file=$1 gp_baud=${2:-921600}
+    shift 2 2>/dev/null || shift $#
+    gp_dir=$(dirname "$gp_file")
+    gp_fix=$(dirname "$ESPGANG")/fixtures
+    gp_root=$(cd "$(dirname "$0")/../.." && pwd)
+    cp "$gp_fix/esp32c3-appdesc.elf" "$gp_dir/app.elf"
+    cp "$gp_fix/esp32c3-bootloader.bin" "$gp_dir/boot.bin"
+    cp "$gp_root/profiles/demo/partitions.csv" "$gp_dir/parts.csv"
+    cat >"$gp_file" <<EOP
+version: 1
+name: gang test
+chip: esp32c3
+flash: {mode: dio, size: 4MB, freq: 80m}
+connection: {baud: $gp_baud, connect_attempts: 2}
+images:
+  bootloader: {file: boot.bin, sha256: $(sha256sum "$gp_dir/boot.bin" | cut -d' ' -f1)}
+  partition_table: {file: parts.csv, sha256: $(sha256sum "$gp_dir/parts.csv" | cut -d' ' -f1)}
+  app: {file: app.elf, sha256: $(sha256sum "$gp_dir/app.elf" | cut -d' ' -f1)}
+EOP
+    for gp_line in "$@"; do echo "$gp_line" >>"$gp_file"; done
+}

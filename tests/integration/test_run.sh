@@ -14,26 +14,10 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 # A profile for ESP32-C3 boards, with every input pinned.
 pin() { sha256sum "$1" | cut -d' ' -f1; }
-cp "$FIX/esp32c3-appdesc.elf" "$TMP/app.elf"
-cp "$FIX/esp32c3-bootloader.bin" "$TMP/boot.bin"
-cp "$ROOT/profiles/demo/partitions.csv" "$TMP/parts.csv"
 profile() { # FILE [extra lines]
     f=$1
     shift
-    cat >"$f" <<EOP
-version: 1
-name: gang test
-chip: esp32c3
-flash: {mode: dio, size: 4MB, freq: 80m}
-connection: {baud: 921600, connect_attempts: 2}
-images:
-  bootloader: {file: boot.bin, sha256: $(pin "$TMP/boot.bin")}
-  partition_table: {file: parts.csv, sha256: $(pin "$TMP/parts.csv")}
-  app: {file: app.elf, sha256: $(pin "$TMP/app.elf")}
-retries: {write: 1}
-timeouts: {connect: 20s, write: 60s}
-EOP
-    for line in "$@"; do echo "$line" >>"$f"; done
+    gang_profile "$f" 921600 "retries: {write: 1}" "timeouts: {connect: 20s, write: 60s}" "$@"
 }
 profile "$TMP/p.yaml"
 q() { sqlite3 "$TMP/r.db" "$1"; }

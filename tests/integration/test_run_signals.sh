@@ -6,25 +6,9 @@
 # 'interrupted' on the next open), and the boards can be flashed again.
 ESPGANG=$1 ESPSIM=$2
 . "$(dirname "$0")/lib.sh"
-FIX=$(dirname "$ESPGANG")/fixtures
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
-pin() { sha256sum "$1" | cut -d' ' -f1; }
-cp "$FIX/esp32c3-appdesc.elf" "$TMP/app.elf"
-cp "$FIX/esp32c3-bootloader.bin" "$TMP/boot.bin"
-cp "$ROOT/profiles/demo/partitions.csv" "$TMP/parts.csv"
 # At 115200 baud a board takes a few seconds: time for signals to land mid-run.
-cat >"$TMP/p.yaml" <<EOP
-version: 1
-name: signals
-chip: esp32c3
-flash: {mode: dio, size: 4MB, freq: 80m}
-connection: {baud: 115200}
-images:
-  bootloader: {file: boot.bin, sha256: $(pin "$TMP/boot.bin")}
-  partition_table: {file: parts.csv, sha256: $(pin "$TMP/parts.csv")}
-  app: {file: app.elf, sha256: $(pin "$TMP/app.elf")}
-EOP
+gang_profile "$TMP/p.yaml" 115200
 
 # The slots (1-based) whose board received flash data, from espsim's log.
 written_slots() {
