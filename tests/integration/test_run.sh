@@ -72,6 +72,21 @@ else
 fi
 [ "$(q "select count(*) from attempts where kind='verify' and result='pass'")" = 29 ] &&
     pass "29 verify records" || fail "verify records: $(q "select count(*) from attempts where kind='verify'")"
+# --readback reads every region back; --json gives one JSON object per event.
+three=$(echo $SIM_ADDRS | tr ' ' ',' | cut -d, -f1-3)
+: >"$TMP/gang.log"
+timeout 60 "$ESPGANG" verify "$TMP/p.yaml" --ports "$three" --db "$TMP/r.db" --readback --json \
+    >"$TMP/v.json" 2>"$TMP/err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(grep -c ' READ_FLASH ' "$TMP/gang.log")" -ge 9 ] &&
+    pass "verify --readback reads every region of 3 boards back" || fail "--readback: exit $rc: $(cat "$TMP/err")"
+if jq -e . "$TMP/v.json" >/dev/null 2>&1 &&
+    [ "$(jq -s '[.[] | select(.event == "done" and .result == "PASS")] | length' "$TMP/v.json")" = 3 ] &&
+    [ "$(jq -s '.[-1].event + ":" + (.[-1].passed | tostring)' "$TMP/v.json")" = '"summary:3"' ]; then
+    pass "--json: every line an object, 3 done events, the summary last"
+else
+    fail "--json: $(tail -3 "$TMP/v.json")"
+fi
 # One byte flipped in board 3's app: that board fails, naming the region.
 printf '\001' | dd of="$TMP/flash.3" bs=1 seek=$((0x10000 + 5000)) conv=notrunc 2>/dev/null
 port3=$(echo $SIM_ADDRS | cut -d' ' -f4)
