@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/path.h"
 #include "transport/transport.h"
 
 #include <errno.h>
@@ -307,18 +308,22 @@ static void *work(void *arg)
 static void device_key(char *dst, size_t len, const char *port)
 {
     char real[PATH_MAX], sys[PATH_MAX + 32], dev[PATH_MAX];
-    const char *base;
+    const char *names[2] = {port, real};
 
-    if (strstr(port, "://") || !realpath(port, real)) {
+    if (strstr(port, "://") || eg_path_resolve(real, sizeof(real), port) != 0) {
         snprintf(dst, len, "%s", port);
         return;
     }
-    base = strrchr(real, '/');
-    snprintf(sys, sizeof(sys), "/sys/class/tty/%s/device", base ? base + 1 : real);
-    if (realpath(sys, dev) && strstr(dev, "/usb"))
-        snprintf(dst, len, "%s", dev);
-    else
-        snprintf(dst, len, "%s", real);
+    /* The terminal's name as given, then the one its links lead to. */
+    for (int i = 0; i < 2; i++) {
+        const char *base = strrchr(names[i], '/');
+        snprintf(sys, sizeof(sys), "/sys/class/tty/%s/device", base ? base + 1 : names[i]);
+        if (eg_path_resolve(dev, sizeof(dev), sys) == 0 && strstr(dev, "/usb")) {
+            snprintf(dst, len, "%s", dev);
+            return;
+        }
+    }
+    snprintf(dst, len, "%s", real);
 }
 
 int eg_prod_check_ports(const char *const *ports, size_t n)

@@ -8,6 +8,7 @@
 #include "core/num.h"
 #include "image/image.h"
 #include "profile/internal.h"
+#include "profile/schema.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,366 +18,18 @@
 #include <sys/stat.h>
 
 #define MAX_PROFILE_BYTES (1u << 20) /* a profile is a few KB; this is certainly a mistake */
-#define MAX_KEY           320        /* a key path in a message */
-#define MAX_FIELDS        24         /* keys a map of the schema may have */
 #define MAX_NAME          128
 #define MAX_PART_NAME     15 /* a partition's name field holds 16 bytes with its NUL */
 #define MAX_RETRIES       100
-#define MAX_DURATION_MS   (24u * 3600u * 1000u)
 #define MIN_BAUD          9600
 #define MAX_BAUD          5000000
 #define MAX_ATTEMPTS      1000
 #define DEFAULT_BAUD      921600
 #define DEFAULT_TABLE     0x8000
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-typedef struct ctx {
-    const char *path;   /* the profile as given, for messages */
-    const char *folder; /* its folder with the trailing '/', "" for the current one */
-    eg_profile *p;
-} ctx;
-
-/* ---- messages ---------------------------------------------------------------------- */
-
-static int vfail(int code, const ctx *c, unsigned line, unsigned column, const char *key,
-                 const char *fmt, va_list ap)
-{
-    char text[768];
-    vsnprintf(text, sizeof(text), fmt, ap);
-    if (!key || !*key)
-        return eg_error_set(code, "%s:%u:%u: %s", c->path, line, column, text);
-    return eg_error_set(code, "%s:%u:%u: %s: %s", c->path, line, column, key, text);
-}
-
-/* EG_EINVAL with "PATH:LINE:COLUMN: KEY: " from node n in front of the message. */
-__attribute__((format(printf, 4, 5))) static int fail(const ctx *c, const eg_profile_node *n,
-                                                      const char *key, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = vfail(EG_EINVAL, c, n->line, n->column, key, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* The same with another code and an explicit place. */
-__attribute__((format(printf, 6, 7))) static int fail_at(int code, const ctx *c, unsigned line,
-                                                         unsigned column, const char *key,
-                                                         const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = vfail(code, c, line, column, key, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void key_join(char *dst, const char *parent, const char *child)
-{
-    if (*parent)
-        snprintf(dst, MAX_KEY, "%s.%s", parent, child);
-    else
-        snprintf(dst, MAX_KEY, "%s", child);
-}
-
-static int is_null(const eg_profile_node *n)
-{
-    return n->kind == EG_NODE_SCALAR && n->plain &&
-           (n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 ||
-            strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0);
-}
-
-/* What a node is, for "expected X, found Y". */
-static const char *describe(char *buf, size_t len, const eg_profile_node *n)
-{
-    if (n->kind == EG_NODE_MAP)
-        return "a map";
-    if (n->kind == EG_NODE_LIST)
-        return "a list";
-    if (n->kind == EG_NODE_ALIAS)
-        return "an alias";
-    if (is_null(n))
-        return "nothing";
-    /* At most 40 bytes of it, cut between characters, on one line. */
-    char text[48];
-    size_t cut = strlen(n->text) > 40 ? 40 : strlen(n->text);
-    while (cut > 0 && cut < strlen(n->text) && ((unsigned char)n->text[cut] & 0xC0) == 0x80)
-        cut--;
-    for (size_t i = 0; i < cut; i++)
-        text[i] = (unsigned char)n->text[i] < 0x20 ? ' ' : n->text[i];
-    text[cut] = '\0';
-    snprintf(buf, len, n->plain ? "'%s%s'" : "\"%s%s\" in quotes", text,
-             cut < strlen(n->text) ? "..." : "");
-    return buf;
-}
-
-/* Anchors, aliases and tags: a profile writes every value out, plainly. */
-static int check_plain(const ctx *c, const eg_profile_node *n, const char *key)
-{
-    if (n->kind == EG_NODE_ALIAS)
-        return fail(c, n, key,
-                    "an alias (*%s): a profile writes each value out, without "
-                    "anchors or aliases",
-                    n->text);
-    if (n->anchor)
-        return fail(c, n, key,
-                    "an anchor (&%s): a profile writes each value out, without "
-                    "anchors or aliases",
-                    n->anchor);
-    if (n->tag)
-        return fail(c, n, key, "a tag (%s): a profile takes no YAML tags", n->tag);
-    return 0;
-}
-
-static int expect_kind(const ctx *c, const eg_profile_node *n, const char *key,
-                       eg_profile_node_kind kind, const char *what)
-{
-    char buf[64];
-    int rc = check_plain(c, n, key);
-    if (rc < 0)
-        return rc;
-    if (n->kind != kind || (kind == EG_NODE_SCALAR && is_null(n)))
-        return fail(c, n, key, "expected %s, found %s", what, describe(buf, sizeof(buf), n));
-    return 0;
-}
-
-/* ---- maps -------------------------------------------------------------------------- */
-
-/* Checks that n is a map whose keys are all among names (once each) and sets found[i]
- * to the value of names[i], NULL when absent. Faults are reported in the file's order. */
-static int walk_map(const eg_profile_node **found, const ctx *c, const eg_profile_node *n,
-                    const char *key, const char *const *names, size_t count)
-{
-    const eg_profile_node *first[MAX_FIELDS];
-    char sub[MAX_KEY], known[512] = "";
-    int rc;
-
-    if (count > MAX_FIELDS)
-        return eg_error_set(EG_EINVAL, "%s: a map of more than %d keys", key, MAX_FIELDS);
-    for (size_t i = 0; i < count; i++)
-        found[i] = first[i] = NULL;
-    if ((rc = expect_kind(c, n, key, EG_NODE_MAP, "a map")) < 0)
-        return rc;
-    for (size_t i = 0; i < count; i++)
-        snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
-                 names[i]);
-    for (size_t i = 0; i + 1 < n->n; i += 2) {
-        const eg_profile_node *k = n->items[i];
-        size_t f;
-
-        if ((rc = expect_kind(c, k, key, EG_NODE_SCALAR, "a key")) < 0)
-            return rc;
-        key_join(sub, key, k->text);
-        for (f = 0; f < count; f++)
-            if (k->len == strlen(names[f]) && strcmp(k->text, names[f]) == 0)
-                break;
-        if (f == count)
-            return fail(c, k, sub, "unknown key (known: %s)", known);
-        if (found[f])
-            return fail(c, k, sub, "given a second time (first on line %u)", first[f]->line);
-        found[f] = n->items[i + 1];
-        first[f] = k;
-    }
-    return 0;
-}
-
-/* ---- scalars ----------------------------------------------------------------------- */
-
-static int get_string(char **out, const ctx *c, const eg_profile_node *n, const char *key)
-{
-    int rc = expect_kind(c, n, key, EG_NODE_SCALAR, "a string");
-    if (rc < 0)
-        return rc;
-    if (n->len == 0)
-        return fail(c, n, key, "is empty");
-    if (memchr(n->text, '\0', n->len))
-        return fail(c, n, key, "holds a NUL character");
-    if (!(*out = strdup(n->text)))
-        return eg_error_set(EG_ENOMEM, "out of memory");
-    return 0;
-}
-
-/* A string that must be one line of printable text of at most max characters. */
-static int get_line(char **out, const ctx *c, const eg_profile_node *n, const char *key, size_t max)
-{
-    int rc = get_string(out, c, n, key);
-    if (rc < 0)
-        return rc;
-    for (const unsigned char *s = (const unsigned char *)*out; *s; s++)
-        if (*s == '\n')
-            return fail(c, n, key, "must be one line of text (it holds a line break)");
-        else if (*s < 0x20 || *s == 0x7F)
-            return fail(c, n, key, "must be one line of text (it holds control character 0x%02x)",
-                        *s);
-    if (strlen(*out) > max)
-        return fail(c, n, key, "longer than %zu characters", max);
-    return 0;
-}
-
-static int get_bool(int *out, const ctx *c, const eg_profile_node *n, const char *key)
-{
-    static const char *const yes[] = {"true", "True", "TRUE"};
-    static const char *const no[] = {"false", "False", "FALSE"};
-    char buf[64];
-    int rc = check_plain(c, n, key);
-    if (rc < 0)
-        return rc;
-    if (n->kind == EG_NODE_SCALAR && n->plain)
-        for (size_t i = 0; i < COUNT(yes); i++) {
-            if (strcmp(n->text, yes[i]) == 0) {
-                *out = 1;
-                return 0;
-            }
-            if (strcmp(n->text, no[i]) == 0) {
-                *out = 0;
-                return 0;
-            }
-        }
-    return fail(c, n, key, "expected true or false, found %s", describe(buf, sizeof(buf), n));
-}
-
-/* A whole number written in decimal digits, from min to max. */
-static int get_count(unsigned *out, const ctx *c, const eg_profile_node *n, const char *key,
-                     unsigned min, unsigned max)
-{
-    char buf[64];
-    unsigned long long v = 0;
-    int rc = check_plain(c, n, key);
-    if (rc < 0)
-        return rc;
-    if (n->kind != EG_NODE_SCALAR || !n->plain || n->len == 0 || n->len > 12 ||
-        strspn(n->text, "0123456789") != n->len)
-        return fail(c, n, key, "expected a whole number, found %s", describe(buf, sizeof(buf), n));
-    for (size_t i = 0; i < n->len; i++)
-        v = v * 10 + (unsigned)(n->text[i] - '0');
-    if (v < min || v > max)
-        return fail(c, n, key, "%s is out of range (%u to %u)", n->text, min, max);
-    *out = (unsigned)v;
-    return 0;
-}
-
-/* A flash offset: decimal, 0x hex or a size (64k), 4 KiB aligned. */
-static int get_offset(uint32_t *out, const ctx *c, const eg_profile_node *n, const char *key)
-{
-    char buf[64];
-    int rc = check_plain(c, n, key);
-    if (rc < 0)
-        return rc;
-    if (n->kind != EG_NODE_SCALAR || !n->plain || is_null(n) || eg_num_parse_u32(out, n->text) < 0)
-        return fail(c, n, key, "expected an offset (0x9000, 36864 or 36k), found %s",
-                    describe(buf, sizeof(buf), n));
-    if (*out % 0x1000)
-        return fail(c, n, key, "0x%x is not 4 KiB aligned (a multiple of 0x1000)", *out);
-    return 0;
-}
-
-/* "500ms", "10s", "2m" into milliseconds, more than zero and at most a day. */
-static int get_duration(unsigned *out, const ctx *c, const eg_profile_node *n, const char *key)
-{
-    char buf[64];
-    unsigned long long v = 0, unit = 0;
-    size_t digits;
-    int rc = check_plain(c, n, key);
-    if (rc < 0)
-        return rc;
-    if (n->kind == EG_NODE_SCALAR && n->plain) {
-        digits = strspn(n->text, "0123456789");
-        if (digits > 0 && digits <= 9) {
-            const char *u = n->text + digits;
-            unit = strcmp(u, "ms") == 0  ? 1
-                   : strcmp(u, "s") == 0 ? 1000
-                   : strcmp(u, "m") == 0 ? 60000
-                                         : 0;
-            for (size_t i = 0; i < digits; i++)
-                v = v * 10 + (unsigned)(n->text[i] - '0');
-        }
-    }
-    if (!unit)
-        return fail(c, n, key, "expected a duration (500ms, 10s or 2m), found %s",
-                    describe(buf, sizeof(buf), n));
-    if (v == 0)
-        return fail(c, n, key, "a deadline of zero: leave the step out to give it none");
-    if (v * unit > MAX_DURATION_MS)
-        return fail(c, n, key, "%s is more than a day", n->text);
-    *out = (unsigned)(v * unit);
-    return 0;
-}
-
-static int get_sha256(uint8_t out[32], const ctx *c, const eg_profile_node *n, const char *key)
-{
-    char buf[64];
-    size_t good;
-    int rc = check_plain(c, n, key);
-    if (rc < 0)
-        return rc;
-    if (n->kind != EG_NODE_SCALAR || is_null(n))
-        return fail(c, n, key, "expected 64 hex digits, found %s", describe(buf, sizeof(buf), n));
-    good = strspn(n->text, "0123456789abcdefABCDEF");
-    if (good < n->len && good < 64 && n->text[good] > 0x20 && n->text[good] < 0x7F)
-        return fail(c, n, key, "expected 64 hex digits ('%c' is not one)", n->text[good]);
-    if (good < n->len && good < 64)
-        return fail(c, n, key, "expected 64 hex digits (character %zu is not one)", good + 1);
-    if (n->len != 64)
-        return fail(c, n, key, "expected 64 hex digits, found %zu", n->len);
-    return eg_unhex(out, 32, n->text, 64);
-}
-
-/* "major.minor", each from 0 to 99, into major * 100 + minor. */
-static int get_revision(uint16_t *out, const ctx *c, const eg_profile_node *n, const char *key)
-{
-    char buf[64];
-    const char *t = n->text, *dot;
-    size_t a, b;
-    int rc = check_plain(c, n, key);
-    if (rc < 0)
-        return rc;
-    if (n->kind == EG_NODE_SCALAR && !is_null(n) && n->len > 0 && strspn(t, "0123456789") == n->len)
-        return fail(c, n, key,
-                    "'%s' is ambiguous: write major.minor, as \"0.%s\" or \"%s.0\" "
-                    "(quotes keep it text)",
-                    t, t, t);
-    dot = n->kind == EG_NODE_SCALAR ? strchr(t, '.') : NULL;
-    a = dot ? strspn(t, "0123456789") : 0;
-    b = dot ? strspn(dot + 1, "0123456789") : 0;
-    if (!dot || a == 0 || a > 2 || a != (size_t)(dot - t) || b == 0 || b > 2 || dot[1 + b] != '\0')
-        return fail(c, n, key, "expected a revision as major.minor (\"0.3\"), found %s",
-                    describe(buf, sizeof(buf), n));
-    *out = (uint16_t)(strtoul(t, NULL, 10) * 100 + strtoul(dot + 1, NULL, 10));
-    return 0;
-}
-
-/* ---- files ------------------------------------------------------------------------- */
-
-/* given joined to the profile's folder (unless absolute), into a new string. */
-static char *resolve(const ctx *c, const char *given)
-{
-    const char *folder = given[0] == '/' ? "" : c->folder;
-    size_t len = strlen(folder) + strlen(given) + 1;
-    char *s = malloc(len);
-    if (s)
-        snprintf(s, len, "%s%s", folder, given);
-    return s;
-}
-
-/* path must exist and be a regular file (or a folder when folder is set). */
-static int check_exists(const ctx *c, const eg_profile_node *n, const char *key, const char *path,
-                        int folder)
-{
-    struct stat st;
-
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return fail_at(EG_ENOTFOUND, c, n->line, n->column, key, "'%s' does not exist", path);
-        return fail_at(EG_EIO, c, n->line, n->column, key, "cannot reach '%s': %s", path,
-                       eg_strerror(errno));
-    }
-    if (folder && !S_ISDIR(st.st_mode))
-        return fail(c, n, key, "'%s' is not a folder", path);
-    if (!folder && !S_ISREG(st.st_mode))
-        return fail(c, n, key, "'%s' is not a file", path);
-    return 0;
-}
+/* The schema reader's context; user is the profile being filled. */
+typedef eg_schema ctx;
+#define P(c) ((eg_profile *)(c)->user)
 
 /* A file named by value node n (given) with its pin, resolved and checked to exist. */
 static int set_file(eg_profile_file *f, const ctx *c, const eg_profile_node *n, const char *key,
@@ -384,14 +37,14 @@ static int set_file(eg_profile_file *f, const ctx *c, const eg_profile_node *n, 
 {
     int rc;
 
-    if ((rc = get_string(&f->given, c, n, key)) < 0)
+    if ((rc = eg_schema_get_string(&f->given, c, n, key)) < 0)
         return rc;
-    if (!(f->path = resolve(c, f->given)))
+    if (!(f->path = eg_schema_resolve(c, f->given)))
         return eg_error_set(EG_ENOMEM, "out of memory");
     memcpy(f->sha256, pin, 32);
     f->line = n->line;
     f->column = n->column;
-    return check_exists(c, n, key, f->path, 0);
+    return eg_schema_check_exists(c, n, key, f->path, 0);
 }
 
 enum { F_FILE, F_SHA256, F_OFFSET };
@@ -407,34 +60,34 @@ static int get_file(eg_profile_file *f, uint32_t *offset, const ctx *c, const eg
     uint8_t pin[32];
     int rc;
 
-    if ((rc = check_plain(c, n, key)) < 0)
+    if ((rc = eg_schema_check_plain(c, n, key)) < 0)
         return rc;
     if (n->kind != EG_NODE_MAP) {
         char buf[64];
-        return fail(c, n, key, "expected a map with %sfile and sha256, found %s",
-                    offset ? "offset, " : "", describe(buf, sizeof(buf), n));
+        return eg_schema_fail(c, n, key, "expected a map with %sfile and sha256, found %s",
+                              offset ? "offset, " : "", eg_schema_describe(buf, sizeof(buf), n));
     }
-    if ((rc = walk_map(v, c, n, key, offset ? region_keys : file_keys,
-                       offset ? COUNT(region_keys) : COUNT(file_keys))) < 0)
+    if ((rc = eg_schema_walk_map(v, c, n, key, offset ? region_keys : file_keys,
+                                 offset ? COUNT(region_keys) : COUNT(file_keys))) < 0)
         return rc;
     if (offset) {
-        key_join(sub, key, "offset");
+        eg_schema_key_join(sub, key, "offset");
         if (!v[F_OFFSET])
-            return fail(c, n, sub, "missing: where the file goes in flash");
-        if ((rc = get_offset(offset, c, v[F_OFFSET], sub)) < 0)
+            return eg_schema_fail(c, n, sub, "missing: where the file goes in flash");
+        if ((rc = eg_schema_get_offset(offset, c, v[F_OFFSET], sub)) < 0)
             return rc;
     }
-    key_join(sub, key, "file");
+    eg_schema_key_join(sub, key, "file");
     if (!v[F_FILE])
-        return fail(c, n, sub, "missing: the file to write");
-    key_join(sub, key, "sha256");
+        return eg_schema_fail(c, n, sub, "missing: the file to write");
+    eg_schema_key_join(sub, key, "sha256");
     if (!v[F_SHA256])
-        return fail(c, n, sub,
-                    "missing: every input file is pinned by its SHA-256 (sha256sum FILE "
-                    "prints it)");
-    if ((rc = get_sha256(pin, c, v[F_SHA256], sub)) < 0)
+        return eg_schema_fail(c, n, sub,
+                              "missing: every input file is pinned by its SHA-256 (sha256sum FILE "
+                              "prints it)");
+    if ((rc = eg_schema_get_sha256(pin, c, v[F_SHA256], sub)) < 0)
         return rc;
-    key_join(sub, key, "file");
+    eg_schema_key_join(sub, key, "file");
     return set_file(f, c, v[F_FILE], sub, pin);
 }
 
@@ -444,9 +97,9 @@ static int get_file(eg_profile_file *f, uint32_t *offset, const ctx *c, const eg
 static int get_setting(char **out, const ctx *c, const eg_profile_node *n, const char *key,
                        int (*parse)(const eg_profile *p, const char *s))
 {
-    int rc = get_string(out, c, n, key);
-    if (rc == 0 && (rc = parse(c->p, *out)) == EG_EINVAL)
-        return fail(c, n, key, "%s", eg_error_msg());
+    int rc = eg_schema_get_string(out, c, n, key);
+    if (rc == 0 && (rc = parse(P(c), *out)) == EG_EINVAL)
+        return eg_schema_fail(c, n, key, "%s", eg_error_msg());
     return rc;
 }
 
@@ -474,10 +127,10 @@ static int get_flash(const ctx *c, const eg_profile_node *n)
 {
     static const char *const keys[] = {"mode", "size", "freq"};
     const eg_profile_node *v[COUNT(keys)];
-    eg_profile *p = c->p;
+    eg_profile *p = P(c);
     int rc;
 
-    if ((rc = walk_map(v, c, n, "flash", keys, COUNT(keys))) < 0 ||
+    if ((rc = eg_schema_walk_map(v, c, n, "flash", keys, COUNT(keys))) < 0 ||
         (v[0] && (rc = get_setting(&p->flash_mode, c, v[0], "flash.mode", parse_mode)) < 0) ||
         (v[1] && (rc = get_setting(&p->flash_size, c, v[1], "flash.size", parse_size)) < 0) ||
         (v[2] && (rc = get_setting(&p->flash_freq, c, v[2], "flash.freq", parse_freq)) < 0))
@@ -492,38 +145,39 @@ static int get_connection(const ctx *c, const eg_profile_node *n)
     static const char *const keys[] = {"baud", "stub", "fast_connect", "before",
                                        "connect_attempts"};
     const eg_profile_node *v[COUNT(keys)];
-    eg_profile *p = c->p;
+    eg_profile *p = P(c);
     char *before = NULL;
     int on, rc;
 
-    if ((rc = walk_map(v, c, n, "connection", keys, COUNT(keys))) < 0)
+    if ((rc = eg_schema_walk_map(v, c, n, "connection", keys, COUNT(keys))) < 0)
         return rc;
-    if (v[0] && (rc = get_count(&p->baud, c, v[0], "connection.baud", MIN_BAUD, MAX_BAUD)) < 0)
+    if (v[0] &&
+        (rc = eg_schema_get_count(&p->baud, c, v[0], "connection.baud", MIN_BAUD, MAX_BAUD)) < 0)
         return rc;
     if (v[1]) {
-        if ((rc = get_bool(&on, c, v[1], "connection.stub")) < 0)
+        if ((rc = eg_schema_get_bool(&on, c, v[1], "connection.stub")) < 0)
             return rc;
         p->no_stub = !on;
     }
     if (v[2]) {
-        if ((rc = get_bool(&on, c, v[2], "connection.fast_connect")) < 0)
+        if ((rc = eg_schema_get_bool(&on, c, v[2], "connection.fast_connect")) < 0)
             return rc;
         p->no_fast_connect = !on;
     }
     if (v[3]) {
-        if ((rc = get_string(&before, c, v[3], "connection.before")) < 0)
+        if ((rc = eg_schema_get_string(&before, c, v[3], "connection.before")) < 0)
             return rc;
         if (eg_before_parse(&p->policy.before, before) < 0)
-            rc = fail(c, v[3], "connection.before",
-                      "unknown mode '%s' (default-reset, usb-reset, no-reset or "
-                      "no-reset-no-sync)",
-                      before);
+            rc = eg_schema_fail(c, v[3], "connection.before",
+                                "unknown mode '%s' (default-reset, usb-reset, no-reset or "
+                                "no-reset-no-sync)",
+                                before);
         free(before);
         if (rc < 0)
             return rc;
     }
-    if (v[4] && (rc = get_count(&p->connect_attempts, c, v[4], "connection.connect_attempts", 1,
-                                MAX_ATTEMPTS)) < 0)
+    if (v[4] && (rc = eg_schema_get_count(&p->connect_attempts, c, v[4],
+                                          "connection.connect_attempts", 1, MAX_ATTEMPTS)) < 0)
         return rc;
     return 0;
 }
@@ -535,12 +189,12 @@ static const char *const image_keys[] = {
 
 static int get_regions(const ctx *c, const eg_profile_node *n)
 {
-    eg_profile *p = c->p;
+    eg_profile *p = P(c);
     char sub[MAX_KEY];
     int rc;
 
-    if ((rc = expect_kind(c, n, "images.regions", EG_NODE_LIST,
-                          "a list of {offset, file, sha256}")) < 0)
+    if ((rc = eg_schema_expect_kind(c, n, "images.regions", EG_NODE_LIST,
+                                    "a list of {offset, file, sha256}")) < 0)
         return rc;
     if (n->n && !(p->regions = calloc(n->n, sizeof(*p->regions))))
         return eg_error_set(EG_ENOMEM, "out of memory");
@@ -552,8 +206,8 @@ static int get_regions(const ctx *c, const eg_profile_node *n)
             return rc;
         for (size_t j = 0; j < i; j++)
             if (p->regions[j].offset == r->offset)
-                return fail(c, n->items[i], sub, "offset 0x%x is also images.regions[%zu]'s",
-                            r->offset, j);
+                return eg_schema_fail(c, n->items[i], sub,
+                                      "offset 0x%x is also images.regions[%zu]'s", r->offset, j);
     }
     return 0;
 }
@@ -561,10 +215,10 @@ static int get_regions(const ctx *c, const eg_profile_node *n)
 static int get_images(const ctx *c, const eg_profile_node *n)
 {
     const eg_profile_node *v[COUNT(image_keys)];
-    eg_profile *p = c->p;
+    eg_profile *p = P(c);
     int rc;
 
-    if ((rc = walk_map(v, c, n, "images", image_keys, COUNT(image_keys))) < 0)
+    if ((rc = eg_schema_walk_map(v, c, n, "images", image_keys, COUNT(image_keys))) < 0)
         return rc;
     if (v[I_BOOTLOADER] &&
         (rc = get_file(&p->bootloader, NULL, c, v[I_BOOTLOADER], "images.bootloader")) < 0)
@@ -574,34 +228,35 @@ static int get_images(const ctx *c, const eg_profile_node *n)
         return rc;
     if (v[I_TABLE_OFFSET]) {
         const char *key = "images.partition_table_offset";
-        if ((rc = get_offset(&p->partition_table_offset, c, v[I_TABLE_OFFSET], key)) < 0)
+        if ((rc = eg_schema_get_offset(&p->partition_table_offset, c, v[I_TABLE_OFFSET], key)) < 0)
             return rc;
         if (p->partition_table_offset <= p->chip->bootloader_offset)
-            return fail(c, v[I_TABLE_OFFSET], key,
-                        "0x%x is not after the bootloader, which %s starts at 0x%x",
-                        p->partition_table_offset, p->chip->name, p->chip->bootloader_offset);
+            return eg_schema_fail(c, v[I_TABLE_OFFSET], key,
+                                  "0x%x is not after the bootloader, which %s starts at 0x%x",
+                                  p->partition_table_offset, p->chip->name,
+                                  p->chip->bootloader_offset);
     }
     if (v[I_APP] && (rc = get_file(&p->app, NULL, c, v[I_APP], "images.app")) < 0)
         return rc;
-    if (v[I_TARGET] && (rc = get_line(&p->target_app_partition, c, v[I_TARGET],
-                                      "images.target_app_partition", MAX_PART_NAME)) < 0)
+    if (v[I_TARGET] && (rc = eg_schema_get_line(&p->target_app_partition, c, v[I_TARGET],
+                                                "images.target_app_partition", MAX_PART_NAME)) < 0)
         return rc;
     if (v[I_REGIONS] && (rc = get_regions(c, v[I_REGIONS])) < 0)
         return rc;
     if (!p->bootloader.path && !p->partition_table.path && !p->app.path && !p->n_regions)
-        return fail(c, n, "images",
-                    "nothing to flash: name a bootloader, partition_table, app or regions");
+        return eg_schema_fail(
+            c, n, "images", "nothing to flash: name a bootloader, partition_table, app or regions");
     return 0;
 }
 
 static int get_idf_pins(const ctx *c, const eg_profile_node *n)
 {
     const char *key = "idf_build.sha256";
-    eg_profile *p = c->p;
+    eg_profile *p = P(c);
     char sub[MAX_KEY];
     int rc;
 
-    if ((rc = expect_kind(c, n, key, EG_NODE_MAP, "a map of file: sha256")) < 0)
+    if ((rc = eg_schema_expect_kind(c, n, key, EG_NODE_MAP, "a map of file: sha256")) < 0)
         return rc;
     if (n->n && !(p->idf_files = calloc(n->n / 2, sizeof(*p->idf_files))))
         return eg_error_set(EG_ENOMEM, "out of memory");
@@ -611,21 +266,22 @@ static int get_idf_pins(const ctx *c, const eg_profile_node *n)
         uint8_t pin[32];
         size_t j, len;
 
-        if ((rc = expect_kind(c, k, key, EG_NODE_SCALAR, "a file name")) < 0)
+        if ((rc = eg_schema_expect_kind(c, k, key, EG_NODE_SCALAR, "a file name")) < 0)
             return rc;
-        key_join(sub, key, k->text);
+        eg_schema_key_join(sub, key, k->text);
         for (j = 0; j < i; j += 2)
             if (n->items[j]->len == k->len && memcmp(n->items[j]->text, k->text, k->len) == 0)
-                return fail(c, k, sub, "given a second time (first on line %u)", n->items[j]->line);
+                return eg_schema_fail(c, k, sub, "given a second time (first on line %u)",
+                                      n->items[j]->line);
         if (k->text[0] == '/')
-            return fail(c, k, sub,
-                        "must be a path relative to idf_build.dir, as "
-                        "flasher_args.json lists it");
-        if ((rc = get_sha256(pin, c, v, sub)) < 0)
+            return eg_schema_fail(c, k, sub,
+                                  "must be a path relative to idf_build.dir, as "
+                                  "flasher_args.json lists it");
+        if ((rc = eg_schema_get_sha256(pin, c, v, sub)) < 0)
             return rc;
         f = strcmp(k->text, "flasher_args.json") == 0 ? &p->idf_args
                                                       : &p->idf_files[p->n_idf_files++];
-        if ((rc = get_string(&f->given, c, k, sub)) < 0)
+        if ((rc = eg_schema_get_string(&f->given, c, k, sub)) < 0)
             return rc;
         memcpy(f->sha256, pin, 32);
         f->line = k->line;
@@ -634,12 +290,13 @@ static int get_idf_pins(const ctx *c, const eg_profile_node *n)
         if (!(f->path = malloc(len)))
             return eg_error_set(EG_ENOMEM, "out of memory");
         snprintf(f->path, len, "%s/%s", p->idf_build, f->given);
-        if ((rc = check_exists(c, k, sub, f->path, 0)) < 0)
+        if ((rc = eg_schema_check_exists(c, k, sub, f->path, 0)) < 0)
             return rc;
     }
     if (!p->idf_args.path)
-        return fail(c, n, "idf_build.sha256.flasher_args.json",
-                    "missing: flasher_args.json says what goes where, so it is pinned too");
+        return eg_schema_fail(
+            c, n, "idf_build.sha256.flasher_args.json",
+            "missing: flasher_args.json says what goes where, so it is pinned too");
     return 0;
 }
 
@@ -647,25 +304,26 @@ static int get_idf_build(const ctx *c, const eg_profile_node *n)
 {
     static const char *const keys[] = {"dir", "sha256"};
     const eg_profile_node *v[COUNT(keys)];
-    eg_profile *p = c->p;
+    eg_profile *p = P(c);
     char *given = NULL;
     int rc;
 
-    if ((rc = walk_map(v, c, n, "idf_build", keys, COUNT(keys))) < 0)
+    if ((rc = eg_schema_walk_map(v, c, n, "idf_build", keys, COUNT(keys))) < 0)
         return rc;
     if (!v[0])
-        return fail(c, n, "idf_build.dir", "missing: the ESP-IDF build folder");
+        return eg_schema_fail(c, n, "idf_build.dir", "missing: the ESP-IDF build folder");
     if (!v[1])
-        return fail(c, n, "idf_build.sha256",
-                    "missing: every file of the build is pinned by its SHA-256 (sha256sum "
-                    "prints it)");
-    if ((rc = get_string(&given, c, v[0], "idf_build.dir")) < 0)
+        return eg_schema_fail(
+            c, n, "idf_build.sha256",
+            "missing: every file of the build is pinned by its SHA-256 (sha256sum "
+            "prints it)");
+    if ((rc = eg_schema_get_string(&given, c, v[0], "idf_build.dir")) < 0)
         return rc;
-    p->idf_build = resolve(c, given);
+    p->idf_build = eg_schema_resolve(c, given);
     free(given);
     if (!p->idf_build)
         return eg_error_set(EG_ENOMEM, "out of memory");
-    if ((rc = check_exists(c, v[0], "idf_build.dir", p->idf_build, 1)) < 0)
+    if ((rc = eg_schema_check_exists(c, v[0], "idf_build.dir", p->idf_build, 1)) < 0)
         return rc;
     return get_idf_pins(c, v[1]);
 }
@@ -676,9 +334,10 @@ static int get_verify(const ctx *c, const eg_profile_node *n)
     const eg_profile_node *v[COUNT(keys)];
     int rc;
 
-    if ((rc = walk_map(v, c, n, "verify", keys, COUNT(keys))) < 0 ||
-        (v[0] && (rc = get_bool(&c->p->policy.verify_md5, c, v[0], "verify.md5")) < 0) ||
-        (v[1] && (rc = get_bool(&c->p->policy.verify_readback, c, v[1], "verify.readback")) < 0))
+    if ((rc = eg_schema_walk_map(v, c, n, "verify", keys, COUNT(keys))) < 0 ||
+        (v[0] && (rc = eg_schema_get_bool(&P(c)->policy.verify_md5, c, v[0], "verify.md5")) < 0) ||
+        (v[1] &&
+         (rc = eg_schema_get_bool(&P(c)->policy.verify_readback, c, v[1], "verify.readback")) < 0))
         return rc;
     return 0;
 }
@@ -688,17 +347,17 @@ static int get_security(const ctx *c, const eg_profile_node *n)
     static const char *const keys[] = {"allow_secure_boot", "allow_flash_encryption",
                                        "allow_secure_download"};
     const eg_profile_node *v[COUNT(keys)];
-    eg_policy *pol = &c->p->policy;
+    eg_policy *pol = &P(c)->policy;
     int *dst[] = {&pol->allow_secure_boot, &pol->allow_flash_encryption,
                   &pol->allow_secure_download};
     char sub[MAX_KEY];
     int rc;
 
-    if ((rc = walk_map(v, c, n, "security", keys, COUNT(keys))) < 0)
+    if ((rc = eg_schema_walk_map(v, c, n, "security", keys, COUNT(keys))) < 0)
         return rc;
     for (size_t i = 0; i < COUNT(keys); i++) {
-        key_join(sub, "security", keys[i]);
-        if (v[i] && (rc = get_bool(dst[i], c, v[i], sub)) < 0)
+        eg_schema_key_join(sub, "security", keys[i]);
+        if (v[i] && (rc = eg_schema_get_bool(dst[i], c, v[i], sub)) < 0)
             return rc;
     }
     return 0;
@@ -717,17 +376,18 @@ static int get_by_step(unsigned values[EG_STEP_COUNT], const ctx *c, const eg_pr
         names[s] = eg_step_name((eg_step)s);
     if (n->kind != EG_NODE_MAP && !n->anchor && !n->tag) {
         char buf[64];
-        return fail(c, n, key, "expected a map by step name (%s: %s), found %s",
-                    names[EG_STEP_WRITE], durations ? "2m" : "2", describe(buf, sizeof(buf), n));
+        return eg_schema_fail(c, n, key, "expected a map by step name (%s: %s), found %s",
+                              names[EG_STEP_WRITE], durations ? "2m" : "2",
+                              eg_schema_describe(buf, sizeof(buf), n));
     }
-    if ((rc = walk_map(v, c, n, key, names, EG_STEP_COUNT)) < 0)
+    if ((rc = eg_schema_walk_map(v, c, n, key, names, EG_STEP_COUNT)) < 0)
         return rc;
     for (unsigned s = 0; s < EG_STEP_COUNT; s++) {
-        key_join(sub, key, names[s]);
+        eg_schema_key_join(sub, key, names[s]);
         if (!v[s])
             continue;
-        rc = durations ? get_duration(&values[s], c, v[s], sub)
-                       : get_count(&values[s], c, v[s], sub, 0, MAX_RETRIES);
+        rc = durations ? eg_schema_get_duration(&values[s], c, v[s], sub)
+                       : eg_schema_get_count(&values[s], c, v[s], sub, 0, MAX_RETRIES);
         if (rc < 0)
             return rc;
     }
@@ -736,19 +396,20 @@ static int get_by_step(unsigned values[EG_STEP_COUNT], const ctx *c, const eg_pr
 
 static int get_retries(const ctx *c, const eg_profile_node *n)
 {
-    eg_policy *pol = &c->p->policy;
+    eg_policy *pol = &P(c)->policy;
     unsigned all;
     char buf[64];
     int rc;
 
-    if ((rc = check_plain(c, n, "retries")) < 0)
+    if ((rc = eg_schema_check_plain(c, n, "retries")) < 0)
         return rc;
     if (n->kind == EG_NODE_MAP)
         return get_by_step(pol->retries, c, n, "retries", 0);
-    if (n->kind != EG_NODE_SCALAR || is_null(n))
-        return fail(c, n, "retries", "expected a number or a map by step (write: 2), found %s",
-                    describe(buf, sizeof(buf), n));
-    if ((rc = get_count(&all, c, n, "retries", 0, MAX_RETRIES)) < 0)
+    if (n->kind != EG_NODE_SCALAR || eg_schema_is_null(n))
+        return eg_schema_fail(c, n, "retries",
+                              "expected a number or a map by step (write: 2), found %s",
+                              eg_schema_describe(buf, sizeof(buf), n));
+    if ((rc = eg_schema_get_count(&all, c, n, "retries", 0, MAX_RETRIES)) < 0)
         return rc;
     for (unsigned s = 0; s < EG_STEP_COUNT; s++)
         pol->retries[s] = all;
@@ -758,10 +419,10 @@ static int get_retries(const ctx *c, const eg_profile_node *n)
 static int get_erase(const ctx *c, const eg_profile_node *n)
 {
     char *s = NULL;
-    int rc = get_string(&s, c, n, "erase");
+    int rc = eg_schema_get_string(&s, c, n, "erase");
 
-    if (rc == 0 && eg_erase_policy_parse(&c->p->policy.erase, s) < 0)
-        rc = fail(c, n, "erase", "unknown policy '%s' (none, regions or all)", s);
+    if (rc == 0 && eg_erase_policy_parse(&P(c)->policy.erase, s) < 0)
+        rc = eg_schema_fail(c, n, "erase", "unknown policy '%s' (none, regions or all)", s);
     free(s);
     return rc;
 }
@@ -769,10 +430,11 @@ static int get_erase(const ctx *c, const eg_profile_node *n)
 static int get_after(const ctx *c, const eg_profile_node *n)
 {
     char *s = NULL;
-    int rc = get_string(&s, c, n, "after");
+    int rc = eg_schema_get_string(&s, c, n, "after");
 
-    if (rc == 0 && eg_after_parse(&c->p->policy.after, s) < 0)
-        rc = fail(c, n, "after", "unknown mode '%s' (hard-reset, no-reset or watchdog-reset)", s);
+    if (rc == 0 && eg_after_parse(&P(c)->policy.after, s) < 0)
+        rc = eg_schema_fail(c, n, "after",
+                            "unknown mode '%s' (hard-reset, no-reset or watchdog-reset)", s);
     free(s);
     return rc;
 }
@@ -813,65 +475,73 @@ static int get_version(const ctx *c, const eg_profile_node *root)
         if (root->items[i]->kind == EG_NODE_SCALAR && strcmp(root->items[i]->text, "version") == 0)
             v = root->items[i + 1];
     if (!v)
-        return fail(c, root, "version",
-                    "missing: a profile starts with 'version: %d', the format it is written in",
-                    EG_PROFILE_VERSION);
-    if ((rc = get_count(&c->p->version, c, v, "version", 0, 1000000)) < 0)
+        return eg_schema_fail(
+            c, root, "version",
+            "missing: a profile starts with 'version: %d', the format it is written in",
+            EG_PROFILE_VERSION);
+    if ((rc = eg_schema_get_count(&P(c)->version, c, v, "version", 0, 1000000)) < 0)
         return rc;
-    if (c->p->version != EG_PROFILE_VERSION)
-        return fail(c, v, "version", "profile version %u: this espgang reads profile version %d",
-                    c->p->version, EG_PROFILE_VERSION);
+    if (P(c)->version != EG_PROFILE_VERSION)
+        return eg_schema_fail(c, v, "version",
+                              "profile version %u: this espgang reads profile version %d",
+                              P(c)->version, EG_PROFILE_VERSION);
     return 0;
 }
 
 static int get_root(const ctx *c, const eg_profile_node *root)
 {
     const eg_profile_node *v[COUNT(root_keys)];
-    eg_profile *p = c->p;
+    eg_profile *p = P(c);
     char buf[64], *chip = NULL;
     int rc;
 
-    if ((rc = check_plain(c, root, "")) < 0)
+    if ((rc = eg_schema_check_plain(c, root, "")) < 0)
         return rc;
-    if (root->kind == EG_NODE_SCALAR && is_null(root))
-        return fail(c, root, "", "the profile is empty");
+    if (root->kind == EG_NODE_SCALAR && eg_schema_is_null(root))
+        return eg_schema_fail(c, root, "", "the profile is empty");
     if (root->kind != EG_NODE_MAP)
-        return fail(c, root, "", "expected a map of keys (version: 1, name: ...), found %s",
-                    describe(buf, sizeof(buf), root));
+        return eg_schema_fail(c, root, "",
+                              "expected a map of keys (version: 1, name: ...), found %s",
+                              eg_schema_describe(buf, sizeof(buf), root));
     if ((rc = get_version(c, root)) < 0 ||
-        (rc = walk_map(v, c, root, "", root_keys, COUNT(root_keys))) < 0)
+        (rc = eg_schema_walk_map(v, c, root, "", root_keys, COUNT(root_keys))) < 0)
         return rc;
     if (!v[R_NAME])
-        return fail(c, root, "name", "missing: what records and reports call this profile");
-    if ((rc = get_line(&p->name, c, v[R_NAME], "name", MAX_NAME)) < 0)
+        return eg_schema_fail(c, root, "name",
+                              "missing: what records and reports call this profile");
+    if ((rc = eg_schema_get_line(&p->name, c, v[R_NAME], "name", MAX_NAME)) < 0)
         return rc;
     if (!v[R_CHIP])
-        return fail(c, root, "chip", "missing: the chip every board must be (%s)", eg_chip_names());
-    if ((rc = get_string(&chip, c, v[R_CHIP], "chip")) < 0)
+        return eg_schema_fail(c, root, "chip", "missing: the chip every board must be (%s)",
+                              eg_chip_names());
+    if ((rc = eg_schema_get_string(&chip, c, v[R_CHIP], "chip")) < 0)
         return rc;
     p->chip = eg_chip_by_name(chip);
     if (!p->chip)
-        rc = fail(c, v[R_CHIP], "chip", "unknown chip '%s' (known: %s)", chip, eg_chip_names());
+        rc = eg_schema_fail(c, v[R_CHIP], "chip", "unknown chip '%s' (known: %s)", chip,
+                            eg_chip_names());
     free(chip);
     if (rc < 0)
         return rc;
     if (v[R_MIN_REVISION] &&
-        (rc = get_revision(&p->min_rev_full, c, v[R_MIN_REVISION], "min_revision")) < 0)
+        (rc = eg_schema_get_revision(&p->min_rev_full, c, v[R_MIN_REVISION], "min_revision")) < 0)
         return rc;
     if ((v[R_FLASH] && (rc = get_flash(c, v[R_FLASH])) < 0) ||
         (v[R_CONNECTION] && (rc = get_connection(c, v[R_CONNECTION])) < 0))
         return rc;
     if (v[R_IMAGES] && v[R_IDF_BUILD])
-        return fail(c, v[R_IDF_BUILD], "idf_build",
-                    "a profile names its images or an idf_build, not both");
+        return eg_schema_fail(c, v[R_IDF_BUILD], "idf_build",
+                              "a profile names its images or an idf_build, not both");
     if (!v[R_IMAGES] && !v[R_IDF_BUILD])
-        return fail(c, root, "images", "missing: a profile names its images or an idf_build");
+        return eg_schema_fail(c, root, "images",
+                              "missing: a profile names its images or an idf_build");
     if ((v[R_IMAGES] && (rc = get_images(c, v[R_IMAGES])) < 0) ||
         (v[R_IDF_BUILD] && (rc = get_idf_build(c, v[R_IDF_BUILD])) < 0))
         return rc;
     if ((v[R_ERASE] && (rc = get_erase(c, v[R_ERASE])) < 0) ||
         (v[R_VERIFY] && (rc = get_verify(c, v[R_VERIFY])) < 0) ||
-        (v[R_SKIP] && (rc = get_bool(&p->policy.skip_same, c, v[R_SKIP], "skip_unchanged")) < 0) ||
+        (v[R_SKIP] &&
+         (rc = eg_schema_get_bool(&p->policy.skip_same, c, v[R_SKIP], "skip_unchanged")) < 0) ||
         (v[R_SECURITY] && (rc = get_security(c, v[R_SECURITY])) < 0) ||
         (v[R_AFTER] && (rc = get_after(c, v[R_AFTER])) < 0) ||
         (v[R_RETRIES] && (rc = get_retries(c, v[R_RETRIES])) < 0) ||
@@ -880,9 +550,9 @@ static int get_root(const ctx *c, const eg_profile_node *root)
         return rc;
     if (v[R_DATABASE]) {
         char *given = NULL;
-        if ((rc = get_string(&given, c, v[R_DATABASE], "database")) < 0)
+        if ((rc = eg_schema_get_string(&given, c, v[R_DATABASE], "database")) < 0)
             return rc;
-        p->database = resolve(c, given);
+        p->database = eg_schema_resolve(c, given);
         free(given);
         if (!p->database)
             return eg_error_set(EG_ENOMEM, "out of memory");
@@ -898,7 +568,7 @@ int eg_profile_load(eg_profile **out, const char *path)
     char *folder = NULL;
     const char *slash = strrchr(path, '/');
     size_t folder_len = slash ? (size_t)(slash - path) + 1 : 0;
-    ctx c = {.path = path};
+    ctx c = {.path = path, .user = NULL};
     struct stat st;
     int rc;
 
@@ -932,7 +602,7 @@ int eg_profile_load(eg_profile **out, const char *path)
                                     text.len)) < 0)
         goto done;
     c.folder = folder;
-    c.p = p;
+    c.user = p;
     if ((rc = get_root(&c, root)) < 0)
         goto done;
     *out = p;
@@ -974,7 +644,7 @@ static int check_pin(const eg_profile *p, const eg_profile_file *f, const char *
 {
     uint8_t got[32];
     char got_hex[65], pin_hex[65];
-    ctx c = {.path = p->path, .p = NULL};
+    ctx c = {.path = p->path, .user = NULL};
     int rc;
 
     if ((rc = eg_sha256(got, f->data.data, f->data.len)) < 0)
@@ -983,8 +653,9 @@ static int check_pin(const eg_profile *p, const eg_profile_file *f, const char *
         return 0;
     eg_hex(got_hex, got, 32);
     eg_hex(pin_hex, f->sha256, 32);
-    return fail_at(EG_EMISMATCH, &c, f->line, f->column, key,
-                   "'%s' has SHA-256 %s, but the profile pins %s", f->path, got_hex, pin_hex);
+    return eg_schema_fail_at(EG_EMISMATCH, &c, f->line, f->column, key,
+                             "'%s' has SHA-256 %s, but the profile pins %s", f->path, got_hex,
+                             pin_hex);
 }
 
 static int read_one(eg_profile *p, eg_profile_file *f, const char *key)
@@ -999,7 +670,7 @@ static int read_one(eg_profile *p, eg_profile_file *f, const char *key)
  * against its own, the pins put in the build's order. */
 static int read_idf(eg_profile *p)
 {
-    ctx c = {.path = p->path, .p = p};
+    ctx c = {.path = p->path, .user = p};
     const eg_profile_file *args = &p->idf_args;
     eg_profile_file *files = NULL;
     eg_idf_build *b = NULL;
@@ -1014,8 +685,8 @@ static int read_idf(eg_profile *p)
         goto done;
     }
     if (b->chip && eg_chip_by_name(b->chip) != p->chip) {
-        rc = fail_at(EG_EMISMATCH, &c, args->line, args->column, "idf_build",
-                     "the build is for '%s', the profile for %s", b->chip, p->chip->name);
+        rc = eg_schema_fail_at(EG_EMISMATCH, &c, args->line, args->column, "idf_build",
+                               "the build is for '%s', the profile for %s", b->chip, p->chip->name);
         goto done;
     }
     for (size_t j = 0; j < p->n_idf_files; j++) {
@@ -1023,9 +694,9 @@ static int read_idf(eg_profile *p)
         while (i < b->n_files && strcmp(b->files[i].path, p->idf_files[j].given) != 0)
             i++;
         if (i == b->n_files) {
-            key_join(key, "idf_build.sha256", p->idf_files[j].given);
-            rc = fail_at(EG_EINVAL, &c, p->idf_files[j].line, p->idf_files[j].column, key,
-                         "%s does not list this file", b->json_path);
+            eg_schema_key_join(key, "idf_build.sha256", p->idf_files[j].given);
+            rc = eg_schema_fail_at(EG_EINVAL, &c, p->idf_files[j].line, p->idf_files[j].column, key,
+                                   "%s does not list this file", b->json_path);
             goto done;
         }
     }
@@ -1039,9 +710,9 @@ static int read_idf(eg_profile *p)
             if (strcmp(b->files[n].path, p->idf_files[j].given) == 0)
                 pin = &p->idf_files[j];
         if (!pin) {
-            rc = fail_at(EG_EINVAL, &c, args->line, args->column, "idf_build.sha256",
-                         "%s lists '%s' (at 0x%x), which has no pin", b->json_path,
-                         b->files[n].path, b->files[n].addr);
+            rc = eg_schema_fail_at(EG_EINVAL, &c, args->line, args->column, "idf_build.sha256",
+                                   "%s lists '%s' (at 0x%x), which has no pin", b->json_path,
+                                   b->files[n].path, b->files[n].addr);
             goto done;
         }
         files[n] = *pin;
@@ -1054,7 +725,7 @@ static int read_idf(eg_profile *p)
             rc = eg_error_set(EG_ENOMEM, "out of memory");
             goto done;
         }
-        key_join(key, "idf_build.sha256", pin->given);
+        eg_schema_key_join(key, "idf_build.sha256", pin->given);
         if ((rc = check_pin(p, &files[n], key)) < 0) {
             n++;
             goto done;
@@ -1091,11 +762,12 @@ int eg_profile_read_inputs(eg_profile *p)
         goto done;
     if (p->app.path && p->app.data.len >= 4 && memcmp(p->app.data.data, "\177ELF", 4) == 0 &&
         !p->flash_size) {
-        ctx c = {.path = p->path, .p = p};
-        rc = fail_at(EG_EINVAL, &c, p->app.line, p->app.column, "images.app",
-                     "'%s' is an ELF, and the app image made from it names the flash size: "
-                     "set flash.size",
-                     p->app.path);
+        ctx c = {.path = p->path, .user = p};
+        rc = eg_schema_fail_at(
+            EG_EINVAL, &c, p->app.line, p->app.column, "images.app",
+            "'%s' is an ELF, and the app image made from it names the flash size: "
+            "set flash.size",
+            p->app.path);
         goto done;
     }
     for (size_t i = 0; i < p->n_regions; i++) {

@@ -3,6 +3,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -145,7 +146,7 @@ static void find_holder(char *holder, size_t len, const char *path)
     struct dirent *p, *f;
 
     holder[0] = '\0';
-    if (!realpath(path, real) || !(proc = opendir("/proc")))
+    if (eg_path_resolve(real, sizeof(real), path) != 0 || !(proc = opendir("/proc")))
         return;
     while (!holder[0] && (p = readdir(proc))) {
         char *end;

@@ -1,6 +1,7 @@
 /* Serial ports through libserialport: real UARTs and USB serial adapters. */
 #define _DEFAULT_SOURCE
 #include "core/error.h"
+#include "core/path.h"
 #include "transport/fdio.h"
 #include "transport/transport.h"
 
@@ -158,13 +159,18 @@ void eg_usb_location(char *dst, size_t len, const char *path)
     const char *base;
 
     dst[0] = '\0';
-    if (!realpath(path, real))
-        return;
-    base = strrchr(real, '/');
-    base = base ? base + 1 : real;
-    snprintf(sys, sizeof(sys), "/sys/class/tty/%s/device", base);
-    if (!realpath(sys, dev))
-        return;
+    /* The terminal's name as given first (/dev/ttyUSB0), then the one its links lead
+     * to (/dev/serial/by-path/... -> ../../ttyUSB0). */
+    base = strrchr(path, '/');
+    snprintf(sys, sizeof(sys), "/sys/class/tty/%s/device", base ? base + 1 : path);
+    if (eg_path_resolve(dev, sizeof(dev), sys) != 0) {
+        if (eg_path_resolve(real, sizeof(real), path) != 0)
+            return;
+        base = strrchr(real, '/');
+        snprintf(sys, sizeof(sys), "/sys/class/tty/%s/device", base ? base + 1 : real);
+        if (eg_path_resolve(dev, sizeof(dev), sys) != 0)
+            return;
+    }
     /* .../usb1/1-2/1-2.3/1-2.3:1.0[/ttyUSB0]: the last component of the form
      * BUS-PORT[.PORT...] is the device's place on the bus. */
     for (const char *c = dev; c && *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {

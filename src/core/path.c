@@ -1,0 +1,114 @@
+#define _DEFAULT_SOURCE /* readlink, lstat */
+#include "core/path.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_LINKS 40
+
+/* Drops the last component of the absolute path p (length *n), keeping "/". */
+static void drop_last(char *p, size_t *n)
+{
+    while (*n > 1 && p[*n - 1] != '/')
+        (*n)--;
+    if (*n > 1)
+        (*n)--;
+    p[*n] = '\0';
+}
+
+int eg_path_resolve(char *dst, size_t len, const char *path)
+{
+    char out[PATH_MAX], todo[PATH_MAX], link[PATH_MAX], rest[PATH_MAX];
+    size_t n = 0;
+    int links = 0;
+
+    if (!path || !*path) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (path[0] == '/') {
+        out[0] = '/';
+        out[1] = '\0';
+        n = 1;
+    } else if (!getcwd(out, sizeof(out))) {
+        return -1;
+    } else {
+        n = strlen(out);
+    }
+    if (strlen(path) >= sizeof(todo)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(todo, path, strlen(path) + 1);
+    /* todo holds what is left to walk, component by component. */
+    char *at = todo;
+    while (*at) {
+        while (*at == '/')
+            at++;
+        if (!*at)
+            break;
+        size_t clen = strcspn(at, "/");
+        char *next = at + clen;
+        if (clen == 1 && at[0] == '.') {
+            at = next;
+            continue;
+        }
+        if (clen == 2 && at[0] == '.' && at[1] == '.') {
+            drop_last(out, &n);
+            at = next;
+            continue;
+        }
+        size_t was = n;
+        if (n + (n > 1) + clen >= sizeof(out)) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        if (n > 1)
+            out[n++] = '/';
+        memcpy(out + n, at, clen);
+        n += clen;
+        out[n] = '\0';
+        struct stat st;
+        if (lstat(out, &st) != 0)
+            return -1;
+        if (!S_ISLNK(st.st_mode)) {
+            at = next;
+            continue;
+        }
+        if (++links > MAX_LINKS) {
+            errno = ELOOP;
+            return -1;
+        }
+        ssize_t l = readlink(out, link, sizeof(link) - 1);
+        if (l < 0)
+            return -1;
+        link[l] = '\0';
+        /* The link's target, then what was left after it, replace the rest. */
+        size_t rlen = strlen(next);
+        if ((size_t)l + rlen + 1 >= sizeof(rest)) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(rest, link, (size_t)l);
+        memcpy(rest + l, next, rlen + 1);
+        memcpy(todo, rest, (size_t)l + rlen + 1);
+        at = todo;
+        if (link[0] == '/') {
+            out[0] = '/';
+            out[1] = '\0';
+            n = 1;
+        } else {
+            n = was;
+            out[n] = '\0';
+        }
+    }
+    if (n + 1 > len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(dst, out, n + 1);
+    return 0;
+}
