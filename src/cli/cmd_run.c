@@ -9,6 +9,7 @@
 #include "core/num.h"
 #include "prod/prod.h"
 #include "profile/profile.h"
+#include "profile/slots.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -103,6 +104,7 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     eg_profile *profile = NULL;
     eg_plan *plan = NULL;
     eg_store *store = NULL;
+    eg_slots *slots = NULL;
     ports p = {0};
     char stubs[4096];
     int64_t run_id = 0;
@@ -137,8 +139,9 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
-    if ((a->val[OPT_PORTS] ? ports_from_list(&p, a->val[OPT_PORTS]) : ports_known(&p)) < 0 ||
-        eg_prod_check_ports((const char *const *)p.names, p.n) < 0) {
+    if ((a->val[OPT_SLOTS] && eg_slots_load(&slots, a->val[OPT_SLOTS]) < 0) ||
+        (a->val[OPT_PORTS] ? ports_from_list(&p, a->val[OPT_PORTS]) : ports_known(&p)) < 0 ||
+        eg_prod_check_ports((const char *const *)p.names, p.n, slots) < 0) {
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
@@ -176,6 +179,7 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
                        kind,
                        (const char *const *)p.names,
                        p.n,
+                       slots,
                        baud ? baud : profile->baud,
                        profile->connect_attempts,
                        profile->no_fast_connect,
@@ -207,6 +211,7 @@ done:
     eg_store_close(store);
     eg_plan_free(plan);
     eg_profile_free(profile);
+    eg_slots_free(slots);
     ports_free(&p);
     /* A stop asked after the run took its last signal is not a reason to die now. */
     struct timespec none = {0, 0};

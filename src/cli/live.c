@@ -45,6 +45,8 @@ static const char *state_word(eg_job_state s)
 static json_t *board_json(const eg_prod_board *b)
 {
     json_t *o = json_pack("{s:i, s:s}", "slot", b->slot, "port", b->port);
+    if (b->label[0])
+        json_object_set_new(o, "slot_label", json_string(b->label));
     if (b->identified) {
         json_object_set_new(o, "chip", json_string(b->chip));
         json_object_set_new(o, "mac", json_string(b->mac));

@@ -15,6 +15,14 @@ static const eg_opt json_opt[] = {
     EG_OPT_END,
 };
 
+static const eg_opt list_ports_opts[] = {
+    {OPT_ALL, 0, "all", NULL,
+     "every serial port, not only those of Espressif chips and known USB-UART bridges"},
+    {OPT_SLOTS, 0, "slots", "FILE", "show the fixture slot each port's USB location is"},
+    {OPT_JSON, 0, "json", NULL, "print one JSON array instead of text"},
+    EG_OPT_END,
+};
+
 /* Options several commands share, each spelled once. */
 // clang-format off
 #define WRITE_OPTS \
@@ -127,7 +135,9 @@ static const eg_opt erase_parts_opts[] = {
     {OPT_JSON, 0, "json", NULL, "one JSON object per event on standard output"}, \
     {OPT_BAUD, 'B', "baud", "BAUD", "the rate after connecting (default: the profile's)"}, \
     {OPT_STUB_DIR, 0, "stub-dir", "DIR", \
-     "where the flasher stubs are (default: next to espgang, then the install prefix)"}
+     "where the flasher stubs are (default: next to espgang, then the install prefix)"}, \
+    {OPT_SLOTS, 0, "slots", "FILE", \
+     "which USB location is which fixture slot (YAML); without it slots follow the ports' order"}
 // clang-format on
 
 static const eg_opt run_opts[] = {
@@ -164,9 +174,12 @@ static const eg_opt report_opts[] = {
 
 const eg_command eg_commands[] = {
     {"list-ports", "",
-     "List the serial ports of this machine: name, USB VID:PID, serial "
-     "number and USB location.",
-     NULL, 0, 0, 0, json_opt, cmd_list_ports},
+     "List the serial ports of this machine: name, USB VID:PID, manufacturer, product, "
+     "serial number, USB location and slot.",
+     "By default only the USB ports of Espressif chips and known USB-UART bridges (CP210x, "
+     "CH34x/CH910x, FTDI, PL2303) are listed; --all lists every port. The USB location "
+     "(1-2.3: bus 1, hub port 2, its port 3) is what a slots file maps to fixture slots.",
+     0, 0, 0, list_ports_opts, cmd_list_ports},
     {"board-info", "",
      "Connect to a board and print its chip, revision, MAC address, flash "
      "size and id, and security settings.",

@@ -326,10 +326,29 @@ static void device_key(char *dst, size_t len, const char *port)
     snprintf(dst, len, "%s", real);
 }
 
-int eg_prod_check_ports(const char *const *ports, size_t n)
+/* A port's slot in slots: EG_EINVAL naming it when the file has none. */
+static int slot_of(const eg_slot **out, const char *port, const char *location,
+                   const eg_slots *slots)
 {
-    char a[PATH_MAX], b[PATH_MAX];
+    if (!(*out = eg_slots_find(slots, location)))
+        return eg_error_set(EG_EINVAL, "port '%s' (USB location %s) has no slot in '%s'", port,
+                            location[0] ? location : "unknown", slots->path);
+    return 0;
+}
 
+int eg_prod_check_ports(const char *const *ports, size_t n, const eg_slots *slots)
+{
+    char a[PATH_MAX], b[PATH_MAX], location[64];
+    const eg_slot *slot;
+    int rc;
+
+    for (size_t i = 0; slots && i < n; i++) {
+        location[0] = '\0';
+        if (!strstr(ports[i], "://"))
+            eg_usb_location(location, sizeof(location), ports[i]);
+        if ((rc = slot_of(&slot, ports[i], location, slots)) < 0)
+            return rc;
+    }
     for (size_t i = 0; i < n; i++) {
         device_key(a, sizeof(a), ports[i]);
         for (size_t k = 0; k < i; k++) {
@@ -401,7 +420,7 @@ static void tick(run *r, eg_prod_board *snap)
 }
 
 /* Known facts about each port before it is opened: its USB place and serial number. */
-static void usb_facts(run *r)
+static int usb_facts(run *r)
 {
     eg_port_info *ports = NULL;
     size_t n = 0;
@@ -421,6 +440,17 @@ static void usb_facts(run *r)
         }
     }
     free(ports);
+    /* Slots: the file's, by USB location. */
+    for (size_t i = 0; r->o->slots && i < r->n; i++) {
+        eg_prod_board *row = &r->w[i].row;
+        const eg_slot *slot;
+        int rc = slot_of(&slot, row->port, row->usb_location, r->o->slots);
+        if (rc < 0)
+            return rc;
+        row->slot = (int)slot->number;
+        snprintf(row->label, sizeof(row->label), "%s", slot->label ? slot->label : "");
+    }
+    return 0;
 }
 
 int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
@@ -455,7 +485,8 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
         if ((rc = eg_cancel_init(&w->cancel, NULL)) < 0)
             goto done;
     }
-    usb_facts(&r);
+    if ((rc = usb_facts(&r)) < 0)
+        goto done;
     /* Signals go to this thread alone: blocked before any worker exists, so every
      * worker inherits the mask, and read here through a signalfd. */
     sigemptyset(&sigs);

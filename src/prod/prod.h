@@ -13,6 +13,7 @@
 
 #include "job/job.h"
 #include "plan/plan.h"
+#include "profile/slots.h"
 #include "store/store.h"
 
 #include <stddef.h>
@@ -33,6 +34,7 @@ const char *eg_board_state_name(eg_board_state s);
 /* One row of the live table: what a board is doing, as of the last event. */
 typedef struct eg_prod_board {
     int slot;
+    char label[EG_SLOT_LABEL_MAX + 1]; /* the slot's label, "" when none */
     char port[256];
     eg_board_state state;
     eg_step step;
@@ -84,8 +86,12 @@ typedef struct eg_prod_events {
 typedef struct eg_prod_opts {
     const eg_plan *plan;
     eg_job_kind kind;         /* EG_JOB_FLASH or EG_JOB_VERIFY */
-    const char *const *ports; /* one board each; slots follow their order (1-based) */
+    const char *const *ports; /* one board each */
     size_t n_ports;
+    /* Which USB location is which slot; NULL: slots follow the ports' order (1-based).
+     * With it, a port whose location the file does not name stops the run before any
+     * board is touched. */
+    const eg_slots *slots;
     uint32_t baud;
     unsigned connect_attempts;
     int no_fast_connect;
@@ -111,9 +117,10 @@ int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, co
                          eg_job_kind kind, const char *usb_location, const char *usb_serial);
 int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_result *res);
 
-/* Refuses the same device twice: two names of one device node (links), one socket
- * address twice. EG_EINVAL naming both. */
-int eg_prod_check_ports(const char *const *ports, size_t n);
+/* Refuses the same device twice (two names of one device node, one USB device's
+ * interface under two names, one socket address twice), and with slots a port whose
+ * USB location the slots file does not name. EG_EINVAL naming them. */
+int eg_prod_check_ports(const char *const *ports, size_t n, const eg_slots *slots);
 
 /* Runs the job on every port at once and waits for all of them. Returns 0, or a
  * negative code when the run could not go on (the threads could not start). */

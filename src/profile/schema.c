@@ -18,8 +18,8 @@
 
 /* ---- messages ---------------------------------------------------------------------- */
 
-static int eg_schema_vfail(int code, const eg_schema *c, unsigned line, unsigned column, const char *key,
-                 const char *fmt, va_list ap)
+static int eg_schema_vfail(int code, const eg_schema *c, unsigned line, unsigned column,
+                           const char *key, const char *fmt, va_list ap)
 {
     char text[768];
     vsnprintf(text, sizeof(text), fmt, ap);
@@ -29,8 +29,8 @@ static int eg_schema_vfail(int code, const eg_schema *c, unsigned line, unsigned
 }
 
 /* EG_EINVAL with "PATH:LINE:COLUMN: KEY: " from node n in front of the message. */
-int eg_schema_fail(const eg_schema *c, const eg_profile_node *n,
-                                                      const char *key, const char *fmt, ...)
+int eg_schema_fail(const eg_schema *c, const eg_profile_node *n, const char *key, const char *fmt,
+                   ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -40,9 +40,8 @@ int eg_schema_fail(const eg_schema *c, const eg_profile_node *n,
 }
 
 /* The same with another code and an explicit place. */
-int eg_schema_fail_at(int code, const eg_schema *c, unsigned line,
-                                                         unsigned column, const char *key,
-                                                         const char *fmt, ...)
+int eg_schema_fail_at(int code, const eg_schema *c, unsigned line, unsigned column, const char *key,
+                      const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -95,28 +94,29 @@ int eg_schema_check_plain(const eg_schema *c, const eg_profile_node *n, const ch
 {
     if (n->kind == EG_NODE_ALIAS)
         return eg_schema_fail(c, n, key,
-                    "an alias (*%s): a profile writes each value out, without "
-                    "anchors or aliases",
-                    n->text);
+                              "an alias (*%s): a profile writes each value out, without "
+                              "anchors or aliases",
+                              n->text);
     if (n->anchor)
         return eg_schema_fail(c, n, key,
-                    "an anchor (&%s): a profile writes each value out, without "
-                    "anchors or aliases",
-                    n->anchor);
+                              "an anchor (&%s): a profile writes each value out, without "
+                              "anchors or aliases",
+                              n->anchor);
     if (n->tag)
         return eg_schema_fail(c, n, key, "a tag (%s): a profile takes no YAML tags", n->tag);
     return 0;
 }
 
 int eg_schema_expect_kind(const eg_schema *c, const eg_profile_node *n, const char *key,
-                       eg_profile_node_kind kind, const char *what)
+                          eg_profile_node_kind kind, const char *what)
 {
     char buf[64];
     int rc = eg_schema_check_plain(c, n, key);
     if (rc < 0)
         return rc;
     if (n->kind != kind || (kind == EG_NODE_SCALAR && eg_schema_is_null(n)))
-        return eg_schema_fail(c, n, key, "expected %s, found %s", what, eg_schema_describe(buf, sizeof(buf), n));
+        return eg_schema_fail(c, n, key, "expected %s, found %s", what,
+                              eg_schema_describe(buf, sizeof(buf), n));
     return 0;
 }
 
@@ -125,7 +125,7 @@ int eg_schema_expect_kind(const eg_schema *c, const eg_profile_node *n, const ch
 /* Checks that n is a map whose keys are all among names (once each) and sets found[i]
  * to the value of names[i], NULL when absent. Faults are reported in the file's order. */
 int eg_schema_walk_map(const eg_profile_node **found, const eg_schema *c, const eg_profile_node *n,
-                    const char *key, const char *const *names, size_t count)
+                       const char *key, const char *const *names, size_t count)
 {
     const eg_profile_node *first[MAX_FIELDS];
     char sub[MAX_KEY], known[512] = "";
@@ -153,7 +153,8 @@ int eg_schema_walk_map(const eg_profile_node **found, const eg_schema *c, const 
         if (f == count)
             return eg_schema_fail(c, k, sub, "unknown key (known: %s)", known);
         if (found[f])
-            return eg_schema_fail(c, k, sub, "given a second time (first on line %u)", first[f]->line);
+            return eg_schema_fail(c, k, sub, "given a second time (first on line %u)",
+                                  first[f]->line);
         found[f] = n->items[i + 1];
         first[f] = k;
     }
@@ -177,7 +178,8 @@ int eg_schema_get_string(char **out, const eg_schema *c, const eg_profile_node *
 }
 
 /* A string that must be one line of printable text of at most max characters. */
-int eg_schema_get_line(char **out, const eg_schema *c, const eg_profile_node *n, const char *key, size_t max)
+int eg_schema_get_line(char **out, const eg_schema *c, const eg_profile_node *n, const char *key,
+                       size_t max)
 {
     int rc = eg_schema_get_string(out, c, n, key);
     if (rc < 0)
@@ -186,8 +188,8 @@ int eg_schema_get_line(char **out, const eg_schema *c, const eg_profile_node *n,
         if (*s == '\n')
             return eg_schema_fail(c, n, key, "must be one line of text (it holds a line break)");
         else if (*s < 0x20 || *s == 0x7F)
-            return eg_schema_fail(c, n, key, "must be one line of text (it holds control character 0x%02x)",
-                        *s);
+            return eg_schema_fail(
+                c, n, key, "must be one line of text (it holds control character 0x%02x)", *s);
     if (strlen(*out) > max)
         return eg_schema_fail(c, n, key, "longer than %zu characters", max);
     return 0;
@@ -212,12 +214,13 @@ int eg_schema_get_bool(int *out, const eg_schema *c, const eg_profile_node *n, c
                 return 0;
             }
         }
-    return eg_schema_fail(c, n, key, "expected true or false, found %s", eg_schema_describe(buf, sizeof(buf), n));
+    return eg_schema_fail(c, n, key, "expected true or false, found %s",
+                          eg_schema_describe(buf, sizeof(buf), n));
 }
 
 /* A whole number written in decimal digits, from min to max. */
-int eg_schema_get_count(unsigned *out, const eg_schema *c, const eg_profile_node *n, const char *key,
-                     unsigned min, unsigned max)
+int eg_schema_get_count(unsigned *out, const eg_schema *c, const eg_profile_node *n,
+                        const char *key, unsigned min, unsigned max)
 {
     char buf[64];
     unsigned long long v = 0;
@@ -226,7 +229,8 @@ int eg_schema_get_count(unsigned *out, const eg_schema *c, const eg_profile_node
         return rc;
     if (n->kind != EG_NODE_SCALAR || !n->plain || n->len == 0 || n->len > 12 ||
         strspn(n->text, "0123456789") != n->len)
-        return eg_schema_fail(c, n, key, "expected a whole number, found %s", eg_schema_describe(buf, sizeof(buf), n));
+        return eg_schema_fail(c, n, key, "expected a whole number, found %s",
+                              eg_schema_describe(buf, sizeof(buf), n));
     for (size_t i = 0; i < n->len; i++)
         v = v * 10 + (unsigned)(n->text[i] - '0');
     if (v < min || v > max)
@@ -236,22 +240,25 @@ int eg_schema_get_count(unsigned *out, const eg_schema *c, const eg_profile_node
 }
 
 /* A flash offset: decimal, 0x hex or a size (64k), 4 KiB aligned. */
-int eg_schema_get_offset(uint32_t *out, const eg_schema *c, const eg_profile_node *n, const char *key)
+int eg_schema_get_offset(uint32_t *out, const eg_schema *c, const eg_profile_node *n,
+                         const char *key)
 {
     char buf[64];
     int rc = eg_schema_check_plain(c, n, key);
     if (rc < 0)
         return rc;
-    if (n->kind != EG_NODE_SCALAR || !n->plain || eg_schema_is_null(n) || eg_num_parse_u32(out, n->text) < 0)
+    if (n->kind != EG_NODE_SCALAR || !n->plain || eg_schema_is_null(n) ||
+        eg_num_parse_u32(out, n->text) < 0)
         return eg_schema_fail(c, n, key, "expected an offset (0x9000, 36864 or 36k), found %s",
-                    eg_schema_describe(buf, sizeof(buf), n));
+                              eg_schema_describe(buf, sizeof(buf), n));
     if (*out % 0x1000)
         return eg_schema_fail(c, n, key, "0x%x is not 4 KiB aligned (a multiple of 0x1000)", *out);
     return 0;
 }
 
 /* "500ms", "10s", "2m" into milliseconds, more than zero and at most a day. */
-int eg_schema_get_duration(unsigned *out, const eg_schema *c, const eg_profile_node *n, const char *key)
+int eg_schema_get_duration(unsigned *out, const eg_schema *c, const eg_profile_node *n,
+                           const char *key)
 {
     char buf[64];
     unsigned long long v = 0, unit = 0;
@@ -273,7 +280,7 @@ int eg_schema_get_duration(unsigned *out, const eg_schema *c, const eg_profile_n
     }
     if (!unit)
         return eg_schema_fail(c, n, key, "expected a duration (500ms, 10s or 2m), found %s",
-                    eg_schema_describe(buf, sizeof(buf), n));
+                              eg_schema_describe(buf, sizeof(buf), n));
     if (v == 0)
         return eg_schema_fail(c, n, key, "a deadline of zero: leave the step out to give it none");
     if (v * unit > MAX_DURATION_MS)
@@ -282,7 +289,8 @@ int eg_schema_get_duration(unsigned *out, const eg_schema *c, const eg_profile_n
     return 0;
 }
 
-int eg_schema_get_sha256(uint8_t out[32], const eg_schema *c, const eg_profile_node *n, const char *key)
+int eg_schema_get_sha256(uint8_t out[32], const eg_schema *c, const eg_profile_node *n,
+                         const char *key)
 {
     char buf[64];
     size_t good;
@@ -290,19 +298,22 @@ int eg_schema_get_sha256(uint8_t out[32], const eg_schema *c, const eg_profile_n
     if (rc < 0)
         return rc;
     if (n->kind != EG_NODE_SCALAR || eg_schema_is_null(n))
-        return eg_schema_fail(c, n, key, "expected 64 hex digits, found %s", eg_schema_describe(buf, sizeof(buf), n));
+        return eg_schema_fail(c, n, key, "expected 64 hex digits, found %s",
+                              eg_schema_describe(buf, sizeof(buf), n));
     good = strspn(n->text, "0123456789abcdefABCDEF");
     if (good < n->len && good < 64 && n->text[good] > 0x20 && n->text[good] < 0x7F)
         return eg_schema_fail(c, n, key, "expected 64 hex digits ('%c' is not one)", n->text[good]);
     if (good < n->len && good < 64)
-        return eg_schema_fail(c, n, key, "expected 64 hex digits (character %zu is not one)", good + 1);
+        return eg_schema_fail(c, n, key, "expected 64 hex digits (character %zu is not one)",
+                              good + 1);
     if (n->len != 64)
         return eg_schema_fail(c, n, key, "expected 64 hex digits, found %zu", n->len);
     return eg_unhex(out, 32, n->text, 64);
 }
 
 /* "major.minor", each from 0 to 99, into major * 100 + minor. */
-int eg_schema_get_revision(uint16_t *out, const eg_schema *c, const eg_profile_node *n, const char *key)
+int eg_schema_get_revision(uint16_t *out, const eg_schema *c, const eg_profile_node *n,
+                           const char *key)
 {
     char buf[64];
     const char *t = n->text, *dot;
@@ -310,17 +321,18 @@ int eg_schema_get_revision(uint16_t *out, const eg_schema *c, const eg_profile_n
     int rc = eg_schema_check_plain(c, n, key);
     if (rc < 0)
         return rc;
-    if (n->kind == EG_NODE_SCALAR && !eg_schema_is_null(n) && n->len > 0 && strspn(t, "0123456789") == n->len)
+    if (n->kind == EG_NODE_SCALAR && !eg_schema_is_null(n) && n->len > 0 &&
+        strspn(t, "0123456789") == n->len)
         return eg_schema_fail(c, n, key,
-                    "'%s' is ambiguous: write major.minor, as \"0.%s\" or \"%s.0\" "
-                    "(quotes keep it text)",
-                    t, t, t);
+                              "'%s' is ambiguous: write major.minor, as \"0.%s\" or \"%s.0\" "
+                              "(quotes keep it text)",
+                              t, t, t);
     dot = n->kind == EG_NODE_SCALAR ? strchr(t, '.') : NULL;
     a = dot ? strspn(t, "0123456789") : 0;
     b = dot ? strspn(dot + 1, "0123456789") : 0;
     if (!dot || a == 0 || a > 2 || a != (size_t)(dot - t) || b == 0 || b > 2 || dot[1 + b] != '\0')
         return eg_schema_fail(c, n, key, "expected a revision as major.minor (\"0.3\"), found %s",
-                    eg_schema_describe(buf, sizeof(buf), n));
+                              eg_schema_describe(buf, sizeof(buf), n));
     *out = (uint16_t)(strtoul(t, NULL, 10) * 100 + strtoul(dot + 1, NULL, 10));
     return 0;
 }
@@ -339,16 +351,17 @@ char *eg_schema_resolve(const eg_schema *c, const char *given)
 }
 
 /* path must exist and be a regular file (or a folder when folder is set). */
-int eg_schema_check_exists(const eg_schema *c, const eg_profile_node *n, const char *key, const char *path,
-                        int folder)
+int eg_schema_check_exists(const eg_schema *c, const eg_profile_node *n, const char *key,
+                           const char *path, int folder)
 {
     struct stat st;
 
     if (stat(path, &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
-            return eg_schema_fail_at(EG_ENOTFOUND, c, n->line, n->column, key, "'%s' does not exist", path);
+            return eg_schema_fail_at(EG_ENOTFOUND, c, n->line, n->column, key,
+                                     "'%s' does not exist", path);
         return eg_schema_fail_at(EG_EIO, c, n->line, n->column, key, "cannot reach '%s': %s", path,
-                       eg_strerror(errno));
+                                 eg_strerror(errno));
     }
     if (folder && !S_ISDIR(st.st_mode))
         return eg_schema_fail(c, n, key, "'%s' is not a folder", path);
@@ -356,4 +369,3 @@ int eg_schema_check_exists(const eg_schema *c, const eg_profile_node *n, const c
         return eg_schema_fail(c, n, key, "'%s' is not a file", path);
     return 0;
 }
-

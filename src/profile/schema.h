@@ -22,9 +22,8 @@ typedef struct eg_schema {
 int eg_schema_fail(const eg_schema *c, const eg_profile_node *n, const char *key, const char *fmt,
                    ...) __attribute__((format(printf, 4, 5)));
 /* The same with another code and an explicit place. */
-int eg_schema_fail_at(int code, const eg_schema *c, unsigned line, unsigned column,
-                      const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+int eg_schema_fail_at(int code, const eg_schema *c, unsigned line, unsigned column, const char *key,
+                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* parent.child into dst (MAX_KEY bytes). */
 void eg_schema_key_join(char *dst, const char *parent, const char *child);
 int eg_schema_is_null(const eg_profile_node *n);
@@ -36,9 +35,8 @@ int eg_schema_expect_kind(const eg_schema *c, const eg_profile_node *n, const ch
                           eg_profile_node_kind kind, const char *what);
 /* n must be a map whose keys are all among names (once each); found[i] is the value of
  * names[i], NULL when absent. */
-int eg_schema_walk_map(const eg_profile_node **found, const eg_schema *c,
-                       const eg_profile_node *n, const char *key, const char *const *names,
-                       size_t count);
+int eg_schema_walk_map(const eg_profile_node **found, const eg_schema *c, const eg_profile_node *n,
+                       const char *key, const char *const *names, size_t count);
 int eg_schema_get_string(char **out, const eg_schema *c, const eg_profile_node *n, const char *key);
 /* One line of printable text of at most max characters. */
 int eg_schema_get_line(char **out, const eg_schema *c, const eg_profile_node *n, const char *key,

@@ -1,5 +1,5 @@
 /* Serial ports through libserialport: real UARTs and USB serial adapters. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* strverscmp */
 #include "core/error.h"
 #include "core/path.h"
 #include "transport/fdio.h"
@@ -113,10 +113,17 @@ int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud
         return eg_error_set(EG_ENOTFOUND, "not a serial port");
     }
     if (sp_open(s->port, SP_MODE_READ_WRITE) != SP_OK) {
-        if (errno == EBUSY)
+        int err = errno;
+        if (err == EBUSY) {
             rc = eg_error_set(EG_EBUSY, "port '%s' is in use by another program", path);
-        else
+        } else if (err == ENOTTY) {
+            /* A terminal without a UART's controls (a pseudo-terminal standing in for a
+             * device): termios alone. */
+            serial_free(&s->base);
+            return eg_transport_open_tty(out, path, baud);
+        } else {
             rc = eg_error_set(EG_EIO, "cannot open: %s", sp_message());
+        }
         goto fail;
     }
     if ((rc = eg_fd_lock_exclusive(serial_fd(&s->base), path)) < 0)
@@ -210,6 +217,11 @@ int eg_port_known(uint16_t vid, uint16_t pid)
     return 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strverscmp(((const eg_port_info *)a)->name, ((const eg_port_info *)b)->name);
+}
+
 int eg_port_list(eg_port_info **out, size_t *count)
 {
     struct sp_port **ports = NULL;
@@ -240,6 +252,10 @@ int eg_port_list(eg_port_info **out, size_t *count)
                 p->vid = (uint16_t)vid;
                 p->pid = (uint16_t)pid;
             }
+            v = sp_get_port_usb_manufacturer(ports[i]);
+            snprintf(p->manufacturer, sizeof(p->manufacturer), "%s", v ? v : "");
+            v = sp_get_port_usb_product(ports[i]);
+            snprintf(p->product, sizeof(p->product), "%s", v ? v : "");
             v = sp_get_port_usb_serial(ports[i]);
             snprintf(p->serial, sizeof(p->serial), "%s", v ? v : "");
             eg_usb_location(p->location, sizeof(p->location), p->name);
@@ -248,6 +264,9 @@ int eg_port_list(eg_port_info **out, size_t *count)
         }
     }
     sp_free_port_list(ports);
+    /* In name order, numbers by value (ttyUSB2 before ttyUSB10): the order slots
+     * follow without a slots file. */
+    qsort(list, n, sizeof(*list), by_name);
     *out = list;
     *count = n;
     return 0;

@@ -89,8 +89,9 @@ typedef struct eg_port_info {
     char name[256];
     char description[256];
     char serial[128];
-    char location[64]; /* USB port path ("1-2.3", as sysfs names it), or "" */
-    uint16_t vid, pid; /* 0 when not USB */
+    char manufacturer[128], product[128]; /* USB strings, "" when unknown */
+    char location[64];                    /* USB port path ("1-2.3", as sysfs names it), or "" */
+    uint16_t vid, pid;                    /* 0 when not USB */
     int usb;
 } eg_port_info;
 

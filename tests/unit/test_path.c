@@ -45,11 +45,11 @@ static int setup(void **state)
     make("a/b/file", NULL);
     char target[PATH_MAX + 16];
     snprintf(target, sizeof(target), "%s/a/b/file", root);
-    make("abs", target);      /* absolute link */
-    make("a/rel", "b/file");  /* relative link */
-    make("a/up", "../a/b");   /* link with .. */
-    make("chain", "a/rel");   /* link to a link */
-    make("dirlink", "a/b");   /* link to a folder, walked through */
+    make("abs", target);     /* absolute link */
+    make("a/rel", "b/file"); /* relative link */
+    make("a/up", "../a/b");  /* link with .. */
+    make("chain", "a/rel");  /* link to a link */
+    make("dirlink", "a/b");  /* link to a folder, walked through */
     make("loop1", "loop2");
     make("loop2", "loop1");
     make("dangling", "nowhere");
@@ -68,9 +68,16 @@ static void same_as_realpath(const char *rel)
 static void test_like_realpath(void **state)
 {
     (void)state;
-    const char *cases[] = {"a",          "a/b/file",     "abs",     "a/rel",
-                           "a/up/file",  "chain",        "dirlink/file", "a/./b/../b/file",
-                           "a//b///file", "dirlink/../b/file"};
+    const char *cases[] = {"a",
+                           "a/b/file",
+                           "abs",
+                           "a/rel",
+                           "a/up/file",
+                           "chain",
+                           "dirlink/file",
+                           "a/./b/../b/file",
+                           "a//b///file",
+                           "dirlink/../b/file"};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         same_as_realpath(cases[i]);
 }
