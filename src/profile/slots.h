@@ -14,9 +14,9 @@
 
 #include <stddef.h>
 
-#define EG_SLOTS_VERSION   1
-#define EG_SLOT_MAX        4096 /* slot numbers run from 1 to this */
-#define EG_SLOT_LABEL_MAX  64
+#define EG_SLOTS_VERSION  1
+#define EG_SLOT_MAX       4096 /* slot numbers run from 1 to this */
+#define EG_SLOT_LABEL_MAX 64
 
 typedef struct eg_slot {
     char *location; /* "1-2.3" */
