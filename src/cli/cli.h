@@ -60,6 +60,8 @@ enum {
     OPT_FORMAT,
     OPT_SUMMARY,
     OPT_SLOTS,
+    OPT_WATCH,
+    OPT_REFLASH,
     OPT_MAX = 96
 };
 

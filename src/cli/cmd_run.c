@@ -112,8 +112,12 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
 
     uint32_t baud = 0;
 
-    if (!a->val[OPT_PORTS] == !a->count[OPT_ALL])
-        return eg_cli_usage(cmd, "%s: give the boards with --ports P1,P2,... or --all", cmd->name);
+    int watch = a->count[OPT_WATCH] > 0;
+    if (watch && a->val[OPT_PORTS])
+        return eg_cli_usage(cmd, "%s: --watch finds the boards itself: no --ports", cmd->name);
+    if (!watch && !a->val[OPT_PORTS] == !a->count[OPT_ALL])
+        return eg_cli_usage(cmd, "%s: give the boards with --ports P1,P2,..., --all or --watch",
+                            cmd->name);
     if (a->val[OPT_BAUD] && (eg_num_parse_u32(&baud, a->val[OPT_BAUD]) < 0 || baud < 9600))
         return eg_cli_usage(cmd, "%s: baud rate '%s' is not valid", cmd->name, a->val[OPT_BAUD]);
     /* Signals are for the run to take (eg_prod_run reads them): blocked before any
@@ -140,8 +144,9 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
         goto done;
     }
     if ((a->val[OPT_SLOTS] && eg_slots_load(&slots, a->val[OPT_SLOTS]) < 0) ||
-        (a->val[OPT_PORTS] ? ports_from_list(&p, a->val[OPT_PORTS]) : ports_known(&p)) < 0 ||
-        eg_prod_check_ports((const char *const *)p.names, p.n, slots) < 0) {
+        (!watch &&
+         ((a->val[OPT_PORTS] ? ports_from_list(&p, a->val[OPT_PORTS]) : ports_known(&p)) < 0 ||
+          eg_prod_check_ports((const char *const *)p.names, p.n, slots) < 0))) {
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
@@ -172,22 +177,31 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
                         : isatty(STDOUT_FILENO) != 0 ? EG_LIVE_TABLE
                                                      : EG_LIVE_LINES;
     eg_live_init(&live, mode, stdout, what, a->count[OPT_VERBOSE] > 0);
-    if (mode == EG_LIVE_LINES)
+    live.watch = watch;
+    if (mode == EG_LIVE_LINES && watch)
+        printf("%s: %s '%s' on every board plugged in (Ctrl-C to stop), run %lld in '%s'\n",
+               cmd->name, what, profile->name, (long long)run_id, db);
+    else if (mode == EG_LIVE_LINES)
         printf("%s: %s '%s' on %zu boards, run %lld in '%s'\n", cmd->name, what, profile->name, p.n,
                (long long)run_id, db);
-    eg_prod_opts po = {plan,
-                       kind,
-                       (const char *const *)p.names,
-                       p.n,
-                       slots,
-                       baud ? baud : profile->baud,
-                       profile->connect_attempts,
-                       profile->no_fast_connect,
-                       store,
-                       run_id,
-                       mode == EG_LIVE_TABLE ? 100u : 0u,
-                       1,
-                       eg_live_events(&live)};
+    eg_prod_opts po = {0};
+    po.plan = plan;
+    po.kind = kind;
+    po.ports = (const char *const *)p.names;
+    po.n_ports = p.n;
+    po.slots = slots;
+    po.watch = watch;
+    po.watch_all = watch && a->count[OPT_ALL];
+    po.reflash = a->count[OPT_REFLASH] > 0;
+    po.profile_sha256 = sha;
+    po.baud = baud ? baud : profile->baud;
+    po.connect_attempts = profile->connect_attempts;
+    po.no_fast_connect = profile->no_fast_connect;
+    po.store = store;
+    po.run_id = run_id;
+    po.tick_ms = mode == EG_LIVE_TABLE ? 100u : 0u;
+    po.take_signals = 1;
+    po.ev = eg_live_events(&live);
     eg_prod_summary sum;
     int prc = eg_prod_run(&sum, &po);
     if (prc == 0 && sum.store_error)
@@ -202,7 +216,8 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     } else if (sum.store_error) {
         rc = EXIT_RUN_START; /* boards ran, but not every record could be kept */
     } else {
-        rc = sum.totals.passed == sum.totals.boards ? EXIT_RUN_OK : EXIT_RUN_FAILED;
+        /* Boards left as they were passed before: not a failure. */
+        rc = sum.totals.failed == 0 && sum.totals.canceled == 0 ? EXIT_RUN_OK : EXIT_RUN_FAILED;
         if (mode != EG_LIVE_JSON)
             printf("Records: run %lld in '%s'\n", (long long)run_id, db);
     }

@@ -53,7 +53,18 @@ static json_t *board_json(const eg_prod_board *b)
     }
     if (b->usb_location[0])
         json_object_set_new(o, "usb_location", json_string(b->usb_location));
+    if (b->seq)
+        json_object_set_new(o, "seq", json_integer(b->seq));
     return o;
+}
+
+static const char *stop_text(const eg_live *l, int level)
+{
+    if (level >= 2)
+        return "stopping now: the boards still running are canceled";
+    if (l->watch)
+        return "stopping: no new boards; the running ones finish (Ctrl-C again to stop now)";
+    return "stopping: running boards finish their current region (Ctrl-C again to stop now)";
 }
 
 static void on_event(void *ctx, const eg_prod_event *e)
@@ -93,6 +104,11 @@ static void on_event(void *ctx, const eg_prod_event *e)
             json_object_set_new(o, "event", json_string("stopping"));
             json_object_set_new(o, "now", json_boolean(e->level_stop >= 2));
             break;
+        case EG_PROD_SLOT:
+            json_object_set_new(o, "event", json_string("slot"));
+            json_object_set_new(o, "text", json_string(e->text));
+            json_object_set_new(o, "state", json_string(eg_board_state_name(b->state)));
+            break;
         }
         emit_json(l, o);
         return;
@@ -102,10 +118,7 @@ static void on_event(void *ctx, const eg_prod_event *e)
         if (e->kind == EG_PROD_STOPPING) {
             eg_buf_clear(&l->frame);
             l->drawn = 0;
-            fprintf(l->out, "%s\n",
-                    e->level_stop >= 2 ? "Stopping now: the boards still running are canceled"
-                                       : "Stopping: running boards finish their current region "
-                                         "(Ctrl-C again to stop now)");
+            fprintf(l->out, "%s\n", stop_text(l, e->level_stop));
         }
         return;
     }
@@ -136,9 +149,10 @@ static void on_event(void *ctx, const eg_prod_event *e)
                     e->level == EG_LOG_WARN ? "warning: " : "", e->text);
         break;
     case EG_PROD_STOPPING:
-        fprintf(l->out, "%s\n",
-                e->level_stop >= 2 ? "stopping now: the boards still running are canceled"
-                                   : "stopping: running boards finish their current region");
+        fprintf(l->out, "%s\n", stop_text(l, e->level_stop));
+        break;
+    case EG_PROD_SLOT:
+        fprintf(l->out, "slot %d (%s): %s\n", b->slot, b->usb_location, e->text);
         break;
     }
     fflush(l->out);
@@ -241,6 +255,10 @@ static void on_tick(void *ctx, const eg_prod_board *boards, size_t n, const eg_p
         int fill = b->total ? (int)((uint64_t)bar_w * b->done / b->total) : 0;
         int64_t ms = (b->ended_ms ? b->ended_ms : t->elapsed_ms) - b->started_ms;
         int running = b->state == EG_BOARD_RUNNING;
+        const char *step = running                      ? eg_step_name(b->step)
+                           : b->state == EG_BOARD_PASS  ? "done"
+                           : b->state == EG_BOARD_EMPTY ? "-"
+                                                        : eg_step_name(b->step);
 
         if (b->state == EG_BOARD_PASS) {
             pct = 100;
@@ -259,20 +277,24 @@ static void on_tick(void *ctx, const eg_prod_board *boards, size_t n, const eg_p
             cell(f, &room, "%-9s", b->identified ? b->chip : "-");
         if (show_mac)
             cell(f, &room, "%-18s", b->identified ? b->mac : "-");
-        cell(f, &room, "%-9s[%s] %3d%% %-9s%-9s%5lld.%llds",
-             running                     ? eg_step_name(b->step)
-             : b->state == EG_BOARD_PASS ? "done"
-                                         : eg_step_name(b->step),
-             bar, pct, rate, eg_board_state_name(b->state), (long long)(ms / 1000),
-             (long long)(ms % 1000 / 100));
+        if (b->state == EG_BOARD_EMPTY)
+            ms = 0;
+        cell(f, &room, "%-9s[%s] %3d%% %-9s%-9s%5lld.%llds", b->away ? "away" : step, bar, pct,
+             rate, b->state == EG_BOARD_ALREADY ? "passed<" : eg_board_state_name(b->state),
+             (long long)(ms / 1000), (long long)(ms % 1000 / 100));
         eg_buf_append(f, "\n", 1);
         lines++;
     }
     room = width - 1;
     eg_buf_append(f, "\r\x1b[2K", 5);
-    cell(f, &room, "%u passed, %u failed, %u running%s, %.0f boards/hour, %lld.%llds", t->passed,
-         t->failed, t->running, t->canceled ? ", some canceled" : "", t->boards_per_hour,
+    cell(f, &room, "%u passed, %u failed, %u running%s", t->passed, t->failed, t->running,
+         t->canceled ? ", some canceled" : "");
+    if (t->already)
+        cell(f, &room, ", %u passed before (passed<)", t->already);
+    cell(f, &room, ", %.0f boards/hour, %lld.%llds", t->boards_per_hour,
          (long long)(t->elapsed_ms / 1000), (long long)(t->elapsed_ms % 1000 / 100));
+    if (l->watch)
+        cell(f, &room, "; plug boards in, Ctrl-C to stop");
     eg_buf_append(f, "\n", 1);
     lines++;
     /* One write per frame: no half-drawn table. */
@@ -311,17 +333,20 @@ void eg_live_summary(eg_live *l, const eg_prod_summary *s)
         json_t *by = json_object();
         for (size_t k = 0; k < n_causes; k++)
             json_object_set_new(by, causes[k], json_integer(counts[k]));
-        emit_json(l, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:f, s:o, s:b}", "event",
+        emit_json(l, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:f, s:o, s:b}", "event",
                                "summary", "kind", l->what, "boards", t->boards, "passed", t->passed,
-                               "failed", t->failed, "canceled", t->canceled, "wall_ms",
-                               (json_int_t)t->elapsed_ms, "boards_per_hour", t->boards_per_hour,
-                               "failures_by_cause", by, "stopped", s->stopped != 0));
+                               "failed", t->failed, "canceled", t->canceled, "already_passed",
+                               t->already, "wall_ms", (json_int_t)t->elapsed_ms, "boards_per_hour",
+                               t->boards_per_hour, "failures_by_cause", by, "stopped",
+                               s->stopped != 0));
         return;
     }
     fprintf(l->out, "\n%s of %u boards: %u passed, %u failed", l->what, t->boards, t->passed,
             t->failed);
     if (t->canceled)
         fprintf(l->out, ", %u canceled", t->canceled);
+    if (t->already)
+        fprintf(l->out, ", %u passed before (left as they were)", t->already);
     fprintf(l->out, " in %.1f s (%.0f boards/hour)\n", (double)t->elapsed_ms / 1000,
             t->boards_per_hour);
     for (size_t k = 0; k < n_causes; k++)

@@ -16,6 +16,7 @@ typedef struct eg_live {
     const char *what; /* "flash" or "verify" */
     int drawn;        /* lines of the last frame on the screen */
     int verbose;
+    int watch; /* boards come and go (run --watch) */
     eg_buf frame;
 } eg_live;
 

@@ -137,10 +137,16 @@ static const eg_opt erase_parts_opts[] = {
     {OPT_STUB_DIR, 0, "stub-dir", "DIR", \
      "where the flasher stubs are (default: next to espgang, then the install prefix)"}, \
     {OPT_SLOTS, 0, "slots", "FILE", \
-     "which USB location is which fixture slot (YAML); without it slots follow the ports' order"}
+     "which USB location is which fixture slot (YAML); without it slots follow the ports' order"}, \
+    {OPT_WATCH, 0, "watch", NULL, \
+     "run until Ctrl-C, taking each USB board as it is plugged in (known VID:PIDs; with --all " \
+     "every USB serial port; with --slots the file's locations only); a slot shows its result " \
+     "until the board is unplugged"}
 // clang-format on
 
 static const eg_opt run_opts[] = {
+    {OPT_REFLASH, 0, "reflash", NULL,
+     "write boards that passed this profile before too (by default they are left as they are)"},
     RUN_OPTS,
     EG_OPT_END,
 };

@@ -12,6 +12,7 @@ int eg_cancel_init(eg_cancel *c, const eg_clock *clock)
 {
     c->clock = clock;
     c->level = EG_CANCEL_NONE;
+    c->why = 0;
     c->deadline = 0;
     c->what = NULL;
     c->deadline_ms = 0;
@@ -44,6 +45,15 @@ void eg_cancel_request(eg_cancel *c, int level)
     }
 }
 
+void eg_cancel_abort(eg_cancel *c, int code)
+{
+    if (!c)
+        return;
+    int none = 0;
+    __atomic_compare_exchange_n(&c->why, &none, code, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    eg_cancel_request(c, EG_CANCEL_NOW);
+}
+
 int eg_cancel_level(const eg_cancel *c)
 {
     return c ? __atomic_load_n(&c->level, __ATOMIC_SEQ_CST) : EG_CANCEL_NONE;
@@ -73,8 +83,14 @@ int eg_cancel_check(eg_cancel *c)
 {
     if (!c)
         return 0;
-    if (eg_cancel_level(c) >= EG_CANCEL_NOW)
+    if (eg_cancel_level(c) >= EG_CANCEL_NOW) {
+        int why = __atomic_load_n(&c->why, __ATOMIC_SEQ_CST);
+        if (why == EG_EGONE)
+            return eg_error_set(EG_EGONE, "the board was unplugged (its USB device went away)");
+        if (why < 0)
+            return eg_error_set(why, "stopped: %s", eg_error_name(why));
         return eg_error_set(EG_ECANCELED, "canceled");
+    }
     if (c->deadline && eg_cancel_now(c) >= c->deadline)
         return eg_error_set(EG_ETIMEDOUT, "the %s step ran past its deadline of %u ms",
                             c->what ? c->what : "current", c->deadline_ms);

@@ -21,6 +21,7 @@ typedef struct eg_cancel {
     const eg_clock *clock; /* NULL: the system clock */
     int fd;                /* an eventfd, readable once EG_CANCEL_NOW is asked */
     int level;             /* EG_CANCEL_*, read and written atomically */
+    int why;               /* the code a stop now ends waits with (0: EG_ECANCELED), atomic */
     int64_t deadline;      /* the running step's end on clock (0: none) */
     const char *what;      /* the step the deadline belongs to, for messages */
     unsigned deadline_ms;  /* how long that step was given, for messages */
@@ -35,6 +36,10 @@ void eg_cancel_release(eg_cancel *c);
 void eg_cancel_request(eg_cancel *c, int level);
 int eg_cancel_level(const eg_cancel *c);
 
+/* A stop now for a reason other than a request: every wait ends with code (EG_EGONE:
+ * the board was unplugged) instead of EG_ECANCELED. Thread-safe. */
+void eg_cancel_abort(eg_cancel *c, int code);
+
 /* The token's clock (the system clock for NULL) and its time now. */
 const eg_clock *eg_cancel_clock(const eg_cancel *c);
 int64_t eg_cancel_now(const eg_cancel *c);
@@ -42,8 +47,8 @@ int64_t eg_cancel_now(const eg_cancel *c);
 /* Sets the running step's deadline, ms from now (0: none); what names the step. */
 void eg_cancel_set_deadline(eg_cancel *c, const char *what, unsigned ms);
 
-/* EG_ECANCELED when a stop now was asked, EG_ETIMEDOUT when the step's deadline has
- * passed (each with its message), else 0. */
+/* EG_ECANCELED when a stop now was asked (or the abort's code), EG_ETIMEDOUT when the step's
+ * deadline has passed (each with its message), else 0. */
 int eg_cancel_check(eg_cancel *c);
 
 /* How long a wait of ms may last before the step's deadline. */

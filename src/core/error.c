@@ -88,6 +88,8 @@ const char *eg_error_name(int code)
         return "busy";
     case EG_EGONE:
         return "unplugged";
+    case EG_EPASSED:
+        return "already passed";
     default:
         return "unknown error";
     }

@@ -23,6 +23,7 @@ enum {
     EG_ECANCELED = -10,   /* stopped on request */
     EG_EBUSY = -11,       /* the port (or file) is held by someone else */
     EG_EGONE = -12,       /* the device went away (unplugged, connection closed) */
+    EG_EPASSED = -13,     /* the board passed this profile before: left as it is */
 };
 
 /* Sets the calling thread's error message (printf-style) and returns code, so a

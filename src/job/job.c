@@ -17,6 +17,7 @@ typedef struct job {
     int replanned;
     eg_step step;
     int64_t start;
+    char port[256]; /* the board's port as of the last connection */
     /* Progress within the running step: bytes of earlier regions, and the total. */
     uint64_t done_before, total;
 } job;
@@ -69,10 +70,16 @@ static int drained(const job *j)
 static int step_connect(job *j)
 {
     eg_device_opts d = {0};
+    int rc;
 
     eg_device_free(j->d);
     j->d = NULL;
-    d.port = j->o->port;
+    if (j->o->port_name && (rc = j->o->port_name(j->o->ctx, j->port, sizeof(j->port))) < 0)
+        return rc;
+    if (j->o->resetting && j->plan->policy.before != EG_BEFORE_NO_RESET &&
+        j->plan->policy.before != EG_BEFORE_NO_RESET_NO_SYNC)
+        j->o->resetting(j->o->ctx);
+    d.port = j->port;
     d.before = j->plan->policy.before;
     d.connect_attempts = j->o->connect_attempts;
     d.flash_size = j->o->flash_size;
@@ -92,7 +99,7 @@ static int start_loader(job *j, uint32_t baud)
         return eg_device_set_baud(j->d, baud);
     eg_plan_stub_release(&j->spare); /* one a reconnect loaded before */
     if ((rc = eg_plan_stub_for(&stub, p, j->d->chip, j->d->rev_major, &j->spare)) < 0)
-        return eg_error_prefix(rc, "port '%s': ", j->o->port);
+        return eg_error_prefix(rc, "port '%s': ", j->port);
     if (!j->o->no_fast_connect && (rc = eg_device_set_baud(j->d, baud)) < 0)
         return rc;
     if ((rc = eg_device_start_stub(j->d, stub)) < 0)
@@ -133,9 +140,11 @@ static int step_identify(job *j)
         const eg_plan *next = NULL;
         if ((rc = j->o->replan(j->o->ctx, j->d, &next)) < 0)
             return rc;
+        j->replanned = 1;
+        if (!next)
+            return 0;
         j->plan = next;
         j->r->plan = next;
-        j->replanned = 1;
         free(j->r->regions);
         j->r->n_regions = next->n_regions;
         j->r->regions = calloc(next->n_regions ? next->n_regions : 1, sizeof(*j->r->regions));
@@ -534,6 +543,8 @@ static int step_finish(job *j)
             return rc;
         return 0; /* a reset would end it */
     }
+    if (j->o->resetting && j->plan->policy.after != EG_AFTER_NO_RESET)
+        j->o->resetting(j->o->ctx);
     return eg_device_finish(j->d, j->plan->policy.after);
 }
 
@@ -558,7 +569,7 @@ static void record_failure(job *j, eg_step step, int rc)
     if (strncmp(msg, "port '", 6) == 0)
         snprintf(r->message, sizeof(r->message), "%s", msg);
     else
-        snprintf(r->message, sizeof(r->message), "port '%s': %s", j->o->port, msg);
+        snprintf(r->message, sizeof(r->message), "port '%s': %s", j->port, msg);
 }
 
 typedef int (*step_fn)(job *j);
@@ -651,6 +662,7 @@ int eg_job_run(eg_job_result *out, const eg_plan *plan, const eg_job_opts *o)
     j.plan = plan;
     j.o = o;
     j.r = out;
+    snprintf(j.port, sizeof(j.port), "%s", o->port ? o->port : "");
     memset(out, 0, sizeof(*out));
     out->region = -1;
     out->device_status = -1;

@@ -88,9 +88,18 @@ typedef struct eg_job_opts {
     int no_fast_connect;       /* upload the stub at 115200, then raise the rate */
     /* When set, called once the board is identified and its flash attached: builds
      * the plan for this board (the single-board commands whose layout needs the
-     * board's chip or flash size). The job then works to *out, which the caller
-     * frees. */
+     * board's chip or flash size; a production run's per-device data). The job then
+     * works to *out, which the caller frees; *out left NULL keeps the plan. A failure
+     * ends the job at identify (EG_EPASSED: the board is left as it is). */
     int (*replan)(void *ctx, const eg_device *d, const eg_plan **out);
+    /* When set, called before every connection to the board: writes the port's name
+     * now into name (len bytes). A board on the chip's own USB (USB-Serial-JTAG) leaves
+     * the bus when it is reset and comes back, often under another name: the callback
+     * waits for it. NULL: o->port, always. */
+    int (*port_name)(void *ctx, char *name, size_t len);
+    /* When set, called just before the job resets the board (to reach the loader, and
+     * the final reset), so that its port leaving the bus is known to be the reset. */
+    void (*resetting)(void *ctx);
     /* When set, called with the device after the plan's steps (before finish): the
      * commands that read (read-flash, checksum-md5). */
     int (*work)(void *ctx, eg_device *d);

@@ -8,11 +8,11 @@
 typedef struct eg_hotplug eg_hotplug;
 
 typedef struct eg_hotplug_event {
-    int added;             /* 1: plugged in (or present at the scan); 0: unplugged */
-    char devnode[256];     /* "/dev/ttyUSB0" */
-    char location[64];     /* the USB port path, "1-2.3"; "" when not USB */
-    uint16_t vid, pid;     /* 0 when unknown (a removal may not say) */
-    char serial[128];      /* the USB serial number, "" when none */
+    int added;         /* 1: plugged in (or present at the scan); 0: unplugged */
+    char devnode[256]; /* "/dev/ttyUSB0" */
+    char location[64]; /* the USB port path, "1-2.3"; "" when not USB */
+    uint16_t vid, pid; /* 0 when unknown (a removal may not say) */
+    char serial[128];  /* the USB serial number, "" when none */
 } eg_hotplug_event;
 
 typedef void (*eg_hotplug_fn)(void *ctx, const eg_hotplug_event *e);

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/path.h"
+#include "prod/hotplug.h"
 #include "transport/transport.h"
 
 #include <errno.h>
@@ -12,11 +13,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A worker needs little stack: its session's buffers are on the heap. */
@@ -33,34 +36,53 @@ typedef struct queued {
 
 struct run;
 
-typedef struct worker {
+/* A place for one board at a time: a port given, or a USB location watched. */
+typedef struct slot {
     struct run *run;
     pthread_t thread;
-    int started;
+    int joinable; /* an attempt's thread to join (the calling thread's view) */
+    int busy;     /* an attempt runs (guarded by run->lock) */
     eg_cancel cancel;
     eg_prod_board row; /* guarded by run->lock */
     int64_t speed_t;   /* the write's progress at speed_t, for the speed */
     uint64_t speed_done;
-} worker;
+    /* Watching (the calling thread's, and the workers' under run->lock): */
+    int present;             /* a board is in the slot */
+    char devnode[256];       /* its terminal now; "" while it is away after a reset */
+    int64_t reset_ms;        /* when the worker last reset it (run clock); 0: never */
+    int64_t away_ms;         /* when its port left after a reset; 0: not away */
+    char pending[256];       /* a terminal that came while an attempt ran: next */
+    int unplugged;           /* the running attempt was ended by an unplug */
+    const eg_plan *own_plan; /* the attempt's own plan (per-device data), or NULL */
+} slot;
 
 typedef struct run {
     const eg_prod_opts *o;
     pthread_mutex_t lock;
-    int store_error; /* a record could not be queued (guarded by lock) */
+    pthread_cond_t back; /* a slot's port came back after a reset */
+    int store_error;     /* a record could not be queued (guarded by lock) */
     char store_message[512];
-    worker *w;
-    size_t n;
+    slot **s;
+    size_t n, cap;
     queued *head, *tail; /* events for the calling thread */
     int wake_fd;
-    size_t finished;
+    unsigned next_seq;                          /* attempts started (the calling thread's) */
+    unsigned passed, failed, canceled, already; /* attempts ended (under lock) */
+    eg_prod_board *ended;                       /* every attempt as it ended */
+    size_t n_ended, cap_ended;
+    char (*passed_macs)[18]; /* boards that passed in this run (under lock) */
+    size_t n_passed_macs, cap_passed_macs;
+    int stops;
     int64_t t0;
+    unsigned reenum_ms;
 } run;
 
-static const char *const state_names[] = {"waiting", "running", "PASS", "FAIL", "canceled"};
+static const char *const state_names[] = {"waiting",  "running",        "PASS", "FAIL",
+                                          "canceled", "already passed", "empty"};
 
 const char *eg_board_state_name(eg_board_state s)
 {
-    return (unsigned)s < 5 ? state_names[s] : "?";
+    return (unsigned)s < 7 ? state_names[s] : "?";
 }
 
 static int64_t run_ms(const run *r)
@@ -68,14 +90,20 @@ static int64_t run_ms(const run *r)
     return eg_clock_ms() - r->t0;
 }
 
-/* Queues an event for the calling thread with a copy of the worker's row (the lock is
+static void wake(run *r)
+{
+    uint64_t one = 1;
+    ssize_t n = write(r->wake_fd, &one, sizeof(one));
+    (void)n;
+}
+
+/* Queues an event for the calling thread with a copy of the slot's row (the lock is
  * held), and wakes it. */
-static void post(worker *w, eg_prod_event_kind kind, eg_step step, eg_job_state state,
+static void post(slot *w, eg_prod_event_kind kind, eg_step step, eg_job_state state,
                  eg_log_level level, const char *text)
 {
     run *r = w->run;
     queued *q = calloc(1, sizeof(*q));
-    uint64_t one = 1;
 
     if (!q)
         return; /* the table still shows it */
@@ -95,8 +123,7 @@ static void post(worker *w, eg_prod_event_kind kind, eg_step step, eg_job_state 
     else
         r->head = q;
     r->tail = q;
-    ssize_t n = write(r->wake_fd, &one, sizeof(one));
-    (void)n;
+    wake(r);
 }
 
 static void identity(eg_store_identity *id, const eg_job_result *res)
@@ -128,7 +155,7 @@ static void store_result(run *r, int rc)
 
 static void on_step(void *ctx, eg_step step, eg_job_state state, const eg_job_result *res)
 {
-    worker *w = ctx;
+    slot *w = ctx;
     run *r = w->run;
 
     pthread_mutex_lock(&r->lock);
@@ -151,14 +178,13 @@ static void on_step(void *ctx, eg_step step, eg_job_state state, const eg_job_re
     if (step == EG_STEP_IDENTIFY && state == EG_JOB_STEP_DONE && res->identified && r->o->store) {
         eg_store_identity id;
         identity(&id, res);
-        store_result(
-            r, eg_store_attempt_identified(r->o->store, r->o->run_id, (unsigned)w->row.slot, &id));
+        store_result(r, eg_store_attempt_identified(r->o->store, r->o->run_id, w->row.seq, &id));
     }
 }
 
 static void on_progress(void *ctx, eg_step step, uint64_t done, uint64_t total)
 {
-    worker *w = ctx;
+    slot *w = ctx;
     int64_t now = eg_clock_ms();
 
     pthread_mutex_lock(&w->run->lock);
@@ -181,7 +207,7 @@ static void on_progress(void *ctx, eg_step step, uint64_t done, uint64_t total)
 
 static void on_log(void *ctx, eg_log_level level, const char *msg)
 {
-    worker *w = ctx;
+    slot *w = ctx;
     if (level == EG_LOG_DEBUG)
         return;
     pthread_mutex_lock(&w->run->lock);
@@ -251,35 +277,139 @@ int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, co
     return eg_store_attempt_started(s, &a);
 }
 
+/* ---- a worker: one attempt on one board --------------------------------------------- */
+
+/* Watching: the slot's terminal now. After a reset the worker made, a board on the
+ * chip's own USB leaves the bus and comes back (often under another name): wait for
+ * it, up to reenum_ms. */
+static int port_now(void *ctx, char *name, size_t len)
+{
+    slot *w = ctx;
+    run *r = w->run;
+    int rc = 0;
+    int64_t until = eg_clock_ms() + r->reenum_ms;
+
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        int recent = w->reset_ms && run_ms(r) - w->reset_ms <= (int64_t)r->reenum_ms;
+        /* Its node gone before the hotplug event says so: away too. */
+        if (w->devnode[0] && !(recent && access(w->devnode, F_OK) != 0)) {
+            snprintf(name, len, "%s", w->devnode);
+            break;
+        }
+        if ((rc = eg_cancel_check(&w->cancel)) < 0)
+            break;
+        if (eg_clock_ms() >= until) {
+            rc = eg_error_set(EG_EGONE,
+                              "the board left the bus after its reset and did not come back "
+                              "within %u ms",
+                              r->reenum_ms);
+            break;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&r->back, &r->lock, &ts);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+static void resetting(void *ctx)
+{
+    slot *w = ctx;
+
+    pthread_mutex_lock(&w->run->lock);
+    w->reset_ms = run_ms(w->run);
+    if (!w->reset_ms)
+        w->reset_ms = 1;
+    pthread_mutex_unlock(&w->run->lock);
+}
+
+/* Whether mac passed this profile before: in this run, or in the store. */
+static int passed_before(run *r, const char *mac, int64_t *when_run)
+{
+    int found = 0;
+
+    *when_run = 0;
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n_passed_macs && !found; i++)
+        found = strcmp(r->passed_macs[i], mac) == 0;
+    pthread_mutex_unlock(&r->lock);
+    if (found) {
+        *when_run = r->o->run_id;
+        return 1;
+    }
+    if (r->o->store && r->o->profile_sha256 &&
+        eg_store_passed_before(r->o->store, mac, r->o->profile_sha256, when_run) == 1)
+        return 1;
+    return 0;
+}
+
+/* Once the board is identified: leaves a board that passed before as it is. */
+static int board_plan(void *ctx, const eg_device *d, const eg_plan **out)
+{
+    slot *w = ctx;
+    run *r = w->run;
+    char mac[18];
+    int64_t when;
+
+    *out = NULL;
+    eg_mac_format(mac, d->mac);
+    if (r->o->kind == EG_JOB_FLASH && !r->o->reflash && passed_before(r, mac, &when))
+        return eg_error_set(EG_EPASSED,
+                            "board %s passed this profile before (run %lld): left as it is "
+                            "(--reflash writes it again)",
+                            mac, (long long)when);
+    return 0;
+}
+
+static eg_board_state board_state(int rc)
+{
+    return rc == 0              ? EG_BOARD_PASS
+           : rc == EG_ECANCELED ? EG_BOARD_CANCELED
+           : rc == EG_EPASSED   ? EG_BOARD_ALREADY
+                                : EG_BOARD_FAIL;
+}
+
 static void *work(void *arg)
 {
-    worker *w = arg;
+    slot *w = arg;
     run *r = w->run;
     const eg_prod_opts *o = r->o;
     eg_job_opts jo = {0};
     eg_job_result res;
-    eg_board_state state;
-    uint64_t one = 1;
+    char port[256];
+    unsigned seq;
 
+    pthread_mutex_lock(&r->lock);
+    snprintf(port, sizeof(port), "%s", w->row.port);
+    seq = w->row.seq;
+    pthread_mutex_unlock(&r->lock);
     jo.kind = o->kind;
-    jo.port = w->row.port;
+    jo.port = port;
     jo.baud = o->baud;
     jo.connect_attempts = o->connect_attempts;
     jo.no_fast_connect = o->no_fast_connect;
     jo.ev = (eg_job_events){on_step, on_progress, on_log, w};
     jo.cancel = &w->cancel;
+    jo.ctx = w;
+    jo.replan = board_plan;
+    jo.resetting = resetting;
+    if (o->watch)
+        jo.port_name = port_now;
     if (o->store)
-        store_result(r, eg_prod_record_start(o->store, o->run_id, (unsigned)w->row.slot,
-                                             w->row.slot, w->row.port, o->kind, w->row.usb_location,
-                                             w->row.usb_serial));
+        store_result(r, eg_prod_record_start(o->store, o->run_id, seq, w->row.slot, port, o->kind,
+                                             w->row.usb_location, w->row.usb_serial));
     eg_job_run(&res, o->plan, &jo);
-    state = res.rc == 0              ? EG_BOARD_PASS
-            : res.rc == EG_ECANCELED ? EG_BOARD_CANCELED
-                                     : EG_BOARD_FAIL;
     if (o->store)
-        store_result(r, eg_prod_record_end(o->store, o->run_id, (unsigned)w->row.slot, &res));
+        store_result(r, eg_prod_record_end(o->store, o->run_id, seq, &res));
     pthread_mutex_lock(&r->lock);
-    w->row.state = state;
+    w->row.state = board_state(res.rc);
     w->row.ended_ms = run_ms(r);
     w->row.retries = res.retries;
     w->row.first_block_ms = res.first_block_ms;
@@ -292,13 +422,27 @@ static void *work(void *arg)
         w->row.message[0] = '\0';
         w->row.cause[0] = '\0';
     }
+    switch (w->row.state) {
+    case EG_BOARD_PASS:
+        r->passed++;
+        if (w->row.identified && r->n_passed_macs < r->cap_passed_macs)
+            snprintf(r->passed_macs[r->n_passed_macs++], 18, "%s", w->row.mac);
+        break;
+    case EG_BOARD_FAIL:
+        r->failed++;
+        break;
+    case EG_BOARD_CANCELED:
+        r->canceled++;
+        break;
+    default:
+        r->already++;
+    }
     post(w, EG_PROD_DONE, res.step, res.rc < 0 ? EG_JOB_STEP_FAIL : EG_JOB_STEP_DONE, EG_LOG_INFO,
          NULL);
-    r->finished++;
+    w->busy = 0;
     pthread_mutex_unlock(&r->lock);
     eg_job_result_release(&res);
-    ssize_t n = write(r->wake_fd, &one, sizeof(one));
-    (void)n;
+    wake(r);
     return NULL;
 }
 
@@ -366,25 +510,30 @@ int eg_prod_check_ports(const char *const *ports, size_t n, const eg_slots *slot
 static void totals(eg_prod_totals *t, const run *r)
 {
     memset(t, 0, sizeof(*t));
-    t->boards = (unsigned)r->n;
-    for (size_t i = 0; i < r->n; i++) {
-        switch (r->w[i].row.state) {
-        case EG_BOARD_PASS:
-            t->passed++;
-            break;
-        case EG_BOARD_FAIL:
-            t->failed++;
-            break;
-        case EG_BOARD_CANCELED:
-            t->canceled++;
-            break;
-        default:
-            t->running++;
-        }
-    }
+    t->boards = r->next_seq;
+    t->passed = r->passed;
+    t->failed = r->failed;
+    t->canceled = r->canceled;
+    t->already = r->already;
+    for (size_t i = 0; i < r->n; i++)
+        t->running += r->s[i]->busy;
     t->elapsed_ms = run_ms(r);
     t->boards_per_hour =
         t->elapsed_ms > 0 ? (double)t->passed * 3600000.0 / (double)t->elapsed_ms : 0;
+}
+
+/* Keeps an ended attempt's row for the summary. */
+static void keep_ended(run *r, const eg_prod_board *b)
+{
+    if (r->n_ended == r->cap_ended) {
+        size_t cap = r->cap_ended ? 2 * r->cap_ended : 16;
+        eg_prod_board *p = realloc(r->ended, cap * sizeof(*p));
+        if (!p)
+            return; /* the counts still hold it */
+        r->ended = p;
+        r->cap_ended = cap;
+    }
+    r->ended[r->n_ended++] = *b;
 }
 
 /* Hands the queued events to the caller, oldest first. */
@@ -398,6 +547,8 @@ static void deliver(run *r)
     pthread_mutex_unlock(&r->lock);
     while (q) {
         queued *next = q->next;
+        if (q->e.kind == EG_PROD_DONE)
+            keep_ended(r, &q->board);
         if (r->o->ev.event)
             r->o->ev.event(r->o->ev.ctx, &q->e);
         free(q);
@@ -405,140 +556,453 @@ static void deliver(run *r)
     }
 }
 
-static void tick(run *r, eg_prod_board *snap)
+static void tick(run *r, eg_prod_board **snap, size_t *cap)
 {
     eg_prod_totals t;
+    size_t n;
 
     if (!r->o->ev.tick)
         return;
     pthread_mutex_lock(&r->lock);
-    for (size_t i = 0; i < r->n; i++)
-        snap[i] = r->w[i].row;
+    n = r->n;
+    if (n > *cap) {
+        eg_prod_board *p = realloc(*snap, n * sizeof(*p));
+        if (!p) {
+            pthread_mutex_unlock(&r->lock);
+            return;
+        }
+        *snap = p;
+        *cap = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        (*snap)[i] = r->s[i]->row;
     totals(&t, r);
     pthread_mutex_unlock(&r->lock);
-    r->o->ev.tick(r->o->ev.ctx, snap, r->n, &t);
+    r->o->ev.tick(r->o->ev.ctx, *snap, n, &t);
 }
 
-/* Known facts about each port before it is opened: its USB place and serial number. */
-static int usb_facts(run *r)
+/* A slot event (watching) for the front end. The lock is held. */
+static void say(slot *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(slot *w, const char *fmt, ...)
 {
+    char text[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    post(w, EG_PROD_SLOT, w->row.step, EG_JOB_STEP_START, EG_LOG_INFO, text);
+}
+
+/* A new slot (the calling thread's; the lock is held). */
+static slot *slot_add(run *r, int number, const char *label, const char *location)
+{
+    slot *w;
+
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 8;
+        slot **p = realloc(r->s, cap * sizeof(*p));
+        if (!p)
+            return NULL;
+        r->s = p;
+        r->cap = cap;
+    }
+    if (!(w = calloc(1, sizeof(*w))))
+        return NULL;
+    w->run = r;
+    w->cancel.fd = -1;
+    w->row.slot = number;
+    w->row.state = r->o->watch ? EG_BOARD_EMPTY : EG_BOARD_WAITING;
+    snprintf(w->row.label, sizeof(w->row.label), "%s", label ? label : "");
+    snprintf(w->row.usb_location, sizeof(w->row.usb_location), "%s", location ? location : "");
+    r->s[r->n++] = w;
+    return w;
+}
+
+/* Starts an attempt on the slot's board at port (the calling thread's). */
+static int attempt_start(run *r, slot *w, const char *port_name, pthread_attr_t *attr)
+{
+    char port[256];
+    int rc;
+
+    snprintf(port, sizeof(port), "%s", port_name); /* it may be the row's */
+    if ((rc = eg_cancel_init(&w->cancel, NULL)) < 0)
+        return rc;
+    pthread_mutex_lock(&r->lock);
+    if (r->next_seq >= r->cap_passed_macs) {
+        size_t cap = r->cap_passed_macs ? 2 * r->cap_passed_macs : 64;
+        char(*p)[18] = realloc(r->passed_macs, cap * sizeof(*p));
+        if (p) {
+            r->passed_macs = p;
+            r->cap_passed_macs = cap;
+        }
+    }
+    /* A fresh row; the slot's place stays. */
+    eg_prod_board keep = w->row;
+    memset(&w->row, 0, sizeof(w->row));
+    w->row.slot = keep.slot;
+    memcpy(w->row.label, keep.label, sizeof(keep.label));
+    memcpy(w->row.usb_location, keep.usb_location, sizeof(keep.usb_location));
+    memcpy(w->row.usb_serial, keep.usb_serial, sizeof(keep.usb_serial));
+    snprintf(w->row.port, sizeof(w->row.port), "%s", port);
+    w->row.attempts = keep.attempts + 1;
+    w->row.seq = ++r->next_seq;
+    w->row.state = EG_BOARD_RUNNING;
+    w->row.started_ms = run_ms(r);
+    w->row.first_block_ms = -1;
+    w->reset_ms = 0;
+    w->away_ms = 0;
+    w->unplugged = 0;
+    w->busy = 1;
+    pthread_mutex_unlock(&r->lock);
+    if (pthread_create(&w->thread, attr, work, w) != 0) {
+        pthread_mutex_lock(&r->lock);
+        w->busy = 0;
+        w->row.state = EG_BOARD_CANCELED;
+        r->canceled++;
+        pthread_mutex_unlock(&r->lock);
+        eg_cancel_release(&w->cancel);
+        return eg_error_set(EG_EIO, "cannot start a worker for '%s'", port);
+    }
+    w->joinable = 1;
+    return 0;
+}
+
+/* Joins the slots' ended attempts (the calling thread's); watching, starts the board
+ * that came meanwhile. */
+static void reap(run *r, pthread_attr_t *attr)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        slot *w = r->s[i];
+        char next[256] = "";
+        pthread_mutex_lock(&r->lock);
+        int ended = w->joinable && !w->busy;
+        if (ended && w->pending[0] && !r->stops) {
+            snprintf(next, sizeof(next), "%s", w->pending);
+            w->pending[0] = '\0';
+        }
+        pthread_mutex_unlock(&r->lock);
+        if (!ended)
+            continue;
+        pthread_join(w->thread, NULL);
+        w->joinable = 0;
+        eg_cancel_release(&w->cancel);
+        if (next[0]) {
+            snprintf(w->devnode, sizeof(w->devnode), "%s", next);
+            attempt_start(r, w, next, attr);
+        }
+    }
+}
+
+static size_t busy_count(run *r)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n; i++)
+        n += r->s[i]->busy || r->s[i]->joinable;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+/* ---- ports given ---------------------------------------------------------------------- */
+
+/* Known facts about each port before it is opened: its USB place, serial number and
+ * slot. */
+static int ports_slots(run *r)
+{
+    const eg_prod_opts *o = r->o;
     eg_port_info *ports = NULL;
     size_t n = 0;
     char a[PATH_MAX], b[PATH_MAX];
 
     eg_port_list(&ports, &n);
-    for (size_t i = 0; i < r->n; i++) {
-        eg_prod_board *row = &r->w[i].row;
-        if (strstr(row->port, "://"))
+    for (size_t i = 0; i < o->n_ports; i++) {
+        char location[64] = "";
+        const eg_slot *def = NULL;
+        slot *w;
+        int rc;
+
+        if (!strstr(o->ports[i], "://"))
+            eg_usb_location(location, sizeof(location), o->ports[i]);
+        if (o->slots && (rc = slot_of(&def, o->ports[i], location, o->slots)) < 0) {
+            free(ports);
+            return rc;
+        }
+        if (!(w = slot_add(r, def ? (int)def->number : (int)i + 1, def ? def->label : NULL,
+                           location))) {
+            free(ports);
+            return eg_error_set(EG_ENOMEM, "out of memory");
+        }
+        snprintf(w->row.port, sizeof(w->row.port), "%s", o->ports[i]);
+        if (!location[0])
             continue;
-        eg_usb_location(row->usb_location, sizeof(row->usb_location), row->port);
-        device_key(a, sizeof(a), row->port);
+        device_key(a, sizeof(a), o->ports[i]);
         for (size_t k = 0; k < n; k++) {
             device_key(b, sizeof(b), ports[k].name);
             if (strcmp(a, b) == 0)
-                snprintf(row->usb_serial, sizeof(row->usb_serial), "%s", ports[k].serial);
+                snprintf(w->row.usb_serial, sizeof(w->row.usb_serial), "%s", ports[k].serial);
         }
     }
     free(ports);
-    /* Slots: the file's, by USB location. */
-    for (size_t i = 0; r->o->slots && i < r->n; i++) {
-        eg_prod_board *row = &r->w[i].row;
-        const eg_slot *slot;
-        int rc = slot_of(&slot, row->port, row->usb_location, r->o->slots);
-        if (rc < 0)
-            return rc;
-        row->slot = (int)slot->number;
-        snprintf(row->label, sizeof(row->label), "%s", slot->label ? slot->label : "");
-    }
     return 0;
+}
+
+/* ---- watching ------------------------------------------------------------------------- */
+
+typedef struct watch {
+    run *r;
+    pthread_attr_t *attr;
+    int next_number;     /* without a slots file: the next slot's number */
+    char (*ignored)[64]; /* locations said to have no slot */
+    size_t n_ignored;
+} watch;
+
+static slot *slot_at(run *r, const char *location)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->s[i]->row.usb_location, location) == 0)
+            return r->s[i];
+    return NULL;
+}
+
+/* The slot for a board plugged in at location, made at its first board; NULL when the
+ * slots file has no slot there (said once). */
+static slot *slot_for(watch *wt, const eg_hotplug_event *e)
+{
+    run *r = wt->r;
+    slot *w = slot_at(r, e->location);
+    const eg_slot *def = NULL;
+
+    if (w)
+        return w;
+    if (r->o->slots && !(def = eg_slots_find(r->o->slots, e->location))) {
+        for (size_t i = 0; i < wt->n_ignored; i++)
+            if (strcmp(wt->ignored[i], e->location) == 0)
+                return NULL;
+        char(*p)[64] = realloc(wt->ignored, (wt->n_ignored + 1) * sizeof(*p));
+        if (p) {
+            wt->ignored = p;
+            snprintf(p[wt->n_ignored++], 64, "%s", e->location);
+        }
+        slot tmp = {0};
+        tmp.run = r;
+        snprintf(tmp.row.port, sizeof(tmp.row.port), "%s", e->devnode);
+        snprintf(tmp.row.usb_location, sizeof(tmp.row.usb_location), "%s", e->location);
+        tmp.row.state = EG_BOARD_EMPTY;
+        pthread_mutex_lock(&r->lock);
+        say(&tmp, "%s (USB location %s) has no slot in '%s': left alone", e->devnode, e->location,
+            r->o->slots->path);
+        pthread_mutex_unlock(&r->lock);
+        return NULL;
+    }
+    pthread_mutex_lock(&r->lock);
+    w = slot_add(r, def ? (int)def->number : wt->next_number++, def ? def->label : NULL,
+                 e->location);
+    pthread_mutex_unlock(&r->lock);
+    return w;
+}
+
+static int serial_same(const slot *w, const eg_hotplug_event *e)
+{
+    return !w->row.usb_serial[0] || !e->serial[0] || strcmp(w->row.usb_serial, e->serial) == 0;
+}
+
+static void plugged(watch *wt, const eg_hotplug_event *e)
+{
+    run *r = wt->r;
+    slot *w;
+
+    if (!r->o->watch_all && !eg_port_known(e->vid, e->pid))
+        return;
+    if (!(w = slot_for(wt, e)))
+        return;
+    pthread_mutex_lock(&r->lock);
+    if (w->away_ms && serial_same(w, e)) {
+        /* The same board, back after its reset: the attempt goes on. */
+        snprintf(w->devnode, sizeof(w->devnode), "%s", e->devnode);
+        snprintf(w->row.port, sizeof(w->row.port), "%s", e->devnode);
+        w->away_ms = 0;
+        w->row.away = 0;
+        say(w, "back after its reset as %s", e->devnode);
+        pthread_cond_broadcast(&r->back);
+        pthread_mutex_unlock(&r->lock);
+        return;
+    }
+    if (w->present && strcmp(w->devnode, e->devnode) == 0 && !w->away_ms) {
+        pthread_mutex_unlock(&r->lock); /* seen already (the scan and the event) */
+        return;
+    }
+    if (w->away_ms && w->busy) {
+        /* Another board where one was away: that one is gone. */
+        w->unplugged = 1;
+        eg_cancel_abort(&w->cancel, EG_EGONE);
+    }
+    w->present = 1;
+    w->away_ms = 0;
+    w->row.away = 0;
+    snprintf(w->row.usb_serial, sizeof(w->row.usb_serial), "%s", e->serial);
+    if (w->busy || w->joinable) {
+        snprintf(w->pending, sizeof(w->pending), "%s", e->devnode);
+        pthread_mutex_unlock(&r->lock);
+        return;
+    }
+    int stopping = r->stops > 0;
+    say(w, "board plugged in at %s%s", e->devnode,
+        stopping ? ": the run is stopping, left alone" : "");
+    pthread_mutex_unlock(&r->lock);
+    snprintf(w->devnode, sizeof(w->devnode), "%s", e->devnode);
+    if (!stopping)
+        attempt_start(r, w, e->devnode, wt->attr);
+}
+
+static void unplugged(watch *wt, const eg_hotplug_event *e)
+{
+    run *r = wt->r;
+    slot *w = slot_at(r, e->location);
+
+    if (!w)
+        return;
+    pthread_mutex_lock(&r->lock);
+    if (w->pending[0] && strcmp(w->pending, e->devnode) == 0)
+        w->pending[0] = '\0';
+    if (!w->present || (w->devnode[0] && strcmp(w->devnode, e->devnode) != 0)) {
+        pthread_mutex_unlock(&r->lock);
+        return;
+    }
+    int64_t now = run_ms(r);
+    if (w->reset_ms && now - w->reset_ms <= (int64_t)r->reenum_ms) {
+        /* Reset by its worker: it comes back (maybe under another name). */
+        w->devnode[0] = '\0';
+        w->away_ms = now ? now : 1;
+        w->row.away = 1;
+        say(w, "left the bus after its reset; waiting for it to come back");
+    } else {
+        w->present = 0;
+        w->devnode[0] = '\0';
+        if (w->busy) {
+            w->unplugged = 1;
+            eg_cancel_abort(&w->cancel, EG_EGONE);
+            say(w, "unplugged during the %s step", eg_step_name(w->row.step));
+        } else {
+            w->row.state = EG_BOARD_EMPTY;
+            say(w, "unplugged");
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void on_hotplug(void *ctx, const eg_hotplug_event *e)
+{
+    if (e->added)
+        plugged(ctx, e);
+    else
+        unplugged(ctx, e);
+}
+
+/* Boards away after a reset for longer than reenum_ms are gone. */
+static void away_expired(run *r)
+{
+    int64_t now = run_ms(r);
+
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n; i++) {
+        slot *w = r->s[i];
+        if (!w->away_ms || now - w->away_ms <= (int64_t)r->reenum_ms)
+            continue;
+        w->away_ms = 0;
+        w->row.away = 0;
+        w->present = 0;
+        if (w->busy) {
+            w->unplugged = 1;
+            eg_cancel_abort(&w->cancel, EG_EGONE);
+            say(w, "did not come back within %u ms of its reset: unplugged", r->reenum_ms);
+        } else {
+            w->row.state = EG_BOARD_EMPTY;
+            say(w, "did not come back after its reset: unplugged");
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    const eg_prod_board *x = a, *y = b;
+    return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
 {
     run r;
     sigset_t sigs, old;
-    int sig_fd = -1, rc = 0, stops = 0;
+    int sig_fd = -1, rc = 0;
     eg_prod_board *snap = NULL;
+    size_t snap_cap = 0;
     pthread_attr_t attr;
+    eg_hotplug *hp = NULL;
+    watch wt;
 
     memset(out, 0, sizeof(*out));
     memset(&r, 0, sizeof(r));
+    memset(&wt, 0, sizeof(wt));
     r.o = o;
-    r.n = o->n_ports;
     r.t0 = eg_clock_ms();
+    r.reenum_ms = o->reenum_ms ? o->reenum_ms : 5000;
     pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.back, NULL);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK);
+    wt.r = &r;
+    wt.attr = &attr;
+    wt.next_number = 1;
     r.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    r.w = calloc(r.n ? r.n : 1, sizeof(*r.w));
-    snap = calloc(r.n ? r.n : 1, sizeof(*snap));
-    for (size_t i = 0; r.w && i < r.n; i++)
-        r.w[i].cancel.fd = -1; /* released on every path below */
-    if (r.wake_fd < 0 || !r.w || !snap) {
+    if (r.wake_fd < 0) {
         rc = eg_error_set(EG_ENOMEM, "cannot set the run up");
         goto done;
     }
-    for (size_t i = 0; i < r.n; i++) {
-        worker *w = &r.w[i];
-        w->run = &r;
-        w->row.slot = (int)i + 1;
-        w->row.state = EG_BOARD_WAITING;
-        snprintf(w->row.port, sizeof(w->row.port), "%s", o->ports[i]);
-        if ((rc = eg_cancel_init(&w->cancel, NULL)) < 0)
+    if (o->watch) {
+        /* Listening before anything is looked at: nothing plugged in meanwhile is missed. */
+        if ((rc = eg_hotplug_open(&hp)) < 0)
             goto done;
-    }
-    if ((rc = usb_facts(&r)) < 0)
+    } else if ((rc = ports_slots(&r)) < 0) {
         goto done;
+    }
     /* Signals go to this thread alone: blocked before any worker exists, so every
      * worker inherits the mask, and read here through a signalfd. */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    if (o->take_signals) {
-        pthread_sigmask(SIG_BLOCK, &sigs, &old);
-        sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sig_fd < 0) {
-            /* Without it a stop could never be asked: no run. */
-            rc = eg_error_set(EG_EIO, "cannot take signals: %s", eg_strerror(errno));
-            pthread_sigmask(SIG_SETMASK, &old, NULL);
-            goto done;
-        }
-    } else {
-        /* Workers still take no signal. */
-        pthread_sigmask(SIG_BLOCK, &sigs, &old);
-    }
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, WORKER_STACK);
-    for (size_t i = 0; i < r.n; i++) {
-        worker *w = &r.w[i];
-        pthread_mutex_lock(&r.lock);
-        w->row.state = EG_BOARD_RUNNING;
-        w->row.started_ms = run_ms(&r);
-        pthread_mutex_unlock(&r.lock);
-        if (pthread_create(&w->thread, &attr, work, w) != 0) {
-            rc = eg_error_set(EG_EIO, "cannot start a worker for '%s'", w->row.port);
-            for (size_t k = 0; k < i; k++)
-                eg_cancel_request(&r.w[k].cancel, EG_CANCEL_NOW);
-            pthread_mutex_lock(&r.lock);
-            for (size_t k = i; k < r.n; k++) {
-                r.w[k].row.state = EG_BOARD_CANCELED;
-                r.finished++;
-            }
-            pthread_mutex_unlock(&r.lock);
-            break;
-        }
-        w->started = 1;
-    }
-    pthread_attr_destroy(&attr);
-    if (!o->take_signals)
+    pthread_sigmask(SIG_BLOCK, &sigs, &old);
+    if (o->take_signals && (sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+        /* Without it a stop could never be asked: no run. */
+        rc = eg_error_set(EG_EIO, "cannot take signals: %s", eg_strerror(errno));
         pthread_sigmask(SIG_SETMASK, &old, NULL);
+        goto done;
+    }
+    if (o->watch) {
+        eg_hotplug_scan(hp, on_hotplug, &wt);
+    } else {
+        for (size_t i = 0; i < r.n; i++) {
+            if ((rc = attempt_start(&r, r.s[i], r.s[i]->row.port, &attr)) < 0) {
+                for (size_t k = 0; k < i; k++)
+                    eg_cancel_request(&r.s[k]->cancel, EG_CANCEL_NOW);
+                break;
+            }
+        }
+    }
+    if (!o->take_signals)
+        pthread_sigmask(SIG_SETMASK, &old, NULL); /* the workers keep it */
 
     int64_t next_tick = eg_clock_ms();
-    for (;;) {
-        struct pollfd p[2] = {{r.wake_fd, POLLIN, 0}, {sig_fd, POLLIN, 0}};
+    while (rc == 0 || busy_count(&r)) {
+        struct pollfd p[3] = {
+            {r.wake_fd, POLLIN, 0}, {sig_fd, POLLIN, 0}, {hp ? eg_hotplug_fd(hp) : -1, POLLIN, 0}};
         int64_t now = eg_clock_ms();
         int timeout = o->tick_ms ? (int)(next_tick > now ? next_tick - now : 0) : 1000;
-        size_t finished;
 
-        poll(p, 2, timeout);
+        if (o->watch && timeout > 200)
+            timeout = 200; /* boards away after a reset are timed */
+        poll(p, 3, timeout);
         if (p[0].revents) {
             uint64_t v;
             ssize_t n = read(r.wake_fd, &v, sizeof(v));
@@ -547,40 +1011,45 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
         if (sig_fd >= 0 && p[1].revents) {
             struct signalfd_siginfo si;
             while (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                stops = stops < 2 ? stops + 1 : 2;
+                pthread_mutex_lock(&r.lock);
+                r.stops = r.stops < 2 ? r.stops + 1 : 2;
                 for (size_t i = 0; i < r.n; i++)
-                    eg_cancel_request(&r.w[i].cancel, stops);
-                eg_prod_event e = {EG_PROD_STOPPING, NULL, 0, 0, 0, NULL, stops, run_ms(&r)};
+                    if (r.s[i]->busy && (!o->watch || r.stops >= 2))
+                        eg_cancel_request(&r.s[i]->cancel, r.stops);
+                int level = r.stops;
+                pthread_mutex_unlock(&r.lock);
+                eg_prod_event e = {EG_PROD_STOPPING, NULL, 0, 0, 0, NULL, level, run_ms(&r)};
                 if (o->ev.event)
                     o->ev.event(o->ev.ctx, &e);
             }
         }
+        if (hp && p[2].revents && !r.stops)
+            eg_hotplug_read(hp, on_hotplug, &wt);
+        else if (hp && p[2].revents) /* stopping: boards that come are left alone */
+            eg_hotplug_read(hp, on_hotplug, &wt);
+        if (o->watch)
+            away_expired(&r);
         deliver(&r);
+        reap(&r, &attr);
         if (o->tick_ms && eg_clock_ms() >= next_tick) {
-            tick(&r, snap);
+            tick(&r, &snap, &snap_cap);
             next_tick = eg_clock_ms() + o->tick_ms;
         }
-        pthread_mutex_lock(&r.lock);
-        finished = r.finished;
-        pthread_mutex_unlock(&r.lock);
-        if (finished == r.n)
+        if (busy_count(&r) == 0 && (!o->watch || r.stops || rc < 0))
             break;
     }
-    for (size_t i = 0; i < r.n; i++)
-        if (r.w[i].started)
-            pthread_join(r.w[i].thread, NULL);
+    reap(&r, &attr);
     deliver(&r);
-    tick(&r, snap);
+    tick(&r, &snap, &snap_cap);
     totals(&out->totals, &r);
-    out->stopped = stops;
+    out->stopped = r.stops;
     out->store_error = r.store_error;
-    if (r.store_error)
+    if (r.store_error && rc == 0)
         eg_error_set(r.store_error, "%s", r.store_message);
-    out->n_boards = r.n;
-    out->boards = snap;
-    snap = NULL;
-    for (size_t i = 0; i < r.n; i++)
-        out->boards[i] = r.w[i].row;
+    qsort(r.ended, r.n_ended, sizeof(*r.ended), cmp_seq);
+    out->boards = r.ended;
+    out->n_boards = r.n_ended;
+    r.ended = NULL;
     if (o->take_signals) {
         close(sig_fd);
         sig_fd = -1;
@@ -589,12 +1058,20 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
 done:
     if (sig_fd >= 0)
         close(sig_fd);
-    for (size_t i = 0; r.w && i < r.n; i++)
-        eg_cancel_release(&r.w[i].cancel);
-    free(r.w);
+    eg_hotplug_free(hp);
+    pthread_attr_destroy(&attr);
+    for (size_t i = 0; i < r.n; i++) {
+        eg_cancel_release(&r.s[i]->cancel);
+        free(r.s[i]);
+    }
+    free(r.s);
+    free(r.ended);
+    free(r.passed_macs);
+    free(wt.ignored);
     free(snap);
     if (r.wake_fd >= 0)
         close(r.wake_fd);
+    pthread_cond_destroy(&r.back);
     pthread_mutex_destroy(&r.lock);
     return rc;
 }

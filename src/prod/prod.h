@@ -1,7 +1,19 @@
-/* The production run: one worker thread per port, each running the plan's job on its
- * board, every attempt recorded in the store as it starts, once the board is
- * identified, and when it ends. A failing, silent or unplugged board never stops or
- * slows the others.
+/* The production run: one worker thread per board, each running the plan's job on it,
+ * every attempt recorded in the store as it starts, once the board is identified, and
+ * when it ends. A failing, silent or unplugged board never stops or slows the others.
+ *
+ * Two ways to find the boards: the ports given (one attempt each, the run ends when
+ * all have ended), or watching USB (libudev hotplug) for boards plugged in and
+ * unplugged until stopped: a board plugged in is flashed, its slot shows the result
+ * until it is unplugged, and the next board in that slot starts again. A board
+ * unplugged mid-attempt ends it at once, recorded FAIL 'unplugged'. A board on the
+ * chip's own USB (USB-Serial-JTAG) leaves the bus whenever it is reset: its USB
+ * location (and serial number) coming back within reenum_ms of a reset the worker
+ * made is the same board, and the attempt goes on with its new port name.
+ *
+ * A board whose MAC passed the same profile before (in the store, or in this run) is
+ * left as it is ("already passed": the attempt ends after identify, recorded
+ * 'canceled' with that cause) unless reflash is set.
  *
  * The thread that calls eg_prod_run() takes the signals (through a signalfd; workers
  * never see one) and hands the caller every event, so the front end renders from one
@@ -26,9 +38,11 @@ typedef enum eg_board_state {
     EG_BOARD_PASS,
     EG_BOARD_FAIL,
     EG_BOARD_CANCELED,
+    EG_BOARD_ALREADY, /* it passed this profile before: left as it is */
+    EG_BOARD_EMPTY,   /* watching: no board in the slot */
 } eg_board_state;
 
-/* "waiting", "running", "PASS", "FAIL", "canceled". */
+/* "waiting", "running", "PASS", "FAIL", "canceled", "already passed", "empty". */
 const char *eg_board_state_name(eg_board_state s);
 
 /* One row of the live table: what a board is doing, as of the last event. */
@@ -49,6 +63,9 @@ typedef struct eg_prod_board {
     char message[512];      /* why it failed */
     char cause[64];         /* "write: unplugged": the failed step and the error's name */
     char usb_location[64], usb_serial[128]; /* "" when unknown */
+    unsigned seq;                           /* the attempt's number in the run (0: none yet) */
+    unsigned attempts;                      /* attempts in this slot so far */
+    int away; /* its port left the bus after a reset; waiting for it */
 } eg_prod_board;
 
 typedef enum eg_prod_event_kind {
@@ -56,6 +73,7 @@ typedef enum eg_prod_event_kind {
     EG_PROD_DONE,     /* a board's attempt ended (state, message) */
     EG_PROD_LOG,      /* a board's log line */
     EG_PROD_STOPPING, /* a signal asked the run to stop (level: 1 drain, 2 now) */
+    EG_PROD_SLOT,     /* watching: a board came, went, or came back (text says) */
 } eg_prod_event_kind;
 
 typedef struct eg_prod_event {
@@ -70,7 +88,8 @@ typedef struct eg_prod_event {
 } eg_prod_event;
 
 typedef struct eg_prod_totals {
-    unsigned boards, passed, failed, canceled, running;
+    unsigned boards; /* attempts started */
+    unsigned passed, failed, canceled, already, running;
     int64_t elapsed_ms;
     double boards_per_hour; /* passed boards over the elapsed time */
 } eg_prod_totals;
@@ -86,12 +105,18 @@ typedef struct eg_prod_events {
 typedef struct eg_prod_opts {
     const eg_plan *plan;
     eg_job_kind kind;         /* EG_JOB_FLASH or EG_JOB_VERIFY */
-    const char *const *ports; /* one board each */
+    const char *const *ports; /* one board each (not with watch) */
     size_t n_ports;
-    /* Which USB location is which slot; NULL: slots follow the ports' order (1-based).
-     * With it, a port whose location the file does not name stops the run before any
-     * board is touched. */
+    /* Which USB location is which slot; NULL: slots follow the ports' order (1-based;
+     * watching: the order the boards' USB locations first appear). With it, a port
+     * whose location the file does not name stops the run before any board is
+     * touched; watching, a board there is left alone (and said so once). */
     const eg_slots *slots;
+    int watch;          /* find the boards by hotplug, until stopped */
+    int watch_all;      /* watching: every USB terminal, not only known VID:PIDs */
+    unsigned reenum_ms; /* a port back this soon after a reset is the same board (0: 5000) */
+    int reflash;        /* rewrite boards that passed this profile before */
+    const char *profile_sha256; /* the profile's (64 hex digits); NULL: no such check */
     uint32_t baud;
     unsigned connect_attempts;
     int no_fast_connect;
@@ -104,7 +129,9 @@ typedef struct eg_prod_opts {
 
 typedef struct eg_prod_summary {
     eg_prod_totals totals;
-    eg_prod_board *boards; /* n_boards rows (freed by eg_prod_summary_release()) */
+    /* Every attempt as it ended, in the order they started (with ports given: one per
+     * port, in their order); freed by eg_prod_summary_release(). */
+    eg_prod_board *boards;
     size_t n_boards;
     int stopped;     /* 1: a stop was asked; 2: a stop now */
     int store_error; /* a record could not be queued: its code (eg_error_msg() says why) */
@@ -122,8 +149,10 @@ int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_r
  * USB location the slots file does not name. EG_EINVAL naming them. */
 int eg_prod_check_ports(const char *const *ports, size_t n, const eg_slots *slots);
 
-/* Runs the job on every port at once and waits for all of them. Returns 0, or a
- * negative code when the run could not go on (the threads could not start). */
+/* Runs the job on every port at once and waits for all of them; watching, until
+ * stopped (the first stop takes no new board and lets the running ones finish, the
+ * second stops them now). Returns 0, or a negative code when the run could not go on
+ * (the threads could not start, the hotplug monitor could not be opened). */
 int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o);
 
 void eg_prod_summary_release(eg_prod_summary *s);

@@ -194,6 +194,13 @@ void eg_store_summary_release(eg_store_summary *sum);
 int eg_store_summary_add(eg_store_summary *sum, const eg_store_attempt_rec *rec);
 void eg_store_summary_sort(eg_store_summary *sum);
 
+/* Whether the device mac ("24:0a:c4:00:00:01") passed a flash run of the profile
+ * whose SHA-256 is profile_sha256 (64 hex digits), as far as the file says now: 1
+ * (*run_id the latest such run), 0 (not), or a negative code. Any thread may call it,
+ * while the writer runs too (it reads through a connection of its own). */
+int eg_store_passed_before(eg_store *s, const char *mac, const char *profile_sha256,
+                           int64_t *run_id);
+
 /* The path the store was opened with. */
 const char *eg_store_path(const eg_store *s);
 

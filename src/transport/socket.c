@@ -142,10 +142,8 @@ int eg_transport_open_socket(eg_transport **out, const char *hostport, eg_cancel
         close(fd);
     }
     if (st->fd < 0) {
-        if (err == ECANCELED)
-            rc = eg_error_set(EG_ECANCELED, "canceled while connecting");
-        else if ((rc = eg_cancel_check(cancel)) < 0)
-            ; /* the step's deadline: its message says so */
+        if ((rc = eg_cancel_check(cancel)) < 0)
+            ; /* a stop, or the step's deadline: its message says so */
         else
             rc = eg_error_set(err == ECONNREFUSED ? EG_ENOTFOUND : EG_EIO, "cannot connect: %s",
                               eg_strerror(err));

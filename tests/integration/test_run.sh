@@ -196,6 +196,6 @@ expect_fail "flash --db of a board that fails" "flash write error|SPI operation 
 [ "$(sqlite3 "$TMP/one.db" "select count(*) from region_details where outcome='verified' and md5_device=md5_expected")" = 3 ] &&
     pass "--db: the flash's 3 regions verified" || fail "--db regions"
 
-expect_usage "no ports" "--ports P1,P2,... or --all" "$ESPGANG" run "$TMP/p.yaml"
-expect_usage "ports and --all" "--ports P1,P2,... or --all" "$ESPGANG" run "$TMP/p.yaml" --all --ports "$one"
+expect_usage "no ports" "--ports P1,P2,..., --all or --watch" "$ESPGANG" run "$TMP/p.yaml"
+expect_usage "ports and --all" "--ports P1,P2,..., --all or --watch" "$ESPGANG" run "$TMP/p.yaml" --all --ports "$one"
 finish
