@@ -216,8 +216,13 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     } else if (sum.store_error) {
         rc = EXIT_RUN_START; /* boards ran, but not every record could be kept */
     } else {
-        /* Boards left as they were passed before: not a failure. */
-        rc = sum.totals.failed == 0 && sum.totals.canceled == 0 ? EXIT_RUN_OK : EXIT_RUN_FAILED;
+        /* Boards left as they were passed before: not a failure. Watching, the run is
+         * a session stopped on purpose: its failures are in the records; only boards
+         * canceled by a stop now make it fail. */
+        if (watch)
+            rc = sum.totals.canceled == 0 ? EXIT_RUN_OK : EXIT_RUN_FAILED;
+        else
+            rc = sum.totals.failed == 0 && sum.totals.canceled == 0 ? EXIT_RUN_OK : EXIT_RUN_FAILED;
         if (mode != EG_LIVE_JSON)
             printf("Records: run %lld in '%s'\n", (long long)run_id, db);
     }

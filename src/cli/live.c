@@ -104,6 +104,9 @@ static void on_event(void *ctx, const eg_prod_event *e)
             json_object_set_new(o, "event", json_string("stopping"));
             json_object_set_new(o, "now", json_boolean(e->level_stop >= 2));
             break;
+        case EG_PROD_WATCHING:
+            json_object_set_new(o, "event", json_string("watching"));
+            break;
         case EG_PROD_SLOT:
             json_object_set_new(o, "event", json_string("slot"));
             json_object_set_new(o, "text", json_string(e->text));
@@ -153,6 +156,9 @@ static void on_event(void *ctx, const eg_prod_event *e)
         break;
     case EG_PROD_SLOT:
         fprintf(l->out, "slot %d (%s): %s\n", b->slot, b->usb_location, e->text);
+        break;
+    case EG_PROD_WATCHING:
+        fprintf(l->out, "watching for boards plugged in (Ctrl-C to stop)\n");
         break;
     }
     fflush(l->out);

@@ -6,6 +6,7 @@
 #include "core/hash.h"
 #include "core/path.h"
 #include "prod/hotplug.h"
+#include "transport/reset.h"
 #include "transport/transport.h"
 
 #include <errno.h>
@@ -48,6 +49,7 @@ typedef struct slot {
     uint64_t speed_done;
     /* Watching (the calling thread's, and the workers' under run->lock): */
     int present;             /* a board is in the slot */
+    int own_usb;             /* on the chip's own USB: it leaves the bus when reset */
     char devnode[256];       /* its terminal now; "" while it is away after a reset */
     int64_t reset_ms;        /* when the worker last reset it (run clock); 0: never */
     int64_t away_ms;         /* when its port left after a reset; 0: not away */
@@ -166,6 +168,8 @@ static void on_step(void *ctx, eg_step step, eg_job_state state, const eg_job_re
         w->speed_t = 0;
         w->row.speed = 0;
     }
+    if (step == EG_STEP_CONNECT && state == EG_JOB_STEP_DONE)
+        w->reset_ms = 0; /* back from the reset that reached the loader, if it left */
     if (step == EG_STEP_IDENTIFY && state == EG_JOB_STEP_DONE && res->identified) {
         w->row.identified = 1;
         snprintf(w->row.chip, sizeof(w->row.chip), "%s", res->chip->name);
@@ -228,9 +232,10 @@ int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_r
     memset(&e, 0, sizeof(e));
     e.run_id = run_id;
     e.seq = seq;
-    e.result = res->rc == 0              ? EG_RESULT_PASS
-               : res->rc == EG_ECANCELED ? EG_RESULT_CANCELED
-                                         : EG_RESULT_FAIL;
+    /* A board left as it was (it passed before) is an attempt called off. */
+    e.result = res->rc == 0                                       ? EG_RESULT_PASS
+               : res->rc == EG_ECANCELED || res->rc == EG_EPASSED ? EG_RESULT_CANCELED
+                                                                  : EG_RESULT_FAIL;
     e.identified = res->identified;
     if (res->identified)
         identity(&e.identity, res);
@@ -410,6 +415,11 @@ static void *work(void *arg)
         store_result(r, eg_prod_record_end(o->store, o->run_id, seq, &res));
     pthread_mutex_lock(&r->lock);
     w->row.state = board_state(res.rc);
+    if (res.identified && !w->row.identified) { /* identified, then refused */
+        w->row.identified = 1;
+        snprintf(w->row.chip, sizeof(w->row.chip), "%s", res.chip->name);
+        eg_mac_format(w->row.mac, res.mac);
+    }
     w->row.ended_ms = run_ms(r);
     w->row.retries = res.retries;
     w->row.first_block_ms = res.first_block_ms;
@@ -841,6 +851,7 @@ static void plugged(watch *wt, const eg_hotplug_event *e)
     w->present = 1;
     w->away_ms = 0;
     w->row.away = 0;
+    w->own_usb = e->vid == EG_ESPRESSIF_VID;
     snprintf(w->row.usb_serial, sizeof(w->row.usb_serial), "%s", e->serial);
     if (w->busy || w->joinable) {
         snprintf(w->pending, sizeof(w->pending), "%s", e->devnode);
@@ -871,8 +882,9 @@ static void unplugged(watch *wt, const eg_hotplug_event *e)
         return;
     }
     int64_t now = run_ms(r);
-    if (w->reset_ms && now - w->reset_ms <= (int64_t)r->reenum_ms) {
-        /* Reset by its worker: it comes back (maybe under another name). */
+    if (w->own_usb && w->reset_ms && now - w->reset_ms <= (int64_t)r->reenum_ms) {
+        /* On the chip's own USB and reset by its worker: it comes back (maybe under
+         * another name). A USB-UART bridge stays on the bus through a reset. */
         w->devnode[0] = '\0';
         w->away_ms = now ? now : 1;
         w->row.away = 1;
@@ -981,6 +993,10 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
     }
     if (o->watch) {
         eg_hotplug_scan(hp, on_hotplug, &wt);
+        deliver(&r);
+        eg_prod_event e = {EG_PROD_WATCHING, NULL, 0, 0, 0, NULL, 0, run_ms(&r)};
+        if (o->ev.event)
+            o->ev.event(o->ev.ctx, &e);
     } else {
         for (size_t i = 0; i < r.n; i++) {
             if ((rc = attempt_start(&r, r.s[i], r.s[i]->row.port, &attr)) < 0) {

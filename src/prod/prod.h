@@ -74,6 +74,7 @@ typedef enum eg_prod_event_kind {
     EG_PROD_LOG,      /* a board's log line */
     EG_PROD_STOPPING, /* a signal asked the run to stop (level: 1 drain, 2 now) */
     EG_PROD_SLOT,     /* watching: a board came, went, or came back (text says) */
+    EG_PROD_WATCHING, /* watching: the boards present were taken; waiting for more */
 } eg_prod_event_kind;
 
 typedef struct eg_prod_event {

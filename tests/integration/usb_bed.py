@@ -35,10 +35,28 @@ DEVICES = [
 ]
 
 
+def node_path(loc, tty, driver):
+    """The sysfs path of the terminal device_text() makes (for remove_device)."""
+    parent = HUB + "/" + ("1-2/" if loc.startswith("1-2.") else "") + loc
+    intf = parent + "/" + loc + ":1.0"
+    return "/sys" + intf + ("/" + tty if driver else "") + "/tty/" + tty
+
+
+def device_paths(loc, tty, driver):
+    """The sysfs paths device_text() makes, the terminal first (for remove_device, which
+    removes one device and its class links)."""
+    parent = "/sys" + HUB + "/" + ("1-2/" if loc.startswith("1-2.") else "") + loc
+    intf = parent + "/" + loc + ":1.0"
+    paths = [node_path(loc, tty, driver)]
+    if driver:
+        paths.append(intf + "/" + tty)
+    return paths + [intf, parent]
+
+
 def device_text(loc, tty, vid, pid, man, prod, serial, driver):
     parent = HUB + "/" + ("1-2/" if loc.startswith("1-2.") else "") + loc
     intf = parent + "/" + loc + ":1.0"
-    minor = {"ttyUSB0": 0, "ttyUSB1": 1, "ttyUSB2": 2, "ttyUSB3": 3, "ttyACM0": 0}[tty]
+    minor = int(tty.lstrip("tyUSBACM"))
     major = 166 if tty.startswith("ttyACM") else 188
     if driver:
         port = intf + "/" + tty
@@ -65,7 +83,9 @@ def device_text(loc, tty, vid, pid, man, prod, serial, driver):
     if serial:
         usb += f"A: serial={serial}\n"
     blocks.append(usb)
-    return "\n".join(blocks)
+    # Parents first, as the kernel announces them: the terminal's "add" comes once its
+    # USB device has its attributes.
+    return "\n".join(reversed(blocks))
 
 
 def main():
