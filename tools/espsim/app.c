@@ -18,8 +18,7 @@ void sim_app_output_free(sim_app_output *a)
 }
 
 /* Parses one line (without its end) into *out. */
-static int parse_line(sim_app_line *out, const char *path, size_t lineno, const char *s,
-                      size_t len)
+static int parse_line(sim_app_line *out, const char *path, size_t lineno, const char *s, size_t len)
 {
     out->delay_ms = SIM_APP_LINE_MS;
     out->text = NULL;

@@ -1914,9 +1914,12 @@ int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64
             if (b->cpu == SIM_CPU_RETRY) {
                 sim_boot_chip c;
                 boot_chip(b, &c);
+                if (!b->retry_left) {
+                    b->line_at = 0;
+                    continue;
+                }
+                b->retry_left--;
                 b->line_at = b->retry_left ? line + b->retry_every : 0;
-                if (b->retry_left)
-                    b->retry_left--;
                 if ((rc = sim_boot_invalid_header(out, &c, b->retry_word)) < 0)
                     return rc;
             } else if (b->cpu == SIM_CPU_APP) {

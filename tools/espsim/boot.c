@@ -7,18 +7,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#define IMAGE_MAGIC       0xE9
-#define IMAGE_HEADER_LEN  24 /* 8-byte header, 16-byte extended header */
-#define IMAGE_MAX_SEGS    16 /* what ESP-IDF's bootloader accepts */
-#define CHECKSUM_SEED     0xEF
-#define PART_MAGIC        0x50AA
-#define PART_MD5_MAGIC    0xEBEB
-#define PART_ENTRY_LEN    32
-#define PART_MAX_ENTRIES  95
-#define PART_TYPE_APP     0x00
-#define PART_APP_FACTORY  0x00
-#define PART_APP_OTA_0    0x10
-#define IDF_VERSION       "v5.3"
+#define IMAGE_MAGIC      0xE9
+#define IMAGE_HEADER_LEN 24 /* 8-byte header, 16-byte extended header */
+#define IMAGE_MAX_SEGS   16 /* what ESP-IDF's bootloader accepts */
+#define CHECKSUM_SEED    0xEF
+#define PART_MAGIC       0x50AA
+#define PART_MD5_MAGIC   0xEBEB
+#define PART_ENTRY_LEN   32
+#define PART_MAX_ENTRIES 95
+#define PART_TYPE_APP    0x00
+#define PART_APP_FACTORY 0x00
+#define PART_APP_OTA_0   0x10
+#define IDF_VERSION      "v5.3"
 
 /* Appends printf-style text. */
 static int put(eg_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -80,8 +80,7 @@ static int in_ram(const eg_chip *chip, uint32_t addr, uint32_t len)
     for (unsigned i = 0; i < chip->memory_map_len; i++) {
         const eg_mem_region *r = &chip->memory_map[i];
         for (size_t k = 0; k < sizeof(ram) / sizeof(ram[0]); k++)
-            if (strcmp(r->kind, ram[k]) == 0 && addr >= r->start &&
-                (uint64_t)addr + len <= r->end)
+            if (strcmp(r->kind, ram[k]) == 0 && addr >= r->start && (uint64_t)addr + len <= r->end)
                 return 1;
     }
     return 0;
@@ -134,8 +133,8 @@ typedef struct image {
     uint16_t chip_id;
     int hash_appended;
     uint32_t seg_addr[IMAGE_MAX_SEGS], seg_len[IMAGE_MAX_SEGS], seg_off[IMAGE_MAX_SEGS];
-    unsigned parsed;    /* segments whose header and data lie in the flash */
-    int beyond;         /* a segment passes the end of the flash */
+    unsigned parsed;      /* segments whose header and data lie in the flash */
+    int beyond;           /* a segment passes the end of the flash */
     uint8_t calc, stored; /* checksum: computed, and the byte in the image */
     uint32_t end;         /* the image's end (after the checksum and the digest) */
 } image;
@@ -256,8 +255,9 @@ static int rom_load(sim_boot *b, eg_buf *out, const sim_boot_chip *c, const imag
         if (ets)
             *rc = put(out, "csum err:0x%02x!=0x%02x\r\nets_main.c 371 \r\n", m->calc, m->stored);
         else
-            *rc = put(out, "Checksum failure. Calculated 0x%02x stored 0x%02x\r\nets_main.c 329 \r\n",
-                      m->calc, m->stored);
+            *rc =
+                put(out, "Checksum failure. Calculated 0x%02x stored 0x%02x\r\nets_main.c 329 \r\n",
+                    m->calc, m->stored);
         return 0;
     }
     *rc = put(out, "entry 0x%08x\r\n", m->entry);
@@ -273,8 +273,7 @@ static int app_check(const sim_boot_chip *c, uint32_t off, char *err, size_t err
 
     err[0] = '\0';
     if (image_read(&m, c, off) < 0) {
-        snprintf(err, errlen, "image at 0x%x has invalid magic byte (nothing flashed here?)",
-                 off);
+        snprintf(err, errlen, "image at 0x%x has invalid magic byte (nothing flashed here?)", off);
         return 0;
     }
     if (m.chip_id != c->chip->image_chip_id) {
@@ -304,12 +303,14 @@ static int app_check(const sim_boot_chip *c, uint32_t off, char *err, size_t err
 static const char *part_usage(uint8_t type, uint8_t subtype)
 {
     if (type == PART_TYPE_APP)
-        return subtype == PART_APP_FACTORY                                    ? "factory app"
+        return subtype == PART_APP_FACTORY                                  ? "factory app"
                : subtype >= PART_APP_OTA_0 && subtype < PART_APP_OTA_0 + 16 ? "OTA app"
-                                                                             : "Unknown app";
+                                                                            : "Unknown app";
     if (type == 1)
-        return subtype == 0 ? "OTA data" : subtype == 1 ? "RF data" : subtype == 2 ? "WiFi data"
-                                                                                   : "Unknown data";
+        return subtype == 0   ? "OTA data"
+               : subtype == 1 ? "RF data"
+               : subtype == 2 ? "WiFi data"
+                              : "Unknown data";
     return "unknown";
 }
 
@@ -325,16 +326,15 @@ static int second_stage(sim_boot *b, eg_buf *out, const sim_boot_chip *c, const 
     int found = 0;
 
     *ms = 27;
-    if ((*rc = idf_log(out, ms, 'I', "boot", "ESP-IDF %s 2nd stage bootloader", IDF_VERSION)) <
-            0 ||
+    if ((*rc = idf_log(out, ms, 'I', "boot", "ESP-IDF %s 2nd stage bootloader", IDF_VERSION)) < 0 ||
         (*rc = idf_log(out, ms, 'I', "boot", "compile time Jan  1 2025 00:00:00")) < 0 ||
         (*rc = idf_log(out, ms, 'I', "boot", "chip revision: v%u.%u", c->major, c->minor)) < 0)
         return 0;
     if (boot->chip_id != c->chip->image_chip_id) {
         /* bootloader_init() checks its own header first */
         b->end = SIM_BOOT_RESTART;
-        snprintf(b->why, sizeof(b->why), "the bootloader is for chip id %u, not %u",
-                 boot->chip_id, c->chip->image_chip_id);
+        snprintf(b->why, sizeof(b->why), "the bootloader is for chip id %u, not %u", boot->chip_id,
+                 c->chip->image_chip_id);
         *rc = idf_log(out, ms, 'E', "boot_comm", "mismatch chip ID, expected %u, found %u",
                       c->chip->image_chip_id, boot->chip_id);
         return 0;
@@ -342,8 +342,7 @@ static int second_stage(sim_boot *b, eg_buf *out, const sim_boot_chip *c, const 
     if (SIM_PARTITION_TABLE_OFFSET + PART_ENTRY_LEN > c->flash_size ||
         eg_get_u16le(t) != PART_MAGIC) {
         b->end = SIM_BOOT_RESTART;
-        snprintf(b->why, sizeof(b->why), "no partition table at 0x%x",
-                 SIM_PARTITION_TABLE_OFFSET);
+        snprintf(b->why, sizeof(b->why), "no partition table at 0x%x", SIM_PARTITION_TABLE_OFFSET);
         if ((*rc = idf_log(out, ms, 'E', "flash_parts", "partition 0 invalid magic number 0x%x",
                            eg_get_u16le(t))) == 0 &&
             (*rc = idf_log(out, ms, 'E', "boot", "Failed to verify partition table")) == 0)
@@ -366,8 +365,7 @@ static int second_stage(sim_boot *b, eg_buf *out, const sim_boot_chip *c, const 
         if ((*rc = idf_log(out, ms, 'I', "boot", "%2u %-16s %-16s %02x %02x %08x %08x", i, label,
                            part_usage(type, sub), type, sub, off, size)) < 0)
             return 0;
-        if (type == PART_TYPE_APP && !found &&
-            (sub == PART_APP_FACTORY || sub == PART_APP_OTA_0)) {
+        if (type == PART_TYPE_APP && !found && (sub == PART_APP_FACTORY || sub == PART_APP_OTA_0)) {
             found = 1;
             app = off;
             app_size = size;
@@ -385,8 +383,7 @@ static int second_stage(sim_boot *b, eg_buf *out, const sim_boot_chip *c, const 
             snprintf(b->why, sizeof(b->why), "app at 0x%x: %s", app, err);
             if ((*rc = idf_log(out, ms, 'E', strstr(err, "chip ID") ? "boot_comm" : "esp_image",
                                "%s", err)) < 0 ||
-                (*rc = idf_log(out, ms, 'E', "boot", "Factory app partition is not bootable")) <
-                    0)
+                (*rc = idf_log(out, ms, 'E', "boot", "Factory app partition is not bootable")) < 0)
                 return 0;
         }
         *rc = idf_log(out, ms, 'E', "boot", "No bootable app partitions in the partition table");
@@ -398,13 +395,11 @@ static int second_stage(sim_boot *b, eg_buf *out, const sim_boot_chip *c, const 
     for (unsigned i = 0; i < m.parsed; i++) {
         int load = in_ram(c->chip, m.seg_addr[i], m.seg_len[i]);
         if ((*rc = idf_log(out, ms, 'I', "esp_image",
-                           "segment %u: paddr=%08x vaddr=%08x size=%05xh (%6u) %s", i,
-                           m.seg_off[i], m.seg_addr[i], m.seg_len[i], m.seg_len[i],
-                           load ? "load" : "map")) < 0)
+                           "segment %u: paddr=%08x vaddr=%08x size=%05xh (%6u) %s", i, m.seg_off[i],
+                           m.seg_addr[i], m.seg_len[i], m.seg_len[i], load ? "load" : "map")) < 0)
             return 0;
     }
-    if ((*rc = idf_log(out, ms, 'I', "boot", "Loaded app from partition at offset 0x%x", app)) <
-        0)
+    if ((*rc = idf_log(out, ms, 'I', "boot", "Loaded app from partition at offset 0x%x", app)) < 0)
         return 0;
     b->end = SIM_BOOT_APP;
     b->app_offset = app;
@@ -466,14 +461,14 @@ int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms)
         for (int i = 0; i < 4; i++)
             if ((rc = put(out, "%-8s: 0x%08x  %s", tail[i], t[i], i == 3 ? "\r\n" : "")) < 0)
                 return rc;
-        if ((rc = put(out, "\r\n\r\nBacktrace: 0x%08x:0x%08x 0x%08x:0x%08x 0x%08x:0x%08x\r\n", pc - 3,
-                      sp, pc + 0x543d, sp + 0x20, sim_boot_ram_pc(chip), sp + 0x40)) < 0)
+        if ((rc = put(out, "\r\n\r\nBacktrace: 0x%08x:0x%08x 0x%08x:0x%08x 0x%08x:0x%08x\r\n",
+                      pc - 3, sp, pc + 0x543d, sp + 0x20, sim_boot_ram_pc(chip), sp + 0x40)) < 0)
             return rc;
     } else {
-        static const char *const names[] = {
-            "MEPC", "RA", "SP", "GP", "TP", "T0", "T1", "T2", "S0/FP", "S1", "A0", "A1",
-            "A2",   "A3", "A4", "A5", "A6", "A7", "S2", "S3", "S4",    "S5", "S6", "S7",
-            "S8",   "S9", "S10", "S11", "T3", "T4", "T5", "T6"};
+        static const char *const names[] = {"MEPC",  "RA", "SP",  "GP",  "TP", "T0", "T1", "T2",
+                                            "S0/FP", "S1", "A0",  "A1",  "A2", "A3", "A4", "A5",
+                                            "A6",    "A7", "S2",  "S3",  "S4", "S5", "S6", "S7",
+                                            "S8",    "S9", "S10", "S11", "T3", "T4", "T5", "T6"};
         static const char *const csr[] = {"MSTATUS", "MTVEC", "MCAUSE", "MTVAL", "MHARTID"};
         uint32_t cv[5] = {0x00001881, sim_boot_ram_pc(chip) - 0x0d69, 0x5, 0, 0};
         r[0] = pc;
