@@ -288,6 +288,22 @@ assert "waiting for download" not in text
 s.close()
 ' "$R"
 
+py "a console read at the wrong rate gets noise (the chip prints at 115200 after a reset)" '
+import sys, time, serial, simclient as sc
+s = serial.serial_for_url(sys.argv[1], baudrate=921600, timeout=0.05)
+def hard_reset():
+    s.dtr = False; s.rts = True; time.sleep(0.1); s.rts = False
+    return b"".join(d for _, d in sc.read_for(sc.SerialLink(s), 0.5))
+noise = hard_reset()
+assert len(noise) > 200 and b"rst:" not in noise and b"boot" not in noise, noise[:200]
+s.baudrate = 115200
+text = hard_reset().decode("latin1")
+assert "rst:0x1 (POWERON),boot:0xc (SPI_FAST_FLASH_BOOT)" in text, text
+s.close()
+' "$R"
+log_has "the log says the boot was garbled" "$TMP/rfc.log" \
+    "the chip prints at 115200 baud, the client's port runs at 921600: garbled"
+
 py "espgang's tight reset through pyserial, each change acknowledged 100 ms late: download mode" '
 import sys, time, serial, simclient as sc
 s = serial.serial_for_url(sys.argv[1], baudrate=115200, timeout=0.05)

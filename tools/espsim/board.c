@@ -531,8 +531,7 @@ static void session_clear(sim_board *b)
     set_attached(b, 0); /* the ROM leaves the flash alone until SPI_ATTACH */
     b->hung_op = 0;
     b->baud = SIM_ROM_BAUD;
-    b->uart_baud = SIM_ROM_BAUD;
-    b->line_baud = 0;
+    b->uart_baud = SIM_ROM_BAUD; /* the client's port keeps its rate (line_baud) */
     b->params_size = 0;
 }
 
@@ -1893,7 +1892,36 @@ static void lower(int64_t *next, int64_t at)
         *next = at;
 }
 
+/* What the chip printed from index from of out on, as a client whose port runs at another
+ * rate (RFC 2217) receives it: framing errors, not text. */
+static void garble(sim_board *b, eg_buf *out, size_t from)
+{
+    if (out->len == from)
+        return;
+    if (!rates_mismatch(b)) {
+        b->garbling = 0;
+        return;
+    }
+    if (!b->garbling)
+        logline(b, "the chip prints at %u baud, the client's port runs at %u: garbled",
+                b->uart_baud, b->line_baud);
+    b->garbling = 1;
+    for (size_t i = from; i < out->len; i++)
+        out->data[i] = (uint8_t)(rng_next(&b->rng) | 0x80);
+}
+
+static int tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next);
+
 int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next)
+{
+    size_t from = out->len;
+    int rc = tick(b, now, pending, out, next);
+    if (!has_fault(b, SIM_FAULT_GARBAGE))
+        garble(b, out, from);
+    return rc;
+}
+
+static int tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next)
 {
     int rc;
 

@@ -195,6 +195,7 @@ typedef struct sim_board {
     uint32_t retry_word;
     int64_t app_started; /* when the application started (ms) */
     unsigned boots;
+    int garbling; /* what the chip prints reaches a client at another rate (logged once) */
     /* This connection's traffic and its time on the wire at the rates in force. */
     uint64_t rx_bytes, tx_bytes;
     int64_t rx_wire_us, tx_wire_us;
