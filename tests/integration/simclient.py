@@ -239,3 +239,48 @@ SPI = {
     "esp32c3": dict(base=0x60002000, usr=0x18, usr1=0x1C, usr2=0x20, miso_dlen=0x28, w0=0x58,
                     addr_msb=False),
 }
+
+
+# The RTC watchdog's registers (write-protect, config0, config1), from Espressif's
+# register maps: what a client writes for a watchdog reset.
+RTC_WDT = {
+    "esp32c3": (0x600080A8, 0x60008090, 0x60008094),
+    "esp32s3": (0x600080B0, 0x60008098, 0x6000809C),
+}
+WDT_KEY = 0x50D83AA1
+
+
+def arm_rtc_watchdog(ld, chip, ticks=2000, unlock=True):
+    """Arms the RTC watchdog as esptool's watchdog_reset does: unlock, stage 0 timeout,
+    enable (stage 0 resets, chip reset on), lock."""
+    wprotect, config0, config1 = RTC_WDT[chip]
+    if unlock:
+        ld.write_reg(wprotect, WDT_KEY)
+    ld.write_reg(config1, ticks)
+    ld.write_reg(config0, 1 << 31 | 5 << 28 | 1 << 8 | 2)
+    ld.write_reg(wprotect, 0)
+
+
+def read_for(link, seconds):
+    """Everything the board prints for seconds, as (time, bytes) pieces, times from the
+    call."""
+    t0 = time.monotonic()
+    pieces = []
+    while True:
+        left = seconds - (time.monotonic() - t0)
+        if left <= 0:
+            return pieces
+        data = link.read(min(left, 0.05))
+        if data:
+            pieces.append((time.monotonic() - t0, data))
+
+
+def lines_at(pieces):
+    """The text's lines with the time their end arrived."""
+    out, part = [], b""
+    for t, data in pieces:
+        part += data
+        while b"\n" in part:
+            line, part = part.split(b"\n", 1)
+            out.append((t, line.rstrip(b"\r").decode("latin1")))
+    return out

@@ -5,6 +5,7 @@
 #include "core/hash.h"
 #include "core/num.h"
 
+#include "boot.h"
 #include "chipdata.h"
 #include "stubs.h"
 
@@ -161,6 +162,8 @@ static const struct {
     {"unplug-after=", SIM_FAULT_UNPLUG_AFTER, 1, 0xFFFFFFFFu},
     {"stall=", SIM_FAULT_STALL, 1, 600000},
     {"baud-stuck", SIM_FAULT_BAUD_STUCK, 0, 0},
+    {"boot-panic", SIM_FAULT_BOOT_PANIC, 0, 0},
+    {"boot-panic=", SIM_FAULT_BOOT_PANIC, 0, 100000},
 };
 
 #define N_FAULT_NAMES (sizeof(fault_names) / sizeof(fault_names[0]))
@@ -193,7 +196,7 @@ int sim_fault_parse(sim_fault *out, const char *text)
     return eg_error_set(EG_EINVAL,
                         "unknown fault '%s' (silent, garbage, wrong-boot, disconnect-after=N, "
                         "bad-flash-write, flash-fail-at=ADDR, unplug-after=BYTES, stall=MS, "
-                        "baud-stuck)",
+                        "baud-stuck, boot-panic[=LINES])",
                         text);
 }
 
@@ -203,6 +206,8 @@ void sim_fault_format(const sim_fault *f, char *dst, size_t dstlen)
         const char *name = fault_names[i].name;
         if (fault_names[i].kind != f->kind)
             continue;
+        if (f->kind == SIM_FAULT_BOOT_PANIC && (f->arg != 0) != (name[strlen(name) - 1] == '='))
+            continue; /* boot-panic, or boot-panic=N */
         if (name[strlen(name) - 1] != '=')
             snprintf(dst, dstlen, "%s", name);
         else if (f->kind == SIM_FAULT_FLASH_FAIL_AT)
@@ -265,9 +270,7 @@ void sim_mac_format(const uint8_t mac[6], char *dst, size_t dstlen)
              mac[5]);
 }
 
-static void logline(const sim_board *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void logline(const sim_board *b, const char *fmt, ...)
+void sim_board_log(const sim_board *b, const char *fmt, ...)
 {
     va_list ap;
 
@@ -280,6 +283,8 @@ static void logline(const sim_board *b, const char *fmt, ...)
     fputc('\n', b->log);
     fflush(b->log);
 }
+
+#define logline sim_board_log
 
 static void args_add(cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -526,8 +531,7 @@ static void session_clear(sim_board *b)
     set_attached(b, 0); /* the ROM leaves the flash alone until SPI_ATTACH */
     b->hung_op = 0;
     b->baud = SIM_ROM_BAUD;
-    b->uart_baud = SIM_ROM_BAUD;
-    b->line_baud = 0;
+    b->uart_baud = SIM_ROM_BAUD; /* the client's port keeps its rate (line_baud) */
     b->params_size = 0;
 }
 
@@ -546,7 +550,9 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->stubs = cfg->stubs;
     b->flash_timing = cfg->flash_timing;
     b->boot_model = cfg->boot_model;
-    b->running_app = cfg->boot_model; /* powered on: it runs what is in the flash */
+    b->cd = cd;
+    b->app = cfg->app;
+    sim_mac_format(cfg->mac, b->mac, sizeof(b->mac));
     memcpy(b->regs_cfg.mac, cfg->mac, 6);
     b->regs_cfg.major = cfg->major;
     b->regs_cfg.minor = cfg->minor;
@@ -573,6 +579,14 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     if ((rc = sim_flash_open(&b->flash, cfg->flash_size, cfg->flash_path)) < 0)
         return rc;
     session_clear(b);
+    b->cpu = SIM_CPU_LOADER;
+    /* A development board powers on with IO0 high: it boots from its flash (no one
+     * hears it). Over TCP and ptys each connection resets it into the loader. */
+    if (b->boot_model) {
+        b->in_reset = 1;
+        b->cpu = SIM_CPU_RESET;
+        b->boot_at = eg_clock_ms();
+    }
     return 0;
 }
 
@@ -585,6 +599,36 @@ void sim_board_release(sim_board *b)
     sim_flash_close(&b->flash);
 }
 
+/* What the CPU does, for the log. */
+static const char *cpu_name(const sim_board *b)
+{
+    switch (b->cpu) {
+    case SIM_CPU_LOADER:
+        return "in the loader";
+    case SIM_CPU_RESET:
+        return "held in reset";
+    case SIM_CPU_GONE:
+        return "running RAM code";
+    case SIM_CPU_RETRY:
+        return "the ROM finds no bootloader";
+    case SIM_CPU_STUCK:
+        return "stopped after a boot error";
+    case SIM_CPU_APP:
+        return "running the application";
+    }
+    return "?";
+}
+
+static void boot_chip(const sim_board *b, sim_boot_chip *c)
+{
+    c->chip = b->chip;
+    c->cd = b->cd;
+    c->major = b->regs_cfg.major;
+    c->minor = b->regs_cfg.minor;
+    c->flash = b->flash.mem;
+    c->flash_size = b->flash.size;
+}
+
 int sim_board_connect(sim_board *b, eg_buf *out, int64_t now)
 {
     int rc;
@@ -594,24 +638,25 @@ int sim_board_connect(sim_board *b, eg_buf *out, int64_t now)
         b->connected = 1;
         b->rx_bytes = b->tx_bytes = 0;
         b->rx_wire_us = b->tx_wire_us = 0;
-        b->app_next = now + 1000;
-        logline(b, "connected (%s)",
-                b->running_app ? "running the application"
-                : b->in_reset  ? "held in reset"
-                               : "in the loader");
+        logline(b, "connected (%s)", cpu_name(b));
         return 0;
     }
     session_clear(b);
     if ((rc = sim_regs_power_on(&b->regs, &b->regs_cfg)) < 0)
         return rc;
+    b->cpu = SIM_CPU_LOADER;
+    b->reset_at = 0;
+    b->wdt_armed = 0;
+    b->line_at = 0;
     b->connected = 1;
     b->next_garbage = now;
     b->rx_bytes = b->tx_bytes = 0;
     b->rx_wire_us = b->tx_wire_us = 0;
     logline(b, "connected");
     if (has_fault(b, SIM_FAULT_WRONG_BOOT)) {
-        const char *boot = sim_chip_data_for(b->chip)->app_boot_log;
-        return eg_buf_append(out, boot, strlen(boot));
+        sim_boot_chip c;
+        boot_chip(b, &c);
+        return sim_boot_banner(out, &c, SIM_RST_POWERON, 0, 0);
     }
     return 0;
 }
@@ -663,6 +708,8 @@ static void do_read_reg(sim_board *b, cmd *c)
     args_add(c, " addr=0x%08x value=0x%08x", addr, c->val);
 }
 
+static void watchdog_write(sim_board *b, cmd *c);
+
 static int do_write_reg(sim_board *b, cmd *c)
 {
     int rc;
@@ -674,13 +721,20 @@ static int do_write_reg(sim_board *b, cmd *c)
     for (size_t i = 0; i < c->len / 16; i++) {
         uint32_t addr = word(c, 4 * i), value = word(c, 4 * i + 1);
         uint32_t mask = word(c, 4 * i + 2), delay = word(c, 4 * i + 3);
-        int spi_cmd;
+        int spi_cmd, wdt = b->chip->wdt_config0 &&
+                           (addr == b->chip->wdt_config0 || addr == b->chip->wdt_config1);
 
+        args_add(c, " addr=0x%08x value=0x%08x mask=0x%08x delay_us=%u", addr, value, mask, delay);
+        if (wdt && sim_regs_read(&b->regs, b->chip->wdt_wprotect) != EG_WDT_KEY) {
+            args_add(c, " (write-protected: ignored)");
+            continue;
+        }
         if ((rc = sim_regs_write(&b->regs, addr, value, mask, &spi_cmd)) < 0)
             return rc;
-        args_add(c, " addr=0x%08x value=0x%08x mask=0x%08x delay_us=%u", addr, value, mask, delay);
         if (spi_cmd >= 0)
             args_add(c, " spi_cmd=0x%02x", (unsigned)spi_cmd);
+        if (wdt)
+            watchdog_write(b, c);
     }
     return 0;
 }
@@ -1257,7 +1311,8 @@ static int read_next(sim_board *b, eg_buf *out)
     return eg_slip_encode(out, md5, sizeof(md5));
 }
 
-static int boot(sim_board *b, int download, eg_buf *out, int64_t now);
+static int chip_reset(sim_board *b, sim_reset_reason why, int download, eg_buf *out, int64_t now);
+static int flash_boot(sim_board *b, eg_buf *out, int64_t now);
 
 /* Runs one synced request; fills the reply in c. */
 static int dispatch(sim_board *b, cmd *c)
@@ -1492,7 +1547,9 @@ static int frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out)
         return 0;
     }
     if (!b->in_loader) {
-        log_cmd(b, &c, "not in the loader since FLASH_END");
+        char why[64];
+        snprintf(why, sizeof(why), "not in the loader since %s", op_name(b->left_by));
+        log_cmd(b, &c, why);
         return 0;
     }
     if (b->hung_op) {
@@ -1530,8 +1587,20 @@ static int frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out)
     if ((rc = send_reply(b, &c, out)) < 0)
         return rc;
     if (c.leave_loader) {
+        /* FLASH_END: "run user code" (1) jumps to the flash boot, "reboot" (0) resets by
+         * software first; MEM_END: RAM code espsim cannot play. */
+        int64_t now = eg_clock_ms();
         b->in_loader = 0;
-        if (b->boot_model && (rc = boot(b, 0, out, eg_clock_ms())) < 0)
+        if (c.op == OP_MEM_END) {
+            b->cpu = SIM_CPU_GONE;
+            b->left_by = c.op;
+        } else if (word(&c, 0) == 0) {
+            rc = chip_reset(b, SIM_RST_SW_SYS, b->boot_model && b->dtr && !b->rts, out, now);
+        } else {
+            logline(b, "reset: none (FLASH_END runs the user code): booting from flash");
+            rc = flash_boot(b, out, now);
+        }
+        if (rc < 0)
             return rc;
     }
     if (c.start_stub) {
@@ -1546,34 +1615,188 @@ static int frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out)
     return 0;
 }
 
-/* Boots the chip as EN is released: download mode when IO0 is low. */
-static int boot(sim_board *b, int download, eg_buf *out, int64_t now)
-{
-    const char *log;
-    char banner[256];
+/* ---- booting ------------------------------------------------------------------ */
 
-    session_clear(b);
-    b->running_app = !download;
-    if (download) {
-        if (b->chip->image_chip_id == 0)
-            log = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x3 "
-                  "(DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n";
-        else
-            log = "ESP-ROM:espsim\r\nrst:0x1 (POWERON),boot:0x5 (DOWNLOAD(USB/UART0))\r\n"
-                  "waiting for download\r\n";
-        logline(b, "reset: download mode (IO0 low)");
-        return eg_buf_append(out, log, strlen(log));
+#define BOOTLOADER_RESTART_MS 300 /* a bootloader that gives up resets this long after reset */
+#define APP_MIN_PANIC_MS      50  /* boot-panic: the app runs at least this long */
+#define TICK_MS               1000
+
+/* Schedules a reset of the chip at the given time. */
+static void reset_due(sim_board *b, int64_t at, sim_reset_reason why, int strap)
+{
+    b->reset_at = at;
+    b->reset_why = why;
+    b->reset_strap = strap;
+    b->wdt_armed = 0;
+}
+
+/* The application starts: the default one prints a line at once and a tick every
+ * second; --app-output's lines follow their delays. */
+static int app_start(sim_board *b, const sim_boot *boot, eg_buf *out, int64_t now)
+{
+    char line[160];
+    int rc = 0;
+
+    b->cpu = SIM_CPU_APP;
+    b->app_started = now;
+    b->line_no = 0;
+    if (b->app) {
+        snprintf(line, sizeof(line), "I (%u) main_task: Calling app_main()\r\n", boot->ms + 30);
+        rc = eg_buf_append(out, line, strlen(line));
+        b->line_at = now + (b->app->n ? b->app->lines[0].delay_ms : SIM_APP_LINE_MS);
+    } else if (has_fault(b, SIM_FAULT_BOOT_PANIC) && fault_arg(b, SIM_FAULT_BOOT_PANIC) == 0) {
+        b->line_at = now + SIM_APP_LINE_MS; /* it panics before it says anything */
+    } else {
+        snprintf(line, sizeof(line), "I (312) app: espsim application started on %s\r\n",
+                 b->chip->name);
+        rc = eg_buf_append(out, line, strlen(line));
+        b->line_no = 1;
+        b->line_at = now + TICK_MS;
     }
-    logline(b, "reset: running the application");
-    b->app_next = now + 1000;
-    b->app_ticks = 0;
-    log = sim_chip_data_for(b->chip)->app_boot_log;
-    snprintf(banner, sizeof(banner),
-             "I (29) boot: ESP-IDF v5.3 2nd stage bootloader\r\nI (41) boot: chip revision: "
-             "v%u.%u\r\nI (312) app: espsim application started on %s\r\n",
-             b->regs_cfg.major, b->regs_cfg.minor, b->chip->name);
-    int rc = eg_buf_append(out, log, strlen(log));
-    return rc < 0 ? rc : eg_buf_append(out, banner, strlen(banner));
+    if (has_fault(b, SIM_FAULT_BOOT_PANIC) && b->line_at < now + APP_MIN_PANIC_MS &&
+        b->line_no >= fault_arg(b, SIM_FAULT_BOOT_PANIC))
+        b->line_at = now + APP_MIN_PANIC_MS;
+    return rc;
+}
+
+/* Boots from the flash: the ROM checks the image at the bootloader offset, the
+ * bootloader finds the application. */
+static int flash_boot(sim_board *b, eg_buf *out, int64_t now)
+{
+    sim_boot_chip c;
+    sim_boot boot;
+    unsigned cycle = sim_chip_wdt_ms(b->cd, b->cd->wdt_hold0);
+    int rc;
+
+    boot_chip(b, &c);
+    session_clear(b);
+    b->in_loader = 0;
+    b->boots++;
+    if ((rc = sim_boot_flash(&boot, out, &c)) < 0)
+        return rc;
+    logline(b, "boot: %s", boot.why);
+    switch (boot.end) {
+    case SIM_BOOT_RETRY: {
+        /* The ROM's flash boot watchdog (the RTC watchdog at its reset value) ends
+         * each attempt; until then it reads the header again and again. */
+        unsigned lines = sim_boot_retry_lines(&c, cycle);
+        b->cpu = SIM_CPU_RETRY;
+        b->retry_word = boot.word;
+        b->retry_every = cycle / lines;
+        b->retry_left = lines - 1;
+        b->line_at = now + b->retry_every;
+        reset_due(b, now + cycle, SIM_RST_RTCWDT, 1);
+        return sim_boot_invalid_header(out, &c, boot.word);
+    }
+    case SIM_BOOT_STUCK:
+        b->cpu = SIM_CPU_STUCK;
+        reset_due(b, now + cycle, boot.reset, boot.reset == SIM_RST_RTCWDT);
+        return 0;
+    case SIM_BOOT_RESTART:
+        b->cpu = SIM_CPU_STUCK;
+        reset_due(b, now + BOOTLOADER_RESTART_MS, SIM_RST_SW_SYS, 0);
+        return 0;
+    case SIM_BOOT_APP:
+        break;
+    }
+    return app_start(b, &boot, out, now);
+}
+
+/* The chip resets for why: the ROM prints its banner, then the download mode (IO0 low
+ * when it samples it) or a boot from flash. */
+static int chip_reset(sim_board *b, sim_reset_reason why, int download, eg_buf *out, int64_t now)
+{
+    sim_boot_chip c;
+    uint32_t pc = b->cpu == SIM_CPU_APP ? sim_boot_ram_pc(b->chip) : sim_boot_rom_pc(b->chip);
+    int rc;
+
+    boot_chip(b, &c);
+    session_clear(b);
+    b->reset_at = 0;
+    b->wdt_armed = 0;
+    b->line_at = 0;
+    if ((rc = sim_regs_power_on(&b->regs, &b->regs_cfg)) < 0)
+        return rc;
+    if ((rc = sim_boot_banner(out, &c, why, download, pc)) < 0)
+        return rc;
+    if (download) {
+        b->cpu = SIM_CPU_LOADER;
+        logline(b, "reset: rst:0x%x (%s): download mode (IO0 low)", sim_reset_code(why),
+                sim_reset_name(b->cd, why));
+        return 0;
+    }
+    logline(b, "reset: rst:0x%x (%s): booting from flash", sim_reset_code(why),
+            sim_reset_name(b->cd, why));
+    return flash_boot(b, out, now);
+}
+
+/* The application's next line is due: a line of --app-output, a tick, or the panic. */
+static int app_line(sim_board *b, eg_buf *out, int64_t now)
+{
+    char text[SIM_APP_LINE_MAX + 64];
+
+    if (has_fault(b, SIM_FAULT_BOOT_PANIC) && b->line_no >= fault_arg(b, SIM_FAULT_BOOT_PANIC)) {
+        sim_boot_chip c;
+        boot_chip(b, &c);
+        logline(b, "app: panic (fault %s)", "boot-panic");
+        int rc = sim_boot_panic(out, &c, (unsigned)(now - b->app_started) + 312);
+        return rc < 0 ? rc : chip_reset(b, SIM_RST_SW_CPU, 0, out, now);
+    }
+    if (!b->app) {
+        snprintf(text, sizeof(text), "I (%u) app: tick %u\r\n", 312 + TICK_MS * b->line_no,
+                 b->line_no);
+        b->line_no++;
+        b->line_at = now + TICK_MS;
+        return eg_buf_append(out, text, strlen(text));
+    }
+    if (b->line_no >= b->app->n) {
+        b->line_at = 0; /* it has said everything */
+        return 0;
+    }
+    const sim_app_line *l = &b->app->lines[b->line_no++];
+    b->line_at = b->line_no < b->app->n ? now + b->app->lines[b->line_no].delay_ms : 0;
+    if (has_fault(b, SIM_FAULT_BOOT_PANIC) && b->line_no >= fault_arg(b, SIM_FAULT_BOOT_PANIC)) {
+        /* the panic comes where the next line would */
+        if (!b->line_at)
+            b->line_at = now + SIM_APP_LINE_MS;
+        if (b->line_at < b->app_started + APP_MIN_PANIC_MS)
+            b->line_at = b->app_started + APP_MIN_PANIC_MS;
+    }
+    if (!l->text)
+        return 0;
+    sim_app_line_format(l, b->mac, text, sizeof(text) - 2);
+    size_t n = strlen(text);
+    text[n++] = '\r';
+    text[n++] = '\n';
+    return eg_buf_append(out, text, n);
+}
+
+/* A WRITE_REG reached the RTC watchdog's registers: a client arms it to reset the chip
+ * (--after watchdog-reset). Writes while the write-protect register does not hold the
+ * key are ignored, as the hardware ignores them. */
+static void watchdog_write(sim_board *b, cmd *c)
+{
+    const eg_chip *chip = b->chip;
+    uint32_t cfg0 = sim_regs_read(&b->regs, chip->wdt_config0);
+    uint32_t hold = sim_regs_read(&b->regs, chip->wdt_config1);
+    unsigned stage0 = (cfg0 >> 28) & 7;
+    int chip_reset_en = (cfg0 >> 8) & 1;
+
+    if (!(cfg0 >> 31) || stage0 < 2) {
+        if (b->wdt_armed) {
+            b->reset_at = 0;
+            b->wdt_armed = 0;
+            args_add(c, " (RTC watchdog off)");
+        }
+        return;
+    }
+    unsigned ms = sim_chip_wdt_ms(b->cd, hold);
+    b->reset_at = eg_clock_ms() + ms;
+    b->reset_why = chip_reset_en ? SIM_RST_POWERON : SIM_RST_RTCWDT;
+    b->reset_strap = 1;
+    b->wdt_armed = 1;
+    args_add(c, " (RTC watchdog: %s reset in %u ms, %u ticks x2 at %u Hz)",
+             chip_reset_en ? "chip" : "system", ms, hold, b->cd->rc_slow_hz);
 }
 
 void sim_board_line_baud(sim_board *b, uint32_t baud)
@@ -1612,7 +1835,10 @@ int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now)
         b->boot_at = 0;
         if (!b->in_reset) {
             b->in_reset = 1;
-            b->running_app = 0;
+            b->cpu = SIM_CPU_RESET;
+            b->reset_at = 0; /* a chip in reset runs no watchdog */
+            b->wdt_armed = 0;
+            b->line_at = 0;
             logline(b, "EN low: held in reset");
         }
         return 0;
@@ -1628,8 +1854,9 @@ int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now)
 int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out)
 {
     b->n_holds = 0;
-    if (b->boot_model && (b->in_reset || b->running_app))
-        return 0; /* in reset, or an application that does not speak the protocol */
+    if (b->in_reset || b->cpu == SIM_CPU_RESET || b->cpu == SIM_CPU_RETRY ||
+        b->cpu == SIM_CPU_STUCK || b->cpu == SIM_CPU_APP)
+        return 0; /* in reset, or code that does not speak the protocol */
     if (rates_mismatch(b)) {
         /* The bytes arrive as noise: the frame in progress is lost. */
         logline(b, "%zu bytes at %u baud, the UART runs at %u: lost", len, b->line_baud,
@@ -1654,34 +1881,95 @@ int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out)
     return 0;
 }
 
+int sim_board_busy(const sim_board *b)
+{
+    return b->boot_at || b->reset_at || b->line_at;
+}
+
+static void lower(int64_t *next, int64_t at)
+{
+    if (at && at < *next)
+        *next = at;
+}
+
+/* What the chip printed from index from of out on, as a client whose port runs at another
+ * rate (RFC 2217) receives it: framing errors, not text. */
+static void garble(sim_board *b, eg_buf *out, size_t from)
+{
+    if (out->len == from)
+        return;
+    if (!rates_mismatch(b)) {
+        b->garbling = 0;
+        return;
+    }
+    if (!b->garbling)
+        logline(b, "the chip prints at %u baud, the client's port runs at %u: garbled",
+                b->uart_baud, b->line_baud);
+    b->garbling = 1;
+    for (size_t i = from; i < out->len; i++)
+        out->data[i] = (uint8_t)(rng_next(&b->rng) | 0x80);
+}
+
+static int tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next);
+
 int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next)
 {
+    size_t from = out->len;
+    int rc = tick(b, now, pending, out, next);
+    if (!has_fault(b, SIM_FAULT_GARBAGE))
+        garble(b, out, from);
+    return rc;
+}
+
+static int tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next)
+{
+    int rc;
+
     if (b->boot_at) {
         if (now >= b->boot_at) {
             int io0_low = b->dtr && !b->rts;
             b->boot_at = 0;
             b->in_reset = 0;
-            int rc = boot(b, io0_low, out, now);
-            if (rc < 0)
+            if ((rc = chip_reset(b, SIM_RST_POWERON, io0_low, out, now)) < 0)
                 return rc;
-        } else if (b->boot_at < *next) {
-            *next = b->boot_at;
         }
+        lower(next, b->boot_at);
     }
-    if (b->connected && b->running_app && !b->in_reset) {
-        if (now >= b->app_next) {
-            char line[64];
-            b->app_ticks++;
-            snprintf(line, sizeof(line), "I (%u) app: tick %u\r\n", 312 + 1000 * b->app_ticks,
-                     b->app_ticks);
-            int rc = eg_buf_append(out, line, strlen(line));
-            if (rc < 0)
+    /* What the ROM or the application prints until the next reset, then the reset. */
+    for (int guard = 0; guard < 64 && !b->in_reset; guard++) {
+        int64_t line = b->line_at, reset = b->reset_at;
+        if (line && line <= now && (!reset || line <= reset)) {
+            if (b->cpu == SIM_CPU_RETRY) {
+                sim_boot_chip c;
+                boot_chip(b, &c);
+                if (!b->retry_left) {
+                    b->line_at = 0;
+                    continue;
+                }
+                b->retry_left--;
+                b->line_at = b->retry_left ? line + b->retry_every : 0;
+                if ((rc = sim_boot_invalid_header(out, &c, b->retry_word)) < 0)
+                    return rc;
+            } else if (b->cpu == SIM_CPU_APP) {
+                if ((rc = app_line(b, out, line)) < 0)
+                    return rc;
+            } else {
+                b->line_at = 0;
+            }
+            continue;
+        }
+        if (reset && reset <= now) {
+            int io0_low = b->reset_strap && b->boot_model && b->dtr && !b->rts;
+            if (b->wdt_armed)
+                logline(b, "RTC watchdog fired");
+            if ((rc = chip_reset(b, b->reset_why, io0_low, out, reset)) < 0)
                 return rc;
-            b->app_next = now + 1000;
+            continue;
         }
-        if (b->app_next < *next)
-            *next = b->app_next;
+        break;
     }
+    lower(next, b->line_at);
+    lower(next, b->reset_at);
     if (!b->connected || b->unplugged || !has_fault(b, SIM_FAULT_GARBAGE))
         return 0;
     if (now >= b->next_garbage) {
@@ -1691,9 +1979,9 @@ int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64
                 uint64_t r = rng_next(&b->rng);
                 memcpy(noise + i, &r, 8);
             }
-            int rc = eg_buf_append(out, noise, sizeof(noise));
-            if (rc < 0)
-                return rc;
+            int rc2 = eg_buf_append(out, noise, sizeof(noise));
+            if (rc2 < 0)
+                return rc2;
         }
         b->next_garbage = now + SIM_GARBAGE_EVERY_MS;
     }

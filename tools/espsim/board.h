@@ -12,6 +12,8 @@
 #include "core/buf.h"
 #include "proto/slip.h"
 
+#include "app.h"
+#include "chipdata.h"
 #include "flash.h"
 #include "regs.h"
 
@@ -30,6 +32,7 @@ typedef enum sim_fault_kind {
     SIM_FAULT_UNPLUG_AFTER,     /* unplugged once arg bytes of flash data arrived */
     SIM_FAULT_STALL,            /* every response leaves arg milliseconds late */
     SIM_FAULT_BAUD_STUCK,       /* the ROM acknowledges CHANGE_BAUDRATE, its UART stays */
+    SIM_FAULT_BOOT_PANIC,       /* the application panics after arg lines and reboots */
     SIM_FAULT_KINDS
 } sim_fault_kind;
 
@@ -45,7 +48,8 @@ typedef struct sim_faults {
 } sim_faults;
 
 /* Parses "silent", "garbage", "wrong-boot", "disconnect-after=N", "bad-flash-write",
- * "flash-fail-at=ADDR", "unplug-after=BYTES", "stall=MS". */
+ * "flash-fail-at=ADDR", "unplug-after=BYTES", "stall=MS", "baud-stuck", "boot-panic",
+ * "boot-panic=N". */
 int sim_fault_parse(sim_fault *out, const char *text);
 /* Writes the fault as the command line spells it. */
 void sim_fault_format(const sim_fault *f, char *dst, size_t dstlen);
@@ -82,7 +86,18 @@ typedef struct sim_board_config {
     const struct sim_stubs *stubs; /* the flasher stubs it can run; NULL: none */
     int flash_timing;              /* erase and program take a real NOR flash's time */
     int boot_model;                /* DTR/RTS reset the chip (RFC 2217): power-on runs the app */
+    const sim_app_output *app;     /* --app-output: what the application prints; NULL: ticks */
 } sim_board_config;
+
+/* What the CPU runs. */
+typedef enum sim_cpu {
+    SIM_CPU_LOADER, /* the ROM's serial loader (download mode), or the flasher stub */
+    SIM_CPU_RESET,  /* held in reset: EN low */
+    SIM_CPU_GONE,   /* left the loader for RAM code espsim cannot play: silent */
+    SIM_CPU_RETRY,  /* the ROM found no image: reads the header again until its watchdog fires */
+    SIM_CPU_STUCK,  /* stopped after a boot error: a reset is due at reset_at */
+    SIM_CPU_APP,    /* the application runs */
+} sim_cpu;
 
 /* A block of RAM uploaded with MEM_BEGIN / MEM_DATA. */
 typedef struct sim_segment {
@@ -161,11 +176,26 @@ typedef struct sim_board {
     /* --rfc2217: the boot strapping of a development board's auto-reset circuit. */
     int boot_model;
     int dtr, rts;
-    int in_reset;     /* EN held low */
-    int64_t boot_at;  /* EN released: the chip boots at this time (ms), 0 = not pending */
-    int running_app;  /* booted from flash: prints its log, ignores the loader protocol */
-    int64_t app_next; /* when the application prints its next line (ms) */
-    unsigned app_ticks;
+    int in_reset;    /* EN held low */
+    int64_t boot_at; /* EN released: the chip boots at this time (ms), 0 = not pending */
+    /* Booting from flash and what runs then (every transport). */
+    const sim_chip_data *cd;
+    const sim_app_output *app;
+    char mac[24];
+    sim_cpu cpu;
+    uint8_t left_by;            /* SIM_CPU_GONE: the opcode that left the loader */
+    int64_t reset_at;           /* a watchdog or the software resets the chip then (ms), or 0 */
+    sim_reset_reason reset_why; /* ... for this reason */
+    int reset_strap;            /* ... and the reset samples IO0 again (else: a flash boot) */
+    int wdt_armed;              /* reset_at is the RTC watchdog a client set */
+    int64_t line_at;            /* when the ROM or the application prints its next line */
+    unsigned line_no;           /* the application's lines printed since it started */
+    unsigned retry_left;        /* SIM_CPU_RETRY: invalid header lines still to come */
+    unsigned retry_every;       /* ... one every this many ms */
+    uint32_t retry_word;
+    int64_t app_started; /* when the application started (ms) */
+    unsigned boots;
+    int garbling; /* what the chip prints reaches a client at another rate (logged once) */
     /* This connection's traffic and its time on the wire at the rates in force. */
     uint64_t rx_bytes, tx_bytes;
     int64_t rx_wire_us, tx_wire_us;
@@ -203,6 +233,10 @@ int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out);
  * unsent; *next is lowered to when the board wants the next tick (ms clock). */
 int sim_board_tick(sim_board *b, int64_t now, size_t pending, eg_buf *out, int64_t *next);
 
+/* 1 when the board has timed work while no client is connected (it boots, prints, or
+ * waits for a watchdog): call sim_board_tick() anyway, its output is lost. */
+int sim_board_busy(const sim_board *b);
+
 /* DTR and RTS as the client set them (RFC 2217). On a development board RTS pulls EN
  * low and DTR pulls IO0 low, each only while the other is not asserted; releasing EN
  * boots the chip: into the ROM's download mode if IO0 is low, else into the
@@ -211,6 +245,9 @@ int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now);
 
 /* The client's port now runs at baud (RFC 2217 SET-BAUDRATE); so does the line. */
 void sim_board_line_baud(sim_board *b, uint32_t baud);
+
+/* Appends "board <i>: " and the line to the --log file (nothing without one). */
+void sim_board_log(const sim_board *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "24:0a:c4:00:00:01" */
 void sim_mac_format(const uint8_t mac[6], char *dst, size_t dstlen);

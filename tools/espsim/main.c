@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/num.h"
 
+#include "app.h"
 #include "board.h"
 #include "chipdata.h"
 #include "io.h"
@@ -55,6 +56,8 @@ enum {
     OPT_PACE,
     OPT_FLASH_TIMING,
     OPT_FAULT,
+    OPT_APP_OUTPUT,
+    OPT_LINE_DELAY,
     OPT_HELP,
 };
 
@@ -98,12 +101,21 @@ static const struct opt_spec {
     {OPT_STUB_DIR, "stub-dir", "DIR",
      "flasher stubs it can run after MEM_END (default: \"stub\" next to espsim); "
      "repeatable, each directory's stubs are recognised"},
+    {OPT_APP_OUTPUT, "app-output", "FILE",
+     "the lines the application prints after each boot from flash, one a line, 100 ms apart "
+     "or '@MS text' MS after the one before; '{mac}' becomes the MAC (default: a started line, "
+     "then a tick a second)"},
+    {OPT_LINE_DELAY, "line-delay", "MS",
+     "--rfc2217: after each DTR/RTS change the server reads nothing more from the client, "
+     "and acknowledges the change, only MS ms later (0), as a slow network or a client that "
+     "waits for each acknowledgement spaces them"},
     {OPT_FAULT, "fault", "[B:]KIND",
      "misbehave, on board B only or on all (repeatable; a board given its own faults takes "
      "only those): silent, garbage, wrong-boot, disconnect-after=N (unplugged at the Nth "
      "flash data block), bad-flash-write, flash-fail-at=ADDR (a write covering ADDR fails), "
      "unplug-after=BYTES (unplugged once BYTES of flash data arrived), stall=MS (every "
-     "response MS late)"},
+     "response MS late), baud-stuck, boot-panic[=N] (the application panics after N lines "
+     "and reboots, again and again)"},
     {OPT_HELP, "help", NULL, "show this help"},
 };
 
@@ -132,6 +144,9 @@ typedef struct options {
     const char *stub_dirs[MAX_STUB_DIRS];
     size_t n_stub_dirs;
     int pace, flash_timing, rfc2217;
+    unsigned line_delay_ms;
+    const char *app_output;
+    sim_app_output app;
     sim_stubs stubs;
     sim_faults fault_all;
     sim_faults *faults; /* per board, used instead of fault_all where fault_set */
@@ -168,6 +183,18 @@ typedef struct node {
     int tn_comport;                        /* COM-PORT-OPTION agreed one way or both */
     uint8_t tn_linestate_mask, tn_modemstate_mask;
     uint8_t tn_datasize, tn_parity, tn_stopsize, tn_break;
+    /* RFC 2217: what the client sent and the telnet parser has not taken yet; after a
+     * DTR/RTS change (--line-delay) it waits until raw_resume_us. */
+    eg_buf raw;
+    size_t raw_off;
+    int64_t raw_resume_us;
+    unsigned line_delay_ms;
+    /* DTR and RTS as the client asked for them, and the reset into download mode that
+     * the server runs itself (as Espressif's esp_rfc2217_server does). */
+    int cl_dtr, cl_rts;
+    int cl_held;        /* this client put the chip in reset: DTR off, RTS on */
+    int rs_step;        /* the server's reset: 0 none, 1 EN low, 2 IO0 low and EN released */
+    int64_t rs_next_us; /* when its next step comes */
 } node;
 
 static void node_unplug(node *n);
@@ -466,6 +493,16 @@ static int parse_args(options *o, int argc, char **argv)
             if ((rc = parse_fault(o, optarg)) < 0)
                 return eg_error_prefix(rc, "--fault: ");
             break;
+        case OPT_APP_OUTPUT:
+            if (!*optarg)
+                return eg_error_set(EG_EINVAL, "--app-output: empty path");
+            o->app_output = optarg;
+            break;
+        case OPT_LINE_DELAY:
+            if ((rc = parse_number(&v, "line-delay", optarg, 10000)) < 0)
+                return rc;
+            o->line_delay_ms = (unsigned)v;
+            break;
         case OPT_HELP:
             usage(stdout);
             return 1;
@@ -503,6 +540,11 @@ static int parse_args(options *o, int argc, char **argv)
         return eg_error_set(EG_EINVAL, "--spi-pads: %s's eFuses name no flash pads", o->chip->name);
     if (!o->flash_id_set)
         o->flash_id = JEDEC_VENDOR | JEDEC_TYPE << 8 | log2u(o->flash_size) << 16;
+    if (o->line_delay_ms && !o->rfc2217)
+        return eg_error_set(EG_EINVAL, "--line-delay: only with --rfc2217 (DTR and RTS cross "
+                                       "only RFC 2217)");
+    if (o->app_output && (rc = sim_app_output_load(&o->app, o->app_output)) < 0)
+        return rc;
     return 0;
 }
 
@@ -533,7 +575,9 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.stubs = &o->stubs;
     cfg.flash_timing = o->flash_timing;
     cfg.boot_model = o->rfc2217;
+    cfg.app = o->app_output ? &o->app : NULL;
     n->pace = o->pace;
+    n->line_delay_ms = o->line_delay_ms;
     cfg.faults = o->fault_set[i] ? o->faults[i] : o->fault_all;
     cfg.log = log;
     cfg.seed = ((uint64_t)time(NULL) << 20) ^ ((uint64_t)getpid() << 8) ^ (i + 1);
@@ -744,6 +788,13 @@ static void node_connected(node *n)
     n->tn_parity = 1; /* none */
     n->tn_stopsize = 1;
     n->tn_break = 0;
+    eg_buf_clear(&n->raw);
+    n->raw_off = 0;
+    n->raw_resume_us = 0;
+    /* The lines stay as the last client left them; this one has asserted nothing yet. */
+    n->cl_dtr = n->board.dtr;
+    n->cl_rts = n->board.rts;
+    n->cl_held = 0;
     int rc = sim_board_connect(&n->board, &n->port.out, eg_clock_ms());
     if (rc < 0)
         fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
@@ -857,12 +908,72 @@ static uint8_t tn_linestate(const node *n)
     return sim_port_pending(&n->port) ? 0x00 : 0x60;
 }
 
+/* The reset into download mode, run by the server with its own timing (as Espressif's
+ * esp_rfc2217_server runs esptool's UnixTightReset): EN low with IO0 high for 100 ms,
+ * then EN released with IO0 low, held 50 ms (esptool's DEFAULT_RESET_DELAY), then IO0
+ * released. Over a network the client's own changes arrive too far apart for a board's
+ * auto-reset circuit: between DTR on and RTS off, EN would be released with IO0 high. */
+#define RS_EN_LOW_US  100000
+#define RS_IO0_LOW_US 50000
+
+static void rs_step(node *n, int64_t now_us)
+{
+    sim_board *b = &n->board;
+    size_t before = n->port.out.len;
+
+    if (n->rs_step == 1) {
+        sim_board_lines(b, 1, 0, &n->port.out, now_us / 1000); /* IO0 low, EN released */
+        n->rs_step = 2;
+        n->rs_next_us = now_us + RS_IO0_LOW_US;
+    } else {
+        sim_board_lines(b, 0, 0, &n->port.out, now_us / 1000); /* IO0 released */
+        n->rs_step = 0;
+        sim_board_log(b,
+                      "rfc2217: reset sequence done; lines as the client left them (DTR %s, "
+                      "RTS %s)",
+                      n->cl_dtr ? "on" : "off", n->cl_rts ? "on" : "off");
+        sim_board_lines(b, n->cl_dtr, n->cl_rts, &n->port.out, now_us / 1000);
+    }
+    tn_escape_from(n, before);
+}
+
+/* The client changed DTR or RTS. The chip follows at once (a hard reset, holding it in
+ * reset), except that DTR on while this client holds the chip in reset (DTR off, RTS on)
+ * starts the server's reset into download mode; changes that arrive while it runs only
+ * update what the client asked for. */
+static void tn_lines(node *n, int dtr, int rts)
+{
+    int was_dtr = n->cl_dtr, was_rts = n->cl_rts;
+    int64_t now = eg_clock_ms();
+
+    n->cl_dtr = dtr;
+    n->cl_rts = rts;
+    if (n->rs_step) {
+        sim_board_log(&n->board, "rfc2217: %s %s (the reset sequence runs: not passed on)",
+                      dtr != was_dtr ? "DTR" : "RTS", (dtr != was_dtr ? dtr : rts) ? "on" : "off");
+        return;
+    }
+    if (dtr && !was_dtr && was_rts && n->cl_held) {
+        sim_board_log(&n->board,
+                      "rfc2217: DTR on while the client holds EN low: the server runs "
+                      "the reset into download mode (EN low %d ms, IO0 low %d ms)",
+                      RS_EN_LOW_US / 1000, RS_IO0_LOW_US / 1000);
+        n->cl_held = 0;
+        n->rs_step = 1;
+        n->rs_next_us = now * 1000 + RS_EN_LOW_US;
+        sim_board_lines(&n->board, 0, 1, &n->port.out, now); /* EN low, IO0 high */
+        return;
+    }
+    n->cl_held = !dtr && rts;
+    sim_board_lines(&n->board, dtr, rts, &n->port.out, now);
+}
+
 /* The answer to a SET-CONTROL value (RFC 2217 3.6): requests get the state in force,
  * settings are taken and echoed. */
 static uint8_t tn_control(node *n, uint8_t v)
 {
     size_t before = n->port.out.len;
-    int dtr = -1, rts = -1;
+    int dtr = n->cl_dtr, rts = n->cl_rts;
 
     switch (v) {
     case 0:                     /* request the flow control setting */
@@ -875,9 +986,9 @@ static uint8_t tn_control(node *n, uint8_t v)
         n->tn_break = v == 5;
         return v;
     case 7: /* request DTR */
-        return n->board.dtr ? 8 : 9;
+        return n->cl_dtr ? 8 : 9;
     case 10: /* request RTS */
-        return n->board.rts ? 11 : 12;
+        return n->cl_rts ? 11 : 12;
     case 8:
     case 9:
         dtr = v == 8;
@@ -889,7 +1000,7 @@ static uint8_t tn_control(node *n, uint8_t v)
     default:
         return v; /* flow control settings: taken, without effect on a virtual line */
     }
-    sim_board_lines(&n->board, dtr, rts, &n->port.out, eg_clock_ms());
+    tn_lines(n, dtr, rts);
     tn_escape_from(n, before);
     return v;
 }
@@ -935,12 +1046,20 @@ static void tn_comport(node *n)
             n->tn_stopsize = v[0];
         tn_sb_send(n, cmd + 100, &n->tn_stopsize, 1);
         return;
-    case 5: /* SET-CONTROL */
+    case 5: { /* SET-CONTROL */
         if (vlen < 1)
             return;
         val = tn_control(n, v[0]);
+        size_t at = n->port.out.len;
         tn_sb_send(n, cmd + 100, &val, 1);
+        if (n->line_delay_ms && v[0] >= 8 && v[0] <= 12 && v[0] != 10) {
+            /* the acknowledgement, and whatever the client sends next, wait */
+            int64_t until = clock_us() + (int64_t)n->line_delay_ms * 1000;
+            hold_add(n, out_pos(n, at), until);
+            n->raw_resume_us = until;
+        }
         return;
+    }
     case 6: /* NOTIFY-LINESTATE from the client: a poll */
         val = tn_linestate(n);
         tn_sb_send(n, cmd + 100, &val, 1);
@@ -993,13 +1112,21 @@ static void tn_comport_on(node *n)
     tn_sb_send(n, 107, &val, 1);
 }
 
-/* Takes telnet commands out of what the client sent; returns the data bytes left. */
-static size_t tn_filter(node *n, uint8_t *buf, size_t len)
+/* Takes telnet commands out of what the client sent, in place; returns the data bytes
+ * left at the start of buf and sets *used to the bytes taken. It stops before a
+ * subnegotiation takes effect while data precedes it (that data goes to the board
+ * first), and after a DTR/RTS change that makes the server wait (--line-delay). */
+static size_t tn_filter(node *n, uint8_t *buf, size_t len, size_t *used)
 {
     size_t o = 0;
 
+    *used = len;
     for (size_t i = 0; i < len; i++) {
         uint8_t c = buf[i];
+        if (n->tn_state == TN_SB_IAC && c == TN_SE && o > 0) {
+            *used = i;
+            return o;
+        }
         switch (n->tn_state) {
         case TN_DATA:
             if (c == TN_IAC_B)
@@ -1056,11 +1183,48 @@ static size_t tn_filter(node *n, uint8_t *buf, size_t len)
                 n->tn_state = TN_DATA;
                 if (c == TN_SE)
                     tn_comport(n);
+                if (n->raw_resume_us > clock_us()) {
+                    *used = i + 1;
+                    return o;
+                }
             }
             break;
         }
     }
     return o;
+}
+
+/* Data bytes for the board: queued, counted on the wire, fed as the line allows. */
+static void node_data(node *n, const uint8_t *data, size_t got)
+{
+    if (eg_buf_append(&n->in, data, got) < 0) {
+        fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
+        return;
+    }
+    n->board.rx_bytes += got;
+    n->board.rx_wire_us += wire_us(n, got);
+    if (n->pace) {
+        int64_t now = clock_us();
+        n->rx_done_us = (n->rx_done_us > now ? n->rx_done_us : now) + wire_us(n, got);
+    }
+    node_feed(n);
+}
+
+/* RFC 2217: parses what the client sent, as far as the line delay lets it. */
+static void node_parse(node *n)
+{
+    while (n->raw_off < n->raw.len && clock_us() >= n->raw_resume_us && n->port.connected &&
+           !n->port.gone) {
+        uint8_t *p = n->raw.data + n->raw_off;
+        size_t used, got = tn_filter(n, p, n->raw.len - n->raw_off, &used);
+        n->raw_off += used;
+        if (got)
+            node_data(n, p, got);
+    }
+    if (n->raw_off >= n->raw.len) {
+        eg_buf_clear(&n->raw);
+        n->raw_off = 0;
+    }
 }
 
 static void node_read(node *n, uint8_t *buf)
@@ -1075,19 +1239,15 @@ static void node_read(node *n, uint8_t *buf)
         }
         if (r == SIM_IO_NONE)
             break;
-        if (n->port.telnet)
-            got = tn_filter(n, buf, got);
-        if ((rc = eg_buf_append(&n->in, buf, got)) < 0) {
-            fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
-            break;
+        if (n->port.telnet) {
+            if ((rc = eg_buf_append(&n->raw, buf, got)) < 0) {
+                fprintf(stderr, "espsim: board %u: %s\n", n->board.index, eg_error_msg());
+                break;
+            }
+            node_parse(n);
+        } else {
+            node_data(n, buf, got);
         }
-        n->board.rx_bytes += got;
-        n->board.rx_wire_us += wire_us(n, got);
-        if (n->pace) {
-            int64_t now = clock_us();
-            n->rx_done_us = (n->rx_done_us > now ? n->rx_done_us : now) + wire_us(n, got);
-        }
-        node_feed(n);
         if (n->port.gone || !n->port.connected)
             return;
     }
@@ -1132,7 +1292,19 @@ static int run(node *nodes, unsigned count)
                 if (!p->connected && n->next_probe < next)
                     next = n->next_probe;
             }
-            if (!p->connected && n->board.boot_at) {
+            if (n->rs_step) {
+                int64_t us = clock_us();
+                if (us >= n->rs_next_us)
+                    rs_step(n, us);
+                if (n->rs_step && n->rs_next_us / 1000 + 1 < next)
+                    next = n->rs_next_us / 1000 + 1;
+            }
+            if (p->connected && n->raw_off < n->raw.len) {
+                node_parse(n);
+                if (n->raw_off < n->raw.len && n->raw_resume_us / 1000 + 1 < next)
+                    next = n->raw_resume_us / 1000 + 1;
+            }
+            if (!p->connected && sim_board_busy(&n->board)) {
                 /* A board boots whether anyone listens or not; what it prints then is
                  * lost, as on a real line. */
                 eg_buf lost = EG_BUF_INIT;
@@ -1307,11 +1479,13 @@ done:
         sim_port_close(&nodes[i].port);
         sim_board_release(&nodes[i].board);
         eg_buf_release(&nodes[i].in);
+        eg_buf_release(&nodes[i].raw);
     }
     free(nodes);
     if (log)
         fclose(log);
     free(o.faults);
     free(o.fault_set);
+    sim_app_output_free(&o.app);
     return status;
 }
