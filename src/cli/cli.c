@@ -244,8 +244,9 @@ static void cli_log(void *ctx, eg_log_level level, const char *msg)
 
 static void cli_progress(void *ctx, eg_step step, uint64_t done, uint64_t total)
 {
-    static const char *const verbs[EG_STEP_COUNT] = {
-        "Connecting", "Identifying", "Checking", "Erasing", "Writing", "Verifying", "Reading"};
+    static const char *const verbs[EG_STEP_COUNT] = {"Connecting", "Identifying", "Checking",
+                                                     "Erasing",    "Writing",     "Verifying",
+                                                     "Reading",    "Booting"};
     progress_state *p = ctx;
     int pct = total ? (int)(done * 100 / total) : 100;
 

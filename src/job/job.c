@@ -528,6 +528,122 @@ static int step_verify(job *j)
     return 0;
 }
 
+/* ---- the boot check ------------------------------------------------------------- */
+
+static const char *const boot_names[] = {"", "pass", "fail", "timeout"};
+
+const char *eg_boot_result_name(eg_boot_result r)
+{
+    return (unsigned)r < 4 ? boot_names[r] : "?";
+}
+
+/* Appends a console line to the tail kept, dropping the oldest lines for room. */
+static void keep_tail(eg_job_result *r, const char *line)
+{
+    size_t have = strlen(r->boot_tail), add = strlen(line) + 1;
+
+    if (add >= sizeof(r->boot_tail))
+        add = sizeof(r->boot_tail) - 1;
+    while (have && have + add >= sizeof(r->boot_tail)) {
+        char *nl = strchr(r->boot_tail, '\n');
+        size_t cut = nl ? (size_t)(nl - r->boot_tail) + 1 : have;
+        memmove(r->boot_tail, r->boot_tail + cut, have - cut + 1);
+        have -= cut;
+    }
+    snprintf(r->boot_tail + have, sizeof(r->boot_tail) - have, "%.*s\n", (int)(add - 1), line);
+}
+
+/* Judges one console line: 1 expected, -1 failing, 0 neither. */
+static int judge(job *j, const char *line)
+{
+    const eg_plan_boot *b = &j->plan->boot;
+
+    keep_tail(j->r, line);
+    if (b->fail && regexec(&b->re_fail, line, 0, NULL, 0) == 0)
+        return -1;
+    return regexec(&b->re_expect, line, 0, NULL, 0) == 0 ? 1 : 0;
+}
+
+/* After the final reset: the console at the app's rate, until the expected line, a
+ * failing one, or the timeout. A board on the chip's own USB may leave the bus as it
+ * resets: its port is opened again (under its new name). */
+static int step_boot(job *j)
+{
+    const eg_plan_boot *b = &j->plan->boot;
+    eg_transport *t = j->d->s->t, *own = NULL;
+    eg_console con;
+    char line[EG_CONSOLE_LINE_MAX];
+    int64_t end = now(j) + b->timeout_ms;
+    int rc = 0, verdict = 0;
+
+    j->r->boot_tail[0] = '\0';
+    if ((t->caps & EG_TRANSPORT_CAP_BAUD) && t->baud != b->baud &&
+        (rc = eg_transport_set_baud(t, b->baud)) < 0)
+        return rc;
+    eg_console_init(&con, t);
+    while (!verdict) {
+        int64_t left = end - now(j);
+        if (left <= 0)
+            break;
+        rc = eg_console_line(&con, line, sizeof(line), (unsigned)left);
+        if (rc == EG_EGONE || rc == EG_EIO) {
+            /* Gone with the reset: back under its name now, if it comes back. */
+            eg_transport_free(own);
+            own = NULL;
+            if (j->o->port_name && (rc = j->o->port_name(j->o->ctx, j->port, sizeof(j->port))) < 0)
+                break;
+            if ((rc = eg_transport_open(&own, j->port, b->baud, j->o->cancel)) < 0)
+                break;
+            eg_console_init(&con, own);
+            continue;
+        }
+        if (rc < 0)
+            break;
+        if (rc > 0)
+            verdict = judge(j, line);
+    }
+    /* A prompt printed without its line's end counts too. */
+    if (rc >= 0 && !verdict && eg_console_partial(&con)[0]) {
+        snprintf(line, sizeof(line), "%s", eg_console_partial(&con));
+        verdict = judge(j, line);
+    }
+    eg_transport_free(own);
+    if (rc < 0)
+        return rc;
+    if (verdict > 0) {
+        j->r->boot = EG_BOOT_PASS;
+        snprintf(j->r->boot_line, sizeof(j->r->boot_line), "%s", line);
+        return 0;
+    }
+    if (verdict < 0) {
+        j->r->boot = EG_BOOT_FAIL;
+        snprintf(j->r->boot_line, sizeof(j->r->boot_line), "%s", line);
+        return eg_error_set(EG_EMISMATCH, "boot check: the console printed '%s' (matches '%s')",
+                            line, b->fail);
+    }
+    j->r->boot = EG_BOOT_TIMEOUT;
+    /* The console's last line says where the board got to. */
+    size_t n = strlen(j->r->boot_tail);
+    const char *last = j->r->boot_tail;
+    if (n)
+        n--; /* its line end */
+    for (size_t i = n; i > 0; i--)
+        if (j->r->boot_tail[i - 1] == '\n') {
+            last = j->r->boot_tail + i;
+            break;
+        }
+    n -= (size_t)(last - j->r->boot_tail);
+    if (!j->r->boot_tail[0])
+        return eg_error_set(EG_ETIMEDOUT,
+                            "boot check: no line matching '%s' within %u ms at %u baud (the "
+                            "console was silent)",
+                            b->expect, b->timeout_ms, b->baud);
+    return eg_error_set(EG_ETIMEDOUT,
+                        "boot check: no line matching '%s' within %u ms at %u baud (the last "
+                        "line: '%.*s')",
+                        b->expect, b->timeout_ms, b->baud, (int)n, last);
+}
+
 static int step_finish(job *j)
 {
     int rc;
@@ -603,7 +719,7 @@ static int reconnect(job *j, eg_step upto)
 static int try_again(job *j, eg_step step, int rc, unsigned *tries)
 {
     record_failure(j, step, rc);
-    if (*tries >= j->plan->policy.retries[step] || !retryable(rc) ||
+    if (step == EG_STEP_BOOT || *tries >= j->plan->policy.retries[step] || !retryable(rc) ||
         eg_cancel_level(j->o->cancel) != EG_CANCEL_NONE)
         return 0;
     ++*tries;
@@ -690,7 +806,10 @@ int eg_job_run(eg_job_result *out, const eg_plan *plan, const eg_job_opts *o)
     if (o->kind != EG_JOB_INFO && !j.plan->ram.n_segs &&
         (rc = run_step(&j, EG_STEP_VERIFY, step_verify)) < 0)
         goto done;
-    rc = run_step(&j, EG_STEP_FINISH, step_finish);
+    if ((rc = run_step(&j, EG_STEP_FINISH, step_finish)) < 0)
+        goto done;
+    if (o->kind != EG_JOB_INFO && j.plan->boot.enabled)
+        rc = run_step(&j, EG_STEP_BOOT, step_boot);
 done:
     if (rc == 0) {
         out->rc = 0;

@@ -12,6 +12,7 @@
 
 #include "core/cancel.h"
 #include "core/events.h"
+#include "device/console.h"
 #include "device/device.h"
 #include "plan/plan.h"
 
@@ -40,6 +41,18 @@ typedef struct eg_job_region {
     uint8_t md5_device[16];
 } eg_job_region;
 
+typedef enum eg_boot_result {
+    EG_BOOT_NONE,    /* no boot check ran */
+    EG_BOOT_PASS,    /* the expected line came */
+    EG_BOOT_FAIL,    /* a failing line came first */
+    EG_BOOT_TIMEOUT, /* neither within the timeout */
+} eg_boot_result;
+
+/* "", "pass", "fail", "timeout". */
+const char *eg_boot_result_name(eg_boot_result r);
+
+#define EG_BOOT_TAIL_MAX 2048 /* the console's last bytes kept with the result */
+
 typedef struct eg_job_result {
     int rc;            /* 0: passed; else the failure's EG_E* code (EG_ECANCELED: stopped) */
     eg_step step;      /* the step that failed, or was running when stopped */
@@ -60,6 +73,11 @@ typedef struct eg_job_result {
     eg_job_region *regions; /* one per region of plan */
     size_t n_regions;
     const eg_plan *plan; /* the plan the job worked to (the replanned one, if any) */
+    /* The boot check's outcome, the line that decided it ("" on a timeout) and the
+     * console's last lines. */
+    eg_boot_result boot;
+    char boot_line[EG_CONSOLE_LINE_MAX];
+    char boot_tail[EG_BOOT_TAIL_MAX];
 } eg_job_result;
 
 typedef enum eg_job_state {

@@ -67,10 +67,64 @@ void eg_plan_free(eg_plan *p)
     free(p->stubs);
     free(p->ram_segs);
     free(p->erase_names);
+    if (p->boot.enabled) {
+        regfree(&p->boot.re_expect);
+        if (p->boot.fail)
+            regfree(&p->boot.re_fail);
+    }
+    free(p->boot.expect);
+    free(p->boot.fail);
     free(p->name);
     free(p->stub_dir);
     eg_partition_table_free(p->table);
     free(p);
+}
+
+int eg_plan_boot_regex(regex_t *re, const char *pattern)
+{
+    int rc = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+
+    if (rc != 0) {
+        char why[256];
+        regerror(rc, re, why, sizeof(why));
+        return eg_error_set(EG_EINVAL, "'%s' is not a regular expression: %s", pattern, why);
+    }
+    return 0;
+}
+
+int eg_plan_set_boot(eg_plan *p, uint32_t baud, unsigned timeout_ms, const char *expect,
+                     const char *fail)
+{
+    eg_plan_boot b = {0};
+    int rc;
+
+    if (p->finished)
+        return eg_error_set(EG_EINVAL, "the plan is finished");
+    if (p->boot.enabled)
+        return eg_error_set(EG_EINVAL, "the boot check is set already");
+    if (!expect || !*expect)
+        return eg_error_set(EG_EINVAL, "the boot check needs a pattern to expect");
+    if ((rc = eg_plan_boot_regex(&b.re_expect, expect)) < 0)
+        return rc;
+    if (fail && (rc = eg_plan_boot_regex(&b.re_fail, fail)) < 0) {
+        regfree(&b.re_expect);
+        return rc;
+    }
+    b.expect = strdup(expect);
+    b.fail = fail ? strdup(fail) : NULL;
+    if (!b.expect || (fail && !b.fail)) {
+        regfree(&b.re_expect);
+        if (fail)
+            regfree(&b.re_fail);
+        free(b.expect);
+        free(b.fail);
+        return eg_error_set(EG_ENOMEM, "out of memory");
+    }
+    b.enabled = 1;
+    b.baud = baud ? baud : 115200;
+    b.timeout_ms = timeout_ms ? timeout_ms : 10000;
+    p->boot = b;
+    return 0;
 }
 
 /* Refuses changes once the plan is finished: it is shared read-only by then. */

@@ -23,6 +23,7 @@
 #include "partition/partition.h"
 #include "plan/policy.h"
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,16 @@ typedef struct eg_plan_stub {
     eg_ram_program prog;
 } eg_plan_stub;
 
+/* The boot check: after the final reset the board's console (at baud) must print a
+ * line matching expect within timeout_ms, and no line matching fail before it. */
+typedef struct eg_plan_boot {
+    int enabled;
+    uint32_t baud;
+    unsigned timeout_ms;
+    char *expect, *fail; /* POSIX extended regular expressions; fail NULL: none */
+    regex_t re_expect, re_fail;
+} eg_plan_boot;
+
 typedef struct eg_plan {
     char *name;              /* the profile's name, or the command's */
     const eg_chip *chip;     /* every board must be this chip; NULL: any */
@@ -87,6 +98,7 @@ typedef struct eg_plan {
     int keep_board_bootloader;
     eg_ram_program ram; /* flash --ram: loaded and run (n_segs > 0); flash untouched */
     eg_policy policy;
+    eg_plan_boot boot;
     eg_events ev;        /* where building notes go */
     int level;           /* zlib level of the blocks; -1: plain FLASH_DATA */
     int no_stub;         /* stay with the ROM loader */
@@ -114,6 +126,15 @@ typedef struct eg_plan_opts {
 
 int eg_plan_new(eg_plan **out, const eg_plan_opts *o);
 void eg_plan_free(eg_plan *p);
+
+/* Sets the boot check (before the plan is finished). EG_EINVAL saying what is wrong
+ * with a pattern. */
+int eg_plan_set_boot(eg_plan *p, uint32_t baud, unsigned timeout_ms, const char *expect,
+                     const char *fail);
+
+/* Compiles a boot check pattern into re (POSIX extended, case-sensitive): 0, or
+ * EG_EINVAL with regcomp's reason. */
+int eg_plan_boot_regex(regex_t *re, const char *pattern);
 
 /* Adds a region of bytes at addr (4 KiB aligned), taking data over (it is left
  * empty, also on error). */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const step_names[EG_STEP_COUNT] = {
-    "connect", "identify", "check", "erase", "write", "verify", "finish",
+    "connect", "identify", "check", "erase", "write", "verify", "finish", "boot",
 };
 static const char *const erase_names[] = {"none", "regions", "all"};
 
@@ -26,7 +26,7 @@ int eg_step_parse(eg_step *out, const char *s)
         }
     return eg_error_set(EG_EINVAL,
                         "unknown step '%s' (connect, identify, check, erase, write, verify, "
-                        "finish)",
+                        "finish, boot)",
                         s);
 }
 

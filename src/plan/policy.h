@@ -17,6 +17,7 @@ typedef enum eg_step {
     EG_STEP_WRITE,  /* skip what the flash holds, write the rest */
     EG_STEP_VERIFY, /* on-chip MD5 (and read-back) of every region */
     EG_STEP_FINISH, /* leave the board as asked (reset) */
+    EG_STEP_BOOT,   /* the boot check: the app's console says it started */
     EG_STEP_COUNT,
 } eg_step;
 

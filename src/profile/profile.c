@@ -363,6 +363,9 @@ static int get_security(const ctx *c, const eg_profile_node *n)
     return 0;
 }
 
+/* The steps retries and timeouts name. */
+#define BY_STEP EG_STEP_BOOT
+
 /* A map by step name, each value parsed into values[step] by get_count or get_duration. */
 static int get_by_step(unsigned values[EG_STEP_COUNT], const ctx *c, const eg_profile_node *n,
                        const char *key, int durations)
@@ -372,7 +375,8 @@ static int get_by_step(unsigned values[EG_STEP_COUNT], const ctx *c, const eg_pr
     char sub[MAX_KEY];
     int rc;
 
-    for (unsigned s = 0; s < EG_STEP_COUNT; s++)
+    /* The boot check has its own timeout and is never tried again. */
+    for (unsigned s = 0; s < BY_STEP; s++)
         names[s] = eg_step_name((eg_step)s);
     if (n->kind != EG_NODE_MAP && !n->anchor && !n->tag) {
         char buf[64];
@@ -380,9 +384,9 @@ static int get_by_step(unsigned values[EG_STEP_COUNT], const ctx *c, const eg_pr
                               names[EG_STEP_WRITE], durations ? "2m" : "2",
                               eg_schema_describe(buf, sizeof(buf), n));
     }
-    if ((rc = eg_schema_walk_map(v, c, n, key, names, EG_STEP_COUNT)) < 0)
+    if ((rc = eg_schema_walk_map(v, c, n, key, names, BY_STEP)) < 0)
         return rc;
-    for (unsigned s = 0; s < EG_STEP_COUNT; s++) {
+    for (unsigned s = 0; s < BY_STEP; s++) {
         eg_schema_key_join(sub, key, names[s]);
         if (!v[s])
             continue;
@@ -411,7 +415,7 @@ static int get_retries(const ctx *c, const eg_profile_node *n)
                               eg_schema_describe(buf, sizeof(buf), n));
     if ((rc = eg_schema_get_count(&all, c, n, "retries", 0, MAX_RETRIES)) < 0)
         return rc;
-    for (unsigned s = 0; s < EG_STEP_COUNT; s++)
+    for (unsigned s = 0; s < BY_STEP; s++)
         pol->retries[s] = all;
     return 0;
 }
