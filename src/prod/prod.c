@@ -214,8 +214,8 @@ int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_r
     }
     e.device_status = res->device_status;
     e.retries = res->retries;
-    for (int i = 0; i < EG_STORE_STEPS && i < EG_STEP_COUNT; i++)
-        e.step_ms[i] = res->step_ms[i];
+    for (int i = 0; i < EG_STORE_STEPS; i++)
+        e.step_ms[i] = i < EG_STEP_COUNT ? res->step_ms[i] : -1;
     e.ended_ms = eg_clock_unix_ms();
     for (size_t i = 0; i < n && i < res->n_regions; i++) {
         const eg_plan_region *pr = &plan->regions[i];
@@ -246,7 +246,8 @@ int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, co
                                 usb_location && *usb_location ? usb_location : NULL,
                                 usb_serial && *usb_serial ? usb_serial : NULL,
                                 kind == EG_JOB_VERIFY ? "verify" : "flash",
-                                eg_clock_unix_ms()};
+                                eg_clock_unix_ms(),
+                                NULL};
     return eg_store_attempt_started(s, &a);
 }
 

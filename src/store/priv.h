@@ -31,7 +31,14 @@ struct eg_store {
     int stopping;                     /* the writer ends once the queue is empty */
     int werr;                         /* the writer's first error, 0 when none */
     char werr_msg[768];
-    size_t lost; /* records that could not be written */
+    size_t lost;        /* records that could not be written */
+    int serial_waiting; /* serial number allocations waiting for the file */
+
+    /* Serial numbers (serial.c): a connection of their own, opened at the first
+     * allocation, used under smu by one allocation at a time. */
+    pthread_mutex_t smu;
+    int smu_ok;
+    sqlite3 *sdb;
 };
 
 /* Sets a message "records store 'PATH': WHAT: <SQLite's message> (<errno text>)" and
@@ -44,5 +51,10 @@ int eg_store_exec(eg_store *s, const char *sql, const char *what);
 void eg_store_writer_join(eg_store *s);
 /* Finalizes the writer's statements and frees anything left queued. */
 void eg_store_writer_free(eg_store *s);
+/* Closes the serial numbers' connection (serial.c). */
+void eg_store_serial_close(eg_store *s);
+
+/* 0 when mac is "aa:bb:cc:dd:ee:ff" in lowercase hex, else EG_EINVAL naming it. */
+int eg_store_check_mac(const char *mac);
 
 #endif

@@ -32,7 +32,9 @@ static void where_clause(char *dst, size_t len, const eg_store_filter *f, int si
         snprintf(dst + n, len - (size_t)n,
                  " AND a.id IN (SELECT id FROM attempts WHERE started_ms >= ?3)");
     else if (f && f->has_since)
-        snprintf(dst + n, len - (size_t)n, " AND +a.started_ms >= ?3");
+        n += snprintf(dst + n, len - (size_t)n, " AND +a.started_ms >= ?3");
+    if (f && f->mac)
+        snprintf(dst + n, len - (size_t)n, " AND a.mac = ?4");
 }
 
 /* Whether f's start time chooses few enough attempts (a quarter at most) for its
@@ -68,6 +70,8 @@ static void bind_filter(sqlite3_stmt *st, const eg_store_filter *f)
         sqlite3_bind_text(st, 2, f->lot, -1, SQLITE_STATIC);
     if (f->has_since)
         sqlite3_bind_int64(st, 3, f->since_ms);
+    if (f->mac)
+        sqlite3_bind_text(st, 4, f->mac, -1, SQLITE_STATIC);
 }
 
 static int prepare(sqlite3_stmt **out, eg_store *s, const char *sql, const eg_store_filter *f)
@@ -112,11 +116,16 @@ static void col_hex(char *dst, size_t len, sqlite3_stmt *st, int i)
 /* What every report shows first, then the rest (EG_STORE_EACH_BRIEF skips it). */
 #define ATTEMPT_COLS                                                                               \
     "a.id, a.run_id, a.seq, a.slot, a.port, a.usb_location, a.kind, a.chip, a.revision, a.mac, "   \
-    "a.result, a.failed_step, a.error_code, a.error_message, a.started_ms, a.ended_ms"
+    "a.result, a.failed_step, a.error_code, a.error_message, a.started_ms, a.ended_ms, "           \
+    "a.slot_label, a.serial_number, a.log_path, a.boot_result, a.boot_line, a.boot_tail"
+#define ATTEMPT_N_COLS 22
 #define ATTEMPT_MORE_COLS                                                                          \
     ", a.usb_serial, a.flash_id, a.flash_size, a.security_flags, a.flash_encrypted, "              \
     "a.device_status, a.retries, a.ms_connect, a.ms_identify, a.ms_check, a.ms_erase, "            \
-    "a.ms_write, a.ms_verify, a.ms_finish"
+    "a.ms_write, a.ms_verify, a.ms_finish, a.ms_boot"
+#define ATTEMPT_N_MORE_COLS (7 + EG_STORE_STEPS)
+/* With EG_STORE_EACH_RUNS, after the others. */
+#define RUN_COLS ", r.station, r.operator_name, r.lot, r.profile_name"
 
 /* The result stored as text, by its first letter (the CHECK constraint allows only
  * these five); -1 otherwise. */
@@ -146,8 +155,11 @@ static int result_of(sqlite3_stmt *st, int col)
     return strcmp(v, results[r]) == 0 ? r : -1;
 }
 
+static const char *const boot_results[] = {"pass", "fail", "timeout"};
+
 /* Fills rec from the attempt row; the strings stay the statement's. */
-static int read_attempt(eg_store_attempt_rec *rec, eg_store *s, sqlite3_stmt *st, int brief)
+static int read_attempt(eg_store_attempt_rec *rec, eg_store *s, sqlite3_stmt *st, int brief,
+                        int runs)
 {
     eg_store_attempt_start *a = &rec->start;
     eg_store_attempt_end *e = &rec->end;
@@ -181,20 +193,40 @@ static int read_attempt(eg_store_attempt_rec *rec, eg_store *s, sqlite3_stmt *st
     e->device_status = -1;
     for (int i = 0; i < EG_STORE_STEPS; i++)
         e->step_ms[i] = -1;
-    if (brief)
-        return 0;
-    a->usb_serial = col_text(st, 16);
-    if (e->identified) {
-        id->flash_id = (uint32_t)sqlite3_column_int64(st, 17);
-        id->flash_size = (uint32_t)sqlite3_column_int64(st, 18);
-        id->has_security = sqlite3_column_type(st, 19) != SQLITE_NULL;
-        id->security_flags = (uint32_t)sqlite3_column_int64(st, 19);
-        id->flash_encrypted = sqlite3_column_int(st, 20);
+    a->slot_label = col_text(st, 16);
+    e->serial_number = col_text(st, 17);
+    e->log_path = col_text(st, 18);
+    if (sqlite3_column_type(st, 19) != SQLITE_NULL) {
+        int b = name_index(col_text(st, 19), boot_results, 3);
+        if (b < 0)
+            return eg_error_set(EG_EINVAL, "records store '%s': attempt %lld has boot result '%s'",
+                                s->path, (long long)sqlite3_column_int64(st, 0), col_text(st, 19));
+        e->boot_result = boot_results[b];
     }
-    e->device_status = (int)col_int_or(st, 21, -1);
-    e->retries = (unsigned)sqlite3_column_int64(st, 22);
-    for (int i = 0; i < EG_STORE_STEPS; i++)
-        e->step_ms[i] = col_int_or(st, 23 + i, -1);
+    e->boot_line = col_text(st, 20);
+    e->boot_tail = col_text(st, 21);
+    int c = ATTEMPT_N_COLS;
+    if (!brief) {
+        a->usb_serial = col_text(st, c);
+        if (e->identified) {
+            id->flash_id = (uint32_t)sqlite3_column_int64(st, c + 1);
+            id->flash_size = (uint32_t)sqlite3_column_int64(st, c + 2);
+            id->has_security = sqlite3_column_type(st, c + 3) != SQLITE_NULL;
+            id->security_flags = (uint32_t)sqlite3_column_int64(st, c + 3);
+            id->flash_encrypted = sqlite3_column_int(st, c + 4);
+        }
+        e->device_status = (int)col_int_or(st, c + 5, -1);
+        e->retries = (unsigned)sqlite3_column_int64(st, c + 6);
+        for (int i = 0; i < EG_STORE_STEPS; i++)
+            e->step_ms[i] = col_int_or(st, c + 7 + i, -1);
+        c += ATTEMPT_N_MORE_COLS;
+    }
+    if (runs) {
+        rec->station = col_text(st, c);
+        rec->operator_name = col_text(st, c + 1);
+        rec->lot = col_text(st, c + 2);
+        rec->profile_name = col_text(st, c + 3);
+    }
     return 0;
 }
 
@@ -470,9 +502,10 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
     if (!r)
         return eg_error_set(EG_ENOMEM, "out of memory");
     where_clause(where, sizeof(where), f, since_uses_index(s, f));
-    int brief = (flags & EG_STORE_EACH_BRIEF) != 0;
-    snprintf(sql, sizeof(sql), "SELECT " ATTEMPT_COLS "%s FROM attempts a %s ORDER BY a.id",
-             brief ? "" : ATTEMPT_MORE_COLS, where);
+    int brief = (flags & EG_STORE_EACH_BRIEF) != 0, runs = (flags & EG_STORE_EACH_RUNS) != 0;
+    snprintf(sql, sizeof(sql), "SELECT " ATTEMPT_COLS "%s%s FROM attempts a %s %s ORDER BY a.id",
+             brief ? "" : ATTEMPT_MORE_COLS, runs ? RUN_COLS : "",
+             runs ? "LEFT JOIN runs r ON r.id = a.run_id" : "", where);
     if ((rc = prepare(&att, s, sql, f)) < 0)
         goto done;
     /* The first step starts the attempts' snapshot; the reader's starts after it. */
@@ -480,7 +513,7 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
 
     r->path = s->path;
     r->f = f;
-    if (f && (f->run_id > 0 || f->lot || f->has_since))
+    if (f && (f->run_id > 0 || f->lot || f->has_since || f->mac))
         snprintf(r->sql, sizeof(r->sql),
                  "SELECT attempt_id, flash_offset, content_id, md5_device, outcome FROM regions "
                  "WHERE attempt_id IN (SELECT a.id FROM attempts a %s) "
@@ -514,7 +547,7 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
     for (; astep == SQLITE_ROW; astep = sqlite3_step(att)) {
         int64_t id = sqlite3_column_int64(att, 0);
         size_t n = 0;
-        if ((rc = read_attempt(&rec, s, att, brief)) < 0)
+        if ((rc = read_attempt(&rec, s, att, brief, runs)) < 0)
             goto done;
         eg_buf_clear(&labels);
         for (;;) {
@@ -674,7 +707,7 @@ int eg_store_summary_get(eg_store_summary *out, eg_store *s, const eg_store_filt
     where_clause(where, sizeof(where), f, since_uses_index(s, f));
     /* All attempts: grouped in the order of the index attempts_outcome. Some of them:
      * counted here as they come, as GROUP BY would sort them first. */
-    if (!f || (f->run_id <= 0 && !f->lot && !f->has_since))
+    if (!f || (f->run_id <= 0 && !f->lot && !f->has_since && !f->mac))
         snprintf(sql, sizeof(sql),
                  "SELECT result, result, failed_step, error_code, count(*) FROM attempts "
                  "GROUP BY result, failed_step, error_code");
@@ -712,4 +745,80 @@ void eg_store_summary_release(eg_store_summary *sum)
         free(sum->causes[i].step);
     free(sum->causes);
     memset(sum, 0, sizeof(*sum));
+}
+
+int eg_store_device_get(eg_store_device *out, eg_store *s, const char *mac)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    memset(out, 0, sizeof(*out));
+    if (!mac || (rc = eg_store_check_mac(mac)) < 0)
+        return mac ? rc : eg_error_set(EG_EINVAL, "records store: no MAC address given");
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT chip, first_seen_ms, last_seen_ms FROM devices WHERE mac = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = eg_store_db_error(s, "reading a device");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *chip = col_text(st, 0);
+        out->known = 1;
+        out->first_seen_ms = sqlite3_column_int64(st, 1);
+        out->last_seen_ms = sqlite3_column_int64(st, 2);
+        if (chip && !(out->chip = strdup(chip))) {
+            rc = eg_error_set(EG_ENOMEM, "out of memory");
+            goto done;
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = eg_store_db_error(s, "reading a device");
+        goto done;
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT series, serial, seq, allocated_ms FROM serial_numbers "
+                           "WHERE mac = ?1 ORDER BY allocated_ms, series",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = eg_store_db_error(s, "reading serial numbers");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        eg_store_serial_rec *n = realloc(out->serials, (out->n_serials + 1) * sizeof(*n));
+        if (!n) {
+            rc = eg_error_set(EG_ENOMEM, "out of memory");
+            goto done;
+        }
+        out->serials = n;
+        eg_store_serial_rec *r = &n[out->n_serials];
+        memset(r, 0, sizeof(*r));
+        out->n_serials++;
+        r->seq = sqlite3_column_int64(st, 2);
+        r->allocated_ms = sqlite3_column_int64(st, 3);
+        if (!(r->series = strdup(col_text(st, 0) ? col_text(st, 0) : "")) ||
+            !(r->serial = strdup(col_text(st, 1) ? col_text(st, 1) : ""))) {
+            rc = eg_error_set(EG_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = eg_store_db_error(s, "reading serial numbers");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void eg_store_device_release(eg_store_device *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n_serials; i++) {
+        free(d->serials[i].series);
+        free(d->serials[i].serial);
+    }
+    free(d->serials);
+    free(d->chip);
+    memset(d, 0, sizeof(*d));
 }

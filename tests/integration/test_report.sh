@@ -71,7 +71,7 @@ expect_fail "not a database" "'$TMP/text.db' is not an SQLite database" 10 \
     "$ESPGANG" report --db "$TMP/text.db" --format json
 cp "$DB" "$TMP/newer.db"
 sqlite3 "$TMP/newer.db" "PRAGMA user_version = 7"
-expect_fail "newer store" "'$TMP/newer.db' was written by a newer espgang \\(schema 7, this one knows 1\\)" \
+expect_fail "newer store" "'$TMP/newer.db' was written by a newer espgang \\(schema 7, this one knows 2\\)" \
     10 "$ESPGANG" report --db "$TMP/newer.db" --format csv
 
 # CSV to standard output: a header and one row per attempt; counts on stderr.

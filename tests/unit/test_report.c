@@ -99,7 +99,8 @@ static int setup(void **state)
                                     i % 2 ? "1-1.2" : NULL,
                                     "SER",
                                     i == 6 ? "verify" : "flash",
-                                    started_of(i)};
+                                    started_of(i),
+                                    i == 1 ? "left, \"pogo\" <1>" : NULL};
         if (eg_store_attempt_started(s, &a) < 0)
             return -1;
         if (result_of(i) == EG_RESULT_RUNNING)
@@ -630,8 +631,8 @@ static void test_big_report_and_failing_sink(void **state)
     assert_int_equal(eg_store_run_begin(&run, s, &info), 0);
     assert_int_equal(eg_store_writer_start(s), 0);
     for (unsigned i = 0; i < 4000; i++) {
-        eg_store_attempt_start a = {run,  i,    1,       "/dev/ttyUSB0",
-                                    NULL, NULL, "flash", 1764576000000 + i};
+        eg_store_attempt_start a = {
+            run, i, 1, "/dev/ttyUSB0", NULL, NULL, "flash", 1764576000000 + i, NULL};
         eg_store_region g[3];
         for (unsigned k = 0; k < 3; k++)
             fake_region(&g[k], i, k);
