@@ -59,6 +59,7 @@ enum {
     OPT_SINCE,
     OPT_FORMAT,
     OPT_SUMMARY,
+    OPT_DEVICE,
     OPT_MAX = 96
 };
 
