@@ -80,8 +80,9 @@ static int serial_of(int *found, char *out, size_t out_len, eg_store *s, const c
                      const char *mac)
 {
     sqlite3_stmt *st = NULL;
-    int rc = query(&st, found, s, "SELECT serial FROM serial_numbers WHERE series = ?1 AND mac = ?2",
-                   series, mac, "reading serial numbers");
+    int rc =
+        query(&st, found, s, "SELECT serial FROM serial_numbers WHERE series = ?1 AND mac = ?2",
+              series, mac, "reading serial numbers");
     if (rc == 0 && *found) {
         const char *v = (const char *)sqlite3_column_text(st, 0);
         size_t n = v ? (size_t)sqlite3_column_bytes(st, 0) : 0;
