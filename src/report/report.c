@@ -459,13 +459,23 @@ static void json_str(out *o, const char *s)
 
 /* A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, with
  * quotes doubled; empty for NULL. */
+/* Bytes that end a plain CSV field's scan: the NUL, and what makes it quoted. */
+static const unsigned char csv_special[256] = {
+    [0] = 1, [','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+
+/* Bytes of a region label that the regions column %-escapes. */
+static const unsigned char label_special[256] = {
+    [':'] = 1, [';'] = 1, ['%'] = 1, [','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+
 static void csv_str(out *o, const char *s)
 {
     if (!s)
         return;
-    size_t n = strlen(s);
-    if (!strpbrk(s, ",\"\r\n")) {
-        out_bytes(o, s, n);
+    const char *p = s;
+    while (!csv_special[(unsigned char)*p])
+        p++;
+    if (!*p) {
+        out_bytes(o, s, (size_t)(p - s));
         return;
     }
     out_char(o, '"');
@@ -591,13 +601,15 @@ static int csv_attempt(void *ctx, const eg_store_attempt_rec *r)
             out_char(o, ';');
         out_hex(o, g->offset);
         out_char(o, ':');
-        for (const char *l = g->label; l && *l; l++) {
-            if (strchr(":;%,\"\r\n", *l)) {
+        for (const char *l = g->label, *run = l; l; l++) {
+            if (!*l || label_special[(unsigned char)*l]) {
+                out_bytes(o, run, (size_t)(l - run));
+                if (!*l)
+                    break;
                 char esc[3] = {'%', "0123456789ABCDEF"[(unsigned char)*l >> 4],
                                "0123456789ABCDEF"[*l & 15]};
                 out_bytes(o, esc, 3);
-            } else {
-                out_char(o, *l);
+                run = l + 1;
             }
         }
         out_char(o, ':');
