@@ -476,8 +476,9 @@ static void chart_yield(page *p, const eg_report_stats *st, const eg_report_buck
     pf(p, "<svg viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"yield over time\">", CW, CH);
     for (int g = floor10; g <= 100; g += floor10 >= 60 ? 5 : 10) {
         double y = CT + ph * (100.0 - g) / (100.0 - floor10);
-        pf(p, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
-              "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%d%%</text>",
+        pf(p,
+           "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
+           "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%d%%</text>",
            CL, CW - CR, y, y, CL - 6, y + 4, g);
     }
     for (size_t i = 0; i < n; i++) {
@@ -490,8 +491,9 @@ static void chart_yield(page *p, const eg_report_stats *st, const eg_report_buck
             h = 2;
         char ys[16];
         fmt_yield(ys, sizeof(ys), b[i].pass, b[i].fail);
-        pf(p, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
-              "<title>%s%%: %lld of %lld</title></rect>",
+        pf(p,
+           "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+           "<title>%s%%: %lld of %lld</title></rect>",
            tone(b[i].pass, b[i].fail), CL + bw * (double)i + bw * 0.12, CT + ph - h, bw * 0.76, h,
            ys, (long long)b[i].pass, (long long)t);
     }
@@ -517,8 +519,9 @@ static void chart_boards(page *p, const eg_report_stats *st, const eg_report_buc
             top = b[i].pass + b[i].fail;
     top = nice_top(top);
     fmt_int(rate, sizeof(rate), st->peak_hour_boards);
-    pf(p, "<section><h2>Boards per %s<small>passed and failed; the busiest clock hour had %s"
-          "</small></h2>",
+    pf(p,
+       "<section><h2>Boards per %s<small>passed and failed; the busiest clock hour had %s"
+       "</small></h2>",
        name, rate);
     if (!n || st->sum.by_result[EG_RESULT_PASS] + st->sum.by_result[EG_RESULT_FAIL] == 0) {
         put(p, "<p class=\"empty\">No board passed or failed.</p></section>");
@@ -531,20 +534,23 @@ static void chart_boards(page *p, const eg_report_stats *st, const eg_report_buc
         double y = CT + ph * (nt - g) / (double)nt;
         char v[32];
         fmt_int(v, sizeof(v), top * g / nt);
-        pf(p, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
-              "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
+        pf(p,
+           "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
+           "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
            CL, CW - CR, y, y, CL - 6, y + 4, v);
     }
     for (size_t i = 0; i < n; i++) {
         double hp = ph * (double)b[i].pass / (double)top, hf = ph * (double)b[i].fail / (double)top;
         double x = CL + bw * (double)i + bw * 0.12;
         if (b[i].pass)
-            pf(p, "<rect class=\"pass\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
-                  "<title>%lld passed</title></rect>",
+            pf(p,
+               "<rect class=\"pass\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+               "<title>%lld passed</title></rect>",
                x, CT + ph - hp, bw * 0.76, hp, (long long)b[i].pass);
         if (b[i].fail)
-            pf(p, "<rect class=\"fail\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
-                  "<title>%lld failed</title></rect>",
+            pf(p,
+               "<rect class=\"fail\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+               "<title>%lld failed</title></rect>",
                x, CT + ph - hp - hf, bw * 0.76, hf, (long long)b[i].fail);
     }
     x_labels(p, b, n, bw, w);
@@ -576,8 +582,9 @@ static void chart_histogram(page *p, const eg_report_stats *st)
         double y = CT + ph * (nt - g) / (double)nt;
         char v[32];
         fmt_int(v, sizeof(v), top * g / nt);
-        pf(p, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
-              "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
+        pf(p,
+           "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
+           "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
            CL, HW - CR, y, y, CL - 6, y + 4, v);
     }
     size_t every = st->n_bins / 5 + 1;
@@ -587,8 +594,9 @@ static void chart_histogram(page *p, const eg_report_stats *st)
         char from[32], to[32];
         fmt_dur(from, sizeof(from), bin->from_ms);
         fmt_dur(to, sizeof(to), bin->to_ms);
-        pf(p, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
-              "<title>%s%s%s: %lld</title></rect>",
+        pf(p,
+           "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+           "<title>%s%s%s: %lld</title></rect>",
            CL + bw * (double)i + 1, CT + ph - h, bw - 2, h, bin->to_ms < 0 ? "from " : from,
            bin->to_ms < 0 ? from : " to ", bin->to_ms < 0 ? "" : to, (long long)bin->count);
         if (i % every == 0)
@@ -598,8 +606,9 @@ static void chart_histogram(page *p, const eg_report_stats *st)
     if (st->bin_ms > 0 && st->n_bins) {
         double x = CL + bw * (double)(st->median_ms - st->bins[0].from_ms) / (double)st->bin_ms;
         if (x <= HW - CR)
-            pf(p, "<line class=\"mark\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
-                  "<text x=\"%.1f\" y=\"%d\" text-anchor=\"start\">median</text>",
+            pf(p,
+               "<line class=\"mark\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
+               "<text x=\"%.1f\" y=\"%d\" text-anchor=\"start\">median</text>",
                x, x, CT, CH - CB, x + 4, CT + 12);
     }
     put(p, "</svg><div class=\"legend\">boards by how long they took, started to ended"
@@ -620,8 +629,9 @@ static void hbar(page *p, const char *kind, const char *key, int64_t count, int6
     esc(p, key);
     pf(p, "\" data-count=\"%lld\"><td>", (long long)count);
     esc(p, key);
-    pf(p, "</td><td class=\"w\"><div class=\"b\" style=\"width:%.1f%%\"></div></td>"
-          "<td class=\"n\">%s</td></tr>",
+    pf(p,
+       "</td><td class=\"w\"><div class=\"b\" style=\"width:%.1f%%\"></div></td>"
+       "<td class=\"n\">%s</td></tr>",
        100.0 * (double)count / (double)(top ? top : 1), n);
 }
 
@@ -695,7 +705,10 @@ static void slots(page *p, const eg_report_stats *st)
             snprintf(ys, sizeof(ys), "%lld", (long long)pc);
         }
         /* One bad slot must stand out: red only for a slot far worse than the rest. */
-        const char *cls = !t ? "none" : suspect(st, sl) ? "bad suspect" : sl->fail ? "fair" : "good";
+        const char *cls = !t                ? "none"
+                          : suspect(st, sl) ? "bad suspect"
+                          : sl->fail        ? "fair"
+                                            : "good";
         pf(p, "<div class=\"slot %s\" data-slot=\"%d\" data-label=\"", cls, sl->slot);
         esc(p, sl->label);
         pf(p, "\" data-attempts=\"%lld\" data-pass=\"%lld\" data-fail=\"%lld\">",
@@ -707,8 +720,9 @@ static void slots(page *p, const eg_report_stats *st)
         pf(p, "<span class=\"y\">%s%s</span></div><div class=\"lb\">", ys,
            sl->pass + sl->fail ? "%" : "");
         esc(p, sl->label ? sl->label : sl->slot > 0 ? "" : "no slot");
-        pf(p, "&#8203;</div><div class=\"ct\"><span class=\"cp\">%lld</span> pass &#183; "
-              "<span class=\"cf\">%lld</span> fail</div></div>",
+        pf(p,
+           "&#8203;</div><div class=\"ct\"><span class=\"cp\">%lld</span> pass &#183; "
+           "<span class=\"cf\">%lld</span> fail</div></div>",
            (long long)sl->pass, (long long)sl->fail);
     }
     put(p, "</div><div class=\"legend\"><i style=\"background:var(--good)\"></i>no failures"
@@ -720,8 +734,9 @@ static void slots(page *p, const eg_report_stats *st)
 static void tile(page *p, const char *key, const char *cls, const char *name, const char *data,
                  const char *value, const char *sub)
 {
-    pf(p, "<div class=\"tile %s\" data-k=\"%s\" data-v=\"%s\"><div class=\"k\">%s</div>"
-          "<div class=\"v\">%s</div><div class=\"s\">%s</div></div>",
+    pf(p,
+       "<div class=\"tile %s\" data-k=\"%s\" data-v=\"%s\"><div class=\"k\">%s</div>"
+       "<div class=\"v\">%s</div><div class=\"s\">%s</div></div>",
        cls, key, data, name, value, sub);
 }
 
@@ -847,11 +862,12 @@ static void device_table(page *p, const eg_report_stats *st, const rows *r)
         size_t shown = r->n_bad < EG_REPORT_HTML_ROWS ? r->n_bad : EG_REPORT_HTML_ROWS;
         fmt_int(a, sizeof(a), (int64_t)shown);
         fmt_int(b, sizeof(b), total);
-        pf(p, "<small>the latest %s attempts that did not pass, of %s attempts</small></h2>"
-              "<p class=\"note\" id=\"rows-note\">A page of every attempt would be too long "
-              "to use: every attempt is in <code>espgang report --format csv</code> (or "
-              "json), and one device's history in <code>espgang report --device MAC</code>."
-              "</p>",
+        pf(p,
+           "<small>the latest %s attempts that did not pass, of %s attempts</small></h2>"
+           "<p class=\"note\" id=\"rows-note\">A page of every attempt would be too long "
+           "to use: every attempt is in <code>espgang report --format csv</code> (or "
+           "json), and one device's history in <code>espgang report --device MAC</code>."
+           "</p>",
            a, b);
     }
     put(p, "<table class=\"devices\" id=\"devices\"><thead><tr><th>Started</th><th>Run</th>"
@@ -893,8 +909,9 @@ static void make_page(page *p, const eg_report_stats *st, eg_store *s, const eg_
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
            "<title>Production report: ");
     scope(p, f);
-    pf(p, "</title><style>%s</style></head><body><header><h1>Production report</h1>"
-          "<span class=\"scope\" id=\"scope\">",
+    pf(p,
+       "</title><style>%s</style></head><body><header><h1>Production report</h1>"
+       "<span class=\"scope\" id=\"scope\">",
        css);
     scope(p, f);
     if (st->first_ms >= 0) {
@@ -926,8 +943,8 @@ static void make_page(page *p, const eg_report_stats *st, eg_store *s, const eg_
     free(b);
 }
 
-int eg_report_html(eg_report_stats *st, eg_store *s, const eg_store_filter *f,
-                   eg_report_sink sink, void *ctx)
+int eg_report_html(eg_report_stats *st, eg_store *s, const eg_store_filter *f, eg_report_sink sink,
+                   void *ctx)
 {
     html_ctx h;
     page p = {EG_BUF_INIT, 0};

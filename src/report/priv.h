@@ -18,7 +18,7 @@ int64_t eg_report_floor_div(int64_t a, int64_t b);
 
 /* Writes the HTML report (html.c): the page is made in memory (its device table is
  * bounded by EG_REPORT_HTML_ROWS) and handed to sink at the end. */
-int eg_report_html(eg_report_stats *st, eg_store *s, const eg_store_filter *f,
-                   eg_report_sink sink, void *ctx);
+int eg_report_html(eg_report_stats *st, eg_store *s, const eg_store_filter *f, eg_report_sink sink,
+                   void *ctx);
 
 #endif

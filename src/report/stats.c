@@ -183,7 +183,8 @@ int eg_report_stats_add(eg_report_stats *st, const eg_store_attempt_rec *rec)
         a->span_from = -1;
         st->first_ms = st->last_ms = -1;
     }
-    if ((rc = eg_store_summary_add(&st->sum, rec)) < 0 || (rc = add_slot(st, a, rec, pass, fail)) < 0 ||
+    if ((rc = eg_store_summary_add(&st->sum, rec)) < 0 ||
+        (rc = add_slot(st, a, rec, pass, fail)) < 0 ||
         (rc = add_minute(a, start, pass, fail)) < 0 || (rc = add_run(a, rec->start.run_id)) < 0)
         return rc;
     if ((pass || fail) && e->ended_ms >= start && (rc = add_duration(a, e->ended_ms - start)) < 0)
@@ -250,9 +251,9 @@ static int step_cmp(const void *pa, const void *pb)
 
 /* Widths the histogram's bars may have: numbers people read at a glance. */
 static const int64_t nice_ms[] = {
-    10,     20,     50,      100,     200,     250,     500,      1000,     2000,
-    5000,   10000,  15000,   30000,   60000,   120000,  300000,   600000,   900000,
-    1800000, 3600000, 7200000, 21600000, 43200000, 86400000,
+    10,     20,     50,      100,     200,     250,      500,      1000,
+    2000,   5000,   10000,   15000,   30000,   60000,    120000,   300000,
+    600000, 900000, 1800000, 3600000, 7200000, 21600000, 43200000, 86400000,
 };
 
 /* Adds count durations from lo_ms into the bars. */
@@ -398,8 +399,7 @@ int eg_report_stats_finish(eg_report_stats *st)
     return 0;
 }
 
-int eg_report_stats_buckets(eg_report_bucket **out, size_t *n, const eg_report_stats *st,
-                            int64_t w)
+int eg_report_stats_buckets(eg_report_bucket **out, size_t *n, const eg_report_stats *st, int64_t w)
 {
     const struct eg_report_acc *a = st->acc;
     int64_t off_slot = INT64_MIN, off = 0;
