@@ -133,6 +133,17 @@ static void fmt_int(char *dst, size_t len, int64_t v)
     dst[o] = '\0';
 }
 
+/* An axis label: 950, 12k, 1.5k, 3.2M. */
+static void fmt_compact(char *dst, size_t len, int64_t v)
+{
+    if (v < 1000)
+        snprintf(dst, len, "%lld", (long long)v);
+    else if (v < 1000000)
+        snprintf(dst, len, v % 1000 ? "%.1fk" : "%.0fk", (double)v / 1000.0);
+    else
+        snprintf(dst, len, v % 1000000 ? "%.1fM" : "%.0fM", (double)v / 1000000.0);
+}
+
 /* A yield as "93.8": one decimal, never 100.0 while something failed, nor 0.0 while
  * something passed. */
 static void fmt_yield(char *dst, size_t len, int64_t pass, int64_t fail)
@@ -306,11 +317,13 @@ static const char css[] =
     "header .scope{font-size:18px;color:#cfd8e3}"
     "header .meta{margin-left:auto;font-size:13px;color:#9fb0c3;text-align:right}"
     "main{padding:20px 28px 40px}"
-    ".tiles{display:grid;grid-template-columns:1.6fr repeat(5,1fr);gap:14px;margin-bottom:18px}"
+    ".tiles{display:grid;grid-template-columns:minmax(0,1.6fr) repeat(5,minmax(0,1fr));gap:14px;"
+    "margin-bottom:18px}"
     ".tile{background:var(--card);border-radius:10px;padding:14px 18px;"
     "box-shadow:0 1px 2px rgba(0,0,0,.08);border-top:6px solid var(--none)}"
     ".tile .k{font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:var(--mute)}"
     ".tile .v{font-size:44px;font-weight:800;line-height:1.1;white-space:nowrap}"
+    ".tile .v.vmid{font-size:34px;line-height:1.42}.tile .v.vlong{font-size:26px;line-height:1.86}"
     ".tile .s{font-size:13px;color:var(--mute)}"
     ".tile.yield .v{font-size:64px}"
     ".tile.good{border-color:var(--good)}.tile.good .v{color:var(--good)}"
@@ -386,6 +399,12 @@ static const char css[] =
 #define CB 34
 #define HW 460 /* the histogram's width: it has a narrower column */
 
+/* A bar's width in a slot of width bw: three quarters of it, 48 at most. */
+static double bar_w(double bw)
+{
+    return bw * 0.76 < 48 ? bw * 0.76 : 48;
+}
+
 /* Buckets that suit the span: at most 36 of them. */
 static int64_t bucket_ms(const eg_report_stats *st)
 {
@@ -402,7 +421,7 @@ static void bucket_name(char *dst, size_t len, int64_t w)
     if (w == 3600000)
         snprintf(dst, len, "hour");
     else if (w < 3600000)
-        snprintf(dst, len, "%lld minute%s", (long long)(w / 60000), w == 60000 ? "" : "s");
+        snprintf(dst, len, w == 60000 ? "minute" : "%lld minutes", (long long)(w / 60000));
     else if (w < 86400000)
         snprintf(dst, len, "%lld hours", (long long)(w / 3600000));
     else
@@ -494,8 +513,8 @@ static void chart_yield(page *p, const eg_report_stats *st, const eg_report_buck
         pf(p,
            "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
            "<title>%s%%: %lld of %lld</title></rect>",
-           tone(b[i].pass, b[i].fail), CL + bw * (double)i + bw * 0.12, CT + ph - h, bw * 0.76, h,
-           ys, (long long)b[i].pass, (long long)t);
+           tone(b[i].pass, b[i].fail), CL + bw * (double)i + (bw - bar_w(bw)) / 2, CT + ph - h,
+           bar_w(bw), h, ys, (long long)b[i].pass, (long long)t);
     }
     double avg = 100.0 * (double)pass / (double)(pass + fail);
     double ya = CT + ph * (100.0 - avg) / (100.0 - floor10);
@@ -533,7 +552,7 @@ static void chart_boards(page *p, const eg_report_stats *st, const eg_report_buc
     for (int g = 0; g <= nt; g++) {
         double y = CT + ph * (nt - g) / (double)nt;
         char v[32];
-        fmt_int(v, sizeof(v), top * g / nt);
+        fmt_compact(v, sizeof(v), top * g / nt);
         pf(p,
            "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
            "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
@@ -541,17 +560,17 @@ static void chart_boards(page *p, const eg_report_stats *st, const eg_report_buc
     }
     for (size_t i = 0; i < n; i++) {
         double hp = ph * (double)b[i].pass / (double)top, hf = ph * (double)b[i].fail / (double)top;
-        double x = CL + bw * (double)i + bw * 0.12;
+        double x = CL + bw * (double)i + (bw - bar_w(bw)) / 2;
         if (b[i].pass)
             pf(p,
                "<rect class=\"pass\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
                "<title>%lld passed</title></rect>",
-               x, CT + ph - hp, bw * 0.76, hp, (long long)b[i].pass);
+               x, CT + ph - hp, bar_w(bw), hp, (long long)b[i].pass);
         if (b[i].fail)
             pf(p,
                "<rect class=\"fail\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
                "<title>%lld failed</title></rect>",
-               x, CT + ph - hp - hf, bw * 0.76, hf, (long long)b[i].fail);
+               x, CT + ph - hp - hf, bar_w(bw), hf, (long long)b[i].fail);
     }
     x_labels(p, b, n, bw, w);
     put(p, "</svg><div class=\"legend\"><i style=\"background:var(--good)\"></i>passed"
@@ -581,7 +600,7 @@ static void chart_histogram(page *p, const eg_report_stats *st)
     for (int g = 0; g <= nt; g++) {
         double y = CT + ph * (nt - g) / (double)nt;
         char v[32];
-        fmt_int(v, sizeof(v), top * g / nt);
+        fmt_compact(v, sizeof(v), top * g / nt);
         pf(p,
            "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
            "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
@@ -720,10 +739,13 @@ static void slots(page *p, const eg_report_stats *st)
         pf(p, "<span class=\"y\">%s%s</span></div><div class=\"lb\">", ys,
            sl->pass + sl->fail ? "%" : "");
         esc(p, sl->label ? sl->label : sl->slot > 0 ? "" : "no slot");
+        char np[32], nf[32];
+        fmt_int(np, sizeof(np), sl->pass);
+        fmt_int(nf, sizeof(nf), sl->fail);
         pf(p,
-           "&#8203;</div><div class=\"ct\"><span class=\"cp\">%lld</span> pass &#183; "
-           "<span class=\"cf\">%lld</span> fail</div></div>",
-           (long long)sl->pass, (long long)sl->fail);
+           "&#8203;</div><div class=\"ct\"><span class=\"cp\">%s</span> pass &#183; "
+           "<span class=\"cf\">%s</span> fail</div></div>",
+           np, nf);
     }
     put(p, "</div><div class=\"legend\"><i style=\"background:var(--good)\"></i>no failures"
            "<i style=\"background:var(--fair)\"></i>some failures"
@@ -734,10 +756,15 @@ static void slots(page *p, const eg_report_stats *st)
 static void tile(page *p, const char *key, const char *cls, const char *name, const char *data,
                  const char *value, const char *sub)
 {
+    size_t n = strlen(value);
     pf(p,
        "<div class=\"tile %s\" data-k=\"%s\" data-v=\"%s\"><div class=\"k\">%s</div>"
-       "<div class=\"v\">%s</div><div class=\"s\">%s</div></div>",
-       cls, key, data, name, value, sub);
+       "<div class=\"v%s\">%s</div><div class=\"s\">%s</div></div>",
+       cls, key, data, name,
+       n > 9   ? " vlong"
+       : n > 6 ? " vmid"
+               : "",
+       value, sub);
 }
 
 static void tiles(page *p, const eg_report_stats *st)
