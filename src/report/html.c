@@ -388,7 +388,14 @@ static const char css[] =
     "header{padding:8px 12px}main{padding:8px 0}"
     ".tile,section{box-shadow:none;border:1px solid var(--line)}"
     "table.devices th{position:static}thead{display:table-header-group}"
-    "tr{break-inside:avoid}.devices-section{break-before:page}}";
+    "tr{break-inside:avoid}.devices-section{break-before:page}"
+    ".tiles{grid-template-columns:minmax(0,1.6fr) repeat(5,minmax(0,1fr));gap:8px}"
+    ".grid2{grid-template-columns:1fr 1fr;gap:8px}.grid3{grid-template-columns:1fr 1fr 1.3fr;"
+    "gap:8px}.tile .v{font-size:30px}.tile.yield .v{font-size:40px}"
+    ".tile .v.vmid{font-size:24px}.tile .v.vlong{font-size:18px}"
+    ".devices-section{break-inside:auto}table.devices{font-size:8px}"
+    "table.devices td,table.devices th{white-space:nowrap;padding:2px 3px}"
+    ".mono,code{font-size:8px}.badge,.boot{font-size:7px;padding:0 4px}}";
 
 /* A chart's frame: width W, height H, plot area from left L to W - R, top T to H - B. */
 #define CW 640
