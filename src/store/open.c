@@ -298,11 +298,6 @@ static int open_db(eg_store **out, const char *path, int write)
         goto done;
     }
     s->cv_ok = 1;
-    if (pthread_mutex_init(&s->smu, NULL) != 0) {
-        rc = eg_error_set(EG_ENOMEM, "cannot create a mutex");
-        goto done;
-    }
-    s->smu_ok = 1;
     if (gethostname(s->host, sizeof(s->host) - 1) != 0)
         snprintf(s->host, sizeof(s->host), "unknown");
     /* The connection is used by one thread at a time (the owner, or the writer while
@@ -422,8 +417,6 @@ void eg_store_close(eg_store *s)
     eg_store_writer_join(s);
     eg_store_writer_free(s);
     eg_store_serial_close(s);
-    if (s->smu_ok)
-        pthread_mutex_destroy(&s->smu);
     if (s->db)
         sqlite3_close(s->db);
     if (s->cv_ok)

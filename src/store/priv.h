@@ -33,11 +33,15 @@ struct eg_store {
     char werr_msg[768];
     size_t lost;        /* records that could not be written */
     int serial_waiting; /* serial number allocations waiting for the file */
+    /* Turns between the writer and allocations: batches the writer has taken, and
+     * that count when the last allocation ended. */
+    unsigned long batches_taken, serial_turn;
+    int serial_queued; /* allocations waiting for their turn: the writer's batches shrink */
 
     /* Serial numbers (serial.c): a connection of their own, opened at the first
-     * allocation, used under smu by one allocation at a time. */
-    pthread_mutex_t smu;
-    int smu_ok;
+     * allocation, used by the allocation being served (tickets under mu: one at a
+     * time, in the order they came). */
+    unsigned long serial_next, serial_serving;
     sqlite3 *sdb;
 };
 

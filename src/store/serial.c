@@ -22,7 +22,7 @@ static int busy_wait(void *ctx, int count)
     return 1;
 }
 
-/* The connection, opened at the first allocation (under smu). */
+/* The connection, opened at the first allocation (by the allocation being served). */
 static int serial_db(eg_store *s)
 {
     eg_store tmp = {.path = s->path};
@@ -188,15 +188,27 @@ int eg_store_serial(char *out, size_t out_len, int *existing, eg_store *s, const
     if (!mac || (rc = eg_store_check_mac(mac)) < 0)
         return mac ? rc : eg_error_set(EG_EINVAL, "records store: a serial number needs a MAC");
 
-    pthread_mutex_lock(&s->smu);
+    /* One allocation at a time, in the order they came (a ticket: a mutex would let
+     * one thread take it again and again while another waits). */
+    pthread_mutex_lock(&s->mu);
+    unsigned long ticket = s->serial_next++;
+    while (s->serial_serving != ticket)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
     if ((rc = serial_db(s)) < 0)
         goto done;
     tmp.db = s->sdb;
     /* A device flashed again reads its number without taking the write lock. */
     if ((rc = serial_of(&found, out, out_len, s, series, mac)) < 0 || found)
         goto done;
-    /* The writer starts no batch while this waits for the file and writes. */
+    /* Turns: when records are queued and the writer has taken no batch since the last
+     * allocation, it takes one first (allocations one after another must not starve
+     * it). Then the writer starts no batch while this waits for the file and writes. */
     pthread_mutex_lock(&s->mu);
+    s->serial_queued++;
+    while (s->head && (s->accepting || s->stopping) && s->batches_taken == s->serial_turn)
+        pthread_cond_wait(&s->cv, &s->mu);
+    s->serial_queued--;
     s->serial_waiting++;
     pthread_mutex_unlock(&s->mu);
     waiting = 1;
@@ -210,13 +222,14 @@ int eg_store_serial(char *out, size_t out_len, int *existing, eg_store *s, const
 done:
     if (s->sdb && !sqlite3_get_autocommit(s->sdb))
         sqlite3_exec(s->sdb, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_lock(&s->mu);
     if (waiting) {
-        pthread_mutex_lock(&s->mu);
         s->serial_waiting--;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
+        s->serial_turn = s->batches_taken;
     }
-    pthread_mutex_unlock(&s->smu);
+    s->serial_serving++;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
     if (rc < 0) {
         out[0] = '\0';
         found = 0;

@@ -27,8 +27,10 @@ const char *eg_store_result_name(eg_store_result r)
     return result_names[r];
 }
 
-/* The most records the writer puts in one transaction. */
-#define EG_STORE_BATCH 1024
+/* The most records the writer puts in one transaction; while a serial number
+ * allocation waits for its turn, fewer. */
+#define EG_STORE_BATCH      1024
+#define EG_STORE_BATCH_TURN 64
 
 /* A queued record: the struct, then the regions, then the strings, in one block. */
 typedef enum rec_kind { REC_STARTED, REC_IDENTIFIED, REC_FINISHED } rec_kind;
@@ -144,7 +146,7 @@ static int enqueue(eg_store *s, eg_store_rec *r)
         else
             s->head = r;
         s->tail = r;
-        pthread_cond_signal(&s->cv);
+        pthread_cond_broadcast(&s->cv); /* the writer, or an allocation waiting its turn */
     }
     pthread_mutex_unlock(&s->mu);
     if (rc < 0)
@@ -534,15 +536,18 @@ static void *writer_main(void *arg)
         if (!s->head)
             break;
         /* What is queued goes into one transaction, up to EG_STORE_BATCH records (so
-         * the file is held for milliseconds: a serial number allocation waits for at
-         * most one batch); what is left or arrives meanwhile is the next batch. */
+         * the file is held for milliseconds), EG_STORE_BATCH_TURN while a serial number
+         * allocation waits its turn; what is left or arrives meanwhile is the next. */
         eg_store_rec *batch = s->head, *last = batch;
-        for (int n = 1; n < EG_STORE_BATCH && last->next; n++)
+        int cap = s->serial_queued ? EG_STORE_BATCH_TURN : EG_STORE_BATCH;
+        for (int n = 1; n < cap && last->next; n++)
             last = last->next;
         s->head = last->next;
         if (!s->head)
             s->tail = NULL;
         last->next = NULL;
+        s->batches_taken++;
+        pthread_cond_broadcast(&s->cv); /* an allocation waiting its turn */
         pthread_mutex_unlock(&s->mu);
         size_t lost = 0;
         int rc = write_batch(s, batch, &lost, msg, sizeof(msg));

@@ -1226,7 +1226,8 @@ static void *serial_work(void *arg)
     return NULL;
 }
 
-/* Queues attempts while serial numbers are allocated: the writer holds the file often. */
+/* Queues attempts while serial numbers are allocated (20,000 at most): the writer holds
+ * the file often. */
 typedef struct writer_load {
     eg_store *s;
     int64_t run;
@@ -1237,7 +1238,7 @@ typedef struct writer_load {
 static void *writer_load_main(void *arg)
 {
     writer_load *l = arg;
-    while (!atomic_load(&l->stop)) {
+    while (!atomic_load(&l->stop) && l->n < 20000) {
         if (start(l->s, l->run, l->n) < 0 || finish(l->s, l->run, l->n, 3) < 0)
             break;
         l->n++;
