@@ -191,20 +191,52 @@ static const char *tone(int64_t pass, int64_t fail)
 
 /* ---- the device table, made while the attempts go by ---- */
 
+/* A row of the table, rendered as the attempt goes by but for its checksums (the pass
+ * reads no regions: they are a third of a report's work, and the table shows 5,000
+ * attempts at most), which go in at split when the page is made. */
+typedef struct kept_row {
+    eg_buf html;
+    size_t split;
+    int64_t run_id;
+    unsigned seq;
+} kept_row;
+
 typedef struct rows {
-    eg_buf *all;  /* every attempt, while there are at most EG_REPORT_HTML_ROWS */
-    size_t n_all; /* rendered into all */
-    eg_buf *bad;  /* a ring of the latest attempts that did not pass */
-    size_t n_bad; /* counted (the ring holds the last EG_REPORT_HTML_ROWS) */
+    kept_row *all; /* every attempt, while there are at most EG_REPORT_HTML_ROWS */
+    size_t n_all;  /* rendered into all */
+    kept_row *bad; /* a ring of the latest attempts that did not pass */
+    size_t n_bad;  /* counted (the ring holds the last EG_REPORT_HTML_ROWS) */
 } rows;
 
 typedef struct html_ctx {
     eg_report_stats *st;
     rows r;
-    page row; /* one row being made */
+    page row;     /* one row being made */
+    size_t split; /* where its checksums go */
 } html_ctx;
 
-static void row_html(page *p, const eg_store_attempt_rec *r)
+/* A region's checksums in the table: its label and SHA-256's start, a tick when the
+ * device's MD5 matched, a cross when it did not or the region failed; the digests in
+ * full on hover. */
+static int sum_html(void *ctx, const eg_store_region *g)
+{
+    page *p = ctx;
+    int ok = g->md5_device[0] && strcmp(g->md5_device, g->md5_expected) == 0;
+    int bad = strcmp(g->outcome, "failed") == 0 ||
+              (g->md5_device[0] && strcmp(g->md5_device, g->md5_expected) != 0);
+    pf(p, "<span class=\"sum%s\" title=\"0x%x %s&#10;sha256 %s&#10;md5 %s&#10;device md5 %s\">",
+       bad ? " mis" : "", g->offset, g->outcome, g->sha256, g->md5_expected,
+       g->md5_device[0] ? g->md5_device : "(not asked)");
+    esc(p, g->label ? g->label : "region");
+    pf(p, " <code>%.8s</code>%s</span>", g->sha256,
+       bad  ? " \xe2\x9c\x97"
+       : ok ? " \xe2\x9c\x93"
+            : "");
+    return p->rc;
+}
+
+/* The row of r, but for its checksums: *split is where they go. */
+static void row_html(page *p, size_t *split, const eg_store_attempt_rec *r)
 {
     const eg_store_attempt_start *a = &r->start;
     const eg_store_attempt_end *e = &r->end;
@@ -250,20 +282,7 @@ static void row_html(page *p, const eg_store_attempt_rec *r)
     if (e->boot_result)
         pf(p, "<span class=\"boot %s\">%s</span>", e->boot_result, e->boot_result);
     put(p, "</td><td class=\"sums\">");
-    for (size_t i = 0; i < e->n_regions; i++) {
-        const eg_store_region *g = &e->regions[i];
-        int ok = g->md5_device[0] && strcmp(g->md5_device, g->md5_expected) == 0;
-        int bad = strcmp(g->outcome, "failed") == 0 ||
-                  (g->md5_device[0] && strcmp(g->md5_device, g->md5_expected) != 0);
-        pf(p, "<span class=\"sum%s\" title=\"0x%x %s&#10;sha256 %s&#10;md5 %s&#10;device md5 %s\">",
-           bad ? " mis" : "", g->offset, g->outcome, g->sha256, g->md5_expected,
-           g->md5_device[0] ? g->md5_device : "(not asked)");
-        esc(p, g->label ? g->label : "region");
-        pf(p, " <code>%.8s</code>%s</span>", g->sha256,
-           bad  ? " \xe2\x9c\x97"
-           : ok ? " \xe2\x9c\x93"
-                : "");
-    }
+    *split = p->b.len;
     put(p, "</td><td>");
     if (e->log_path) {
         put(p, "<a href=\"");
@@ -273,11 +292,14 @@ static void row_html(page *p, const eg_store_attempt_rec *r)
     put(p, "</td></tr>\n");
 }
 
-static int keep_row(eg_buf *dst, const page *row)
+static int keep_row(kept_row *dst, const html_ctx *h, const eg_store_attempt_rec *r)
 {
-    eg_buf_clear(dst);
-    if (eg_buf_append(dst, row->b.data, row->b.len) < 0)
+    eg_buf_clear(&dst->html);
+    if (eg_buf_append(&dst->html, h->row.b.data, h->row.b.len) < 0)
         return eg_error_set(EG_ENOMEM, "out of memory");
+    dst->split = h->split;
+    dst->run_id = r->start.run_id;
+    dst->seq = r->start.seq;
     return 0;
 }
 
@@ -292,12 +314,12 @@ static int html_each(void *ctx, const eg_store_attempt_rec *r)
     if (!keep_all && !bad)
         return 0;
     eg_buf_clear(&h->row.b);
-    row_html(&h->row, r);
+    row_html(&h->row, &h->split, r);
     if (h->row.rc < 0)
         return h->row.rc;
-    if (keep_all && (rc = keep_row(&h->r.all[h->r.n_all++], &h->row)) < 0)
+    if (keep_all && (rc = keep_row(&h->r.all[h->r.n_all++], h, r)) < 0)
         return rc;
-    if (bad && (rc = keep_row(&h->r.bad[h->r.n_bad++ % EG_REPORT_HTML_ROWS], &h->row)) < 0)
+    if (bad && (rc = keep_row(&h->r.bad[h->r.n_bad++ % EG_REPORT_HTML_ROWS], h, r)) < 0)
         return rc;
     return 0;
 }
@@ -883,7 +905,22 @@ static void scope(page *p, const eg_store_filter *f)
         put(p, "all records");
 }
 
-static void device_table(page *p, const eg_report_stats *st, const rows *r)
+/* Appends a kept row with its checksums, read now. */
+static void put_row(page *p, eg_store *s, const kept_row *row)
+{
+    if (p->rc == 0 && eg_buf_append(&p->b, row->html.data, row->split) < 0)
+        p->rc = eg_error_set(EG_ENOMEM, "out of memory");
+    if (p->rc == 0) {
+        int rc = eg_store_regions_each(s, row->run_id, row->seq, sum_html, p);
+        if (rc < 0 && p->rc == 0)
+            p->rc = rc;
+    }
+    if (p->rc == 0 &&
+        eg_buf_append(&p->b, row->html.data + row->split, row->html.len - row->split) < 0)
+        p->rc = eg_error_set(EG_ENOMEM, "out of memory");
+}
+
+static void device_table(page *p, eg_store *s, const eg_report_stats *st, const rows *r)
 {
     int64_t total = st->sum.attempts;
     char a[32], b[32];
@@ -910,16 +947,12 @@ static void device_table(page *p, const eg_report_stats *st, const rows *r)
            "</tr></thead><tbody>\n");
     if (total <= EG_REPORT_HTML_ROWS) {
         for (size_t i = 0; i < r->n_all; i++)
-            if (p->rc == 0 && eg_buf_append(&p->b, r->all[i].data, r->all[i].len) < 0)
-                p->rc = eg_error_set(EG_ENOMEM, "out of memory");
+            put_row(p, s, &r->all[i]);
     } else {
         size_t n = r->n_bad < EG_REPORT_HTML_ROWS ? r->n_bad : EG_REPORT_HTML_ROWS;
         size_t first = r->n_bad - n;
-        for (size_t i = first; i < r->n_bad; i++) {
-            const eg_buf *row = &r->bad[i % EG_REPORT_HTML_ROWS];
-            if (p->rc == 0 && eg_buf_append(&p->b, row->data, row->len) < 0)
-                p->rc = eg_error_set(EG_ENOMEM, "out of memory");
-        }
+        for (size_t i = first; i < r->n_bad; i++)
+            put_row(p, s, &r->bad[i % EG_REPORT_HTML_ROWS]);
     }
     put(p, "</tbody></table></section>");
 }
@@ -969,7 +1002,7 @@ static void make_page(page *p, const eg_report_stats *st, eg_store *s, const eg_
     failures(p, st);
     chart_histogram(p, st);
     put(p, "</div>");
-    device_table(p, st, r);
+    device_table(p, s, st, r);
     put(p, "</main><footer>espgang production report: yield is pass / (pass + fail); "
            "canceled, interrupted and running attempts say nothing about the boards. Times are "
            "local. Every attempt, with all checksums, is in the CSV and JSON reports.</footer>"
@@ -986,13 +1019,14 @@ int eg_report_html(eg_report_stats *st, eg_store *s, const eg_store_filter *f, e
 
     memset(&h, 0, sizeof(h));
     h.st = st;
-    h.r.all = calloc(EG_REPORT_HTML_ROWS, sizeof(eg_buf));
-    h.r.bad = calloc(EG_REPORT_HTML_ROWS, sizeof(eg_buf));
+    h.r.all = calloc(EG_REPORT_HTML_ROWS, sizeof(kept_row));
+    h.r.bad = calloc(EG_REPORT_HTML_ROWS, sizeof(kept_row));
     if (!h.r.all || !h.r.bad) {
         rc = eg_error_set(EG_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = eg_store_attempts_each(s, f, EG_STORE_EACH_BRIEF, html_each, &h)) < 0 ||
+    if ((rc = eg_store_attempts_each(s, f, EG_STORE_EACH_BRIEF | EG_STORE_EACH_NO_REGIONS,
+                                     html_each, &h)) < 0 ||
         (rc = eg_report_stats_finish(st)) < 0)
         goto done;
     make_page(&p, st, s, f, &h.r);
@@ -1005,9 +1039,9 @@ int eg_report_html(eg_report_stats *st, eg_store *s, const eg_store_filter *f, e
     }
 done:
     for (size_t i = 0; h.r.all && i < EG_REPORT_HTML_ROWS; i++)
-        eg_buf_release(&h.r.all[i]);
+        eg_buf_release(&h.r.all[i].html);
     for (size_t i = 0; h.r.bad && i < EG_REPORT_HTML_ROWS; i++)
-        eg_buf_release(&h.r.bad[i]);
+        eg_buf_release(&h.r.bad[i].html);
     free(h.r.all);
     free(h.r.bad);
     eg_buf_release(&h.row.b);

@@ -706,8 +706,9 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
         snprintf(r->sql, sizeof(r->sql),
                  "SELECT attempt_id, flash_offset, content_id, md5_device, outcome FROM regions "
                  "ORDER BY attempt_id, flash_offset");
+    int regions = !(flags & EG_STORE_EACH_NO_REGIONS);
     if ((rc = bq_init(&r->q)) < 0 || (rc = bq_init(&ar->q)) < 0 ||
-        (rc = bq_fill(&r->q, BATCHES, sizeof(reg_batch))) < 0 ||
+        (regions && (rc = bq_fill(&r->q, BATCHES, sizeof(reg_batch))) < 0) ||
         (rc = bq_fill(&ar->q, BATCHES, sizeof(att_batch))) < 0)
         goto done;
     if (pthread_create(&ar->thread, NULL, att_main, ar) != 0) {
@@ -715,12 +716,14 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
         goto done;
     }
     att_started = 1;
-    if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
-        rc = eg_error_set(EG_ENOMEM, "cannot start a thread to read regions");
-        goto done;
+    if (regions) {
+        if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
+            rc = eg_error_set(EG_ENOMEM, "cannot start a thread to read regions");
+            goto done;
+        }
+        started = 1;
+        b = (reg_batch *)bq_take_full(&r->q);
     }
-    started = 1;
-    b = (reg_batch *)bq_take_full(&r->q);
     ab = (att_batch *)bq_take_full(&ar->q);
 
     for (;;) {
@@ -741,7 +744,7 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
         int64_t id = ab->id[ai++];
         size_t n = 0;
         eg_buf_clear(&labels);
-        for (;;) {
+        while (regions) {
             if (at == b->n && !b->last) {
                 bq_give_back(&r->q, &b->node);
                 b = (reg_batch *)bq_take_full(&r->q);
@@ -796,7 +799,7 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
         if ((rc = fn(ctx, &rec)) < 0)
             goto done;
     }
-    if (b->last && b->rc < 0)
+    if (b && b->last && b->rc < 0)
         rc = eg_error_set(b->rc, "%s", b->msg);
 done:
     if (started) {
@@ -1011,4 +1014,52 @@ void eg_store_device_release(eg_store_device *d)
     free(d->serials);
     free(d->chip);
     memset(d, 0, sizeof(*d));
+}
+
+int eg_store_regions_each(eg_store *s, int64_t run_id, unsigned seq, eg_store_region_fn fn,
+                          void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    eg_store_region g;
+    int rc = 0, step;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT r.flash_offset, c.size, c.label, c.sha256, c.md5_expected, "
+                           "r.md5_device, r.outcome FROM attempts a "
+                           "JOIN regions r ON r.attempt_id = a.id "
+                           "JOIN contents c ON c.id = r.content_id "
+                           "WHERE a.run_id = ?1 AND a.seq = ?2 ORDER BY r.flash_offset",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = eg_store_db_error(s, "preparing a query");
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, seq);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&g, 0, sizeof(g));
+        g.offset = (uint32_t)sqlite3_column_int64(st, 0);
+        g.size = (uint32_t)sqlite3_column_int64(st, 1);
+        g.label = col_text(st, 2);
+        if (g.label && !*g.label)
+            g.label = NULL;
+        col_hex(g.sha256, sizeof(g.sha256), st, 3);
+        col_hex(g.md5_expected, sizeof(g.md5_expected), st, 4);
+        col_hex(g.md5_device, sizeof(g.md5_device), st, 5);
+        int o = name_index(col_text(st, 6), outcomes, 5);
+        if (o < 0) {
+            rc = eg_error_set(EG_EINVAL,
+                              "records store '%s': a region of attempt %u of run %lld has "
+                              "outcome '%s'",
+                              s->path, seq, (long long)run_id, col_text(st, 6));
+            goto done;
+        }
+        g.outcome = outcomes[o];
+        if ((rc = fn(ctx, &g)) < 0)
+            goto done;
+    }
+    if (step != SQLITE_DONE)
+        rc = eg_store_db_error(s, "reading regions");
+done:
+    sqlite3_finalize(st);
+    return rc;
 }

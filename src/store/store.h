@@ -202,12 +202,25 @@ enum {
     /* With the run's station, operator, lot and profile (a join per attempt: for
      * a device's history, not for a million attempts). */
     EG_STORE_EACH_RUNS = 1 << 1,
+    /* Without regions (n_regions 0): statistics need none, and reading them is a
+     * third of a report's work. */
+    EG_STORE_EACH_NO_REGIONS = 1 << 2,
 };
 
 /* Calls fn for every attempt that f chooses (NULL: all), in the order they were
  * started (recorded), with its regions. Returns 0, fn's code, or a read error. */
 int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags,
                            eg_store_attempt_fn fn, void *ctx);
+
+/* Called once per region; g is valid only during the call. 0 to go on, or a negative
+ * code that ends the iteration with it. */
+typedef int (*eg_store_region_fn)(void *ctx, const eg_store_region *g);
+
+/* Calls fn for every region of attempt seq of run run_id, in offset order (none when
+ * there is no such attempt). Returns 0, fn's code, or a read error. Not while this
+ * handle's writer runs. */
+int eg_store_regions_each(eg_store *s, int64_t run_id, unsigned seq, eg_store_region_fn fn,
+                          void *ctx);
 
 /* Failed attempts that share a step and an error code. */
 typedef struct eg_store_cause {

@@ -950,6 +950,28 @@ static int stop_at_3(void *p, const eg_store_attempt_rec *r)
     return ++*n == 3 ? EG_ECANCELED : 0;
 }
 
+/* Regions one by one (copies of what the tests look at); stop: cancel after one. */
+typedef struct regions_seen {
+    unsigned n;
+    int stop;
+    uint32_t offset[8], size[8];
+    char label[8][32], sha256[8][65], outcome[8][16];
+} regions_seen;
+
+static int region_fn(void *ctx, const eg_store_region *g)
+{
+    regions_seen *r = ctx;
+    if (r->n >= 8)
+        return EG_EINVAL;
+    r->offset[r->n] = g->offset;
+    r->size[r->n] = g->size;
+    copy_or(r->label[r->n], sizeof(r->label[0]), g->label);
+    memcpy(r->sha256[r->n], g->sha256, sizeof(g->sha256));
+    copy_or(r->outcome[r->n], sizeof(r->outcome[0]), g->outcome);
+    r->n++;
+    return r->stop ? EG_ECANCELED : 0;
+}
+
 static void test_filters_and_summary(void **state)
 {
     tdir *d = *state;
@@ -1039,6 +1061,26 @@ static void test_filters_and_summary(void **state)
     assert_int_equal(sum.n_causes, 0);
     eg_store_summary_release(&sum);
     eg_store_summary_release(NULL);
+
+    /* One attempt's regions, in offset order, as attempts_each gives them. */
+    regions_seen rs = {0};
+    assert_int_equal(eg_store_regions_each(s, r2, 11, region_fn, &rs), 0);
+    assert_int_equal(rs.n, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        eg_store_region w;
+        fake_region(&w, 11, i);
+        assert_int_equal(rs.offset[i], w.offset);
+        assert_int_equal(rs.size[i], w.size);
+        assert_string_equal(rs.label[i], w.label);
+        assert_string_equal(rs.sha256[i], w.sha256);
+        assert_string_equal(rs.outcome[i], w.outcome);
+    }
+    memset(&rs, 0, sizeof(rs));
+    assert_int_equal(eg_store_regions_each(s, r2, 999, region_fn, &rs), 0);
+    assert_int_equal(rs.n, 0);
+    rs.stop = 1;
+    assert_int_equal(eg_store_regions_each(s, r2, 11, region_fn, &rs), EG_ECANCELED);
+    assert_int_equal(rs.n, 1);
     eg_store_close(s);
     eg_store_close(NULL);
 }
@@ -1137,6 +1179,13 @@ static void test_factory_fields(void **state)
         assert_string_equal(c.step[1], "boot");
         assert_int_equal(c.ms[2][7], brief ? -1 : 702);
     }
+    /* Without regions; and one attempt's regions on their own. */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(eg_store_attempts_each(s, NULL, EG_STORE_EACH_NO_REGIONS, seen_fn, &c), 0);
+    assert_int_equal(c.n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(c.n_regions[i], 0);
+    assert_string_equal(c.serial[1], "WX-L42-000002");
     eg_store_close(s);
     assert_int_equal(sql_int(path, "SELECT ms_boot FROM attempts WHERE seq = 3"), 703);
     assert_int_equal(sql_int(path, "SELECT count(*) FROM attempts WHERE boot_result IS NULL"), 1);
