@@ -24,7 +24,9 @@ struct eg_store {
     int thread_on; /* the owning thread's view: a writer thread was started */
 
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;  /* the writer waits on it */
+    pthread_cond_t scv; /* serial number allocations wait on it (serial.c) */
+    int scv_ok;
     /* Under mu. */
     struct eg_store_rec *head, *tail; /* the queue, oldest first */
     int accepting;                    /* the attempt calls may queue */

@@ -193,7 +193,7 @@ int eg_store_serial(char *out, size_t out_len, int *existing, eg_store *s, const
     pthread_mutex_lock(&s->mu);
     unsigned long ticket = s->serial_next++;
     while (s->serial_serving != ticket)
-        pthread_cond_wait(&s->cv, &s->mu);
+        pthread_cond_wait(&s->scv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     if ((rc = serial_db(s)) < 0)
         goto done;
@@ -207,7 +207,7 @@ int eg_store_serial(char *out, size_t out_len, int *existing, eg_store *s, const
     pthread_mutex_lock(&s->mu);
     s->serial_queued++;
     while (s->head && (s->accepting || s->stopping) && s->batches_taken == s->serial_turn)
-        pthread_cond_wait(&s->cv, &s->mu);
+        pthread_cond_wait(&s->scv, &s->mu);
     s->serial_queued--;
     s->serial_waiting++;
     pthread_mutex_unlock(&s->mu);
@@ -228,7 +228,8 @@ done:
         s->serial_turn = s->batches_taken;
     }
     s->serial_serving++;
-    pthread_cond_broadcast(&s->cv);
+    pthread_cond_broadcast(&s->scv); /* the next allocation */
+    pthread_cond_signal(&s->cv);     /* the writer, if it waited for this one */
     pthread_mutex_unlock(&s->mu);
     if (rc < 0) {
         out[0] = '\0';

@@ -146,7 +146,7 @@ static int enqueue(eg_store *s, eg_store_rec *r)
         else
             s->head = r;
         s->tail = r;
-        pthread_cond_broadcast(&s->cv); /* the writer, or an allocation waiting its turn */
+        pthread_cond_signal(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
     if (rc < 0)
@@ -547,7 +547,8 @@ static void *writer_main(void *arg)
             s->tail = NULL;
         last->next = NULL;
         s->batches_taken++;
-        pthread_cond_broadcast(&s->cv); /* an allocation waiting its turn */
+        if (s->serial_queued)
+            pthread_cond_broadcast(&s->scv); /* an allocation waiting its turn */
         pthread_mutex_unlock(&s->mu);
         size_t lost = 0;
         int rc = write_batch(s, batch, &lost, msg, sizeof(msg));
