@@ -374,7 +374,7 @@ static const char css[] =
     ".hbars td.w{width:45%}"
     ".hbars .b{height:14px;background:var(--bad);border-radius:3px;min-width:2px}"
     ".empty{color:var(--mute);font-style:italic}"
-    ".slots{display:grid;grid-template-columns:repeat(auto-fill,minmax(112px,1fr));gap:8px}"
+    ".slots{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:8px}"
     ".slot{border-radius:8px;padding:6px 8px;color:#fff;background:var(--none);"
     "min-height:78px;position:relative}"
     ".slot.good{background:var(--good)}.slot.fair{background:var(--fair)}"
@@ -405,6 +405,7 @@ static const char css[] =
     ".note{color:var(--mute);font-size:13px;margin:4px 0 8px}"
     "footer{color:var(--mute);font-size:12px;padding:0 28px 24px}"
     "@media (max-width:1100px){.tiles{grid-template-columns:repeat(3,1fr)}"
+    ".slots{grid-template-columns:repeat(auto-fill,minmax(112px,1fr))}"
     ".grid2,.grid3{grid-template-columns:1fr}}"
     "@media print{body{background:#fff;font-size:11px}@page{size:A4 landscape;margin:10mm}"
     "header{padding:8px 12px}main{padding:8px 0}"
@@ -742,7 +743,9 @@ static void slots(page *p, const eg_report_stats *st)
         put(p, "<p class=\"empty\">No attempts.</p></section>");
         return;
     }
-    put(p, "<div class=\"slots\" id=\"slots\">");
+    /* Rows of a fixture's usual width (8 or 16) on a wide screen. */
+    size_t cols = st->n_slots <= 16 ? st->n_slots : 16;
+    pf(p, "<div class=\"slots\" id=\"slots\" style=\"--cols:%zu\">", cols < 8 ? 8 : cols);
     for (size_t i = 0; i < st->n_slots; i++) {
         const eg_report_slot *sl = &st->slots[i];
         char ys[32] = "&#8212;";
