@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs what building and testing espgang needs, when it is missing: Debian
 # packages through apt-get (with sudo when not root). Safe to run repeatedly.
+# chromium: the HTML report's test opens the page headless (screenshot, DOM).
 set -eu
 
 PACKAGES="build-essential cmake pkgconf clang-format \
   libserialport-dev libudev-dev libsqlite3-dev libelf-dev libdw-dev zlib1g-dev libssl-dev \
   libyaml-dev libjansson-dev libcmocka-dev gcc-riscv64-unknown-elf jq bc sqlite3 time \
-  python3-serial umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi"
+  python3-serial umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi chromium"
 
 missing=""
 for p in $PACKAGES; do

@@ -392,7 +392,8 @@ static int record_begin(eg_store **out, int64_t *run_id, const eg_cli_job *j)
         eg_usb_location(location, sizeof(location), j->jo.port);
     if (eg_store_open(out, j->db) < 0 || eg_store_run_begin(run_id, *out, &info) < 0 ||
         eg_store_writer_start(*out) < 0 ||
-        eg_prod_record_start(*out, *run_id, 1, 0, j->jo.port, j->jo.kind, location, NULL) < 0) {
+        eg_prod_record_start(*out, *run_id, 1, 0, NULL, j->jo.port, j->jo.kind, location, NULL) <
+            0) {
         eg_store_close(*out);
         *out = NULL;
         return -1;
@@ -415,7 +416,7 @@ int eg_cli_run(eg_cli_job *j, eg_plan *plan)
     if (rc < 0)
         eg_cli_fail("%s", r.message);
     if (store) {
-        int qrc = eg_prod_record_end(store, run_id, 1, &r);
+        int qrc = eg_prod_record_end(store, run_id, 1, &r, NULL, NULL);
         if (qrc < 0)
             eg_cli_fail("%s", eg_error_msg());
         /* The run is ended whatever became of the attempt's record. */

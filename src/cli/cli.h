@@ -62,6 +62,7 @@ enum {
     OPT_SLOTS,
     OPT_WATCH,
     OPT_REFLASH,
+    OPT_DEVICE,
     OPT_MAX = 96
 };
 

@@ -1,5 +1,5 @@
-/* report: the traceability report of a records store, as CSV or JSON, with the yield
- * and failures by cause. */
+/* report: the traceability report of a records store, as CSV, JSON or an HTML page,
+ * with the yield, failures and statistics; or the history of one device. */
 #include "cli/cmds.h"
 
 #include "core/error.h"
@@ -36,10 +36,31 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* What one report run does, whichever sink it writes to. */
+typedef struct report_job {
+    eg_report_stats *stats;
+    eg_store *s;
+    const eg_store_filter *f;
+    eg_report_format fmt;
+    const char *mac; /* a device's history, or NULL */
+    int64_t n;       /* the device's attempts */
+} report_job;
+
+static int run_job(report_job *j, eg_report_sink sink, void *ctx)
+{
+    if (!j->mac)
+        return eg_report_write(j->stats, j->s, j->f, j->fmt, sink, ctx);
+    int rc = eg_report_device(&j->n, j->s, j->mac, j->f, j->fmt, sink, ctx);
+    if (rc == 0 && j->n == 0)
+        rc = eg_error_set(EG_ENOTFOUND, "records store '%s' has no attempts of device %s%s",
+                          eg_store_path(j->s), j->mac,
+                          j->f->run_id > 0 || j->f->lot || j->f->has_since ? " (filtered)" : "");
+    return rc;
+}
+
 /* Writes the report into path atomically: a temporary file next to it, renamed over
- * it once complete. */
-static int write_file(eg_store_summary *sum, eg_store *s, const eg_store_filter *f,
-                      eg_report_format fmt, const char *path)
+ * it once complete (a device without attempts leaves path as it was). */
+static int write_file(report_job *j, const char *path)
 {
     eg_atomic_file af;
     sink_file sf = {NULL, path};
@@ -54,7 +75,7 @@ static int write_file(eg_store_summary *sum, eg_store *s, const eg_store_filter 
             close(copy);
         goto done;
     }
-    if ((rc = eg_report_write(sum, s, f, fmt, file_sink, &sf)) < 0)
+    if ((rc = run_job(j, file_sink, &sf)) < 0)
         goto done;
     if (fflush(sf.f) != 0)
         rc = eg_error_set(EG_EIO, "cannot write '%s': %s", path, eg_strerror(errno));
@@ -72,20 +93,32 @@ done:
 
 int cmd_report(const eg_command *cmd, eg_args *a)
 {
+    static const char *const format_names[] = {"CSV", "JSON", "HTML", "text"};
     const char *db = a->val[OPT_DB] ? a->val[OPT_DB] : "espgang.db";
     const char *out_path = a->val[OPT_OUTPUT], *summary_path = a->val[OPT_SUMMARY];
     eg_store_filter filter = {0};
-    eg_report_format fmt;
-    eg_store_summary sum;
+    eg_report_format fmt = EG_REPORT_TEXT;
+    eg_report_stats stats;
     eg_store *s = NULL;
     eg_buf text = EG_BUF_INIT;
+    char mac[18] = "";
     int exit_code = EG_EXIT_FAIL;
 
-    memset(&sum, 0, sizeof(sum));
-    if (!a->val[OPT_FORMAT])
-        return eg_cli_usage(cmd, "%s: give --format csv or --format json", cmd->name);
-    if (eg_report_format_parse(&fmt, a->val[OPT_FORMAT]) < 0)
+    memset(&stats, 0, sizeof(stats));
+    if (a->val[OPT_DEVICE] && eg_report_parse_mac(mac, a->val[OPT_DEVICE]) < 0)
+        return eg_cli_usage(cmd, "%s: --device: %s", cmd->name, eg_error_msg());
+    if (!a->val[OPT_FORMAT] && !mac[0])
+        return eg_cli_usage(cmd, "%s: give --format csv, json or html", cmd->name);
+    if (a->val[OPT_FORMAT] && eg_report_format_parse(&fmt, a->val[OPT_FORMAT]) < 0)
         return eg_cli_usage(cmd, "%s: %s", cmd->name, eg_error_msg());
+    if (!mac[0] && fmt == EG_REPORT_TEXT)
+        return eg_cli_usage(cmd, "%s: --format text is for a device's history (--device MAC)",
+                            cmd->name);
+    if (mac[0] && fmt == EG_REPORT_HTML)
+        return eg_cli_usage(cmd, "%s: a device's history is text, csv or json", cmd->name);
+    if (mac[0] && summary_path)
+        return eg_cli_usage(cmd, "%s: --summary is for reports of attempts, not --device",
+                            cmd->name);
     if (a->val[OPT_RUN]) {
         uint64_t run;
         if (eg_num_parse(&run, a->val[OPT_RUN], INT64_MAX) < 0 || run == 0)
@@ -112,29 +145,37 @@ int cmd_report(const eg_command *cmd, eg_args *a)
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
+    report_job job = {&stats, s, &filter, fmt, mac[0] ? mac : NULL, 0};
     if (out_path) {
-        if (write_file(&sum, s, &filter, fmt, out_path) < 0) {
+        if (write_file(&job, out_path) < 0) {
             eg_cli_fail("%s", eg_error_msg());
             goto done;
         }
     } else {
         sink_file sf = {stdout, "standard output"};
         eg_error_clear();
-        if (eg_report_write(&sum, s, &filter, fmt, file_sink, &sf) < 0 || fflush(stdout) != 0) {
+        if (run_job(&job, file_sink, &sf) < 0 || fflush(stdout) != 0) {
             eg_cli_fail("%s", eg_error_msg()[0] ? eg_error_msg() : "writing to standard output");
             goto done;
         }
     }
+    if (mac[0]) {
+        if (out_path)
+            fprintf(stderr, "Wrote the history of %s (%lld attempt%s) to '%s' as %s\n", mac,
+                    (long long)job.n, job.n == 1 ? "" : "s", out_path, format_names[fmt]);
+        exit_code = EG_EXIT_OK;
+        goto done;
+    }
     /* The counts for a person on standard error; --summary FILE as CSV for a
      * spreadsheet. */
-    if (eg_report_summary_text(&text, &sum) < 0) {
+    if (eg_report_summary_text(&text, &stats.sum) < 0) {
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
     fwrite(text.data, 1, text.len, stderr);
     if (summary_path) {
         eg_buf_clear(&text);
-        if (eg_report_summary_csv(&text, &sum) < 0 ||
+        if (eg_report_summary_csv(&text, &stats) < 0 ||
             eg_file_write_atomic(summary_path, text.data, text.len) < 0) {
             eg_cli_fail("%s", eg_error_msg());
             goto done;
@@ -142,11 +183,11 @@ int cmd_report(const eg_command *cmd, eg_args *a)
     }
     if (out_path)
         fprintf(stderr, "Wrote the report of '%s' to '%s' as %s\n", db, out_path,
-                fmt == EG_REPORT_CSV ? "CSV" : "JSON");
+                format_names[fmt]);
     exit_code = EG_EXIT_OK;
 done:
     eg_buf_release(&text);
-    eg_store_summary_release(&sum);
+    eg_report_stats_release(&stats);
     eg_store_close(s);
     return exit_code;
 }

@@ -165,7 +165,9 @@ static const eg_opt profile_opts[] = {
 
 static const eg_opt report_opts[] = {
     {OPT_DB, 0, "db", "PATH", "the records store (default: espgang.db here)"},
-    {OPT_FORMAT, 0, "format", "FORMAT", "csv or json (required)"},
+    {OPT_FORMAT, 0, "format", "FORMAT",
+     "csv, json or html (required); with --device: text (the default), csv or json"},
+    {OPT_DEVICE, 0, "device", "MAC", "the history of one device across runs"},
     {OPT_RUN, 0, "run", "ID", "only this run's attempts"},
     {OPT_LOT, 0, "lot", "LOT", "only attempts of runs of this lot"},
     {OPT_SINCE, 0, "since", "TIME",
@@ -252,11 +254,16 @@ const eg_command eg_commands[] = {
      "with FILE:LINE:COLUMN when the profile is not valid, or when a file does not match "
      "its pin.",
      1, 2, 0, profile_opts, cmd_profile},
-    {"report", "", "Write the records of production runs as CSV or JSON, with yield and failures.",
+    {"report", "",
+     "Write the records of production runs as CSV, JSON or an HTML page, with the yield, "
+     "failures and statistics; or one device's history.",
      "Every attempt the filters choose (all of them: --run, --lot and --since combine) with its "
-     "run, slot, port, chip, MAC, result, failed step, error and regions. The counts, the yield "
-     "(pass / (pass + fail)) and the failures by cause go to standard error, and with --summary "
-     "to a CSV file; JSON also carries them. Exits 1 when the store cannot be read.",
+     "run, slot, port, chip, MAC, serial number, result, failed step, error, boot check, log "
+     "file and regions. The counts, the yield (pass / (pass + fail)) and the failures by cause "
+     "go to standard error; the statistics (by cause, step, slot and hour, time per board, "
+     "boards per hour) go with --summary to a CSV file, into JSON's summary, and onto the HTML "
+     "page. --device MAC prints every attempt of one device with its run's station, lot and "
+     "profile. Exits 1 when the store cannot be read or the device has no attempts.",
      0, 0, 0, report_opts, cmd_report},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},
 };

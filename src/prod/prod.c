@@ -219,7 +219,8 @@ static void on_log(void *ctx, eg_log_level level, const char *msg)
     pthread_mutex_unlock(&w->run->lock);
 }
 
-int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_result *res)
+int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_result *res,
+                       const char *serial_number, const char *log_path)
 {
     const eg_plan *plan = res->plan;
     size_t n = plan && res->regions ? plan->n_regions : 0;
@@ -246,9 +247,16 @@ int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_r
     }
     e.device_status = res->device_status;
     e.retries = res->retries;
-    for (int i = 0; i < EG_STORE_STEPS && i < EG_STEP_COUNT; i++)
-        e.step_ms[i] = res->step_ms[i];
+    for (int i = 0; i < EG_STORE_STEPS; i++)
+        e.step_ms[i] = i < EG_STEP_COUNT ? res->step_ms[i] : -1;
     e.ended_ms = eg_clock_unix_ms();
+    e.serial_number = serial_number && *serial_number ? serial_number : NULL;
+    e.log_path = log_path && *log_path ? log_path : NULL;
+    if (res->boot != EG_BOOT_NONE) {
+        e.boot_result = eg_boot_result_name(res->boot);
+        e.boot_line = res->boot_line[0] ? res->boot_line : NULL;
+        e.boot_tail = res->boot_tail[0] ? res->boot_tail : NULL;
+    }
     for (size_t i = 0; i < n && i < res->n_regions; i++) {
         const eg_plan_region *pr = &plan->regions[i];
         eg_store_region *sr = &regions[i];
@@ -268,8 +276,9 @@ int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_r
     return rc;
 }
 
-int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, const char *port,
-                         eg_job_kind kind, const char *usb_location, const char *usb_serial)
+int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, const char *label,
+                         const char *port, eg_job_kind kind, const char *usb_location,
+                         const char *usb_serial)
 {
     eg_store_attempt_start a = {run_id,
                                 seq,
@@ -278,7 +287,8 @@ int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, co
                                 usb_location && *usb_location ? usb_location : NULL,
                                 usb_serial && *usb_serial ? usb_serial : NULL,
                                 kind == EG_JOB_VERIFY ? "verify" : "flash",
-                                eg_clock_unix_ms()};
+                                eg_clock_unix_ms(),
+                                label && *label ? label : NULL};
     return eg_store_attempt_started(s, &a);
 }
 
@@ -408,11 +418,12 @@ static void *work(void *arg)
     if (o->watch)
         jo.port_name = port_now;
     if (o->store)
-        store_result(r, eg_prod_record_start(o->store, o->run_id, seq, w->row.slot, port, o->kind,
-                                             w->row.usb_location, w->row.usb_serial));
+        store_result(r,
+                     eg_prod_record_start(o->store, o->run_id, seq, w->row.slot, w->row.label, port,
+                                          o->kind, w->row.usb_location, w->row.usb_serial));
     eg_job_run(&res, o->plan, &jo);
     if (o->store)
-        store_result(r, eg_prod_record_end(o->store, o->run_id, seq, &res));
+        store_result(r, eg_prod_record_end(o->store, o->run_id, seq, &res, NULL, NULL));
     pthread_mutex_lock(&r->lock);
     w->row.state = board_state(res.rc);
     if (res.identified && !w->row.identified) { /* identified, then refused */

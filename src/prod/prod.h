@@ -141,9 +141,12 @@ typedef struct eg_prod_summary {
 /* Records an attempt as a worker does: when it starts, and when it ends (from the
  * job's result and the plan it worked to). The single-board commands use these with
  * --db. seq is the attempt's number within the run; slot 0 when there are none. */
-int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, const char *port,
-                         eg_job_kind kind, const char *usb_location, const char *usb_serial);
-int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_result *res);
+int eg_prod_record_start(eg_store *s, int64_t run_id, unsigned seq, int slot, const char *label,
+                         const char *port, eg_job_kind kind, const char *usb_location,
+                         const char *usb_serial);
+/* serial_number and log_path: NULL or "" when none. */
+int eg_prod_record_end(eg_store *s, int64_t run_id, unsigned seq, const eg_job_result *res,
+                       const char *serial_number, const char *log_path);
 
 /* Refuses the same device twice (two names of one device node, one USB device's
  * interface under two names, one socket address twice), and with slots a port whose

@@ -1,7 +1,7 @@
 /* CSV and JSON reports, streamed through 512 KiB buffers into the caller's sink. The
  * numbers, times and strings are formatted by hand: a report of a million attempts
  * formats tens of millions of fields, and snprintf alone would take seconds. */
-#include "report/report.h"
+#include "report/priv.h"
 
 #include "core/error.h"
 
@@ -65,6 +65,7 @@ typedef struct out {
     char io_msg[512];
     tcache tc;
     frag frag[FRAG_SLOTS];
+    int runs; /* attempts carry their run's station, lot and profile (a device's history) */
 } out;
 
 static void tcache_init(tcache *c);
@@ -287,13 +288,12 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
+int64_t eg_report_floor_div(int64_t a, int64_t b)
 {
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-/* The local UTC offset in seconds at Unix time t. */
-static int64_t utc_offset(int64_t t)
+int64_t eg_report_utc_offset(int64_t t)
 {
     time_t tt = (time_t)t;
     struct tm tm;
@@ -322,9 +322,9 @@ static void two(char *p, unsigned v)
  * bytes, no NUL), into dst. */
 static size_t format_time(char *dst, int64_t ms, tcache *c)
 {
-    int64_t t = floor_div(ms, 1000), slot = floor_div(t, 900);
+    int64_t t = eg_report_floor_div(ms, 1000), slot = eg_report_floor_div(t, 900);
     if (slot != c->slot) {
-        c->off = utc_offset(t);
+        c->off = eg_report_utc_offset(t);
         c->slot = slot;
         int64_t a = c->off < 0 ? -c->off : c->off;
         c->off_text[0] = c->off < 0 ? '-' : '+';
@@ -332,7 +332,7 @@ static size_t format_time(char *dst, int64_t ms, tcache *c)
         c->off_text[3] = ':';
         two(c->off_text + 4, (unsigned)(a / 60 % 60));
     }
-    int64_t local = t + c->off, day = floor_div(local, 86400);
+    int64_t local = t + c->off, day = eg_report_floor_div(local, 86400);
     if (day != c->day) {
         int64_t y;
         unsigned mo, d;
@@ -377,8 +377,7 @@ static void out_time(out *o, int64_t ms)
     out_bytes(o, tmp, format_time(tmp, ms, &o->tc));
 }
 
-/* Length of the valid UTF-8 sequence at p (2 to 4), or 0. */
-static size_t utf8_len(const unsigned char *p)
+size_t eg_report_utf8_len(const unsigned char *p)
 {
     unsigned c = p[0];
     if (c >= 0xC2 && c <= 0xDF)
@@ -431,7 +430,7 @@ static void json_str(out *o, const char *s)
         size_t n;
         if (c == 0)
             break;
-        if (c >= 0x80 && (n = utf8_len(p)) != 0) {
+        if (c >= 0x80 && (n = eg_report_utf8_len(p)) != 0) {
             p += n;
             continue;
         }
@@ -460,13 +459,23 @@ static void json_str(out *o, const char *s)
 
 /* A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, with
  * quotes doubled; empty for NULL. */
+/* Bytes that end a plain CSV field's scan: the NUL, and what makes it quoted. */
+static const unsigned char csv_special[256] = {
+    [0] = 1, [','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+
+/* Bytes of a region label that the regions column %-escapes. */
+static const unsigned char label_special[256] = {
+    [':'] = 1, [';'] = 1, ['%'] = 1, [','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+
 static void csv_str(out *o, const char *s)
 {
     if (!s)
         return;
-    size_t n = strlen(s);
-    if (!strpbrk(s, ",\"\r\n")) {
-        out_bytes(o, s, n);
+    const char *p = s;
+    while (!csv_special[(unsigned char)*p])
+        p++;
+    if (!*p) {
+        out_bytes(o, s, (size_t)(p - s));
         return;
     }
     out_char(o, '"');
@@ -484,16 +493,14 @@ static void csv_str(out *o, const char *s)
 
 int eg_report_format_parse(eg_report_format *out, const char *s)
 {
-    if (s && strcmp(s, "csv") == 0) {
-        *out = EG_REPORT_CSV;
-        return 0;
-    }
-    if (s && strcmp(s, "json") == 0) {
-        *out = EG_REPORT_JSON;
-        return 0;
-    }
+    static const char *const names[] = {"csv", "json", "html", "text"};
+    for (int i = 0; s && i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (eg_report_format)i;
+            return 0;
+        }
     *out = EG_REPORT_CSV;
-    return eg_error_set(EG_EINVAL, "report format '%s' is not csv or json", s ? s : "");
+    return eg_error_set(EG_EINVAL, "report format '%s' is not csv, json, html or text", s ? s : "");
 }
 
 int eg_report_sink_buf(void *ctx, const void *data, size_t len)
@@ -530,8 +537,18 @@ static int csv_attempt(void *ctx, const eg_store_attempt_rec *r)
     out_char(o, ',');
     out_i64(o, a->seq);
     out_char(o, ',');
+    if (o->runs) {
+        csv_str(o, r->station);
+        out_char(o, ',');
+        csv_str(o, r->lot);
+        out_char(o, ',');
+        csv_str(o, r->profile_name);
+        out_char(o, ',');
+    }
     if (a->slot > 0)
         out_i64(o, a->slot);
+    out_char(o, ',');
+    csv_str(o, a->slot_label);
     out_char(o, ',');
     csv_str(o, a->port);
     out_char(o, ',');
@@ -549,6 +566,8 @@ static int csv_attempt(void *ctx, const eg_store_attempt_rec *r)
         out_bytes(o, ",,", 2);
     }
     out_char(o, ',');
+    csv_str(o, e->serial_number);
+    out_char(o, ',');
     out_str(o, eg_store_result_name(e->result));
     out_char(o, ',');
     csv_str(o, e->failed_step);
@@ -565,6 +584,15 @@ static int csv_attempt(void *ctx, const eg_store_attempt_rec *r)
     if (e->ended_ms >= 0)
         out_i64(o, e->ended_ms - a->started_ms);
     out_char(o, ',');
+    if (e->boot_result)
+        out_str(o, e->boot_result);
+    out_char(o, ',');
+    csv_str(o, e->boot_line);
+    out_char(o, ',');
+    csv_str(o, e->boot_tail);
+    out_char(o, ',');
+    csv_str(o, e->log_path);
+    out_char(o, ',');
     /* OFFSET:LABEL:OUTCOME:SHA256:MD5_EXPECTED:MD5_DEVICE;... (no CSV quoting needed:
      * the label's ':', ';', '%', ',', '"' and line breaks are %-escaped). */
     for (size_t i = 0; i < e->n_regions; i++) {
@@ -573,13 +601,15 @@ static int csv_attempt(void *ctx, const eg_store_attempt_rec *r)
             out_char(o, ';');
         out_hex(o, g->offset);
         out_char(o, ':');
-        for (const char *l = g->label; l && *l; l++) {
-            if (strchr(":;%,\"\r\n", *l)) {
+        for (const char *l = g->label, *run = l; l; l++) {
+            if (!*l || label_special[(unsigned char)*l]) {
+                out_bytes(o, run, (size_t)(l - run));
+                if (!*l)
+                    break;
                 char esc[3] = {'%', "0123456789ABCDEF"[(unsigned char)*l >> 4],
                                "0123456789ABCDEF"[*l & 15]};
                 out_bytes(o, esc, 3);
-            } else {
-                out_char(o, *l);
+                run = l + 1;
             }
         }
         out_char(o, ':');
@@ -663,11 +693,21 @@ static int json_attempt(void *ctx, const eg_store_attempt_rec *r)
     out_i64(o, a->run_id);
     OUT_LIT(o, ",\"seq\":");
     out_i64(o, a->seq);
+    if (o->runs) {
+        OUT_LIT(o, ",\"station\":");
+        json_str(o, r->station);
+        OUT_LIT(o, ",\"lot\":");
+        json_str(o, r->lot);
+        OUT_LIT(o, ",\"profile\":");
+        json_str(o, r->profile_name);
+    }
     OUT_LIT(o, ",\"slot\":");
     if (a->slot > 0)
         out_i64(o, a->slot);
     else
         OUT_LIT(o, "null");
+    OUT_LIT(o, ",\"slot_label\":");
+    json_str(o, a->slot_label);
     OUT_LIT(o, ",\"port\":");
     json_str(o, a->port);
     OUT_LIT(o, ",\"usb_location\":");
@@ -686,6 +726,8 @@ static int json_attempt(void *ctx, const eg_store_attempt_rec *r)
     }
     OUT_LIT(o, ",\"mac\":");
     json_str(o, e->identified ? e->identity.mac : NULL);
+    OUT_LIT(o, ",\"serial_number\":");
+    json_str(o, e->serial_number);
     OUT_LIT(o, ",\"result\":\"");
     out_str(o, eg_store_result_name(e->result)); /* a name from the store's table */
     out_char(o, '"');
@@ -707,6 +749,14 @@ static int json_attempt(void *ctx, const eg_store_attempt_rec *r)
     } else {
         OUT_LIT(o, "null,\"duration_ms\":null");
     }
+    OUT_LIT(o, ",\"boot_result\":");
+    json_str(o, e->boot_result);
+    OUT_LIT(o, ",\"boot_line\":");
+    json_str(o, e->boot_line);
+    OUT_LIT(o, ",\"boot_tail\":");
+    json_str(o, e->boot_tail);
+    OUT_LIT(o, ",\"log_path\":");
+    json_str(o, e->log_path);
     OUT_LIT(o, ",\"regions\":[");
     for (size_t i = 0; i < e->n_regions; i++) {
         const eg_store_region *g = &e->regions[i];
@@ -728,22 +778,33 @@ static int json_attempt(void *ctx, const eg_store_attempt_rec *r)
     return o->rc;
 }
 
-/* Separates JSON attempts: the first gets none. */
-typedef struct json_ctx {
-    out *o;
-    int64_t n;
-} json_ctx;
-
-static int json_each(void *ctx, const eg_store_attempt_rec *r)
+/* A yield (or any ratio) as JSON: %.6g, or null when there is none. */
+static void json_ratio(out *o, int64_t num, int64_t den)
 {
-    json_ctx *j = ctx;
-    out_str(j->o, j->n++ ? ",\n" : "\n");
-    return json_attempt(j->o, r);
+    char tmp[32];
+    if (den <= 0) {
+        OUT_LIT(o, "null");
+        return;
+    }
+    snprintf(tmp, sizeof(tmp), "%.6g", (double)num / (double)den);
+    out_str(o, tmp);
 }
 
-static void json_summary(out *o, const eg_store_summary *sum)
+static void json_time_or_null(out *o, int64_t ms, int has)
+{
+    if (!has) {
+        OUT_LIT(o, "null");
+        return;
+    }
+    out_char(o, '"');
+    out_time(o, ms);
+    out_char(o, '"');
+}
+
+static void json_summary(out *o, const eg_report_stats *st)
 {
     static const char *const keys[] = {"running", "pass", "fail", "canceled", "interrupted"};
+    const eg_store_summary *sum = &st->sum;
     OUT_LIT(o, "{\"attempts\":");
     out_i64(o, sum->attempts);
     for (int i = 0; i <= EG_RESULT_INTERRUPTED; i++) {
@@ -753,14 +814,14 @@ static void json_summary(out *o, const eg_store_summary *sum)
         out_i64(o, sum->by_result[i]);
     }
     OUT_LIT(o, ",\"yield\":");
-    double y = eg_report_yield(sum);
-    if (y < 0) {
-        OUT_LIT(o, "null");
-    } else {
-        char tmp[32];
-        snprintf(tmp, sizeof(tmp), "%.6g", y);
-        out_str(o, tmp);
-    }
+    json_ratio(o, sum->by_result[EG_RESULT_PASS],
+               sum->by_result[EG_RESULT_PASS] + sum->by_result[EG_RESULT_FAIL]);
+    OUT_LIT(o, ",\"runs\":");
+    out_i64(o, st->runs);
+    OUT_LIT(o, ",\"from\":");
+    json_time_or_null(o, st->first_ms, st->first_ms >= 0);
+    OUT_LIT(o, ",\"to\":");
+    json_time_or_null(o, st->last_ms, st->last_ms >= 0);
     OUT_LIT(o, ",\"failures_by_cause\":[");
     for (size_t i = 0; i < sum->n_causes; i++) {
         const eg_store_cause *c = &sum->causes[i];
@@ -775,7 +836,95 @@ static void json_summary(out *o, const eg_store_summary *sum)
         out_i64(o, c->count);
         out_char(o, '}');
     }
-    OUT_LIT(o, "]}");
+    OUT_LIT(o, "],\n\"failures_by_step\":[");
+    for (size_t i = 0; i < st->n_steps; i++) {
+        out_str(o, i ? ",{\"step\":" : "{\"step\":");
+        json_str(o, st->steps[i].step[0] ? st->steps[i].step : NULL);
+        OUT_LIT(o, ",\"count\":");
+        out_i64(o, st->steps[i].count);
+        out_char(o, '}');
+    }
+    OUT_LIT(o, "],\n\"slots\":[");
+    for (size_t i = 0; i < st->n_slots; i++) {
+        const eg_report_slot *sl = &st->slots[i];
+        out_str(o, i ? ",\n{\"slot\":" : "\n{\"slot\":");
+        if (sl->slot > 0)
+            out_i64(o, sl->slot);
+        else
+            OUT_LIT(o, "null");
+        OUT_LIT(o, ",\"label\":");
+        json_str(o, sl->label);
+        OUT_LIT(o, ",\"attempts\":");
+        out_i64(o, sl->attempts);
+        OUT_LIT(o, ",\"pass\":");
+        out_i64(o, sl->pass);
+        OUT_LIT(o, ",\"fail\":");
+        out_i64(o, sl->fail);
+        OUT_LIT(o, ",\"yield\":");
+        json_ratio(o, sl->pass, sl->pass + sl->fail);
+        out_char(o, '}');
+    }
+    OUT_LIT(o, "],\n\"hours\":[");
+    for (size_t i = 0; i < st->n_hours; i++) {
+        const eg_report_bucket *b = &st->hours[i];
+        out_str(o, i ? ",\n{\"hour\":" : "\n{\"hour\":");
+        json_time_or_null(o, b->start_ms, 1);
+        OUT_LIT(o, ",\"attempts\":");
+        out_i64(o, b->attempts);
+        OUT_LIT(o, ",\"pass\":");
+        out_i64(o, b->pass);
+        OUT_LIT(o, ",\"fail\":");
+        out_i64(o, b->fail);
+        OUT_LIT(o, ",\"yield\":");
+        json_ratio(o, b->pass, b->pass + b->fail);
+        out_char(o, '}');
+    }
+    OUT_LIT(o, "],\n\"boards_per_hour\":{\"rate\":");
+    if (st->boards_per_hour < 0) {
+        OUT_LIT(o, "null");
+    } else {
+        char tmp[32];
+        snprintf(tmp, sizeof(tmp), "%.1f", st->boards_per_hour);
+        out_str(o, tmp);
+    }
+    OUT_LIT(o, ",\"busy_ms\":");
+    out_i64(o, st->busy_ms);
+    OUT_LIT(o, ",\"peak\":");
+    out_i64(o, st->peak_hour_boards);
+    OUT_LIT(o, ",\"peak_hour\":");
+    json_time_or_null(o, st->peak_hour_ms, st->peak_hour_boards > 0);
+    OUT_LIT(o, "},\n\"time_per_board\":{\"boards\":");
+    out_i64(o, st->timed);
+    const char *keys2[4] = {"min_ms", "median_ms", "p90_ms", "max_ms"};
+    int64_t vals[4] = {st->min_ms, st->median_ms, st->p90_ms, st->max_ms};
+    for (int i = 0; i < 4; i++) {
+        OUT_LIT(o, ",\"");
+        out_str(o, keys2[i]);
+        OUT_LIT(o, "\":");
+        if (st->timed)
+            out_i64(o, vals[i]);
+        else
+            OUT_LIT(o, "null");
+    }
+    OUT_LIT(o, ",\"bin_ms\":");
+    if (st->timed)
+        out_i64(o, st->bin_ms);
+    else
+        OUT_LIT(o, "null");
+    OUT_LIT(o, ",\"histogram\":[");
+    for (size_t i = 0; i < st->n_bins; i++) {
+        out_str(o, i ? ",{\"from_ms\":" : "{\"from_ms\":");
+        out_i64(o, st->bins[i].from_ms);
+        OUT_LIT(o, ",\"to_ms\":");
+        if (st->bins[i].to_ms >= 0)
+            out_i64(o, st->bins[i].to_ms);
+        else
+            OUT_LIT(o, "null");
+        OUT_LIT(o, ",\"count\":");
+        out_i64(o, st->bins[i].count);
+        out_char(o, '}');
+    }
+    OUT_LIT(o, "]}}");
 }
 
 static void json_filter(out *o, const eg_store_filter *f)
@@ -798,56 +947,42 @@ static void json_filter(out *o, const eg_store_filter *f)
     out_char(o, '}');
 }
 
-/* CSV rows, counted as they go. */
-typedef struct csv_ctx {
+/* Attempts written and counted as they go. */
+typedef struct each_ctx {
     out *o;
-    eg_store_summary *sum;
-} csv_ctx;
+    eg_report_stats *st; /* NULL: not counted */
+    int json;
+    int64_t n;
+} each_ctx;
 
-static int csv_each(void *ctx, const eg_store_attempt_rec *r)
+static int each_attempt(void *ctx, const eg_store_attempt_rec *r)
 {
-    csv_ctx *c = ctx;
-    int rc = eg_store_summary_add(c->sum, r);
-    return rc < 0 ? rc : csv_attempt(c->o, r);
+    each_ctx *c = ctx;
+    int rc;
+    if (c->st && (rc = eg_report_stats_add(c->st, r)) < 0)
+        return rc;
+    if (!c->json) {
+        c->n++;
+        return csv_attempt(c->o, r);
+    }
+    out_str(c->o, c->n++ ? ",\n" : "\n");
+    return json_attempt(c->o, r);
 }
 
-int eg_report_write(eg_store_summary *sum, eg_store *s, const eg_store_filter *f,
-                    eg_report_format fmt, eg_report_sink sink, void *ctx)
+static void csv_header(out *o)
 {
-    eg_store_summary own;
-    out *o = calloc(1, sizeof(*o));
-    int rc = 0;
+    OUT_LIT(o, "run,seq,");
+    if (o->runs)
+        OUT_LIT(o, "station,lot,profile,");
+    OUT_LIT(o, "slot,slot_label,port,usb_location,kind,chip,revision,mac,serial_number,result,"
+               "failed_step,error,message,started,ended,duration_ms,boot_result,boot_line,"
+               "boot_tail,log_path,regions\n");
+}
 
-    if (!sum)
-        sum = &own;
-    memset(sum, 0, sizeof(*sum));
-    if (!o)
-        return eg_error_set(EG_ENOMEM, "out of memory");
-    if ((rc = out_open(o, sink, ctx)) < 0)
-        goto done;
-    if (fmt == EG_REPORT_CSV) {
-        csv_ctx c = {o, sum};
-        OUT_LIT(o, "run,seq,slot,port,usb_location,kind,chip,revision,mac,result,failed_step,"
-                   "error,message,started,ended,duration_ms,regions\n");
-        if ((rc = eg_store_attempts_each(s, f, EG_STORE_EACH_BRIEF, csv_each, &c)) < 0)
-            goto done;
-        eg_store_summary_sort(sum);
-    } else {
-        json_ctx j = {o, 0};
-        if ((rc = eg_store_summary_get(sum, s, f)) < 0)
-            goto done;
-        OUT_LIT(o, "{\"filter\":");
-        json_filter(o, f);
-        OUT_LIT(o, ",\n\"summary\":");
-        json_summary(o, sum);
-        OUT_LIT(o, ",\n\"attempts\":[");
-        if ((rc = eg_store_attempts_each(s, f, EG_STORE_EACH_BRIEF, json_each, &j)) < 0)
-            goto done;
-        OUT_LIT(o, "\n]}\n");
-    }
-done:
+/* Ends a report: keeps the store's or the sink's message when one failed. */
+static int finish_out(out *o, int rc)
+{
     if (rc < 0) {
-        /* The store's or the sink's error: keep the message that names it. */
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", eg_error_msg());
         out_close(o, 1);
@@ -855,9 +990,56 @@ done:
     } else {
         rc = out_close(o, 0);
     }
-    if (sum == &own)
-        eg_store_summary_release(&own);
     free(o);
+    return rc;
+}
+
+int eg_report_write(eg_report_stats *stats, eg_store *s, const eg_store_filter *f,
+                    eg_report_format fmt, eg_report_sink sink, void *ctx)
+{
+    eg_report_stats own;
+    out *o = NULL;
+    int rc = 0;
+
+    if (!stats)
+        stats = &own;
+    memset(stats, 0, sizeof(*stats));
+    if (fmt == EG_REPORT_HTML) {
+        rc = eg_report_html(stats, s, f, sink, ctx);
+        goto done;
+    }
+    if (fmt != EG_REPORT_CSV && fmt != EG_REPORT_JSON) {
+        rc = eg_error_set(EG_EINVAL, "a report of attempts is csv, json or html");
+        goto done;
+    }
+    if (!(o = calloc(1, sizeof(*o)))) {
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+        goto done;
+    }
+    each_ctx c = {o, stats, fmt == EG_REPORT_JSON, 0};
+    if ((rc = out_open(o, sink, ctx)) < 0)
+        goto out_done;
+    if (fmt == EG_REPORT_CSV) {
+        csv_header(o);
+        if ((rc = eg_store_attempts_each(s, f, EG_STORE_EACH_BRIEF, each_attempt, &c)) < 0 ||
+            (rc = eg_report_stats_finish(stats)) < 0)
+            goto out_done;
+    } else {
+        OUT_LIT(o, "{\"filter\":");
+        json_filter(o, f);
+        OUT_LIT(o, ",\n\"attempts\":[");
+        if ((rc = eg_store_attempts_each(s, f, EG_STORE_EACH_BRIEF, each_attempt, &c)) < 0 ||
+            (rc = eg_report_stats_finish(stats)) < 0)
+            goto out_done;
+        OUT_LIT(o, "\n],\n\"summary\":");
+        json_summary(o, stats);
+        OUT_LIT(o, "}\n");
+    }
+out_done:
+    rc = finish_out(o, rc);
+done:
+    if (stats == &own)
+        eg_report_stats_release(&own);
     return rc;
 }
 
@@ -866,30 +1048,154 @@ static int buf_str(eg_buf *b, const char *s)
     return eg_buf_append(b, s, strlen(s));
 }
 
-int eg_report_summary_csv(eg_buf *b, const eg_store_summary *sum)
+/* Appends a CSV field (RFC 4180 quoting), then a comma. */
+static int buf_csv(eg_buf *b, const char *v)
+{
+    int rc = 0;
+    if (v && strpbrk(v, ",\"\r\n")) {
+        rc |= eg_buf_push(b, '"');
+        for (const char *p = v; *p; p++) {
+            if (*p == '"')
+                rc |= eg_buf_push(b, '"');
+            rc |= eg_buf_push(b, (uint8_t)*p);
+        }
+        rc |= eg_buf_push(b, '"');
+    } else if (v) {
+        rc |= buf_str(b, v);
+    }
+    return rc | eg_buf_push(b, ',');
+}
+
+/* One row of the statistics table; NULL or "" fields are empty; value is text. */
+typedef struct srow {
+    const char *measure, *step, *cause;
+    int slot; /* 0: none */
+    const char *label;
+    int64_t time_ms;        /* -1: none */
+    int64_t from_ms, to_ms; /* -1: none */
+} srow;
+
+static int buf_row(eg_buf *b, const srow *r, const char *value)
+{
+    char num[32], t[40];
+    int rc = buf_csv(b, r->measure) | buf_csv(b, r->step) | buf_csv(b, r->cause);
+    snprintf(num, sizeof(num), "%d", r->slot);
+    rc |= buf_csv(b, r->slot > 0 ? num : NULL) | buf_csv(b, r->label);
+    if (r->time_ms >= 0)
+        eg_report_format_time(t, sizeof(t), r->time_ms);
+    rc |= buf_csv(b, r->time_ms >= 0 ? t : NULL);
+    snprintf(num, sizeof(num), "%lld", (long long)r->from_ms);
+    rc |= buf_csv(b, r->from_ms >= 0 ? num : NULL);
+    snprintf(num, sizeof(num), "%lld", (long long)r->to_ms);
+    rc |= buf_csv(b, r->to_ms >= 0 ? num : NULL);
+    if (value)
+        rc |= buf_str(b, value);
+    return rc | eg_buf_push(b, '\n');
+}
+
+static int buf_row_i(eg_buf *b, const srow *r, int64_t v)
+{
+    char num[32];
+    snprintf(num, sizeof(num), "%lld", (long long)v);
+    return buf_row(b, r, num);
+}
+
+static int buf_row_ratio(eg_buf *b, const srow *r, int64_t num, int64_t den)
+{
+    char tmp[32];
+    if (den > 0)
+        snprintf(tmp, sizeof(tmp), "%.6g", (double)num / (double)den);
+    return buf_row(b, r, den > 0 ? tmp : NULL);
+}
+
+int eg_report_summary_csv(eg_buf *b, const eg_report_stats *st)
 {
     static const char *const names[] = {"running", "pass", "fail", "canceled", "interrupted"};
-    char line[512];
-    int rc = buf_str(b, "measure,step,cause,value\n");
+    const eg_store_summary *sum = &st->sum;
+    int rc = buf_str(b, "measure,step,cause,slot,slot_label,time,from_ms,to_ms,value\n");
+    srow r = {.time_ms = -1, .from_ms = -1, .to_ms = -1};
 
-    snprintf(line, sizeof(line), "attempts,,,%lld\n", (long long)sum->attempts);
-    rc |= buf_str(b, line);
+    r.measure = "attempts";
+    rc |= buf_row_i(b, &r, sum->attempts);
     for (int i = 0; i <= EG_RESULT_INTERRUPTED; i++) {
-        snprintf(line, sizeof(line), "%s,,,%lld\n", names[i], (long long)sum->by_result[i]);
-        rc |= buf_str(b, line);
+        r.measure = names[i];
+        rc |= buf_row_i(b, &r, sum->by_result[i]);
     }
-    double y = eg_report_yield(sum);
-    if (y < 0)
-        snprintf(line, sizeof(line), "yield,,,\n");
-    else
-        snprintf(line, sizeof(line), "yield,,,%.6g\n", y);
-    rc |= buf_str(b, line);
+    r.measure = "yield";
+    rc |= buf_row_ratio(b, &r, sum->by_result[EG_RESULT_PASS],
+                        sum->by_result[EG_RESULT_PASS] + sum->by_result[EG_RESULT_FAIL]);
+    r.measure = "runs";
+    rc |= buf_row_i(b, &r, st->runs);
     for (size_t i = 0; i < sum->n_causes; i++) {
         const eg_store_cause *c = &sum->causes[i];
-        /* Step names and error names hold no comma, quote or line break. */
-        snprintf(line, sizeof(line), "failure,%s,%s,%lld\n", c->step, eg_error_name(c->error_code),
-                 (long long)c->count);
-        rc |= buf_str(b, line);
+        srow f = r;
+        f.measure = "failure";
+        f.step = c->step;
+        f.cause = eg_error_name(c->error_code);
+        rc |= buf_row_i(b, &f, c->count);
+    }
+    for (size_t i = 0; i < st->n_steps; i++) {
+        srow f = r;
+        f.measure = "failed_step";
+        f.step = st->steps[i].step;
+        rc |= buf_row_i(b, &f, st->steps[i].count);
+    }
+    for (size_t i = 0; i < st->n_slots; i++) {
+        const eg_report_slot *sl = &st->slots[i];
+        srow f = r;
+        f.slot = sl->slot;
+        f.label = sl->label;
+        f.measure = "slot_attempts";
+        rc |= buf_row_i(b, &f, sl->attempts);
+        f.measure = "slot_pass";
+        rc |= buf_row_i(b, &f, sl->pass);
+        f.measure = "slot_fail";
+        rc |= buf_row_i(b, &f, sl->fail);
+        f.measure = "slot_yield";
+        rc |= buf_row_ratio(b, &f, sl->pass, sl->pass + sl->fail);
+    }
+    for (size_t i = 0; i < st->n_hours; i++) {
+        const eg_report_bucket *h = &st->hours[i];
+        srow f = r;
+        f.time_ms = h->start_ms;
+        f.measure = "hour_attempts";
+        rc |= buf_row_i(b, &f, h->attempts);
+        f.measure = "hour_pass";
+        rc |= buf_row_i(b, &f, h->pass);
+        f.measure = "hour_fail";
+        rc |= buf_row_i(b, &f, h->fail);
+        f.measure = "hour_yield";
+        rc |= buf_row_ratio(b, &f, h->pass, h->pass + h->fail);
+    }
+    char tmp[32];
+    snprintf(tmp, sizeof(tmp), "%.1f", st->boards_per_hour);
+    r.measure = "boards_per_hour";
+    rc |= buf_row(b, &r, st->boards_per_hour >= 0 ? tmp : NULL);
+    r.measure = "busy_ms";
+    rc |= buf_row_i(b, &r, st->busy_ms);
+    if (st->peak_hour_boards > 0) {
+        srow f = r;
+        f.measure = "peak_hour_boards";
+        f.time_ms = st->peak_hour_ms;
+        rc |= buf_row_i(b, &f, st->peak_hour_boards);
+    }
+    r.measure = "time_per_board_boards";
+    rc |= buf_row_i(b, &r, st->timed);
+    if (st->timed) {
+        const char *m[4] = {"time_per_board_min_ms", "time_per_board_median_ms",
+                            "time_per_board_p90_ms", "time_per_board_max_ms"};
+        int64_t v[4] = {st->min_ms, st->median_ms, st->p90_ms, st->max_ms};
+        for (int i = 0; i < 4; i++) {
+            r.measure = m[i];
+            rc |= buf_row_i(b, &r, v[i]);
+        }
+    }
+    for (size_t i = 0; i < st->n_bins; i++) {
+        srow f = r;
+        f.measure = "time_per_board_bin";
+        f.from_ms = st->bins[i].from_ms;
+        f.to_ms = st->bins[i].to_ms;
+        rc |= buf_row_i(b, &f, st->bins[i].count);
     }
     return rc < 0 ? eg_error_set(EG_ENOMEM, "out of memory") : 0;
 }
@@ -1040,4 +1346,248 @@ bad:
                         "--since '%s' is not a date (2026-12-01, 2026-12-01T08:00, "
                         "2026-12-01T08:00:00Z) or a duration (8h, 30m)",
                         text);
+}
+
+int eg_report_parse_mac(char out[18], const char *text)
+{
+    char hex[12];
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (const char *p = text; p && *p; p++) {
+        char c = *p;
+        /* A separator only between two pairs of digits. */
+        if ((c == ':' || c == '-') && n % 2 == 0 && n > 0 && n < 12 && p[-1] != ':' &&
+            p[-1] != '-' && p[1])
+            continue;
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) || n == 12)
+            goto bad;
+        hex[n++] = c;
+    }
+    if (n != 12)
+        goto bad;
+    for (int i = 0; i < 6; i++) {
+        out[i * 3] = hex[i * 2];
+        out[i * 3 + 1] = hex[i * 2 + 1];
+        out[i * 3 + 2] = i < 5 ? ':' : '\0';
+    }
+    return 0;
+bad:
+    return eg_error_set(EG_EINVAL,
+                        "'%s' is not a MAC address (24:0a:c4:00:00:01, 24-0A-C4-00-00-01 or "
+                        "240ac4000001)",
+                        text ? text : "");
+}
+
+/* A device's history as text: a line per attempt and one per region beneath it. */
+typedef struct text_ctx {
+    out *o;
+    int64_t n;
+} text_ctx;
+
+static int text_attempt(void *ctx, const eg_store_attempt_rec *r)
+{
+    text_ctx *t = ctx;
+    out *o = t->o;
+    const eg_store_attempt_start *a = &r->start;
+    const eg_store_attempt_end *e = &r->end;
+
+    t->n++;
+    out_char(o, '\n');
+    out_time(o, a->started_ms);
+    OUT_LIT(o, "  run ");
+    out_i64(o, a->run_id);
+    OUT_LIT(o, " #");
+    out_i64(o, a->seq);
+    const char *what[3] = {r->station, r->lot, r->profile_name};
+    const char *names[3] = {"station ", "lot ", "profile "};
+    for (int i = 0; i < 3; i++)
+        if (what[i]) {
+            OUT_LIT(o, ", ");
+            out_str(o, names[i]);
+            out_str(o, what[i]);
+        }
+    OUT_LIT(o, "\n  ");
+    if (a->slot > 0) {
+        OUT_LIT(o, "slot ");
+        out_i64(o, a->slot);
+        if (a->slot_label) {
+            OUT_LIT(o, " (");
+            out_str(o, a->slot_label);
+            out_char(o, ')');
+        }
+        OUT_LIT(o, ", ");
+    }
+    out_str(o, a->port);
+    OUT_LIT(o, ", ");
+    out_str(o, a->kind);
+    OUT_LIT(o, ": ");
+    out_str(o, eg_store_result_name(e->result));
+    if (e->failed_step || e->error_code) {
+        OUT_LIT(o, ", ");
+        if (e->failed_step) {
+            out_str(o, e->failed_step);
+            OUT_LIT(o, ": ");
+        }
+        out_str(o, eg_error_name(e->error_code));
+    }
+    if (e->ended_ms >= 0) {
+        OUT_LIT(o, " in ");
+        out_i64(o, (e->ended_ms - a->started_ms) / 1000);
+        out_char(o, '.');
+        out_char(o, (char)('0' + (e->ended_ms - a->started_ms) % 1000 / 100));
+        out_char(o, 's');
+    }
+    out_char(o, '\n');
+    if (e->message) {
+        OUT_LIT(o, "  message: ");
+        for (const char *p = e->message; *p; p++)
+            out_char(o, *p == '\n' || *p == '\r' ? ' ' : *p);
+        out_char(o, '\n');
+    }
+    if (e->identified) {
+        OUT_LIT(o, "  chip: ");
+        out_str(o, e->identity.chip);
+        OUT_LIT(o, " ");
+        out_revision(o, &e->identity);
+        out_char(o, '\n');
+    }
+    if (e->serial_number) {
+        OUT_LIT(o, "  serial number: ");
+        out_str(o, e->serial_number);
+        out_char(o, '\n');
+    }
+    if (e->boot_result) {
+        OUT_LIT(o, "  boot check: ");
+        out_str(o, e->boot_result);
+        if (e->boot_line) {
+            OUT_LIT(o, " (");
+            out_str(o, e->boot_line);
+            out_char(o, ')');
+        }
+        out_char(o, '\n');
+    }
+    if (e->log_path) {
+        OUT_LIT(o, "  log: ");
+        out_str(o, e->log_path);
+        out_char(o, '\n');
+    }
+    for (size_t i = 0; i < e->n_regions; i++) {
+        const eg_store_region *g = &e->regions[i];
+        OUT_LIT(o, "  ");
+        out_hex(o, g->offset);
+        out_char(o, ' ');
+        out_str(o, g->label ? g->label : "-");
+        out_char(o, ' ');
+        out_str(o, g->outcome);
+        OUT_LIT(o, " sha256 ");
+        out_str(o, g->sha256);
+        OUT_LIT(o, " md5 ");
+        out_str(o, g->md5_expected);
+        if (g->md5_device[0] && strcmp(g->md5_device, g->md5_expected) == 0) {
+            OUT_LIT(o, " (the device's the same)");
+        } else if (g->md5_device[0]) {
+            OUT_LIT(o, " device: ");
+            out_str(o, g->md5_device);
+        }
+        out_char(o, '\n');
+    }
+    return o->rc;
+}
+
+int eg_report_device(int64_t *n_out, eg_store *s, const char *mac, const eg_store_filter *f,
+                     eg_report_format fmt, eg_report_sink sink, void *ctx)
+{
+    eg_store_filter df = {0};
+    eg_store_device dev;
+    out *o = NULL;
+    int rc = 0;
+
+    *n_out = 0;
+    memset(&dev, 0, sizeof(dev));
+    if (fmt == EG_REPORT_HTML)
+        return eg_error_set(EG_EINVAL, "a device's history is text, csv or json");
+    if (f)
+        df = *f;
+    df.mac = mac;
+    if ((rc = eg_store_device_get(&dev, s, mac)) < 0)
+        goto done;
+    if (!(o = calloc(1, sizeof(*o)))) {
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+        goto done;
+    }
+    o->runs = 1;
+    if ((rc = out_open(o, sink, ctx)) < 0)
+        goto out_done;
+    if (fmt == EG_REPORT_TEXT) {
+        text_ctx t = {o, 0};
+        OUT_LIT(o, "device ");
+        out_str(o, mac);
+        if (dev.known) {
+            OUT_LIT(o, " (");
+            out_str(o, dev.chip ? dev.chip : "?");
+            OUT_LIT(o, "), seen ");
+            out_time(o, dev.first_seen_ms);
+            OUT_LIT(o, " to ");
+            out_time(o, dev.last_seen_ms);
+        } else {
+            OUT_LIT(o, ": never identified in an attempt");
+        }
+        out_char(o, '\n');
+        for (size_t i = 0; i < dev.n_serials; i++) {
+            OUT_LIT(o, "serial number ");
+            out_str(o, dev.serials[i].serial);
+            OUT_LIT(o, " (series ");
+            out_str(o, dev.serials[i].series);
+            OUT_LIT(o, ", given ");
+            out_time(o, dev.serials[i].allocated_ms);
+            OUT_LIT(o, ")\n");
+        }
+        if ((rc = eg_store_attempts_each(s, &df, EG_STORE_EACH_BRIEF | EG_STORE_EACH_RUNS,
+                                         text_attempt, &t)) < 0)
+            goto out_done;
+        *n_out = t.n;
+        if (!t.n)
+            OUT_LIT(o, "no attempts\n");
+    } else {
+        each_ctx c = {o, NULL, fmt == EG_REPORT_JSON, 0};
+        if (fmt == EG_REPORT_CSV) {
+            csv_header(o);
+        } else {
+            OUT_LIT(o, "{\"device\":{\"mac\":");
+            json_str(o, mac);
+            OUT_LIT(o, ",\"chip\":");
+            json_str(o, dev.chip);
+            OUT_LIT(o, ",\"first_seen\":");
+            json_time_or_null(o, dev.first_seen_ms, dev.known);
+            OUT_LIT(o, ",\"last_seen\":");
+            json_time_or_null(o, dev.last_seen_ms, dev.known);
+            OUT_LIT(o, ",\"serial_numbers\":[");
+            for (size_t i = 0; i < dev.n_serials; i++) {
+                out_str(o, i ? ",{\"series\":" : "{\"series\":");
+                json_str(o, dev.serials[i].series);
+                OUT_LIT(o, ",\"serial\":");
+                json_str(o, dev.serials[i].serial);
+                OUT_LIT(o, ",\"seq\":");
+                out_i64(o, dev.serials[i].seq);
+                OUT_LIT(o, ",\"given\":");
+                json_time_or_null(o, dev.serials[i].allocated_ms, 1);
+                out_char(o, '}');
+            }
+            OUT_LIT(o, "]},\n\"attempts\":[");
+        }
+        if ((rc = eg_store_attempts_each(s, &df, EG_STORE_EACH_BRIEF | EG_STORE_EACH_RUNS,
+                                         each_attempt, &c)) < 0)
+            goto out_done;
+        *n_out = c.n;
+        if (fmt == EG_REPORT_JSON)
+            OUT_LIT(o, "\n]}\n");
+    }
+out_done:
+    rc = finish_out(o, rc);
+done:
+    eg_store_device_release(&dev);
+    return rc;
 }

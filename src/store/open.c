@@ -298,6 +298,11 @@ static int open_db(eg_store **out, const char *path, int write)
         goto done;
     }
     s->cv_ok = 1;
+    if (pthread_cond_init(&s->scv, NULL) != 0) {
+        rc = eg_error_set(EG_ENOMEM, "cannot create a condition variable");
+        goto done;
+    }
+    s->scv_ok = 1;
     if (gethostname(s->host, sizeof(s->host) - 1) != 0)
         snprintf(s->host, sizeof(s->host), "unknown");
     /* The connection is used by one thread at a time (the owner, or the writer while
@@ -416,10 +421,13 @@ void eg_store_close(eg_store *s)
         return;
     eg_store_writer_join(s);
     eg_store_writer_free(s);
+    eg_store_serial_close(s);
     if (s->db)
         sqlite3_close(s->db);
     if (s->cv_ok)
         pthread_cond_destroy(&s->cv);
+    if (s->scv_ok)
+        pthread_cond_destroy(&s->scv);
     if (s->mu_ok)
         pthread_mutex_destroy(&s->mu);
     free(s->path);

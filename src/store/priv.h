@@ -24,14 +24,27 @@ struct eg_store {
     int thread_on; /* the owning thread's view: a writer thread was started */
 
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;  /* the writer waits on it */
+    pthread_cond_t scv; /* serial number allocations wait on it (serial.c) */
+    int scv_ok;
     /* Under mu. */
     struct eg_store_rec *head, *tail; /* the queue, oldest first */
     int accepting;                    /* the attempt calls may queue */
     int stopping;                     /* the writer ends once the queue is empty */
     int werr;                         /* the writer's first error, 0 when none */
     char werr_msg[768];
-    size_t lost; /* records that could not be written */
+    size_t lost;        /* records that could not be written */
+    int serial_waiting; /* serial number allocations waiting for the file */
+    /* Turns between the writer and allocations: batches the writer has taken, and
+     * that count when the last allocation ended. */
+    unsigned long batches_taken, serial_turn;
+    int serial_queued; /* allocations waiting for their turn: the writer's batches shrink */
+
+    /* Serial numbers (serial.c): a connection of their own, opened at the first
+     * allocation, used by the allocation being served (tickets under mu: one at a
+     * time, in the order they came). */
+    unsigned long serial_next, serial_serving;
+    sqlite3 *sdb;
 };
 
 /* Sets a message "records store 'PATH': WHAT: <SQLite's message> (<errno text>)" and
@@ -44,5 +57,10 @@ int eg_store_exec(eg_store *s, const char *sql, const char *what);
 void eg_store_writer_join(eg_store *s);
 /* Finalizes the writer's statements and frees anything left queued. */
 void eg_store_writer_free(eg_store *s);
+/* Closes the serial numbers' connection (serial.c). */
+void eg_store_serial_close(eg_store *s);
+
+/* 0 when mac is "aa:bb:cc:dd:ee:ff" in lowercase hex, else EG_EINVAL naming it. */
+int eg_store_check_mac(const char *mac);
 
 #endif

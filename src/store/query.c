@@ -32,7 +32,9 @@ static void where_clause(char *dst, size_t len, const eg_store_filter *f, int si
         snprintf(dst + n, len - (size_t)n,
                  " AND a.id IN (SELECT id FROM attempts WHERE started_ms >= ?3)");
     else if (f && f->has_since)
-        snprintf(dst + n, len - (size_t)n, " AND +a.started_ms >= ?3");
+        n += snprintf(dst + n, len - (size_t)n, " AND +a.started_ms >= ?3");
+    if (f && f->mac)
+        snprintf(dst + n, len - (size_t)n, " AND a.mac = ?4");
 }
 
 /* Whether f's start time chooses few enough attempts (a quarter at most) for its
@@ -68,6 +70,8 @@ static void bind_filter(sqlite3_stmt *st, const eg_store_filter *f)
         sqlite3_bind_text(st, 2, f->lot, -1, SQLITE_STATIC);
     if (f->has_since)
         sqlite3_bind_int64(st, 3, f->since_ms);
+    if (f->mac)
+        sqlite3_bind_text(st, 4, f->mac, -1, SQLITE_STATIC);
 }
 
 static int prepare(sqlite3_stmt **out, eg_store *s, const char *sql, const eg_store_filter *f)
@@ -112,11 +116,16 @@ static void col_hex(char *dst, size_t len, sqlite3_stmt *st, int i)
 /* What every report shows first, then the rest (EG_STORE_EACH_BRIEF skips it). */
 #define ATTEMPT_COLS                                                                               \
     "a.id, a.run_id, a.seq, a.slot, a.port, a.usb_location, a.kind, a.chip, a.revision, a.mac, "   \
-    "a.result, a.failed_step, a.error_code, a.error_message, a.started_ms, a.ended_ms"
+    "a.result, a.failed_step, a.error_code, a.error_message, a.started_ms, a.ended_ms, "           \
+    "a.slot_label, a.serial_number, a.log_path, a.boot_result, a.boot_line, a.boot_tail"
+#define ATTEMPT_N_COLS 22
 #define ATTEMPT_MORE_COLS                                                                          \
     ", a.usb_serial, a.flash_id, a.flash_size, a.security_flags, a.flash_encrypted, "              \
     "a.device_status, a.retries, a.ms_connect, a.ms_identify, a.ms_check, a.ms_erase, "            \
-    "a.ms_write, a.ms_verify, a.ms_finish"
+    "a.ms_write, a.ms_verify, a.ms_finish, a.ms_boot"
+#define ATTEMPT_N_MORE_COLS (7 + EG_STORE_STEPS)
+/* With EG_STORE_EACH_RUNS, after the others. */
+#define RUN_COLS ", r.station, r.operator_name, r.lot, r.profile_name"
 
 /* The result stored as text, by its first letter (the CHECK constraint allows only
  * these five); -1 otherwise. */
@@ -146,8 +155,11 @@ static int result_of(sqlite3_stmt *st, int col)
     return strcmp(v, results[r]) == 0 ? r : -1;
 }
 
+static const char *const boot_results[] = {"pass", "fail", "timeout"};
+
 /* Fills rec from the attempt row; the strings stay the statement's. */
-static int read_attempt(eg_store_attempt_rec *rec, eg_store *s, sqlite3_stmt *st, int brief)
+static int read_attempt(eg_store_attempt_rec *rec, eg_store *s, sqlite3_stmt *st, int brief,
+                        int runs)
 {
     eg_store_attempt_start *a = &rec->start;
     eg_store_attempt_end *e = &rec->end;
@@ -181,20 +193,40 @@ static int read_attempt(eg_store_attempt_rec *rec, eg_store *s, sqlite3_stmt *st
     e->device_status = -1;
     for (int i = 0; i < EG_STORE_STEPS; i++)
         e->step_ms[i] = -1;
-    if (brief)
-        return 0;
-    a->usb_serial = col_text(st, 16);
-    if (e->identified) {
-        id->flash_id = (uint32_t)sqlite3_column_int64(st, 17);
-        id->flash_size = (uint32_t)sqlite3_column_int64(st, 18);
-        id->has_security = sqlite3_column_type(st, 19) != SQLITE_NULL;
-        id->security_flags = (uint32_t)sqlite3_column_int64(st, 19);
-        id->flash_encrypted = sqlite3_column_int(st, 20);
+    a->slot_label = col_text(st, 16);
+    e->serial_number = col_text(st, 17);
+    e->log_path = col_text(st, 18);
+    if (sqlite3_column_type(st, 19) != SQLITE_NULL) {
+        int b = name_index(col_text(st, 19), boot_results, 3);
+        if (b < 0)
+            return eg_error_set(EG_EINVAL, "records store '%s': attempt %lld has boot result '%s'",
+                                s->path, (long long)sqlite3_column_int64(st, 0), col_text(st, 19));
+        e->boot_result = boot_results[b];
     }
-    e->device_status = (int)col_int_or(st, 21, -1);
-    e->retries = (unsigned)sqlite3_column_int64(st, 22);
-    for (int i = 0; i < EG_STORE_STEPS; i++)
-        e->step_ms[i] = col_int_or(st, 23 + i, -1);
+    e->boot_line = col_text(st, 20);
+    e->boot_tail = col_text(st, 21);
+    int c = ATTEMPT_N_COLS;
+    if (!brief) {
+        a->usb_serial = col_text(st, c);
+        if (e->identified) {
+            id->flash_id = (uint32_t)sqlite3_column_int64(st, c + 1);
+            id->flash_size = (uint32_t)sqlite3_column_int64(st, c + 2);
+            id->has_security = sqlite3_column_type(st, c + 3) != SQLITE_NULL;
+            id->security_flags = (uint32_t)sqlite3_column_int64(st, c + 3);
+            id->flash_encrypted = sqlite3_column_int(st, c + 4);
+        }
+        e->device_status = (int)col_int_or(st, c + 5, -1);
+        e->retries = (unsigned)sqlite3_column_int64(st, c + 6);
+        for (int i = 0; i < EG_STORE_STEPS; i++)
+            e->step_ms[i] = col_int_or(st, c + 7 + i, -1);
+        c += ATTEMPT_N_MORE_COLS;
+    }
+    if (runs) {
+        rec->station = col_text(st, c);
+        rec->operator_name = col_text(st, c + 1);
+        rec->lot = col_text(st, c + 2);
+        rec->profile_name = col_text(st, c + 3);
+    }
     return 0;
 }
 
@@ -267,6 +299,110 @@ static int content_get(const content **out, content_cache *c, eg_store *s, int64
 #define BATCH_ITEMS 8192
 #define BATCHES     4
 
+/* A queue of batches between a reader thread and the caller: the reader takes empty
+ * batches and puts them back full, the caller takes them full, in order, and gives
+ * them back. Every batch type starts with a qnode. */
+typedef struct qnode {
+    struct qnode *next;
+} qnode;
+
+typedef struct bqueue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int mu_ok, cv_ok;
+    /* Under mu. */
+    qnode *full, *full_tail; /* for the caller, oldest first */
+    qnode *empty;            /* for the reader to fill */
+    int stop;                /* the caller wants no more */
+} bqueue;
+
+static int bq_init(bqueue *q)
+{
+    if (pthread_mutex_init(&q->mu, NULL) != 0)
+        return eg_error_set(EG_ENOMEM, "cannot create a mutex");
+    q->mu_ok = 1;
+    if (pthread_cond_init(&q->cv, NULL) != 0)
+        return eg_error_set(EG_ENOMEM, "cannot create a condition variable");
+    q->cv_ok = 1;
+    return 0;
+}
+
+/* Takes an empty batch (NULL once stopped). */
+static qnode *bq_take_empty(bqueue *q)
+{
+    qnode *b = NULL;
+    pthread_mutex_lock(&q->mu);
+    while (!q->stop && !q->empty)
+        pthread_cond_wait(&q->cv, &q->mu);
+    if (!q->stop) {
+        b = q->empty;
+        q->empty = b->next;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return b;
+}
+
+static void bq_put_full(bqueue *q, qnode *b)
+{
+    pthread_mutex_lock(&q->mu);
+    b->next = NULL;
+    if (q->full_tail)
+        q->full_tail->next = b;
+    else
+        q->full = b;
+    q->full_tail = b;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* The next full batch, waiting for it. */
+static qnode *bq_take_full(bqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (!q->full)
+        pthread_cond_wait(&q->cv, &q->mu);
+    qnode *b = q->full;
+    q->full = b->next;
+    if (!q->full)
+        q->full_tail = NULL;
+    pthread_mutex_unlock(&q->mu);
+    return b;
+}
+
+static void bq_give_back(bqueue *q, qnode *b)
+{
+    pthread_mutex_lock(&q->mu);
+    b->next = q->empty;
+    q->empty = b;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static void bq_stop(bqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->stop = 1;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Frees every batch the queue holds (the reader has ended) with free_batch. */
+static void bq_destroy(bqueue *q, void (*free_batch)(qnode *))
+{
+    qnode *lists[2] = {q->full, q->empty};
+    for (int i = 0; i < 2; i++)
+        while (lists[i]) {
+            qnode *next = lists[i]->next;
+            free_batch(lists[i]);
+            lists[i] = next;
+        }
+    q->full = q->full_tail = q->empty = NULL;
+    if (q->cv_ok)
+        pthread_cond_destroy(&q->cv);
+    if (q->mu_ok)
+        pthread_mutex_destroy(&q->mu);
+}
+
 typedef struct reg_item {
     int64_t attempt_id;
     size_t label_at; /* in the batch's labels; SIZE_MAX: none */
@@ -274,7 +410,7 @@ typedef struct reg_item {
 } reg_item;
 
 typedef struct reg_batch {
-    struct reg_batch *next;
+    qnode node;
     size_t n;
     int last; /* no batch comes after this one */
     int rc;   /* the reader's error, with last */
@@ -288,12 +424,7 @@ typedef struct reg_reader {
     char sql[1024];
     const eg_store_filter *f;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    /* Under mu. */
-    reg_batch *full, *full_tail; /* for the attempts' side, oldest first */
-    reg_batch *empty;            /* for the reader to fill */
-    int stop;                    /* the attempts' side wants no more */
+    bqueue q;
 } reg_reader;
 
 /* The regions statement's current row into it; the label into labels. */
@@ -328,34 +459,6 @@ static int read_region(reg_item *it, eg_buf *labels, content_cache *cc, eg_store
     return 0;
 }
 
-/* Takes an empty batch (NULL once stopped). */
-static reg_batch *reader_take_empty(reg_reader *r)
-{
-    reg_batch *b = NULL;
-    pthread_mutex_lock(&r->mu);
-    while (!r->stop && !r->empty)
-        pthread_cond_wait(&r->cv, &r->mu);
-    if (!r->stop) {
-        b = r->empty;
-        r->empty = b->next;
-    }
-    pthread_mutex_unlock(&r->mu);
-    return b;
-}
-
-static void reader_put_full(reg_reader *r, reg_batch *b)
-{
-    pthread_mutex_lock(&r->mu);
-    b->next = NULL;
-    if (r->full_tail)
-        r->full_tail->next = b;
-    else
-        r->full = b;
-    r->full_tail = b;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
 static void *reader_main(void *arg)
 {
     reg_reader *r = arg;
@@ -387,7 +490,7 @@ static void *reader_main(void *arg)
     }
     step = sqlite3_step(st);
     while (step == SQLITE_ROW) {
-        if (!(b = reader_take_empty(r)))
+        if (!(b = (reg_batch *)bq_take_empty(&r->q)))
             goto done; /* stopped */
         b->n = 0;
         eg_buf_clear(&b->labels);
@@ -398,14 +501,14 @@ static void *reader_main(void *arg)
             step = sqlite3_step(st);
         }
         if (step == SQLITE_ROW) {
-            reader_put_full(r, b);
+            bq_put_full(&r->q, &b->node);
             b = NULL;
         }
     }
     if (step != SQLITE_DONE)
         rc = eg_store_db_error(&rs, "reading regions");
 done:
-    if (!b && !(b = reader_take_empty(r))) {
+    if (!b && !(b = (reg_batch *)bq_take_empty(&r->q))) {
         /* Stopped: nobody waits for the last batch. */
     } else {
         if (rc < 0)
@@ -413,7 +516,7 @@ done:
         b->last = 1;
         b->rc = rc;
         snprintf(b->msg, sizeof(b->msg), "%s", rc < 0 ? eg_error_msg() : "");
-        reader_put_full(r, b);
+        bq_put_full(&r->q, &b->node);
     }
     sqlite3_finalize(st);
     content_cache_free(cc);
@@ -421,66 +524,179 @@ done:
     return NULL;
 }
 
-/* The next full batch, waiting for it. */
-static reg_batch *reader_take_full(reg_reader *r)
+static void reg_batch_free(qnode *n)
 {
-    pthread_mutex_lock(&r->mu);
-    while (!r->full)
-        pthread_cond_wait(&r->cv, &r->mu);
-    reg_batch *b = r->full;
-    r->full = b->next;
-    if (!r->full)
-        r->full_tail = NULL;
-    pthread_mutex_unlock(&r->mu);
-    return b;
+    reg_batch *b = (reg_batch *)n;
+    eg_buf_release(&b->labels);
+    free(b);
 }
 
-static void reader_give_back(reg_reader *r, reg_batch *b)
+/* The attempts are read by a thread of their own too, on the caller's connection
+ * (the caller makes the first step, which starts the attempts' snapshot, then hands
+ * the connection over until the thread ends), into batches that carry copies of
+ * their strings: the caller's thread only merges and calls back. */
+#define ATT_ITEMS 1024
+#define ATT_STRS  16
+
+typedef struct att_batch {
+    qnode node;
+    size_t n;
+    int last, rc; /* as reg_batch's */
+    char msg[512];
+    eg_buf text;                    /* the attempts' strings */
+    size_t at[ATT_ITEMS][ATT_STRS]; /* each string's place in text; SIZE_MAX: NULL */
+    int64_t id[ATT_ITEMS];
+    eg_store_attempt_rec rec[ATT_ITEMS];
+} att_batch;
+
+typedef struct att_reader {
+    eg_store *s;
+    sqlite3_stmt *st;
+    int step; /* of the statement's row now */
+    int brief, runs;
+    pthread_t thread;
+    bqueue q;
+} att_reader;
+
+/* The string fields of a record, in a fixed order. */
+static void att_fields(const char **f[ATT_STRS], eg_store_attempt_rec *r)
 {
-    pthread_mutex_lock(&r->mu);
-    b->next = r->empty;
-    r->empty = b;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
+    const char **all[ATT_STRS] = {
+        &r->start.port,      &r->start.usb_location, &r->start.usb_serial,
+        &r->start.kind,      &r->start.slot_label,   &r->end.identity.chip,
+        &r->end.failed_step, &r->end.message,        &r->end.serial_number,
+        &r->end.log_path,    &r->end.boot_line,      &r->end.boot_tail,
+        &r->station,         &r->operator_name,      &r->lot,
+        &r->profile_name};
+    memcpy(f, all, sizeof(all));
 }
 
-static void batches_free(reg_batch *b)
+/* The statement's row into the batch's next record, its strings copied. */
+static int att_read(att_batch *b, att_reader *r)
 {
-    while (b) {
-        reg_batch *next = b->next;
-        eg_buf_release(&b->labels);
-        free(b);
-        b = next;
+    eg_store_attempt_rec *rec = &b->rec[b->n];
+    const char **f[ATT_STRS];
+    int rc = read_attempt(rec, r->s, r->st, r->brief, r->runs);
+
+    if (rc < 0)
+        return rc;
+    b->id[b->n] = sqlite3_column_int64(r->st, 0);
+    att_fields(f, rec);
+    for (int k = 0; k < ATT_STRS; k++) {
+        b->at[b->n][k] = SIZE_MAX;
+        if (!*f[k])
+            continue;
+        b->at[b->n][k] = b->text.len;
+        if (eg_buf_append(&b->text, *f[k], strlen(*f[k]) + 1) < 0)
+            return eg_error_set(EG_ENOMEM, "out of memory");
     }
+    return 0;
+}
+
+/* Points the batch's strings at its text, once it is complete. */
+static void att_fix(att_batch *b)
+{
+    const char **f[ATT_STRS];
+    for (size_t i = 0; i < b->n; i++) {
+        att_fields(f, &b->rec[i]);
+        for (int k = 0; k < ATT_STRS; k++)
+            *f[k] = b->at[i][k] == SIZE_MAX ? NULL : (const char *)b->text.data + b->at[i][k];
+    }
+}
+
+static void *att_main(void *arg)
+{
+    att_reader *r = arg;
+    att_batch *b = NULL;
+    int rc = 0, step = r->step;
+
+    while (step == SQLITE_ROW) {
+        if (!(b = (att_batch *)bq_take_empty(&r->q)))
+            goto done; /* stopped */
+        b->n = 0;
+        eg_buf_clear(&b->text);
+        while (step == SQLITE_ROW && b->n < ATT_ITEMS) {
+            if ((rc = att_read(b, r)) < 0)
+                goto done;
+            b->n++;
+            step = sqlite3_step(r->st);
+        }
+        if (step == SQLITE_ROW) {
+            att_fix(b);
+            bq_put_full(&r->q, &b->node);
+            b = NULL;
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = eg_store_db_error(r->s, "reading attempts");
+done:
+    if (!b && !(b = (att_batch *)bq_take_empty(&r->q))) {
+        /* Stopped: nobody waits for the last batch. */
+    } else {
+        if (rc < 0)
+            b->n = 0;
+        att_fix(b);
+        b->last = 1;
+        b->rc = rc;
+        snprintf(b->msg, sizeof(b->msg), "%s", rc < 0 ? eg_error_msg() : "");
+        bq_put_full(&r->q, &b->node);
+    }
+    return NULL;
+}
+
+static void att_batch_free(qnode *n)
+{
+    att_batch *b = (att_batch *)n;
+    eg_buf_release(&b->text);
+    free(b);
+}
+
+/* Makes count empty batches of size bytes for q (freed by bq_destroy). */
+static int bq_fill(bqueue *q, int count, size_t size)
+{
+    for (int i = 0; i < count; i++) {
+        qnode *nb = calloc(1, size);
+        if (!nb)
+            return eg_error_set(EG_ENOMEM, "out of memory");
+        nb->next = q->empty;
+        q->empty = nb;
+    }
+    return 0;
 }
 
 int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags,
                            eg_store_attempt_fn fn, void *ctx)
 {
     char where[256], sql[1024];
-    sqlite3_stmt *att = NULL;
     reg_reader *r = calloc(1, sizeof(*r));
+    att_reader *ar = calloc(1, sizeof(*ar));
     reg_batch *b = NULL;
+    att_batch *ab = NULL;
     eg_store_region *regs = NULL;
-    size_t cap = 0, at = 0, *label_at = NULL;
+    size_t cap = 0, at = 0, ai = 0, *label_at = NULL;
     eg_buf labels = EG_BUF_INIT;
     eg_store_attempt_rec rec;
-    int rc = 0, astep, started = 0, mu_ok = 0, cv_ok = 0;
+    int rc = 0, started = 0, att_started = 0;
 
-    if (!r)
-        return eg_error_set(EG_ENOMEM, "out of memory");
+    if (!r || !ar) {
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+        goto done;
+    }
     where_clause(where, sizeof(where), f, since_uses_index(s, f));
-    int brief = (flags & EG_STORE_EACH_BRIEF) != 0;
-    snprintf(sql, sizeof(sql), "SELECT " ATTEMPT_COLS "%s FROM attempts a %s ORDER BY a.id",
-             brief ? "" : ATTEMPT_MORE_COLS, where);
-    if ((rc = prepare(&att, s, sql, f)) < 0)
+    ar->brief = (flags & EG_STORE_EACH_BRIEF) != 0;
+    ar->runs = (flags & EG_STORE_EACH_RUNS) != 0;
+    snprintf(sql, sizeof(sql), "SELECT " ATTEMPT_COLS "%s%s FROM attempts a %s %s ORDER BY a.id",
+             ar->brief ? "" : ATTEMPT_MORE_COLS, ar->runs ? RUN_COLS : "",
+             ar->runs ? "LEFT JOIN runs r ON r.id = a.run_id" : "", where);
+    if ((rc = prepare(&ar->st, s, sql, f)) < 0)
         goto done;
     /* The first step starts the attempts' snapshot; the reader's starts after it. */
-    astep = sqlite3_step(att);
+    ar->s = s;
+    ar->step = sqlite3_step(ar->st);
 
     r->path = s->path;
     r->f = f;
-    if (f && (f->run_id > 0 || f->lot || f->has_since))
+    if (f && (f->run_id > 0 || f->lot || f->has_since || f->mac))
         snprintf(r->sql, sizeof(r->sql),
                  "SELECT attempt_id, flash_offset, content_id, md5_device, outcome FROM regions "
                  "WHERE attempt_id IN (SELECT a.id FROM attempts a %s) "
@@ -490,37 +706,48 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
         snprintf(r->sql, sizeof(r->sql),
                  "SELECT attempt_id, flash_offset, content_id, md5_device, outcome FROM regions "
                  "ORDER BY attempt_id, flash_offset");
-    if (pthread_mutex_init(&r->mu, NULL) != 0 || !(mu_ok = 1) ||
-        pthread_cond_init(&r->cv, NULL) != 0 || !(cv_ok = 1)) {
-        rc = eg_error_set(EG_ENOMEM, "cannot create a mutex");
+    int regions = !(flags & EG_STORE_EACH_NO_REGIONS);
+    if ((rc = bq_init(&r->q)) < 0 || (rc = bq_init(&ar->q)) < 0 ||
+        (regions && (rc = bq_fill(&r->q, BATCHES, sizeof(reg_batch))) < 0) ||
+        (rc = bq_fill(&ar->q, BATCHES, sizeof(att_batch))) < 0)
+        goto done;
+    if (pthread_create(&ar->thread, NULL, att_main, ar) != 0) {
+        rc = eg_error_set(EG_ENOMEM, "cannot start a thread to read attempts");
         goto done;
     }
-    for (int i = 0; i < BATCHES; i++) {
-        reg_batch *nb = calloc(1, sizeof(*nb));
-        if (!nb) {
-            rc = eg_error_set(EG_ENOMEM, "out of memory");
+    att_started = 1;
+    if (regions) {
+        if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
+            rc = eg_error_set(EG_ENOMEM, "cannot start a thread to read regions");
             goto done;
         }
-        nb->next = r->empty;
-        r->empty = nb;
+        started = 1;
+        b = (reg_batch *)bq_take_full(&r->q);
     }
-    if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
-        rc = eg_error_set(EG_ENOMEM, "cannot start a thread to read regions");
-        goto done;
-    }
-    started = 1;
-    b = reader_take_full(r);
+    ab = (att_batch *)bq_take_full(&ar->q);
 
-    for (; astep == SQLITE_ROW; astep = sqlite3_step(att)) {
-        int64_t id = sqlite3_column_int64(att, 0);
+    for (;;) {
+        if (ai == ab->n) {
+            if (ab->last) {
+                if (ab->rc < 0) {
+                    rc = eg_error_set(ab->rc, "%s", ab->msg);
+                    goto done;
+                }
+                break;
+            }
+            bq_give_back(&ar->q, &ab->node);
+            ab = (att_batch *)bq_take_full(&ar->q);
+            ai = 0;
+            continue;
+        }
+        rec = ab->rec[ai];
+        int64_t id = ab->id[ai++];
         size_t n = 0;
-        if ((rc = read_attempt(&rec, s, att, brief)) < 0)
-            goto done;
         eg_buf_clear(&labels);
-        for (;;) {
+        while (regions) {
             if (at == b->n && !b->last) {
-                reader_give_back(r, b);
-                b = reader_take_full(r);
+                bq_give_back(&r->q, &b->node);
+                b = (reg_batch *)bq_take_full(&r->q);
                 at = 0;
             }
             if (at == b->n) {
@@ -572,30 +799,29 @@ int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags
         if ((rc = fn(ctx, &rec)) < 0)
             goto done;
     }
-    if (astep != SQLITE_DONE)
-        rc = eg_store_db_error(s, "reading attempts");
-    else if (b->last && b->rc < 0)
+    if (b && b->last && b->rc < 0)
         rc = eg_error_set(b->rc, "%s", b->msg);
 done:
     if (started) {
-        pthread_mutex_lock(&r->mu);
-        r->stop = 1;
-        pthread_cond_broadcast(&r->cv);
-        pthread_mutex_unlock(&r->mu);
+        bq_stop(&r->q);
         pthread_join(r->thread, NULL);
     }
-    if (b) {
-        b->next = r->empty;
-        r->empty = b;
+    if (att_started) {
+        bq_stop(&ar->q);
+        pthread_join(ar->thread, NULL);
     }
-    batches_free(r->full);
-    batches_free(r->empty);
-    if (cv_ok)
-        pthread_cond_destroy(&r->cv);
-    if (mu_ok)
-        pthread_mutex_destroy(&r->mu);
+    if (b)
+        bq_give_back(&r->q, &b->node);
+    if (ab)
+        bq_give_back(&ar->q, &ab->node);
+    if (r)
+        bq_destroy(&r->q, reg_batch_free);
+    if (ar) {
+        bq_destroy(&ar->q, att_batch_free);
+        sqlite3_finalize(ar->st);
+    }
     free(r);
-    sqlite3_finalize(att);
+    free(ar);
     free(regs);
     free(label_at);
     eg_buf_release(&labels);
@@ -674,7 +900,7 @@ int eg_store_summary_get(eg_store_summary *out, eg_store *s, const eg_store_filt
     where_clause(where, sizeof(where), f, since_uses_index(s, f));
     /* All attempts: grouped in the order of the index attempts_outcome. Some of them:
      * counted here as they come, as GROUP BY would sort them first. */
-    if (!f || (f->run_id <= 0 && !f->lot && !f->has_since))
+    if (!f || (f->run_id <= 0 && !f->lot && !f->has_since && !f->mac))
         snprintf(sql, sizeof(sql),
                  "SELECT result, result, failed_step, error_code, count(*) FROM attempts "
                  "GROUP BY result, failed_step, error_code");
@@ -712,4 +938,128 @@ void eg_store_summary_release(eg_store_summary *sum)
         free(sum->causes[i].step);
     free(sum->causes);
     memset(sum, 0, sizeof(*sum));
+}
+
+int eg_store_device_get(eg_store_device *out, eg_store *s, const char *mac)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    memset(out, 0, sizeof(*out));
+    if (!mac || (rc = eg_store_check_mac(mac)) < 0)
+        return mac ? rc : eg_error_set(EG_EINVAL, "records store: no MAC address given");
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT chip, first_seen_ms, last_seen_ms FROM devices WHERE mac = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = eg_store_db_error(s, "reading a device");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *chip = col_text(st, 0);
+        out->known = 1;
+        out->first_seen_ms = sqlite3_column_int64(st, 1);
+        out->last_seen_ms = sqlite3_column_int64(st, 2);
+        if (chip && !(out->chip = strdup(chip))) {
+            rc = eg_error_set(EG_ENOMEM, "out of memory");
+            goto done;
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = eg_store_db_error(s, "reading a device");
+        goto done;
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT series, serial, seq, allocated_ms FROM serial_numbers "
+                           "WHERE mac = ?1 ORDER BY allocated_ms, series",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = eg_store_db_error(s, "reading serial numbers");
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        eg_store_serial_rec *n = realloc(out->serials, (out->n_serials + 1) * sizeof(*n));
+        if (!n) {
+            rc = eg_error_set(EG_ENOMEM, "out of memory");
+            goto done;
+        }
+        out->serials = n;
+        eg_store_serial_rec *r = &n[out->n_serials];
+        memset(r, 0, sizeof(*r));
+        out->n_serials++;
+        r->seq = sqlite3_column_int64(st, 2);
+        r->allocated_ms = sqlite3_column_int64(st, 3);
+        if (!(r->series = strdup(col_text(st, 0) ? col_text(st, 0) : "")) ||
+            !(r->serial = strdup(col_text(st, 1) ? col_text(st, 1) : ""))) {
+            rc = eg_error_set(EG_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = eg_store_db_error(s, "reading serial numbers");
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void eg_store_device_release(eg_store_device *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n_serials; i++) {
+        free(d->serials[i].series);
+        free(d->serials[i].serial);
+    }
+    free(d->serials);
+    free(d->chip);
+    memset(d, 0, sizeof(*d));
+}
+
+int eg_store_regions_each(eg_store *s, int64_t run_id, unsigned seq, eg_store_region_fn fn,
+                          void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    eg_store_region g;
+    int rc = 0, step;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT r.flash_offset, c.size, c.label, c.sha256, c.md5_expected, "
+                           "r.md5_device, r.outcome FROM attempts a "
+                           "JOIN regions r ON r.attempt_id = a.id "
+                           "JOIN contents c ON c.id = r.content_id "
+                           "WHERE a.run_id = ?1 AND a.seq = ?2 ORDER BY r.flash_offset",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = eg_store_db_error(s, "preparing a query");
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, seq);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&g, 0, sizeof(g));
+        g.offset = (uint32_t)sqlite3_column_int64(st, 0);
+        g.size = (uint32_t)sqlite3_column_int64(st, 1);
+        g.label = col_text(st, 2);
+        if (g.label && !*g.label)
+            g.label = NULL;
+        col_hex(g.sha256, sizeof(g.sha256), st, 3);
+        col_hex(g.md5_expected, sizeof(g.md5_expected), st, 4);
+        col_hex(g.md5_device, sizeof(g.md5_device), st, 5);
+        int o = name_index(col_text(st, 6), outcomes, 5);
+        if (o < 0) {
+            rc = eg_error_set(EG_EINVAL,
+                              "records store '%s': a region of attempt %u of run %lld has "
+                              "outcome '%s'",
+                              s->path, seq, (long long)run_id, col_text(st, 6));
+            goto done;
+        }
+        g.outcome = outcomes[o];
+        if ((rc = fn(ctx, &g)) < 0)
+            goto done;
+    }
+    if (step != SQLITE_DONE)
+        rc = eg_store_db_error(s, "reading regions");
+done:
+    sqlite3_finalize(st);
+    return rc;
 }

@@ -19,7 +19,7 @@
 
 typedef struct eg_store eg_store;
 
-#define EG_STORE_SCHEMA_VERSION 1
+#define EG_STORE_SCHEMA_VERSION 2
 
 typedef enum eg_store_result {
     EG_RESULT_RUNNING,
@@ -33,8 +33,9 @@ typedef enum eg_store_result {
 const char *eg_store_result_name(eg_store_result r);
 
 /* The steps whose durations an attempt records, in this order. */
-#define EG_STORE_STEPS 7
-extern const char *const eg_store_step_names[EG_STORE_STEPS]; /* "connect" ... "finish" */
+#define EG_STORE_STEPS 8
+/* "connect", "identify", "check", "erase", "write", "verify", "finish", "boot" */
+extern const char *const eg_store_step_names[EG_STORE_STEPS];
 
 typedef struct eg_store_run_info {
     const char *station, *operator_name, *lot; /* NULL when not given */
@@ -56,6 +57,7 @@ typedef struct eg_store_attempt_start {
     const char *usb_location, *usb_serial; /* NULL when unknown */
     const char *kind;                      /* "flash" or "verify" */
     int64_t started_ms;
+    const char *slot_label; /* the slot's name in the slots file; NULL when none */
 } eg_store_attempt_start;
 
 /* What the board said it is. */
@@ -94,6 +96,12 @@ typedef struct eg_store_attempt_end {
     int64_t ended_ms;
     const eg_store_region *regions;
     size_t n_regions;
+    /* NULL when none: */
+    const char *serial_number; /* the device's (eg_store_serial) */
+    const char *log_path;      /* the attempt's log file */
+    const char *boot_result;   /* the boot check's: "pass", "fail" or "timeout" */
+    const char *boot_line;     /* the console line that decided it */
+    const char *boot_tail;     /* the last lines of the console */
 } eg_store_attempt_end;
 
 /* Opens (creating when absent) the database at path, applies migrations, checks that
@@ -129,6 +137,31 @@ int eg_store_attempt_identified(eg_store *s, int64_t run_id, unsigned seq,
                                 const eg_store_identity *id);
 int eg_store_attempt_finished(eg_store *s, const eg_store_attempt_end *e);
 
+/* Renders serial number seq of a series into dst (len bytes with the NUL): 0, or a
+ * negative code with a message. */
+typedef int (*eg_store_serial_render)(char *dst, size_t len, int64_t seq, void *ctx);
+
+/* The serial number of the device mac ("24:0a:c4:00:00:01", lowercase) in series (the
+ * profile's format with everything but the sequence number filled in): the one it
+ * was given before (*existing = 1), or a new one (*existing = 0): the series' highest
+ * sequence number + 1, or start for the series' first, rendered by render(ctx) and
+ * stored. Numbers are never reused: allocation is one IMMEDIATE transaction, so two
+ * espgang processes on one file never hand out the same number.
+ *
+ * Any thread may call it at any time, while the writer runs too, and several at once
+ * (they take turns): it uses a connection of its own, kept in s (opened at the first
+ * call) under a mutex of its own, and the writer starts no new batch while an
+ * allocation waits for the file, so a call waits for at most the batch being written
+ * (milliseconds), never behind the queue. Another process holding the file is waited
+ * for up to 10 s.
+ *
+ * The serial (rendered or stored) goes into out (out_len bytes with the NUL).
+ * EG_EINVAL: a bad MAC, series or start, a render that fails or gives "", a serial
+ * longer than out_len, or one that another device (or another number) already has;
+ * EG_EIO: the file. out is "" and *existing 0 on error; nothing is stored. */
+int eg_store_serial(char *out, size_t out_len, int *existing, eg_store *s, const char *series,
+                    const char *mac, int64_t start, eg_store_serial_render render, void *ctx);
+
 /* Writes everything queued, records the run's end (ended_ms), and stops the writer.
  * Returns 0 or the first write error, whose message also counts the records that
  * were not written. */
@@ -143,6 +176,7 @@ typedef struct eg_store_filter {
     const char *lot;  /* non-NULL: runs of this lot only */
     int has_since;    /* only attempts started at or after since_ms */
     int64_t since_ms; /* Unix time, milliseconds */
+    const char *mac;  /* non-NULL: this device's attempts only ("24:0a:c4:00:00:01") */
 } eg_store_filter;
 
 /* One attempt as stored. A field NULL or -1 in the structs above means the same
@@ -151,6 +185,8 @@ typedef struct eg_store_filter {
 typedef struct eg_store_attempt_rec {
     eg_store_attempt_start start;
     eg_store_attempt_end end; /* regions in offset order */
+    /* The attempt's run, with EG_STORE_EACH_RUNS only (else NULL): */
+    const char *station, *operator_name, *lot, *profile_name;
 } eg_store_attempt_rec;
 
 /* Called once per attempt; rec and everything it points to is valid only during the
@@ -160,14 +196,31 @@ typedef int (*eg_store_attempt_fn)(void *ctx, const eg_store_attempt_rec *rec);
 /* Flags of eg_store_attempts_each. */
 enum {
     /* Only what reports show: no usb_serial, flash id and size, security, device
-     * status, retries or step times (left NULL, 0 or -1): fewer columns to read. */
+     * status, retries or step times (left NULL, 0 or -1): fewer columns to read.
+     * The slot label, serial number, log path and boot check are read. */
     EG_STORE_EACH_BRIEF = 1 << 0,
+    /* With the run's station, operator, lot and profile (a join per attempt: for
+     * a device's history, not for a million attempts). */
+    EG_STORE_EACH_RUNS = 1 << 1,
+    /* Without regions (n_regions 0): statistics need none, and reading them is a
+     * third of a report's work. */
+    EG_STORE_EACH_NO_REGIONS = 1 << 2,
 };
 
 /* Calls fn for every attempt that f chooses (NULL: all), in the order they were
  * started (recorded), with its regions. Returns 0, fn's code, or a read error. */
 int eg_store_attempts_each(eg_store *s, const eg_store_filter *f, unsigned flags,
                            eg_store_attempt_fn fn, void *ctx);
+
+/* Called once per region; g is valid only during the call. 0 to go on, or a negative
+ * code that ends the iteration with it. */
+typedef int (*eg_store_region_fn)(void *ctx, const eg_store_region *g);
+
+/* Calls fn for every region of attempt seq of run run_id, in offset order (none when
+ * there is no such attempt). Returns 0, fn's code, or a read error. Not while this
+ * handle's writer runs. */
+int eg_store_regions_each(eg_store *s, int64_t run_id, unsigned seq, eg_store_region_fn fn,
+                          void *ctx);
 
 /* Failed attempts that share a step and an error code. */
 typedef struct eg_store_cause {
@@ -200,6 +253,26 @@ void eg_store_summary_sort(eg_store_summary *sum);
  * while the writer runs too (it reads through a connection of its own). */
 int eg_store_passed_before(eg_store *s, const char *mac, const char *profile_sha256,
                            int64_t *run_id);
+
+/* What the store knows of one device besides its attempts. */
+typedef struct eg_store_serial_rec {
+    char *series, *serial;
+    int64_t seq, allocated_ms;
+} eg_store_serial_rec;
+
+typedef struct eg_store_device {
+    int known;  /* the device was recorded (identified in an attempt) */
+    char *chip; /* the chip it said it is last; NULL when not known */
+    int64_t first_seen_ms, last_seen_ms;
+    eg_store_serial_rec *serials; /* its serial numbers, in the order they were given */
+    size_t n_serials;
+} eg_store_device;
+
+/* Reads the device mac ("24:0a:c4:00:00:01") into *out, which the caller releases with
+ * eg_store_device_release() (also after an error). A device the store has never seen
+ * is not an error: known 0 and no serial numbers. Not while this handle's writer runs. */
+int eg_store_device_get(eg_store_device *out, eg_store *s, const char *mac);
+void eg_store_device_release(eg_store_device *d);
 
 /* The path the store was opened with. */
 const char *eg_store_path(const eg_store *s);

@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 const char *const eg_store_step_names[EG_STORE_STEPS] = {
-    "connect", "identify", "check", "erase", "write", "verify", "finish",
+    "connect", "identify", "check", "erase", "write", "verify", "finish", "boot",
 };
 
 static const char *const result_names[] = {"running", "pass", "fail", "canceled", "interrupted"};
 
 static const char *const outcome_names[] = {"written", "skipped", "verified", "failed", "pending"};
+
+static const char *const boot_names[] = {"pass", "fail", "timeout"};
 
 const char *eg_store_result_name(eg_store_result r)
 {
@@ -24,6 +26,11 @@ const char *eg_store_result_name(eg_store_result r)
         return "?";
     return result_names[r];
 }
+
+/* The most records the writer puts in one transaction; while a serial number
+ * allocation waits for its turn, fewer. */
+#define EG_STORE_BATCH      1024
+#define EG_STORE_BATCH_TURN 64
 
 /* A queued record: the struct, then the regions, then the strings, in one block. */
 typedef enum rec_kind { REC_STARTED, REC_IDENTIFIED, REC_FINISHED } rec_kind;
@@ -62,6 +69,15 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The index of a boot result in boot_names (it was checked). */
+static int name_index(const char *b)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(b, boot_names[i]) == 0)
+            return i;
+    return 0;
+}
+
 static int is_kind(const char *k)
 {
     return k && (strcmp(k, "flash") == 0 || strcmp(k, "verify") == 0);
@@ -75,12 +91,8 @@ static int name_in(const char *s, const char *const *names, size_t n)
     return 0;
 }
 
-/* The identity must name the chip and a MAC address (aa:bb:cc:dd:ee:ff). */
-static int check_identity(const eg_store_identity *id)
+int eg_store_check_mac(const char *m)
 {
-    if (!id->chip || !*id->chip)
-        return eg_error_set(EG_EINVAL, "records store: an identity without a chip");
-    const char *m = id->mac;
     for (int i = 0; i < 17; i++) {
         int ok =
             i % 3 == 2 ? m[i] == ':' : (m[i] >= '0' && m[i] <= '9') || (m[i] >= 'a' && m[i] <= 'f');
@@ -89,8 +101,16 @@ static int check_identity(const eg_store_identity *id)
                                 "records store: MAC address '%.17s' is not aa:bb:cc:dd:ee:ff", m);
     }
     if (m[17] != '\0')
-        return eg_error_set(EG_EINVAL, "records store: MAC address '%.24s' is too long", m);
+        return eg_error_set(EG_EINVAL, "records store: MAC address '%.17s...' is too long", m);
     return 0;
+}
+
+/* The identity must name the chip and a MAC address (aa:bb:cc:dd:ee:ff). */
+static int check_identity(const eg_store_identity *id)
+{
+    if (!id->chip || !*id->chip)
+        return eg_error_set(EG_EINVAL, "records store: an identity without a chip");
+    return eg_store_check_mac(id->mac);
 }
 
 static int check_hex(const char *h, size_t len, int empty_ok, const char *what)
@@ -141,8 +161,8 @@ int eg_store_attempt_started(eg_store *s, const eg_store_attempt_start *a)
                             a->kind ? a->kind : "(none)");
     if (!a->port || a->slot < 0 || a->run_id <= 0)
         return eg_error_set(EG_EINVAL, "records store: an attempt needs a run, a port and a slot");
-    eg_store_rec *r =
-        malloc(sizeof(*r) + room(a->port) + room(a->usb_location) + room(a->usb_serial));
+    eg_store_rec *r = malloc(sizeof(*r) + room(a->port) + room(a->usb_location) +
+                             room(a->usb_serial) + room(a->slot_label));
     if (!r)
         return eg_error_set(EG_ENOMEM, "out of memory");
     memset(r, 0, sizeof(*r));
@@ -154,6 +174,7 @@ int eg_store_attempt_started(eg_store *s, const eg_store_attempt_start *a)
     r->start.port = put(&cur, a->port);
     r->start.usb_location = put(&cur, a->usb_location);
     r->start.usb_serial = put(&cur, a->usb_serial);
+    r->start.slot_label = put(&cur, a->slot_label);
     r->start.kind = strcmp(a->kind, "flash") == 0 ? "flash" : "verify";
     return enqueue(s, r);
 }
@@ -190,6 +211,12 @@ int eg_store_attempt_finished(eg_store *s, const eg_store_attempt_end *e)
         return eg_error_set(EG_EINVAL, "records store: '%s' is not a step", e->failed_step);
     if (e->identified && (rc = check_identity(&e->identity)) < 0)
         return rc;
+    if (e->boot_result && !name_in(e->boot_result, boot_names, 3))
+        return eg_error_set(EG_EINVAL,
+                            "records store: boot result '%s' is not pass, fail or timeout",
+                            e->boot_result);
+    if (e->serial_number && !*e->serial_number)
+        return eg_error_set(EG_EINVAL, "records store: an empty serial number");
     if (e->n_regions && !e->regions)
         return eg_error_set(EG_EINVAL, "records store: regions missing");
     for (size_t i = 0; i < e->n_regions; i++) {
@@ -208,7 +235,8 @@ int eg_store_attempt_finished(eg_store *s, const eg_store_attempt_end *e)
                 return eg_error_set(EG_EINVAL, "records store: two regions at 0x%x", g->offset);
         size += room(g->label);
     }
-    size += room(e->failed_step) + room(e->message) + room(e->identity.chip);
+    size += room(e->failed_step) + room(e->message) + room(e->identity.chip) +
+            room(e->serial_number) + room(e->log_path) + room(e->boot_line) + room(e->boot_tail);
     eg_store_rec *r = malloc(size);
     if (!r)
         return eg_error_set(EG_ENOMEM, "out of memory");
@@ -222,6 +250,11 @@ int eg_store_attempt_finished(eg_store *s, const eg_store_attempt_end *e)
     r->end.failed_step = put(&cur, e->failed_step);
     r->end.message = put(&cur, e->message);
     r->end.identity.chip = e->identified ? put(&cur, e->identity.chip) : NULL;
+    r->end.serial_number = put(&cur, e->serial_number);
+    r->end.log_path = put(&cur, e->log_path);
+    r->end.boot_result = e->boot_result ? boot_names[name_index(e->boot_result)] : NULL;
+    r->end.boot_line = put(&cur, e->boot_line);
+    r->end.boot_tail = put(&cur, e->boot_tail);
     for (size_t i = 0; i < e->n_regions; i++) {
         regs[i] = e->regions[i];
         regs[i].label = put(&cur, e->regions[i].label);
@@ -380,6 +413,7 @@ static int write_rec(eg_store *s, const eg_store_rec *r)
         bind_text(st, 6, r->start.usb_serial, 0);
         bind_text(st, 7, r->start.kind, 0);
         sqlite3_bind_int64(st, 8, r->start.started_ms);
+        bind_text(st, 9, r->start.slot_label, 1);
         rc = step_write(s, st, r, "start");
         return rc < 0 ? rc : 0;
     case REC_IDENTIFIED:
@@ -411,8 +445,12 @@ static int write_rec(eg_store *s, const eg_store_rec *r)
             sqlite3_bind_null(st, 7 + i);
     }
     sqlite3_bind_int64(st, 7 + EG_STORE_STEPS, e->ended_ms);
-    sqlite3_bind_int64(st, 8 + EG_STORE_STEPS, r->run_id);
-    sqlite3_bind_int64(st, 9 + EG_STORE_STEPS, r->seq);
+    const char *text[5] = {e->serial_number, e->log_path, e->boot_result, e->boot_line,
+                           e->boot_tail};
+    for (int i = 0; i < 5; i++)
+        bind_text(st, 8 + EG_STORE_STEPS + i, text[i], i != 0);
+    sqlite3_bind_int64(st, 13 + EG_STORE_STEPS, r->run_id);
+    sqlite3_bind_int64(st, 14 + EG_STORE_STEPS, r->seq);
     if ((rc = step_write(s, st, r, "end")) < 0)
         return rc;
     if (rc != SQLITE_ROW)
@@ -492,14 +530,25 @@ static void *writer_main(void *arg)
 
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->head && !s->stopping)
+        /* A serial number allocation waiting for the file goes first (serial.c). */
+        while ((!s->head && !s->stopping) || s->serial_waiting)
             pthread_cond_wait(&s->cv, &s->mu);
         if (!s->head)
             break;
-        /* Everything queued so far goes into one transaction; what arrives meanwhile
-         * is the next batch. */
-        eg_store_rec *batch = s->head;
-        s->head = s->tail = NULL;
+        /* What is queued goes into one transaction, up to EG_STORE_BATCH records (so
+         * the file is held for milliseconds), EG_STORE_BATCH_TURN while a serial number
+         * allocation waits its turn; what is left or arrives meanwhile is the next. */
+        eg_store_rec *batch = s->head, *last = batch;
+        int cap = s->serial_queued ? EG_STORE_BATCH_TURN : EG_STORE_BATCH;
+        for (int n = 1; n < cap && last->next; n++)
+            last = last->next;
+        s->head = last->next;
+        if (!s->head)
+            s->tail = NULL;
+        last->next = NULL;
+        s->batches_taken++;
+        if (s->serial_queued)
+            pthread_cond_broadcast(&s->scv); /* an allocation waiting its turn */
         pthread_mutex_unlock(&s->mu);
         size_t lost = 0;
         int rc = write_batch(s, batch, &lost, msg, sizeof(msg));
@@ -521,7 +570,7 @@ int eg_store_writer_start(eg_store *s)
 {
     static const char *const sql[7] = {
         "INSERT INTO attempts (run_id, seq, slot, port, usb_location, usb_serial, kind, "
-        "started_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "started_ms, slot_label) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         "UPDATE attempts SET chip = ?1, revision = ?2, mac = ?3, flash_id = ?4, "
         "flash_size = ?5, security_flags = ?6, flash_encrypted = ?7 "
         "WHERE run_id = ?8 AND seq = ?9",
@@ -534,7 +583,8 @@ int eg_store_writer_start(eg_store *s)
         "UPDATE attempts SET result = ?1, failed_step = ?2, error_code = ?3, "
         "error_message = ?4, device_status = ?5, retries = ?6, ms_connect = ?7, "
         "ms_identify = ?8, ms_check = ?9, ms_erase = ?10, ms_write = ?11, ms_verify = ?12, "
-        "ms_finish = ?13, ended_ms = ?14 WHERE run_id = ?15 AND seq = ?16 "
+        "ms_finish = ?13, ms_boot = ?14, ended_ms = ?15, serial_number = ?16, log_path = ?17, "
+        "boot_result = ?18, boot_line = ?19, boot_tail = ?20 WHERE run_id = ?21 AND seq = ?22 "
         "AND result = 'running' RETURNING id",
         "INSERT INTO regions (attempt_id, flash_offset, content_id, md5_device, outcome) "
         "VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -99,7 +99,8 @@ static int setup(void **state)
                                     i % 2 ? "1-1.2" : NULL,
                                     "SER",
                                     i == 6 ? "verify" : "flash",
-                                    started_of(i)};
+                                    started_of(i),
+                                    i == 1 ? "left, \"pogo\" <1>" : NULL};
         if (eg_store_attempt_started(s, &a) < 0)
             return -1;
         if (result_of(i) == EG_RESULT_RUNNING)
@@ -133,6 +134,14 @@ static int setup(void **state)
         e.ended_ms = started_of(i) + 1000 + i;
         e.regions = g;
         e.n_regions = nreg;
+        char serial[32], log[64];
+        snprintf(serial, sizeof(serial), "SN-%03u", i);
+        snprintf(log, sizeof(log), "logs/%lld/%u <a>.log", (long long)run, i);
+        e.serial_number = e.identified ? serial : NULL;
+        e.log_path = i % 2 ? log : NULL;
+        e.boot_result = i == 0 || i == 3 ? "pass" : NULL;
+        e.boot_line = i == 0 || i == 3 ? "I (312) app: ready, \"ok\"" : NULL;
+        e.boot_tail = i == 3 ? "rst:0x1\nI (312) app: ready, \"ok\"\n" : NULL;
         if (eg_store_attempt_finished(s, &e) < 0)
             return -1;
     }
@@ -155,11 +164,11 @@ static int teardown(void **state)
 
 /* Writes the report of f into out (NUL-terminated). */
 static void report(eg_buf *out, fixture *fx, const eg_store_filter *f, eg_report_format fmt,
-                   eg_store_summary *sum)
+                   eg_report_stats *st)
 {
     eg_store *s = NULL;
     assert_int_equal(eg_store_open_read(&s, fx->path), 0);
-    int rc = eg_report_write(sum, s, f, fmt, eg_report_sink_buf, out);
+    int rc = eg_report_write(st, s, f, fmt, eg_report_sink_buf, out);
     if (rc < 0)
         fail_msg("report: %s", eg_error_msg());
     assert_int_equal(eg_buf_push(out, 0), 0);
@@ -169,8 +178,8 @@ static void report(eg_buf *out, fixture *fx, const eg_store_filter *f, eg_report
 
 /* An RFC 4180 reader: rows of fields, quotes undone. */
 typedef struct csv {
-    char *field[64][32];
-    int nfield[64];
+    char *field[128][32];
+    int nfield[128];
     int nrow;
 } csv;
 
@@ -203,7 +212,7 @@ static void csv_parse(csv *c, const char *p)
             }
         }
         eg_buf_push(&f, 0);
-        assert_true(row < 64 && col < 32);
+        assert_true(row < 128 && col < 32);
         c->field[row][col++] = strdup((char *)f.data);
         if (*p == ',') {
             p++;
@@ -226,8 +235,20 @@ static void csv_free(csv *c)
             free(c->field[r][k]);
 }
 
-static const char *csv_header = "run,seq,slot,port,usb_location,kind,chip,revision,mac,result,"
-                                "failed_step,error,message,started,ended,duration_ms,regions";
+static const char *csv_header =
+    "run,seq,slot,slot_label,port,usb_location,kind,chip,revision,mac,serial_number,result,"
+    "failed_step,error,message,started,ended,duration_ms,boot_result,boot_line,boot_tail,log_path,"
+    "regions";
+
+/* The index of the column named name in the header row (fails when absent). */
+static int col(const csv *c, const char *name)
+{
+    for (int k = 0; k < c->nfield[0]; k++)
+        if (strcmp(c->field[0][k], name) == 0)
+            return k;
+    fail_msg("no column '%s'", name);
+    return -1;
+}
 
 /* The local time of ms as the report writes it, in UTC (the tests run with TZ=UTC0). */
 static void utc_time(char *dst, int64_t ms)
@@ -266,11 +287,11 @@ static void test_csv(void **state)
 {
     fixture *fx = *state;
     eg_buf out = EG_BUF_INIT;
-    eg_store_summary sum;
+    eg_report_stats st;
     csv c;
     char want[2048], num[64];
 
-    report(&out, fx, NULL, EG_REPORT_CSV, &sum);
+    report(&out, fx, NULL, EG_REPORT_CSV, &st);
     csv_parse(&c, (const char *)out.data);
     assert_int_equal(c.nrow, N_ATTEMPTS + 1);
     /* The header, as the README documents it. */
@@ -283,51 +304,65 @@ static void test_csv(void **state)
     for (unsigned i = 0; i < N_ATTEMPTS; i++) {
         char **f = c.field[i + 1];
         eg_store_result r = result_of(i);
-        assert_int_equal(c.nfield[i + 1], 17);
+        assert_int_equal(c.nfield[i + 1], 23);
         snprintf(num, sizeof(num), "%lld", (long long)fx->run_of[i]);
-        assert_string_equal(f[0], num);
+        assert_string_equal(f[col(&c, "run")], num);
         snprintf(num, sizeof(num), "%u", i);
-        assert_string_equal(f[1], num);
+        assert_string_equal(f[col(&c, "seq")], num);
         if (i % 4)
             snprintf(num, sizeof(num), "%u", i % 4);
         else
             num[0] = '\0';
-        assert_string_equal(f[2], num);
+        assert_string_equal(f[col(&c, "slot")], num);
+        assert_string_equal(f[col(&c, "slot_label")], i == 1 ? "left, \"pogo\" <1>" : "");
         snprintf(want, sizeof(want), i == 3 ? "rfc2217://host:40%02u" : "/dev/ttyUSB%u", i);
-        assert_string_equal(f[3], want);
-        assert_string_equal(f[4], i % 2 ? "1-1.2" : "");
-        assert_string_equal(f[5], i == 6 ? "verify" : "flash");
+        assert_string_equal(f[col(&c, "port")], want);
+        assert_string_equal(f[col(&c, "usb_location")], i % 2 ? "1-1.2" : "");
+        assert_string_equal(f[col(&c, "kind")], i == 6 ? "verify" : "flash");
         int identified = r != EG_RESULT_RUNNING && i != 7;
-        assert_string_equal(f[6], !identified ? "" : i == 3 ? "ESP32-S3" : "ESP32-C3");
-        assert_string_equal(f[7], !identified ? "" : i == 3 ? "v1.2" : "v0.4");
+        assert_string_equal(f[col(&c, "chip")], !identified ? ""
+                                                : i == 3    ? "ESP32-S3"
+                                                            : "ESP32-C3");
+        assert_string_equal(f[col(&c, "revision")], !identified ? "" : i == 3 ? "v1.2" : "v0.4");
         fake_mac(want, 0x100 + i);
-        assert_string_equal(f[8], identified ? want : "");
-        assert_string_equal(f[9], eg_store_result_name(r));
-        assert_string_equal(f[10], r == EG_RESULT_FAIL ? step_of(i) : "");
-        assert_string_equal(f[11], r == EG_RESULT_FAIL ? eg_error_name(code_of(i)) : "");
-        assert_string_equal(f[12], messages[i] ? messages[i] : "");
+        assert_string_equal(f[col(&c, "mac")], identified ? want : "");
+        snprintf(want, sizeof(want), "SN-%03u", i);
+        assert_string_equal(f[col(&c, "serial_number")], identified ? want : "");
+        assert_string_equal(f[col(&c, "result")], eg_store_result_name(r));
+        assert_string_equal(f[col(&c, "failed_step")], r == EG_RESULT_FAIL ? step_of(i) : "");
+        assert_string_equal(f[col(&c, "error")],
+                            r == EG_RESULT_FAIL ? eg_error_name(code_of(i)) : "");
+        assert_string_equal(f[col(&c, "message")], messages[i] ? messages[i] : "");
         utc_time(want, started_of(i));
-        assert_string_equal(f[13], want);
+        assert_string_equal(f[col(&c, "started")], want);
         if (r == EG_RESULT_RUNNING) {
-            assert_string_equal(f[14], "");
-            assert_string_equal(f[15], "");
+            assert_string_equal(f[col(&c, "ended")], "");
+            assert_string_equal(f[col(&c, "duration_ms")], "");
         } else {
             utc_time(want, started_of(i) + 1000 + i);
-            assert_string_equal(f[14], want);
+            assert_string_equal(f[col(&c, "ended")], want);
             snprintf(num, sizeof(num), "%u", 1000 + i);
-            assert_string_equal(f[15], num);
+            assert_string_equal(f[col(&c, "duration_ms")], num);
         }
+        int boot = i == 0 || i == 3;
+        assert_string_equal(f[col(&c, "boot_result")], boot ? "pass" : "");
+        assert_string_equal(f[col(&c, "boot_line")], boot ? "I (312) app: ready, \"ok\"" : "");
+        assert_string_equal(f[col(&c, "boot_tail")],
+                            i == 3 ? "rst:0x1\nI (312) app: ready, \"ok\"\n" : "");
+        snprintf(want, sizeof(want), "logs/%lld/%u <a>.log", (long long)fx->run_of[i], i);
+        assert_string_equal(f[col(&c, "log_path")], i % 2 && r != EG_RESULT_RUNNING ? want : "");
         want_regions(want, sizeof(want), i);
-        assert_string_equal(f[16], want);
+        assert_string_equal(f[col(&c, "regions")], want);
     }
     /* The summary came with it. */
-    assert_int_equal(sum.attempts, N_ATTEMPTS);
-    assert_int_equal(sum.by_result[EG_RESULT_PASS], 3);
-    assert_int_equal(sum.by_result[EG_RESULT_FAIL], 4);
-    assert_int_equal(sum.by_result[EG_RESULT_CANCELED], 1);
-    assert_int_equal(sum.by_result[EG_RESULT_RUNNING], 1);
-    assert_int_equal(sum.n_causes, 4);
-    eg_store_summary_release(&sum);
+    assert_int_equal(st.sum.attempts, N_ATTEMPTS);
+    assert_int_equal(st.sum.by_result[EG_RESULT_PASS], 3);
+    assert_int_equal(st.sum.by_result[EG_RESULT_FAIL], 4);
+    assert_int_equal(st.sum.by_result[EG_RESULT_CANCELED], 1);
+    assert_int_equal(st.sum.by_result[EG_RESULT_RUNNING], 1);
+    assert_int_equal(st.sum.n_causes, 4);
+    eg_report_stats_release(&st);
+    eg_report_stats_release(NULL);
     csv_free(&c);
     eg_buf_release(&out);
 }
@@ -391,7 +426,7 @@ static void test_json(void **state)
         json_t *a = json_array_get(atts, i);
         eg_store_result r = result_of(i);
         int identified = r != EG_RESULT_RUNNING && i != 7;
-        assert_int_equal(json_object_size(a), 17);
+        assert_int_equal(json_object_size(a), 23);
         assert_int_equal(json_integer_value(json_object_get(a, "run")), fx->run_of[i]);
         assert_int_equal(json_integer_value(json_object_get(a, "seq")), i);
         if (i % 4)
@@ -406,6 +441,16 @@ static void test_json(void **state)
         assert_str_or_null(jstr(a, "revision"), !identified ? NULL : i == 3 ? "v1.2" : "v0.4");
         fake_mac(want, 0x100 + i);
         assert_str_or_null(jstr(a, "mac"), identified ? want : NULL);
+        snprintf(want, sizeof(want), "SN-%03u", i);
+        assert_str_or_null(jstr(a, "serial_number"), identified ? want : NULL);
+        assert_str_or_null(jstr(a, "slot_label"), i == 1 ? "left, \"pogo\" <1>" : NULL);
+        int boot = i == 0 || i == 3;
+        assert_str_or_null(jstr(a, "boot_result"), boot ? "pass" : NULL);
+        assert_str_or_null(jstr(a, "boot_line"), boot ? "I (312) app: ready, \"ok\"" : NULL);
+        assert_str_or_null(jstr(a, "boot_tail"),
+                           i == 3 ? "rst:0x1\nI (312) app: ready, \"ok\"\n" : NULL);
+        snprintf(want, sizeof(want), "logs/%lld/%u <a>.log", (long long)fx->run_of[i], i);
+        assert_str_or_null(jstr(a, "log_path"), i % 2 && r != EG_RESULT_RUNNING ? want : NULL);
         assert_string_equal(jstr(a, "result"), eg_store_result_name(r));
         assert_str_or_null(jstr(a, "failed_step"), r == EG_RESULT_FAIL ? step_of(i) : NULL);
         assert_str_or_null(jstr(a, "error"),
@@ -530,9 +575,11 @@ static void test_filters(void **state)
     /* Nothing chosen: a header alone, an empty list with a summary of zeros. */
     f = (eg_store_filter){.run_id = 9999};
     report(&out, fx, &f, EG_REPORT_CSV, NULL);
-    assert_string_equal((const char *)out.data, "run,seq,slot,port,usb_location,kind,chip,revision,"
-                                                "mac,result,failed_step,error,message,started,"
-                                                "ended,duration_ms,regions\n");
+    assert_string_equal((const char *)out.data, "run,seq,slot,slot_label,port,usb_location,kind,"
+                                                "chip,revision,mac,serial_number,result,"
+                                                "failed_step,error,message,started,ended,"
+                                                "duration_ms,boot_result,boot_line,boot_tail,"
+                                                "log_path,regions\n");
     eg_buf_clear(&out);
     report(&out, fx, &f, EG_REPORT_JSON, NULL);
     json_t *doc = json_loads((const char *)out.data, 0, NULL);
@@ -543,36 +590,66 @@ static void test_filters(void **state)
     eg_buf_release(&out);
 }
 
+static void assert_has(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        fail_msg("'%s' lacks '%s'", text, part);
+}
+
 static void test_summary_outputs(void **state)
 {
     fixture *fx = *state;
     eg_buf out = EG_BUF_INIT, text = EG_BUF_INIT;
-    eg_store_summary sum;
+    eg_report_stats st;
 
-    report(&out, fx, NULL, EG_REPORT_CSV, &sum);
-    assert_int_equal(eg_report_summary_csv(&text, &sum), 0);
+    report(&out, fx, NULL, EG_REPORT_CSV, &st);
+    assert_int_equal(eg_report_summary_csv(&text, &st), 0);
     eg_buf_push(&text, 0);
-    assert_string_equal((const char *)text.data, "measure,step,cause,value\n"
-                                                 "attempts,,,9\n"
-                                                 "running,,,1\n"
-                                                 "pass,,,3\n"
-                                                 "fail,,,4\n"
-                                                 "canceled,,,1\n"
-                                                 "interrupted,,,0\n"
-                                                 "yield,,,0.428571\n"
-                                                 "failure,connect,timed out,1\n"
-                                                 "failure,verify,mismatch,1\n"
-                                                 "failure,write,i/o error,1\n"
-                                                 "failure,write,timed out,1\n");
+    const char *t = (const char *)text.data;
+    /* One table: a measure per row, the same columns in every row. */
+    csv c;
+    csv_parse(&c, t);
+    assert_int_equal(c.nrow, 77);
+    for (int r = 0; r < c.nrow; r++)
+        assert_int_equal(c.nfield[r], 9);
+    csv_free(&c);
+    assert_has(t, "measure,step,cause,slot,slot_label,time,from_ms,to_ms,value\n"
+                  "attempts,,,,,,,,9\nrunning,,,,,,,,1\npass,,,,,,,,3\nfail,,,,,,,,4\n"
+                  "canceled,,,,,,,,1\ninterrupted,,,,,,,,0\nyield,,,,,,,,0.428571\n"
+                  "runs,,,,,,,,3\n");
+    assert_has(t, "failure,connect,timed out,,,,,,1\nfailure,verify,mismatch,,,,,,1\n"
+                  "failure,write,i/o error,,,,,,1\nfailure,write,timed out,,,,,,1\n");
+    /* Steps: most first, then in the order they run. */
+    assert_has(t, "failed_step,write,,,,,,,2\nfailed_step,connect,,,,,,,1\n"
+                  "failed_step,verify,,,,,,,1\n");
+    /* Slot 0 is "no slot"; slot 1's label quoted as CSV does. */
+    assert_has(t, "slot_attempts,,,,,,,,3\nslot_pass,,,,,,,,1\nslot_fail,,,,,,,,1\n"
+                  "slot_yield,,,,,,,,0.5\n");
+    assert_has(t, "slot_attempts,,,1,\"left, \"\"pogo\"\" <1>\",,,,2\n");
+    assert_has(t, "slot_yield,,,1,\"left, \"\"pogo\"\" <1>\",,,,0\n");
+    assert_has(t, "slot_yield,,,2,,,,,0.5\n");
+    /* An hour each. */
+    assert_has(t, "hour_attempts,,,,,2025-12-01T08:00:00.000+00:00,,,1\n"
+                  "hour_pass,,,,,2025-12-01T08:00:00.000+00:00,,,1\n"
+                  "hour_fail,,,,,2025-12-01T08:00:00.000+00:00,,,0\n"
+                  "hour_yield,,,,,2025-12-01T08:00:00.000+00:00,,,1\n");
+    assert_has(t, "hour_yield,,,,,2025-12-01T13:00:00.000+00:00,,,\n"); /* canceled */
+    /* Boards of 1.000 to 1.007 s, an hour apart: 7 boards in 8.028 s of work. */
+    assert_has(t, "boards_per_hour,,,,,,,,3139.0\nbusy_ms,,,,,,,,8028\n"
+                  "peak_hour_boards,,,,,2025-12-01T08:00:00.000+00:00,,,1\n"
+                  "time_per_board_boards,,,,,,,,7\ntime_per_board_min_ms,,,,,,,,1000\n"
+                  "time_per_board_median_ms,,,,,,,,1000\ntime_per_board_p90_ms,,,,,,,,1000\n"
+                  "time_per_board_max_ms,,,,,,,,1000\n"
+                  "time_per_board_bin,,,,,,1000,1010,7\n");
     eg_buf_clear(&text);
-    assert_int_equal(eg_report_summary_text(&text, &sum), 0);
+    assert_int_equal(eg_report_summary_text(&text, &st.sum), 0);
     eg_buf_push(&text, 0);
     assert_non_null(strstr((const char *)text.data, "9 attempts: 3 pass, 4 fail, 1 canceled, 0 "
                                                     "interrupted, 1 running\n"
                                                     "yield: 42.86%"));
     assert_non_null(strstr((const char *)text.data, "       1  write: i/o error\n"));
-    eg_store_summary_release(&sum);
-    assert_true(eg_report_yield(&sum) < 0);
+    eg_report_stats_release(&st);
+    assert_true(eg_report_yield(&st.sum) < 0);
     eg_buf_release(&text);
     eg_buf_release(&out);
 }
@@ -630,8 +707,8 @@ static void test_big_report_and_failing_sink(void **state)
     assert_int_equal(eg_store_run_begin(&run, s, &info), 0);
     assert_int_equal(eg_store_writer_start(s), 0);
     for (unsigned i = 0; i < 4000; i++) {
-        eg_store_attempt_start a = {run,  i,    1,       "/dev/ttyUSB0",
-                                    NULL, NULL, "flash", 1764576000000 + i};
+        eg_store_attempt_start a = {
+            run, i, 1, "/dev/ttyUSB0", NULL, NULL, "flash", 1764576000000 + i, NULL};
         eg_store_region g[3];
         for (unsigned k = 0; k < 3; k++)
             fake_region(&g[k], i, k);
@@ -767,9 +844,281 @@ static void test_format_parse(void **state)
     assert_int_equal(f, EG_REPORT_CSV);
     assert_int_equal(eg_report_format_parse(&f, "json"), 0);
     assert_int_equal(f, EG_REPORT_JSON);
+    assert_int_equal(eg_report_format_parse(&f, "html"), 0);
+    assert_int_equal(f, EG_REPORT_HTML);
+    assert_int_equal(eg_report_format_parse(&f, "text"), 0);
+    assert_int_equal(f, EG_REPORT_TEXT);
     assert_int_equal(eg_report_format_parse(&f, "JSON"), EG_EINVAL);
-    assert_string_equal(eg_error_msg(), "report format 'JSON' is not csv or json");
+    assert_string_equal(eg_error_msg(), "report format 'JSON' is not csv, json, html or text");
     assert_int_equal(eg_report_format_parse(&f, "xml"), EG_EINVAL);
+    assert_int_equal(eg_report_format_parse(&f, NULL), EG_EINVAL);
+}
+
+static void test_parse_mac(void **state)
+{
+    char mac[18];
+    (void)state;
+    const char *good[] = {"24:0a:c4:00:00:01", "24:0A:C4:00:00:01", "24-0a-c4-00-00-01",
+                          "240AC4000001"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(eg_report_parse_mac(mac, good[i]), 0);
+        assert_string_equal(mac, "24:0a:c4:00:00:01");
+    }
+    const char *bad[] = {"",
+                         "24:0a:c4:00:00",
+                         "24:0a:c4:00:00:01:02",
+                         "24:0a:c4:00:00:0g",
+                         ":240ac4000001",
+                         "240ac4000001:",
+                         "24::0a:c4:00:00:01",
+                         "24 0a c4 00 00 01"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(eg_report_parse_mac(mac, bad[i]), EG_EINVAL);
+        assert_string_equal(mac, "");
+        assert_non_null(strstr(eg_error_msg(), "is not a MAC address"));
+    }
+    assert_int_equal(eg_report_parse_mac(mac, NULL), EG_EINVAL);
+}
+
+/* The statistics in JSON's summary, which comes after the attempts it counts. */
+static void test_json_statistics(void **state)
+{
+    fixture *fx = *state;
+    eg_buf out = EG_BUF_INIT;
+
+    report(&out, fx, NULL, EG_REPORT_JSON, NULL);
+    const char *t = (const char *)out.data;
+    assert_true(strstr(t, "\"attempts\":[") < strstr(t, "\"summary\":"));
+    json_t *doc = json_loads(t, 0, NULL);
+    assert_non_null(doc);
+    json_t *sum = json_object_get(doc, "summary");
+    assert_int_equal(json_integer_value(json_object_get(sum, "runs")), 3);
+    /* From the first start to the last end, or start (attempt 8 is running). */
+    assert_string_equal(jstr(sum, "from"), "2025-12-01T08:00:00.000+00:00");
+    assert_string_equal(jstr(sum, "to"), "2025-12-01T16:00:00.000+00:00");
+    json_t *steps = json_object_get(sum, "failures_by_step");
+    assert_int_equal(json_array_size(steps), 3);
+    assert_string_equal(jstr(json_array_get(steps, 0), "step"), "write");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(steps, 0), "count")), 2);
+    json_t *slots = json_object_get(sum, "slots");
+    assert_int_equal(json_array_size(slots), 4);
+    json_t *s0 = json_array_get(slots, 0), *s1 = json_array_get(slots, 1);
+    assert_true(json_is_null(json_object_get(s0, "slot")));
+    assert_int_equal(json_integer_value(json_object_get(s0, "attempts")), 3);
+    assert_float_equal(json_number_value(json_object_get(s0, "yield")), 0.5, 1e-9);
+    assert_int_equal(json_integer_value(json_object_get(s1, "slot")), 1);
+    assert_string_equal(jstr(s1, "label"), "left, \"pogo\" <1>");
+    assert_int_equal(json_integer_value(json_object_get(s1, "fail")), 1);
+    json_t *hours = json_object_get(sum, "hours");
+    assert_int_equal(json_array_size(hours), N_ATTEMPTS);
+    for (unsigned i = 0; i < N_ATTEMPTS; i++) {
+        char want[64];
+        json_t *h = json_array_get(hours, i);
+        utc_time(want, started_of(i));
+        assert_string_equal(jstr(h, "hour"), want);
+        assert_int_equal(json_integer_value(json_object_get(h, "attempts")), 1);
+        assert_int_equal(json_integer_value(json_object_get(h, "pass")),
+                         result_of(i) == EG_RESULT_PASS);
+    }
+    json_t *bph = json_object_get(sum, "boards_per_hour");
+    assert_float_equal(json_number_value(json_object_get(bph, "rate")), 3139.0, 0.05);
+    assert_int_equal(json_integer_value(json_object_get(bph, "busy_ms")), 8028);
+    assert_int_equal(json_integer_value(json_object_get(bph, "peak")), 1);
+    json_t *tpb = json_object_get(sum, "time_per_board");
+    assert_int_equal(json_integer_value(json_object_get(tpb, "boards")), 7);
+    assert_int_equal(json_integer_value(json_object_get(tpb, "median_ms")), 1000);
+    assert_int_equal(json_integer_value(json_object_get(tpb, "bin_ms")), 10);
+    json_t *hist = json_object_get(tpb, "histogram");
+    assert_int_equal(json_array_size(hist), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(hist, 0), "count")), 7);
+    json_decref(doc);
+    eg_buf_release(&out);
+}
+
+/* Durations spread over the histogram's steps: 1,000 boards of 30.00 to 39.99 s, one of
+ * 10 minutes and one of 2 days; the median and percentile counted exactly. */
+static void test_time_statistics(void **state)
+{
+    eg_report_stats st;
+    eg_store_attempt_rec rec;
+    (void)state;
+
+    memset(&st, 0, sizeof(st));
+    memset(&rec, 0, sizeof(rec));
+    for (int i = 0; i < 1002; i++) {
+        rec.start.run_id = 1;
+        rec.start.slot = i % 3 + 1;
+        rec.start.started_ms = 1764576000000 + (int64_t)i * 60000;
+        int64_t d = i < 1000    ? 30000 + (int64_t)(i * 7919 % 1000) * 10
+                    : i == 1000 ? 600000
+                                : 172800000;
+        rec.end.result = i % 10 == 3 ? EG_RESULT_FAIL : EG_RESULT_PASS;
+        rec.end.failed_step = rec.end.result == EG_RESULT_FAIL ? "write" : NULL;
+        rec.end.ended_ms = rec.start.started_ms + d;
+        assert_int_equal(eg_report_stats_add(&st, &rec), 0);
+    }
+    assert_int_equal(eg_report_stats_finish(&st), 0);
+    assert_int_equal(st.timed, 1002);
+    assert_int_equal(st.min_ms, 30000);
+    /* Rank 501 of the sorted durations: 30.00 s + 500 x 10 ms. */
+    assert_int_equal(st.median_ms, 35000);
+    assert_int_equal(st.p90_ms, 39010); /* rank 902 */
+    assert_int_equal(st.max_ms, 172800000);
+    /* Bars up to the 99th percentile, the slowest in an open last bar. */
+    assert_int_equal(st.bin_ms, 500);
+    assert_int_equal(st.bins[0].from_ms, 30000);
+    assert_int_equal(st.bins[st.n_bins - 1].to_ms, -1);
+    int64_t total = 0;
+    for (size_t i = 0; i < st.n_bins; i++)
+        total += st.bins[i].count;
+    assert_int_equal(total, 1002);
+    assert_int_equal(st.bins[st.n_bins - 1].count, 2); /* 10 minutes and 2 days */
+    assert_int_equal(st.n_slots, 3);
+    assert_int_equal(st.slots[0].attempts + st.slots[1].attempts + st.slots[2].attempts, 1002);
+    assert_int_equal(st.runs, 1);
+    /* Attempts a minute apart, each longer than that: one stretch of work. */
+    assert_int_equal(st.busy_ms, 1001 * 60000 + 172800000);
+    /* Chart buckets: whole minutes only; contiguous from the first. */
+    eg_report_bucket *b = NULL;
+    size_t n = 0;
+    assert_int_equal(eg_report_stats_buckets(&b, &n, &st, 90000), EG_EINVAL);
+    assert_int_equal(eg_report_stats_buckets(&b, &n, &st, 3600000), 0);
+    assert_int_equal(n, 17); /* 1,002 minutes from 08:00 */
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(b[i].start_ms, 1764576000000 + (int64_t)i * 3600000);
+        sum += b[i].attempts;
+    }
+    assert_int_equal(sum, 1002);
+    assert_int_equal(b[0].attempts, 60);
+    free(b);
+    eg_report_stats_release(&st);
+}
+
+/* A device's history: text, CSV and JSON, with its runs; a device never seen. */
+static void test_device(void **state)
+{
+    fixture *fx = *state;
+    eg_store *s = NULL;
+    eg_buf out = EG_BUF_INIT;
+    int64_t n = -1;
+    char mac[18];
+
+    assert_int_equal(eg_store_open(&s, fx->path), 0);
+    fake_mac(mac, 0x100 + 3);
+    /* The device of attempt 3 was given a serial number too. */
+    assert_int_equal(sql_exec(fx->path, "INSERT INTO serial_numbers VALUES ('SN-{seq}', 3, "
+                                        "'SN-003', '24:0a:c4:00:01:03', 1764590000000)"),
+                     0);
+    assert_int_equal(eg_report_device(&n, s, mac, NULL, EG_REPORT_TEXT, eg_report_sink_buf, &out),
+                     0);
+    assert_int_equal(n, 1);
+    eg_buf_push(&out, 0);
+    const char *t = (const char *)out.data;
+    assert_has(t, "device 24:0a:c4:00:01:03 (ESP32-S3), seen 2025-12-01T11:00:01.003+00:00 to "
+                  "2025-12-01T11:00:01.003+00:00\n"
+                  "serial number SN-003 (series SN-{seq}, given 2025-12-01T11:53:20.000+00:00)\n");
+    assert_has(t, "\n2025-12-01T11:00:00.000+00:00  run ");
+    assert_has(t, ", station station-1, lot A, profile demo\n  slot 3, rfc2217://host:4003, "
+                  "flash: pass in 1.0s\n");
+    assert_has(t, "  serial number: SN-003\n  boot check: pass (I (312) app: ready, \"ok\")\n"
+                  "  log: logs/");
+    assert_has(t, " bootloader written sha256 ");
+    eg_buf_clear(&out);
+    assert_int_equal(eg_report_device(&n, s, mac, NULL, EG_REPORT_JSON, eg_report_sink_buf, &out),
+                     0);
+    json_t *doc = json_loadb((const char *)out.data, out.len, 0, NULL);
+    assert_non_null(doc);
+    json_t *dev = json_object_get(doc, "device");
+    assert_string_equal(jstr(dev, "mac"), mac);
+    assert_string_equal(jstr(dev, "chip"), "ESP32-S3");
+    assert_string_equal(jstr(json_array_get(json_object_get(dev, "serial_numbers"), 0), "serial"),
+                        "SN-003");
+    json_t *a = json_array_get(json_object_get(doc, "attempts"), 0);
+    assert_int_equal(json_array_size(json_object_get(doc, "attempts")), 1);
+    assert_string_equal(jstr(a, "station"), "station-1");
+    assert_string_equal(jstr(a, "lot"), "A");
+    assert_string_equal(jstr(a, "profile"), "demo");
+    assert_string_equal(jstr(a, "serial_number"), "SN-003");
+    json_decref(doc);
+    eg_buf_clear(&out);
+    assert_int_equal(eg_report_device(&n, s, mac, NULL, EG_REPORT_CSV, eg_report_sink_buf, &out),
+                     0);
+    eg_buf_push(&out, 0);
+    csv c;
+    csv_parse(&c, (const char *)out.data);
+    assert_int_equal(c.nrow, 2);
+    assert_string_equal(c.field[0][2], "station");
+    assert_string_equal(c.field[1][col(&c, "lot")], "A");
+    assert_string_equal(c.field[1][col(&c, "serial_number")], "SN-003");
+    csv_free(&c);
+    /* Filters narrow it further. */
+    eg_store_filter f = {.run_id = fx->run[2]};
+    eg_buf_clear(&out);
+    assert_int_equal(eg_report_device(&n, s, mac, &f, EG_REPORT_CSV, eg_report_sink_buf, &out), 0);
+    assert_int_equal(n, 0);
+    /* A device never seen: nothing, and said so in the text. */
+    eg_buf_clear(&out);
+    assert_int_equal(eg_report_device(&n, s, "02:00:00:00:00:00", NULL, EG_REPORT_TEXT,
+                                      eg_report_sink_buf, &out),
+                     0);
+    assert_int_equal(n, 0);
+    eg_buf_push(&out, 0);
+    assert_string_equal((const char *)out.data,
+                        "device 02:00:00:00:00:00: never identified in an attempt\nno attempts\n");
+    /* Refused: a MAC as people write it (the CLI reads those), a page. */
+    assert_int_equal(eg_report_device(&n, s, "24:0A:C4:00:01:03", NULL, EG_REPORT_TEXT,
+                                      eg_report_sink_buf, &out),
+                     EG_EINVAL);
+    assert_int_equal(eg_report_device(&n, s, mac, NULL, EG_REPORT_HTML, eg_report_sink_buf, &out),
+                     EG_EINVAL);
+    eg_store_close(s);
+    eg_buf_release(&out);
+}
+
+/* The page: self-contained, with what the store holds escaped (a label, a message and
+ * a log path with markup in them), the counts in it; an empty store makes a page too. */
+static void test_html(void **state)
+{
+    fixture *fx = *state;
+    eg_buf out = EG_BUF_INIT;
+    eg_report_stats st;
+
+    report(&out, fx, NULL, EG_REPORT_HTML, &st);
+    const char *t = (const char *)out.data;
+    assert_true(strncmp(t, "<!DOCTYPE html>", 15) == 0);
+    assert_null(strstr(t, "<script"));
+    assert_null(strstr(t, "http://"));
+    assert_null(strstr(t, "https://"));
+    assert_has(t, "default-src 'none'");
+    /* Escaped where the store's text goes. */
+    assert_null(strstr(t, "<1>"));
+    assert_has(t, "left, &quot;pogo&quot; &lt;1&gt;");
+    assert_has(t, "title=\"port &#39;/dev/ttyUSB1&#39;: writing flash at 0x00010000: timed out, "
+                  "&quot;no answer&quot;\"");
+    assert_has(t, "href=\"logs/");
+    assert_has(t, "%20%3Ca%3E.log\">log</a>");
+    /* The bad byte of attempt 4's message became U+FFFD; the tab a character reference. */
+    assert_has(t, "tab&#9;here, bell\xef\xbf\xbd, utf-8 caf\xc3\xa9, bad byte \xef\xbf\xbd end");
+    assert_has(t, "data-k=\"yield\" data-v=\"0.428571\"");
+    assert_has(t, ">42.9%<");
+    assert_int_equal(st.sum.attempts, N_ATTEMPTS);
+    /* Every attempt has its row. */
+    int rows = 0;
+    for (const char *p = t; (p = strstr(p, "<tr class=\"dev ")); p++)
+        rows++;
+    assert_int_equal(rows, N_ATTEMPTS);
+    eg_report_stats_release(&st);
+    eg_buf_release(&out);
+
+    /* Nothing chosen: a page that says so. */
+    eg_store_filter f = {.run_id = 9999};
+    report(&out, fx, &f, EG_REPORT_HTML, NULL);
+    t = (const char *)out.data;
+    assert_has(t, "No board passed or failed.");
+    assert_has(t, "data-k=\"yield\" data-v=\"none\"");
+    assert_has(t, ">run 9999<");
+    eg_buf_release(&out);
 }
 
 int main(void)
@@ -785,6 +1134,11 @@ int main(void)
         cmocka_unit_test(test_since),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_format_parse),
+        cmocka_unit_test(test_parse_mac),
+        cmocka_unit_test_setup_teardown(test_json_statistics, setup, teardown),
+        cmocka_unit_test(test_time_statistics),
+        cmocka_unit_test_setup_teardown(test_device, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

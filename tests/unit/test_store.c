@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -34,8 +35,8 @@ static int start(eg_store *s, int64_t run, unsigned seq)
 {
     char port[32];
     snprintf(port, sizeof(port), "/dev/ttyUSB%u", seq % 8);
-    eg_store_attempt_start a = {run,    seq,     (int)(seq % 8) + 1, port, "1-1.4",
-                                "SER1", "flash", 1700000000000 + seq};
+    eg_store_attempt_start a = {run,    seq,     (int)(seq % 8) + 1,  port, "1-1.4",
+                                "SER1", "flash", 1700000000000 + seq, NULL};
     return eg_store_attempt_started(s, &a);
 }
 
@@ -119,52 +120,175 @@ static void test_open_empty_file(void **state)
     assert_string_equal(integrity(path), "ok");
 }
 
-static const eg_store_migration test_v2 = {
-    2, "0002-note.sql", "ALTER TABLE runs ADD COLUMN note TEXT; UPDATE runs SET note = 'from v1';"};
-static const eg_store_migration test_v3_bad = {
-    3, "0003-broken.sql", "CREATE TABLE half_done (a INTEGER); SELEC nonsense;"};
+/* Migrations of a later espgang, after this one's last. */
+#define NEXT (EG_STORE_SCHEMA_VERSION + 1)
+static const eg_store_migration test_next = {
+    NEXT, "9998-note.sql",
+    "ALTER TABLE runs ADD COLUMN note TEXT; UPDATE runs SET note = 'from before';"};
+static const eg_store_migration test_next_bad = {
+    NEXT + 1, "9999-broken.sql", "CREATE TABLE half_done (a INTEGER); SELEC nonsense;"};
 
 static void test_migrate_older(void **state)
 {
     tdir *d = *state;
     const char *path = in_dir(d, "old.db");
-    eg_store_migration list[3] = {eg_store_migrations[0], test_v2, test_v3_bad};
+    eg_store_migration list[EG_STORE_SCHEMA_VERSION + 2];
     eg_store *s = NULL;
     sqlite3 *db = NULL;
     int64_t run;
     int from = -1;
+    char want[128];
 
-    /* A version-1 file with a run in it, as this espgang writes it. */
+    for (int i = 0; i < EG_STORE_SCHEMA_VERSION; i++)
+        list[i] = eg_store_migrations[i];
+    list[NEXT - 1] = test_next;
+    list[NEXT] = test_next_bad;
+    /* A file of this version with a run in it, as this espgang writes it. */
     assert_int_equal(eg_store_open(&s, path), 0);
     eg_store_run_info info = fake_run("LOT-1", 1700000000000);
     assert_int_equal(eg_store_run_begin(&run, s, &info), 0);
     eg_store_close(s);
 
-    /* A later espgang's migration 2 moves it forward and keeps the run. */
+    /* A later espgang's next migration moves it forward and keeps the run. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(eg_store_migrate(&from, db, path, list, 2), 0);
-    assert_int_equal(from, 1);
+    assert_int_equal(eg_store_migrate(&from, db, path, list, NEXT), 0);
+    assert_int_equal(from, EG_STORE_SCHEMA_VERSION);
     sqlite3_close(db);
-    assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
-    assert_int_equal(sql_int(path, "SELECT count(*) FROM runs WHERE note = 'from v1' AND lot = "
-                                   "'LOT-1'"),
+    assert_int_equal(sql_int(path, "PRAGMA user_version"), NEXT);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM runs WHERE note = 'from before' AND "
+                                   "lot = 'LOT-1'"),
                      1);
 
-    /* A migration that fails leaves the file as it was: version 2, no half table. */
+    /* A migration that fails leaves the file as it was: no half table. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(eg_store_migrate(&from, db, path, list, 3), EG_EIO);
-    assert_msg_has("migrating to schema 3 (0003-broken.sql)");
+    assert_int_equal(eg_store_migrate(&from, db, path, list, NEXT + 1), EG_EIO);
+    assert_msg_has("(9999-broken.sql)");
     assert_msg_has(path);
     sqlite3_close(db);
-    assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(path, "PRAGMA user_version"), NEXT);
     assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'half_done'"),
                      0);
     assert_string_equal(integrity(path), "ok");
 
-    /* This espgang knows version 1 only: the file is newer now. */
+    /* This espgang does not know the later version: the file is newer now. */
     assert_int_equal(eg_store_open(&s, path), EG_EINVAL);
     assert_null(s);
-    assert_msg_has("was written by a newer espgang (schema 2, this one knows 1)");
+    snprintf(want, sizeof(want), "was written by a newer espgang (schema %d, this one knows %d)",
+             NEXT, EG_STORE_SCHEMA_VERSION);
+    assert_msg_has(want);
+}
+
+/* Reads every attempt of a store into a fixed list (copies of what the tests look at). */
+typedef struct seen {
+    int n;
+    unsigned seq[8];
+    int slot[8];
+    char slot_label[8][32], serial[8][32], log[8][64], boot[8][16], boot_line[8][64],
+        boot_tail[8][128], mac[8][18], result[8][16], step[8][16];
+    int64_t ms[8][EG_STORE_STEPS];
+    size_t n_regions[8];
+} seen;
+
+static void copy_or(char *dst, size_t len, const char *v)
+{
+    snprintf(dst, len, "%s", v ? v : "(null)");
+}
+
+static int seen_fn(void *ctx, const eg_store_attempt_rec *r)
+{
+    seen *c = ctx;
+    if (c->n >= 8)
+        return EG_EINVAL;
+    int i = c->n++;
+    c->seq[i] = r->start.seq;
+    c->slot[i] = r->start.slot;
+    copy_or(c->slot_label[i], sizeof(c->slot_label[i]), r->start.slot_label);
+    copy_or(c->serial[i], sizeof(c->serial[i]), r->end.serial_number);
+    copy_or(c->log[i], sizeof(c->log[i]), r->end.log_path);
+    copy_or(c->boot[i], sizeof(c->boot[i]), r->end.boot_result);
+    copy_or(c->boot_line[i], sizeof(c->boot_line[i]), r->end.boot_line);
+    copy_or(c->boot_tail[i], sizeof(c->boot_tail[i]), r->end.boot_tail);
+    copy_or(c->mac[i], sizeof(c->mac[i]), r->end.identified ? r->end.identity.mac : NULL);
+    copy_or(c->result[i], sizeof(c->result[i]), eg_store_result_name(r->end.result));
+    copy_or(c->step[i], sizeof(c->step[i]), r->end.failed_step);
+    memcpy(c->ms[i], r->end.step_ms, sizeof(c->ms[i]));
+    c->n_regions[i] = r->end.n_regions;
+    return 0;
+}
+
+/* A store of schema 1 with records, as the espgang before this one left it: opening
+ * it brings it to this schema and keeps every record; the new columns read as
+ * unknown, and new records go in beside the old ones. */
+static void test_migrate_v1_records(void **state)
+{
+    tdir *d = *state;
+    const char *path = in_dir(d, "v1.db");
+    sqlite3 *db = NULL;
+    eg_store *s = NULL;
+    seen c;
+    int from = -1;
+    char sha[65], md5[33], sql[1024];
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(eg_store_migrate(&from, db, path, eg_store_migrations, 1), 0);
+    assert_int_equal(from, 0);
+    sqlite3_close(db);
+    assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM pragma_table_info('attempts') WHERE "
+                                   "name = 'serial_number'"),
+                     0);
+    fake_hex(sha, 64, 1);
+    fake_hex(md5, 32, 2);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO runs (id, lot, kind, version, host, pid, started_ms, ended_ms) VALUES "
+             "(1, 'OLD', 'flash', '0.1.0', 'h', 1, 1700000000000, 1700000100000);"
+             "INSERT INTO devices VALUES ('24:0a:c4:00:00:01', 'ESP32', 1700000000000, "
+             "1700000000000);"
+             "INSERT INTO attempts (id, run_id, seq, slot, port, kind, chip, revision, mac, "
+             "result, ms_connect, ms_finish, started_ms, ended_ms) VALUES "
+             "(1, 1, 1, 3, '/dev/ttyUSB2', 'flash', 'ESP32', 300, '24:0a:c4:00:00:01', 'pass', "
+             "120, 7, 1700000000000, 1700000003000),"
+             "(2, 1, 2, 4, '/dev/ttyUSB3', 'flash', NULL, NULL, NULL, 'fail', NULL, NULL, "
+             "1700000000100, 1700000001000);"
+             "UPDATE attempts SET failed_step = 'connect', error_code = -4 WHERE id = 2;"
+             "INSERT INTO contents VALUES (1, 'app', 4096, '%s', '%s');"
+             "INSERT INTO regions VALUES (1, 65536, 1, '%s', 'written');",
+             sha, md5, md5);
+    assert_int_equal(sql_exec(path, sql), 0);
+
+    assert_int_equal(eg_store_open(&s, path), 0);
+    assert_int_equal(sql_int(path, "PRAGMA user_version"), EG_STORE_SCHEMA_VERSION);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(eg_store_attempts_each(s, NULL, 0, seen_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.slot[0], 3);
+    assert_string_equal(c.mac[0], "24:0a:c4:00:00:01");
+    assert_string_equal(c.result[1], "fail");
+    assert_string_equal(c.step[1], "connect");
+    assert_int_equal(c.n_regions[0], 1);
+    assert_int_equal(c.ms[0][0], 120);
+    assert_int_equal(c.ms[0][6], 7);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(c.slot_label[i], "(null)");
+        assert_string_equal(c.serial[i], "(null)");
+        assert_string_equal(c.log[i], "(null)");
+        assert_string_equal(c.boot[i], "(null)");
+        assert_int_equal(c.ms[i][7], -1); /* no boot step then */
+    }
+    /* New records beside the old ones. */
+    int64_t run;
+    eg_store_run_info info = fake_run("NEW", 1700000200000);
+    assert_int_equal(eg_store_run_begin(&run, s, &info), 0);
+    assert_int_equal(eg_store_writer_start(s), 0);
+    assert_int_equal(start(s, run, 1), 0);
+    assert_int_equal(finish(s, run, 1, 2), 0);
+    assert_int_equal(eg_store_writer_stop(s, run, 1700000300000), 0);
+    eg_store_close(s);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM attempts"), 3);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM regions"), 3);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM serial_numbers"), 0);
+    assert_string_equal(integrity(path), "ok");
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 }
 
 static void test_newer_refused(void **state)
@@ -753,7 +877,7 @@ static void test_bad_records(void **state)
     assert_int_equal(eg_store_writer_stop(s, run, 0), EG_EINVAL);
 
     assert_int_equal(eg_store_writer_start(s), 0);
-    eg_store_attempt_start a = {run, 1, 1, "/dev/ttyUSB0", NULL, NULL, "program", 1};
+    eg_store_attempt_start a = {run, 1, 1, "/dev/ttyUSB0", NULL, NULL, "program", 1, NULL};
     assert_int_equal(eg_store_attempt_started(s, &a), EG_EINVAL);
     assert_msg_has("attempt kind 'program'");
     eg_store_identity id = {.chip = "ESP32", .mac = "24:0A:C4:00:00:01"};
@@ -824,6 +948,28 @@ static int stop_at_3(void *p, const eg_store_attempt_rec *r)
     int *n = p;
     (void)r;
     return ++*n == 3 ? EG_ECANCELED : 0;
+}
+
+/* Regions one by one (copies of what the tests look at); stop: cancel after one. */
+typedef struct regions_seen {
+    unsigned n;
+    int stop;
+    uint32_t offset[8], size[8];
+    char label[8][32], sha256[8][65], outcome[8][16];
+} regions_seen;
+
+static int region_fn(void *ctx, const eg_store_region *g)
+{
+    regions_seen *r = ctx;
+    if (r->n >= 8)
+        return EG_EINVAL;
+    r->offset[r->n] = g->offset;
+    r->size[r->n] = g->size;
+    copy_or(r->label[r->n], sizeof(r->label[0]), g->label);
+    memcpy(r->sha256[r->n], g->sha256, sizeof(g->sha256));
+    copy_or(r->outcome[r->n], sizeof(r->outcome[0]), g->outcome);
+    r->n++;
+    return r->stop ? EG_ECANCELED : 0;
 }
 
 static void test_filters_and_summary(void **state)
@@ -915,8 +1061,493 @@ static void test_filters_and_summary(void **state)
     assert_int_equal(sum.n_causes, 0);
     eg_store_summary_release(&sum);
     eg_store_summary_release(NULL);
+
+    /* One attempt's regions, in offset order, as attempts_each gives them. */
+    regions_seen rs = {0};
+    assert_int_equal(eg_store_regions_each(s, r2, 11, region_fn, &rs), 0);
+    assert_int_equal(rs.n, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        eg_store_region w;
+        fake_region(&w, 11, i);
+        assert_int_equal(rs.offset[i], w.offset);
+        assert_int_equal(rs.size[i], w.size);
+        assert_string_equal(rs.label[i], w.label);
+        assert_string_equal(rs.sha256[i], w.sha256);
+        assert_string_equal(rs.outcome[i], w.outcome);
+    }
+    memset(&rs, 0, sizeof(rs));
+    assert_int_equal(eg_store_regions_each(s, r2, 999, region_fn, &rs), 0);
+    assert_int_equal(rs.n, 0);
+    rs.stop = 1;
+    assert_int_equal(eg_store_regions_each(s, r2, 11, region_fn, &rs), EG_ECANCELED);
+    assert_int_equal(rs.n, 1);
     eg_store_close(s);
     eg_store_close(NULL);
+}
+
+/* What a factory attempt adds: the slot's name, serial number, log file, boot check
+ * and the boot step's time, written and read back; bad values refused. */
+static void test_factory_fields(void **state)
+{
+    tdir *d = *state;
+    const char *path = in_dir(d, "factory.db");
+    eg_store *s = NULL;
+    int64_t run;
+    seen c;
+
+    assert_int_equal(eg_store_open(&s, path), 0);
+    eg_store_run_info info = fake_run("L42", 1700000000000);
+    assert_int_equal(eg_store_run_begin(&run, s, &info), 0);
+    assert_int_equal(eg_store_writer_start(s), 0);
+    const char *boots[3] = {"pass", "fail", "timeout"};
+    for (unsigned seq = 0; seq < 4; seq++) {
+        eg_store_attempt_start a = {run,
+                                    seq,
+                                    7,
+                                    "/dev/ttyACM0",
+                                    "1-2.3",
+                                    NULL,
+                                    "flash",
+                                    1700000000000 + seq,
+                                    seq == 3 ? NULL : "left pogo"};
+        assert_int_equal(eg_store_attempt_started(s, &a), 0);
+        eg_store_attempt_end e = {0};
+        char serial[32], log[64];
+        e.run_id = run;
+        e.seq = seq;
+        e.result = seq == 0 ? EG_RESULT_PASS : EG_RESULT_FAIL;
+        e.identified = 1;
+        e.identity.chip = "ESP32-S3";
+        fake_mac(e.identity.mac, 40 + seq);
+        e.device_status = -1;
+        for (int i = 0; i < EG_STORE_STEPS; i++)
+            e.step_ms[i] = 100 * i + (int64_t)seq;
+        if (seq > 0) {
+            e.failed_step = "boot";
+            e.error_code = seq == 2 ? EG_ETIMEDOUT : EG_EMISMATCH;
+            e.message = "boot check: panic";
+        }
+        e.ended_ms = 1700000005000 + seq;
+        snprintf(serial, sizeof(serial), "WX-L42-%06u", seq + 1);
+        snprintf(log, sizeof(log), "logs/%lld/%u.log", (long long)run, seq);
+        e.serial_number = seq == 3 ? NULL : serial;
+        e.log_path = seq == 3 ? NULL : log;
+        e.boot_result = seq == 3 ? NULL : boots[seq % 3];
+        e.boot_line = seq == 3 ? NULL : seq == 1 ? "Guru Meditation Error: Core 0 panic'ed" : "";
+        e.boot_tail = seq == 3 ? NULL : "rst:0x1 (POWERON)\nboot:0x8\nI (312) app: ready\n";
+        assert_int_equal(eg_store_attempt_finished(s, &e), 0);
+    }
+    /* Refused before anything is queued: an unknown boot result, an empty serial. */
+    eg_store_attempt_end bad = {0};
+    bad.run_id = run;
+    bad.seq = 0;
+    bad.result = EG_RESULT_PASS;
+    bad.boot_result = "ok";
+    bad.device_status = -1;
+    assert_int_equal(eg_store_attempt_finished(s, &bad), EG_EINVAL);
+    assert_msg_has("boot result 'ok' is not pass, fail or timeout");
+    bad.boot_result = NULL;
+    bad.serial_number = "";
+    assert_int_equal(eg_store_attempt_finished(s, &bad), EG_EINVAL);
+    assert_msg_has("an empty serial number");
+    bad.serial_number = NULL;
+    bad.failed_step = "reboot";
+    assert_int_equal(eg_store_attempt_finished(s, &bad), EG_EINVAL);
+    assert_msg_has("'reboot' is not a step");
+    assert_int_equal(eg_store_writer_stop(s, run, 1700000009000), 0);
+
+    assert_string_equal(eg_store_step_names[EG_STORE_STEPS - 1], "boot");
+    for (int brief = 0; brief < 2; brief++) {
+        memset(&c, 0, sizeof(c));
+        assert_int_equal(
+            eg_store_attempts_each(s, NULL, brief ? EG_STORE_EACH_BRIEF : 0, seen_fn, &c), 0);
+        assert_int_equal(c.n, 4);
+        assert_string_equal(c.slot_label[0], "left pogo");
+        assert_string_equal(c.slot_label[3], "(null)");
+        assert_string_equal(c.serial[2], "WX-L42-000003");
+        assert_string_equal(c.serial[3], "(null)");
+        char want[64];
+        snprintf(want, sizeof(want), "logs/%lld/1.log", (long long)run);
+        assert_string_equal(c.log[1], want);
+        assert_string_equal(c.boot[0], "pass");
+        assert_string_equal(c.boot[1], "fail");
+        assert_string_equal(c.boot[2], "timeout");
+        assert_string_equal(c.boot[3], "(null)");
+        assert_string_equal(c.boot_line[1], "Guru Meditation Error: Core 0 panic'ed");
+        assert_string_equal(c.boot_line[0], "(null)"); /* "" is stored as none */
+        assert_string_equal(c.boot_tail[2], "rst:0x1 (POWERON)\nboot:0x8\nI (312) app: ready\n");
+        assert_string_equal(c.step[1], "boot");
+        assert_int_equal(c.ms[2][7], brief ? -1 : 702);
+    }
+    /* Without regions; and one attempt's regions on their own. */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(eg_store_attempts_each(s, NULL, EG_STORE_EACH_NO_REGIONS, seen_fn, &c), 0);
+    assert_int_equal(c.n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(c.n_regions[i], 0);
+    assert_string_equal(c.serial[1], "WX-L42-000002");
+    eg_store_close(s);
+    assert_int_equal(sql_int(path, "SELECT ms_boot FROM attempts WHERE seq = 3"), 703);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM attempts WHERE boot_result IS NULL"), 1);
+    /* The schema refuses a boot result of its own accord too. */
+    assert_int_equal(sql_exec(path, "UPDATE attempts SET boot_result = 'maybe' WHERE seq = 0"), -1);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM attempts WHERE boot_result = 'pass'"), 1);
+}
+
+/* Serial numbers rendered "<prefix><seq:06>" (ctx: the prefix). */
+static int render_serial(char *dst, size_t len, int64_t seq, void *ctx)
+{
+    int n = snprintf(dst, len, "%s%06lld", (const char *)ctx, (long long)seq);
+    if (n < 0 || (size_t)n >= len)
+        return eg_error_set(EG_EINVAL, "serial number too long");
+    return 0;
+}
+
+/* A render that says no. */
+static int render_fails(char *dst, size_t len, int64_t seq, void *ctx)
+{
+    (void)dst;
+    (void)len;
+    (void)ctx;
+    return eg_error_set(EG_EINVAL, "template field {lot} has no value for number %lld",
+                        (long long)seq);
+}
+
+/* A render that ignores the number: every device the same serial. */
+static int render_fixed(char *dst, size_t len, int64_t seq, void *ctx)
+{
+    (void)seq;
+    snprintf(dst, len, "%s", (const char *)ctx);
+    return 0;
+}
+
+#define SERIAL_MACS    1000 /* the brief's figure */
+#define SERIAL_THREADS 8
+#define SERIAL_START   1001
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define SERIAL_WORST_MS 30000
+#else
+#define SERIAL_WORST_MS 3000
+#endif
+
+typedef struct serial_worker {
+    eg_store *s;
+    unsigned id;
+    int rc;
+    char msg[256];
+    char got[SERIAL_MACS][24]; /* what this thread was given per MAC ("" when not asked) */
+    int fresh;                 /* numbers this thread allocated */
+    int64_t worst_ms, total_ms;
+    int calls;
+} serial_worker;
+
+static void *serial_work(void *arg)
+{
+    serial_worker *w = arg;
+    uint32_t x = 7919u * (w->id + 1);
+    /* 400 allocations over MACs chosen at random (repeats within and across threads),
+     * then a sweep over this thread's share so every MAC is asked at least once. */
+    for (unsigned k = 0; k < 400 + SERIAL_MACS / SERIAL_THREADS && w->rc == 0; k++) {
+        x = x * 1103515245u + 12345;
+        unsigned m = k < 400 ? (x >> 8) % SERIAL_MACS : (k - 400) * SERIAL_THREADS + w->id;
+        char mac[18], out[24];
+        int existing = -1;
+        fake_mac(mac, m);
+        int64_t t0 = wall_now_ms();
+        int rc = eg_store_serial(out, sizeof(out), &existing, w->s, "WX-L42-{seq:06}", mac,
+                                 SERIAL_START, render_serial, "WX-L42-");
+        int64_t took = wall_now_ms() - t0;
+        if (took > w->worst_ms)
+            w->worst_ms = took;
+        w->total_ms += took;
+        w->calls++;
+        if (rc < 0) {
+            w->rc = rc;
+            snprintf(w->msg, sizeof(w->msg), "%s", eg_error_msg());
+            break;
+        }
+        if (w->got[m][0] && strcmp(w->got[m], out) != 0) {
+            w->rc = -100;
+            snprintf(w->msg, sizeof(w->msg), "MAC %u: %s, then %s", m, w->got[m], out);
+        }
+        if (w->got[m][0] && !existing) {
+            w->rc = -101;
+            snprintf(w->msg, sizeof(w->msg), "MAC %u allocated twice", m);
+        }
+        snprintf(w->got[m], sizeof(w->got[m]), "%s", out);
+        w->fresh += !existing;
+    }
+    return NULL;
+}
+
+/* Queues attempts while serial numbers are allocated (20,000 at most): the writer holds
+ * the file often. */
+typedef struct writer_load {
+    eg_store *s;
+    int64_t run;
+    atomic_int stop;
+    unsigned n;
+} writer_load;
+
+static void *writer_load_main(void *arg)
+{
+    writer_load *l = arg;
+    while (!atomic_load(&l->stop) && l->n < 20000) {
+        if (start(l->s, l->run, l->n) < 0 || finish(l->s, l->run, l->n, 3) < 0)
+            break;
+        l->n++;
+        if (l->n % 64 == 0)
+            sleep_ms(1);
+    }
+    return NULL;
+}
+
+static void test_serial_threads(void **state)
+{
+    tdir *d = *state;
+    const char *path = in_dir(d, "serial.db");
+    serial_worker *w = calloc(SERIAL_THREADS, sizeof(*w));
+    pthread_t th[SERIAL_THREADS], load_th;
+    eg_store *s = NULL;
+    writer_load load = {0};
+
+    assert_non_null(w);
+    assert_int_equal(eg_store_open(&s, path), 0);
+    eg_store_run_info info = fake_run("L42", 1700000000000);
+    assert_int_equal(eg_store_run_begin(&load.run, s, &info), 0);
+    assert_int_equal(eg_store_writer_start(s), 0);
+    load.s = s;
+    assert_int_equal(pthread_create(&load_th, NULL, writer_load_main, &load), 0);
+    for (unsigned i = 0; i < SERIAL_THREADS; i++) {
+        w[i].s = s;
+        w[i].id = i;
+        assert_int_equal(pthread_create(&th[i], NULL, serial_work, &w[i]), 0);
+    }
+    int fresh = 0, calls = 0;
+    int64_t worst = 0, total = 0;
+    for (unsigned i = 0; i < SERIAL_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        if (w[i].rc)
+            fail_msg("thread %u: %s", i, w[i].msg);
+        fresh += w[i].fresh;
+        calls += w[i].calls;
+        total += w[i].total_ms;
+        if (w[i].worst_ms > worst)
+            worst = w[i].worst_ms;
+    }
+    atomic_store(&load.stop, 1);
+    pthread_join(load_th, NULL);
+    assert_int_equal(eg_store_writer_stop(s, load.run, 1700000009000), 0);
+    eg_store_close(s);
+
+    /* Every MAC one number, every number one MAC, numbers dense from the start. */
+    assert_int_equal(fresh, SERIAL_MACS);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM serial_numbers"), SERIAL_MACS);
+    assert_int_equal(sql_int(path, "SELECT count(DISTINCT mac) FROM serial_numbers"), SERIAL_MACS);
+    assert_int_equal(sql_int(path, "SELECT count(DISTINCT serial) FROM serial_numbers"),
+                     SERIAL_MACS);
+    assert_int_equal(sql_int(path, "SELECT min(seq) FROM serial_numbers"), SERIAL_START);
+    assert_int_equal(sql_int(path, "SELECT max(seq) FROM serial_numbers"),
+                     SERIAL_START + SERIAL_MACS - 1);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM serial_numbers WHERE serial != "
+                                   "'WX-L42-' || substr('000000' || seq, -6)"),
+                     0);
+    /* What each thread was told is what the store holds. */
+    for (unsigned i = 0; i < SERIAL_THREADS; i++)
+        for (unsigned m = 0; m < SERIAL_MACS; m++) {
+            if (!w[i].got[m][0])
+                continue;
+            char mac[18], sql[256];
+            fake_mac(mac, m);
+            snprintf(sql, sizeof(sql),
+                     "SELECT count(*) FROM serial_numbers WHERE mac = '%s' AND serial = '%s'", mac,
+                     w[i].got[m]);
+            if (sql_int(path, sql) != 1)
+                fail_msg("thread %u was told %s for %s", i, w[i].got[m], mac);
+        }
+    /* The writer went on meanwhile, and no allocation waited long for it. */
+    assert_true(load.n > 0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM attempts"), load.n);
+    /* Milliseconds as a rule (figures printed below); seconds would be a stall (ten
+     * times that under a sanitizer, which slows the writer's every batch). */
+    if (worst > SERIAL_WORST_MS)
+        fail_msg("an allocation took %lld ms", (long long)worst);
+    print_message("serial numbers: %d calls (%d allocations) from %d threads beside %u "
+                  "attempts: %.2f ms a call on average, the slowest %lld ms\n",
+                  calls, fresh, SERIAL_THREADS, load.n, (double)total / calls, (long long)worst);
+    assert_string_equal(integrity(path), "ok");
+    free(w);
+}
+
+/* One of two processes allocating for the same MACs at once. */
+static void child_serials(const char *path, unsigned first, const char *out_path)
+{
+    eg_store *s = NULL;
+    FILE *f = fopen(out_path, "w");
+    if (!f || eg_store_open(&s, path) < 0)
+        _exit(5);
+    for (unsigned m = first; m < first + 300; m++) {
+        char mac[18], out[24];
+        int existing;
+        fake_mac(mac, m);
+        if (eg_store_serial(out, sizeof(out), &existing, s, "S-{seq}", mac, 1, render_serial,
+                            "S-") < 0) {
+            fprintf(stderr, "child: %s\n", eg_error_msg());
+            _exit(6);
+        }
+        fprintf(f, "%s %s\n", mac, out);
+    }
+    eg_store_close(s);
+    _exit(fclose(f) == 0 ? 0 : 7);
+}
+
+static void test_serial_two_processes(void **state)
+{
+    tdir *d = *state;
+    char path[128], outs[2][128];
+    eg_store *s = NULL;
+    pid_t pid[2];
+
+    snprintf(path, sizeof(path), "%s", in_dir(d, "serial2.db"));
+    assert_int_equal(eg_store_open(&s, path), 0); /* made before, as a station does */
+    eg_store_close(s);
+    for (int i = 0; i < 2; i++) {
+        snprintf(outs[i], sizeof(outs[i]), "%s", in_dir(d, i ? "out1.txt" : "out0.txt"));
+        pid[i] = fork();
+        assert_true(pid[i] >= 0);
+        if (pid[i] == 0)
+            child_serials(path, i ? 150 : 0, outs[i]); /* MACs 150-299 both */
+    }
+    for (int i = 0; i < 2; i++) {
+        int status;
+        assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fail_msg("process %d failed (status 0x%x)", i, status);
+    }
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM serial_numbers"), 450);
+    assert_int_equal(sql_int(path, "SELECT count(DISTINCT mac) FROM serial_numbers"), 450);
+    assert_int_equal(sql_int(path, "SELECT max(seq) - min(seq) + 1 FROM serial_numbers"), 450);
+    assert_int_equal(sql_int(path, "SELECT min(seq) FROM serial_numbers"), 1);
+    /* Both processes were told the same number for the MACs they share. */
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(outs[i], "r");
+        char mac[18], serial[24], sql[256];
+        int n = 0;
+        assert_non_null(f);
+        while (fscanf(f, "%17s %23s", mac, serial) == 2) {
+            snprintf(sql, sizeof(sql),
+                     "SELECT count(*) FROM serial_numbers WHERE mac = '%s' AND serial = '%s'", mac,
+                     serial);
+            if (sql_int(path, sql) != 1)
+                fail_msg("process %d was told %s for %s", i, serial, mac);
+            n++;
+        }
+        fclose(f);
+        assert_int_equal(n, 300);
+    }
+}
+
+static void test_serial_again_and_bad(void **state)
+{
+    tdir *d = *state;
+    const char *path = in_dir(d, "serial3.db");
+    eg_store *s = NULL;
+    char out[32], first[32], tiny[8];
+    int existing = -1;
+    const char *mac = "24:0a:c4:00:00:01", *mac2 = "24:0a:c4:00:00:02";
+
+    assert_int_equal(eg_store_open(&s, path), 0);
+    /* Without the writer too; the first of a series is its start. */
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), &existing, s, "A-{seq}", mac, 42, render_serial, "A-"),
+        0);
+    assert_string_equal(out, "A-000042");
+    assert_int_equal(existing, 0);
+    snprintf(first, sizeof(first), "%s", out);
+    /* The same MAC again: the same number, said to exist; nothing new stored. */
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), &existing, s, "A-{seq}", mac, 42, render_serial, "A-"),
+        0);
+    assert_string_equal(out, first);
+    assert_int_equal(existing, 1);
+    /* Another series is counted apart. */
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), &existing, s, "B-{seq}", mac, 1, render_serial, "B-"), 0);
+    assert_string_equal(out, "B-000001");
+    /* Another MAC: the next number (start no longer matters). */
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), NULL, s, "A-{seq}", mac2, 7, render_serial, "A-"), 0);
+    assert_string_equal(out, "A-000043");
+
+    /* A render that fails: its message, prefixed; nothing stored. */
+    const char *mac3 = "24:0a:c4:00:00:03";
+    existing = -1;
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), &existing, s, "A-{seq}", mac3, 1, render_fails, NULL),
+        EG_EINVAL);
+    assert_msg_has("serial number 44 of series 'A-{seq}': template field {lot} has no value");
+    assert_string_equal(out, "");
+    assert_int_equal(existing, 0);
+    /* A render that collides with a number given before: named, nothing stored. */
+    assert_int_equal(eg_store_serial(out, sizeof(out), &existing, s, "C-{seq}", mac3, 1,
+                                     render_fixed, "A-000042"),
+                     EG_EINVAL);
+    assert_msg_has("serial number 'A-000042' (number 1 of series 'C-{seq}') is already given: "
+                   "it is number 42 of series 'A-{seq}', device 24:0a:c4:00:00:01");
+    assert_string_equal(out, "");
+    /* A render that gives nothing. */
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), &existing, s, "D", mac3, 1, render_fixed, ""), EG_EINVAL);
+    assert_msg_has("serial number 1 of series 'D' rendered as nothing");
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM serial_numbers"), 3);
+    /* The failures took no number: the next is still 44. */
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), &existing, s, "A-{seq}", mac3, 1, render_serial, "A-"),
+        0);
+    assert_string_equal(out, "A-000044");
+
+    /* Bad arguments. */
+    assert_int_equal(eg_store_serial(out, sizeof(out), &existing, s, "A", "24:0A:C4:00:00:01", 1,
+                                     render_serial, "A-"),
+                     EG_EINVAL);
+    assert_msg_has("MAC address '24:0A:C4:00:00:01' is not aa:bb:cc:dd:ee:ff");
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), &existing, s, "", mac, 1, render_serial, "A-"),
+        EG_EINVAL);
+    assert_msg_has("needs a series");
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), &existing, s, "A", mac, -1, render_serial, "A-"),
+        EG_EINVAL);
+    assert_msg_has("cannot start at -1");
+    assert_int_equal(eg_store_serial(out, sizeof(out), &existing, s, "A", mac, 1, NULL, NULL),
+                     EG_EINVAL);
+    /* A stored serial longer than the room given. */
+    assert_int_equal(
+        eg_store_serial(tiny, sizeof(tiny), &existing, s, "A-{seq}", mac, 1, render_serial, "A-"),
+        EG_EINVAL);
+    assert_msg_has("is longer than the 8 bytes given for it");
+    assert_string_equal(tiny, "");
+    eg_store_close(s);
+
+    /* Kept across opens; the file is whole. */
+    assert_int_equal(eg_store_open(&s, path), 0);
+    assert_int_equal(
+        eg_store_serial(out, sizeof(out), &existing, s, "A-{seq}", mac2, 1, render_serial, "A-"),
+        0);
+    assert_string_equal(out, "A-000043");
+    assert_int_equal(existing, 1);
+    eg_store_device dev;
+    assert_int_equal(eg_store_device_get(&dev, s, mac), 0);
+    assert_int_equal(dev.known, 0); /* given numbers, never recorded in an attempt */
+    assert_int_equal(dev.n_serials, 2);
+    assert_string_equal(dev.serials[0].serial, "A-000042");
+    assert_string_equal(dev.serials[1].series, "B-{seq}");
+    eg_store_device_release(&dev);
+    assert_int_equal(eg_store_device_get(&dev, s, "nonsense"), EG_EINVAL);
+    eg_store_device_release(&dev);
+    eg_store_device_release(NULL);
+    eg_store_close(s);
+    assert_string_equal(integrity(path), "ok");
 }
 
 int main(void)
@@ -936,6 +1567,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_live_left_alone, tdir_setup, tdir_teardown),
         cmocka_unit_test_setup_teardown(test_bad_records, tdir_setup, tdir_teardown),
         cmocka_unit_test_setup_teardown(test_filters_and_summary, tdir_setup, tdir_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v1_records, tdir_setup, tdir_teardown),
+        cmocka_unit_test_setup_teardown(test_factory_fields, tdir_setup, tdir_teardown),
+        cmocka_unit_test_setup_teardown(test_serial_threads, tdir_setup, tdir_teardown),
+        cmocka_unit_test_setup_teardown(test_serial_two_processes, tdir_setup, tdir_teardown),
+        cmocka_unit_test_setup_teardown(test_serial_again_and_bad, tdir_setup, tdir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
 /* Fills a records store through the writer queue as production would, and says how
  * fast it went: THREADS workers each queue started, identified and finished for their
- * share of N attempts (three regions each: bootloader, partition table, app; one
- * attempt in 20 fails with a cause), and the clock stops when eg_store_writer_stop()
- * has committed everything.
+ * share of N attempts (three regions each: bootloader, partition table, app; a slot
+ * label, serial number, log file and, when it passed, a boot check; one attempt in 20
+ * fails with a cause), and the clock stops when eg_store_writer_stop() has committed
+ * everything.
  *
  * usage: records_fill DB N THREADS
  * prints: "attempts N threads T seconds S attempts/s R records/s Q" */
@@ -50,14 +51,16 @@ static void *work(void *arg)
     static const uint32_t offsets[3] = {0x0, 0x8000, 0x10000};
     static const uint32_t sizes[3] = {0x5000, 0xc00, 0x40000};
     worker *w = arg;
-    char port[32], loc[32];
+    char port[32], loc[32], label[32], serial[32], log[64];
 
     snprintf(port, sizeof(port), "/dev/ttyUSB%u", w->slot);
     snprintf(loc, sizeof(loc), "1-1.%u", w->slot);
+    snprintf(label, sizeof(label), "A%u", w->slot);
     for (unsigned i = 0; i < w->count && w->rc == 0; i++) {
         unsigned seq = w->first + i;
         int64_t t = wall_ms();
-        eg_store_attempt_start a = {w->run_id, seq, (int)w->slot, port, loc, NULL, "flash", t};
+        eg_store_attempt_start a = {w->run_id, seq, (int)w->slot, port, loc, NULL,
+                                    "flash",   t,   label};
         eg_store_identity id = {.chip = "ESP32-C3",
                                 .rev_major = 0,
                                 .rev_minor = 4,
@@ -67,6 +70,8 @@ static void *work(void *arg)
                  (seq >> 16) & 0xff, (seq >> 8) & 0xff, seq & 0xff);
         eg_store_region r[3];
         int failed = seq % 20 == 7;
+        snprintf(serial, sizeof(serial), "WX-BENCH-%07u", seq + 1);
+        snprintf(log, sizeof(log), "logs/%lld/%u.log", (long long)w->run_id, seq);
         for (int k = 0; k < 3; k++) {
             memset(&r[k], 0, sizeof(r[k]));
             r[k].offset = offsets[k];
@@ -89,10 +94,14 @@ static void *work(void *arg)
             .message =
                 failed ? "writing flash at 0x00010000: block 12: timed out, \"no answer\"" : NULL,
             .device_status = -1,
-            .step_ms = {120, 30, 1, -1, 2500, 300, 5},
+            .step_ms = {120, 30, 1, -1, 2500, 300, 5, failed ? -1 : 900},
             .ended_ms = t + 2956,
             .regions = r,
             .n_regions = 3,
+            .serial_number = serial,
+            .log_path = log,
+            .boot_result = failed ? NULL : "pass",
+            .boot_line = failed ? NULL : "I (312) app: ready",
         };
         if (eg_store_attempt_started(w->s, &a) < 0 ||
             eg_store_attempt_identified(w->s, w->run_id, seq, &id) < 0 ||
