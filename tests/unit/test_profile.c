@@ -576,8 +576,9 @@ static void test_good_idf(void **state)
     assert_string_equal(p->idf_files[0].given, "hello.bin"); /* the profile's order */
     assert_null(p->idf);
     assert_int_equal(p->flash_size_bytes, 4u << 20);
-    for (unsigned s = 0; s < EG_STEP_COUNT; s++)
+    for (unsigned s = 0; s < EG_STEP_BOOT; s++)
         assert_int_equal(p->policy.retries[s], 2);
+    assert_int_equal(p->policy.retries[EG_STEP_BOOT], 0); /* never tried again */
     assert_int_equal(p->policy.after, EG_AFTER_NO_RESET);
 
     read_ok(p);
@@ -793,7 +794,7 @@ static void test_policy_names(void **state)
     assert_int_equal(eg_step_parse(&step, "flash"), EG_EINVAL);
     assert_int_equal(step, EG_STEP_WRITE);
     assert_string_equal(eg_error_msg(), "unknown step 'flash' (connect, identify, check, erase, "
-                                        "write, verify, finish)");
+                                        "write, verify, finish, boot)");
     assert_int_equal(eg_step_parse(&step, "Connect"), EG_EINVAL);
 
     assert_int_equal(eg_erase_policy_parse(&erase, "regions"), 0);
