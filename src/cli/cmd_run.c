@@ -150,6 +150,19 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
+    /* Templates that name the lot or the station need them now, not on the first board. */
+    for (size_t i = 0; i <= profile->nvs.n_keys; i++) {
+        const eg_template *t =
+            i < profile->nvs.n_keys ? profile->nvs.keys[i].text : profile->serial.format;
+        if (eg_template_uses(t, "lot") && !a->val[OPT_LOT]) {
+            eg_cli_fail("%s: '%s' names {lot}: give the lot with --lot", a->pos[0], t->text);
+            goto done;
+        }
+        if (eg_template_uses(t, "station") && !a->val[OPT_STATION]) {
+            eg_cli_fail("%s: '%s' names {station}: give it with --station", a->pos[0], t->text);
+            goto done;
+        }
+    }
     const char *db = a->val[OPT_DB]      ? a->val[OPT_DB]
                      : profile->database ? profile->database
                                          : DEFAULT_DB;
@@ -194,6 +207,9 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     po.watch_all = watch && a->count[OPT_ALL];
     po.reflash = a->count[OPT_REFLASH] > 0;
     po.profile_sha256 = sha;
+    po.profile = profile;
+    po.lot = a->val[OPT_LOT];
+    po.station = a->val[OPT_STATION];
     po.baud = baud ? baud : profile->baud;
     po.connect_attempts = profile->connect_attempts;
     po.no_fast_connect = profile->no_fast_connect;

@@ -55,6 +55,8 @@ static json_t *board_json(const eg_prod_board *b)
         json_object_set_new(o, "usb_location", json_string(b->usb_location));
     if (b->seq)
         json_object_set_new(o, "seq", json_integer(b->seq));
+    if (b->serial[0])
+        json_object_set_new(o, "serial", json_string(b->serial));
     return o;
 }
 

@@ -49,15 +49,27 @@ void eg_plan_stub_release(eg_plan_stub *s)
     eg_buf_release(&s->data);
 }
 
+static void region_release(eg_plan_region *r)
+{
+    free(r->label);
+    free(r->data);
+    eg_zblocks_release(&r->z);
+}
+
 void eg_plan_free(eg_plan *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->n_regions; i++) {
-        free(p->regions[i].label);
-        free(p->regions[i].data);
-        eg_zblocks_release(&p->regions[i].z);
+    if (p->base) {
+        for (size_t i = 0; i < p->n_regions; i++)
+            if (p->regions[i].per_device)
+                region_release(&p->regions[i]);
+        free(p->regions);
+        free(p);
+        return;
     }
+    for (size_t i = 0; i < p->n_regions; i++)
+        region_release(&p->regions[i]);
     for (size_t i = 0; i < p->n_erases; i++)
         free(p->erases[i].label);
     for (size_t i = 0; i < p->n_stubs; i++)
@@ -610,6 +622,76 @@ int eg_plan_finish(eg_plan *p)
     }
     p->finished = 1;
     return 0;
+}
+
+int eg_plan_for_device(eg_plan **out, const eg_plan *base, uint32_t addr, const char *label,
+                       eg_buf *data)
+{
+    eg_plan *p = NULL;
+    eg_plan_region r = {0};
+    int rc;
+
+    *out = NULL;
+    if (!base->finished || base->base) {
+        rc = eg_error_set(EG_EINVAL, "a board's plan is made from a finished, shared plan");
+        goto fail;
+    }
+    if (addr % SECTOR || !data->len || data->len > UINT32_MAX - addr) {
+        rc = eg_error_set(EG_EINVAL, "'%s' at 0x%x (%zu bytes) cannot be written", label, addr,
+                          data->len);
+        goto fail;
+    }
+    for (size_t i = 0; i < base->n_regions; i++) {
+        const eg_plan_region *b = &base->regions[i];
+        if (addr < (uint64_t)b->addr + b->len && b->addr < (uint64_t)addr + data->len) {
+            rc = eg_error_set(EG_EINVAL, "'%s' at 0x%x overlaps '%s' at 0x%x", label, addr,
+                              b->label, b->addr);
+            goto fail;
+        }
+    }
+    r.addr = addr;
+    r.len = (uint32_t)data->len;
+    r.image_chip_id = EG_PLAN_NO_IMAGE;
+    r.max_rev_full = 0xFFFF;
+    r.per_device = 1;
+    r.erase_addr = addr;
+    r.erase_len = (r.len + SECTOR - 1) / SECTOR * SECTOR;
+    if (!(r.label = strdup(label))) {
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    r.data = data->data;
+    *data = (eg_buf)EG_BUF_INIT;
+    if ((rc = eg_md5(r.md5, r.data, r.len)) < 0 || (rc = eg_sha256(r.sha256, r.data, r.len)) < 0)
+        goto fail;
+    eg_hex(r.md5_hex, r.md5, 16);
+    eg_hex(r.sha256_hex, r.sha256, 32);
+    if (base->level >= 0 &&
+        (rc = eg_zblocks_build(&r.z, r.data, r.len, base->level, base->block_size)) < 0) {
+        rc = eg_error_prefix(rc, "compressing '%s': ", label);
+        goto fail;
+    }
+    if (!(p = malloc(sizeof(*p)))) {
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    *p = *base;
+    p->base = base;
+    if (!(p->regions = calloc(base->n_regions + 1, sizeof(*p->regions)))) {
+        free(p);
+        rc = eg_error_set(EG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    memcpy(p->regions, base->regions, base->n_regions * sizeof(*p->regions));
+    p->regions[base->n_regions] = r;
+    p->n_regions = base->n_regions + 1;
+    qsort(p->regions, p->n_regions, sizeof(*p->regions), by_addr);
+    *out = p;
+    return 0;
+fail:
+    eg_buf_release(data);
+    region_release(&r);
+    return rc;
 }
 
 uint32_t eg_plan_end(const eg_plan *p)

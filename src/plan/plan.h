@@ -49,6 +49,7 @@ typedef struct eg_plan_region {
     int image_chip_id;
     int is_app;
     uint16_t min_rev_full, max_rev_full;
+    int per_device; /* one board's own data (eg_plan_for_device) */
 } eg_plan_region;
 
 typedef struct eg_plan_erase {
@@ -110,6 +111,8 @@ typedef struct eg_plan {
     eg_ram_segment *ram_segs;
     eg_partition_table *table;
     int finished;
+    /* A board's own plan (eg_plan_for_device): everything is base's but the regions. */
+    const struct eg_plan *base;
 } eg_plan;
 
 /* What a plan is made with before its layout: the chip (NULL: any), the loader it is
@@ -126,6 +129,13 @@ typedef struct eg_plan_opts {
 
 int eg_plan_new(eg_plan **out, const eg_plan_opts *o);
 void eg_plan_free(eg_plan *p);
+
+/* One board's plan: base (finished, shared, left as it is) with one more region of the
+ * board's own data (its NVS partition), which takes data's bytes. The region must not
+ * overlap base's (EG_EINVAL naming both). Freed with eg_plan_free(), which frees only
+ * what is the board's. */
+int eg_plan_for_device(eg_plan **out, const eg_plan *base, uint32_t addr, const char *label,
+                       eg_buf *data);
 
 /* Sets the boot check (before the plan is finished). EG_EINVAL saying what is wrong
  * with a pattern. */

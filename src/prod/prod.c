@@ -365,21 +365,100 @@ static int passed_before(run *r, const char *mac, int64_t *when_run)
     return 0;
 }
 
-/* Once the board is identified: leaves a board that passed before as it is. */
+/* What a board's templates are filled with. */
+typedef struct device_values {
+    const eg_prod_opts *o;
+    eg_profile_device dev;
+    char mac_hex[13], date[11], seq[24];
+} device_values;
+
+static const char *serial_value(void *ctx, const char *name)
+{
+    const device_values *v = ctx;
+    if (strcmp(name, "seq") == 0)
+        return v->seq[0] ? v->seq : NULL; /* the series keeps "{seq:06}" */
+    if (strcmp(name, "lot") == 0)
+        return v->dev.lot;
+    if (strcmp(name, "station") == 0)
+        return v->dev.station;
+    if (strcmp(name, "date") == 0)
+        return v->dev.date;
+    return NULL;
+}
+
+static int render_serial(char *dst, size_t len, int64_t seq, void *ctx)
+{
+    device_values *v = ctx;
+    snprintf(v->seq, sizeof(v->seq), "%lld", (long long)seq);
+    return eg_template_render(dst, len, v->o->profile->serial.format, serial_value, v);
+}
+
+/* The board's serial number: the one it has in the series, or the next. */
+static int board_serial(slot *w, device_values *v, char *serial, size_t len)
+{
+    const eg_prod_opts *o = w->run->o;
+    char series[256];
+    int existing, rc;
+
+    if (!o->store)
+        return eg_error_set(EG_EINVAL, "serial numbers are given from the records store");
+    v->seq[0] = '\0';
+    if ((rc = eg_template_render(series, sizeof(series), o->profile->serial.format, serial_value,
+                                 v)) < 0 ||
+        (rc = eg_store_serial(serial, len, &existing, o->store, series, v->dev.mac,
+                              o->profile->serial.start, render_serial, v)) < 0)
+        return eg_error_prefix(rc, "serial number: ");
+    pthread_mutex_lock(&w->run->lock);
+    snprintf(w->row.serial, sizeof(w->row.serial), "%s", serial);
+    pthread_mutex_unlock(&w->run->lock);
+    return 0;
+}
+
+/* Once the board is identified: leaves a board that passed before as it is; gives it
+ * its serial number and builds its own plan with its NVS partition. */
 static int board_plan(void *ctx, const eg_device *d, const eg_plan **out)
 {
     slot *w = ctx;
     run *r = w->run;
-    char mac[18];
+    const eg_prod_opts *o = r->o;
+    const eg_profile *p = o->profile;
+    device_values v = {0};
+    char mac[18], serial[64] = "";
+    eg_buf img = EG_BUF_INIT;
+    eg_plan *own = NULL;
+    struct tm tm;
+    time_t now;
     int64_t when;
+    int rc;
 
     *out = NULL;
     eg_mac_format(mac, d->mac);
-    if (r->o->kind == EG_JOB_FLASH && !r->o->reflash && passed_before(r, mac, &when))
+    if (o->kind == EG_JOB_FLASH && !o->reflash && passed_before(r, mac, &when))
         return eg_error_set(EG_EPASSED,
                             "board %s passed this profile before (run %lld): left as it is "
                             "(--reflash writes it again)",
                             mac, (long long)when);
+    if (!p || o->kind != EG_JOB_FLASH || (!p->serial.format && !p->nvs.n_keys))
+        return 0;
+    now = time(NULL);
+    localtime_r(&now, &tm);
+    strftime(v.date, sizeof(v.date), "%Y-%m-%d", &tm);
+    eg_hex(v.mac_hex, d->mac, 6);
+    v.o = o;
+    v.dev = (eg_profile_device){
+        NULL, mac, v.mac_hex, o->lot ? o->lot : "", o->station ? o->station : "", v.date};
+    if (p->serial.format && (rc = board_serial(w, &v, serial, sizeof(serial))) < 0)
+        return rc;
+    v.dev.serial = serial;
+    if (!p->nvs.n_keys)
+        return 0;
+    if ((rc = eg_profile_nvs_image(&img, p, &v.dev)) < 0 ||
+        (rc = eg_plan_for_device(&own, o->plan, p->nvs.addr, p->nvs.label, &img)) < 0) {
+        eg_buf_release(&img);
+        return rc;
+    }
+    w->own_plan = own;
+    *out = own;
     return 0;
 }
 
@@ -423,7 +502,7 @@ static void *work(void *arg)
                                           o->kind, w->row.usb_location, w->row.usb_serial));
     eg_job_run(&res, o->plan, &jo);
     if (o->store)
-        store_result(r, eg_prod_record_end(o->store, o->run_id, seq, &res, NULL, NULL));
+        store_result(r, eg_prod_record_end(o->store, o->run_id, seq, &res, w->row.serial, NULL));
     pthread_mutex_lock(&r->lock);
     w->row.state = board_state(res.rc);
     if (res.identified && !w->row.identified) { /* identified, then refused */
@@ -463,6 +542,8 @@ static void *work(void *arg)
     w->busy = 0;
     pthread_mutex_unlock(&r->lock);
     eg_job_result_release(&res);
+    eg_plan_free((eg_plan *)w->own_plan);
+    w->own_plan = NULL;
     wake(r);
     return NULL;
 }

@@ -25,6 +25,7 @@
 
 #include "job/job.h"
 #include "plan/plan.h"
+#include "profile/profile.h"
 #include "profile/slots.h"
 #include "store/store.h"
 
@@ -65,6 +66,7 @@ typedef struct eg_prod_board {
     char usb_location[64], usb_serial[128]; /* "" when unknown */
     unsigned seq;                           /* the attempt's number in the run (0: none yet) */
     unsigned attempts;                      /* attempts in this slot so far */
+    char serial[64];                        /* the serial number it was given, "" when none */
     int away; /* its port left the bus after a reset; waiting for it */
 } eg_prod_board;
 
@@ -117,6 +119,10 @@ typedef struct eg_prod_opts {
     int watch_all;      /* watching: every USB terminal, not only known VID:PIDs */
     unsigned reenum_ms; /* a port back this soon after a reset is the same board (0: 5000) */
     int reflash;        /* rewrite boards that passed this profile before */
+    /* Each board's own data (serial number, NVS partition) as the profile says; NULL:
+     * none. Not for verify runs. lot and station fill the templates ("" when NULL). */
+    const eg_profile *profile;
+    const char *lot, *station;
     const char *profile_sha256; /* the profile's (64 hex digits); NULL: no such check */
     uint32_t baud;
     unsigned connect_attempts;

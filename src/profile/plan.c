@@ -91,6 +91,7 @@ int eg_profile_plan(eg_plan **out, eg_profile *p, const eg_profile_plan_opts *o)
     eg_plan_opts po = {p->name,    p->chip, p->no_stub, o->stub_dir, EG_PLAN_DEFLATE_LEVEL,
                        &p->policy, o->ev};
     eg_plan *plan = NULL;
+    uint32_t table_offset = p->partition_table_offset;
     int mode, size, freq, rc;
 
     *out = NULL;
@@ -112,8 +113,8 @@ int eg_profile_plan(eg_plan **out, eg_profile *p, const eg_profile_plan_opts *o)
             p->idf->files[i].data = p->idf_files[i].data;
             p->idf_files[i].data = (eg_buf)EG_BUF_INIT;
         }
-        uint32_t table_offset =
-            p->idf->table_offset != EG_IDF_NONE ? p->idf->table_offset : p->partition_table_offset;
+        if (p->idf->table_offset != EG_IDF_NONE)
+            table_offset = p->idf->table_offset;
         rc = eg_plan_layout_idf(plan, p->idf, table_offset, mode, size, freq);
     } else if (p->app.path) {
         rc = layout_images(plan, p, mode, size, freq);
@@ -123,8 +124,13 @@ int eg_profile_plan(eg_plan **out, eg_profile *p, const eg_profile_plan_opts *o)
     for (size_t i = 0; i < p->n_regions && rc == 0; i++)
         rc = eg_plan_add_region(plan, p->regions[i].offset, p->regions[i].file.given,
                                 &p->regions[i].file.data);
+    if (rc == 0 && p->boot_check.enabled)
+        rc = eg_plan_set_boot(plan, p->boot_check.baud, p->boot_check.timeout_ms,
+                              p->boot_check.expect, p->boot_check.fail);
     if (rc == 0)
         rc = eg_plan_finish(plan);
+    if (rc == 0)
+        rc = eg_profile_nvs_place(p, plan, table_offset);
 done:
     if (rc < 0)
         eg_plan_free(plan);

@@ -9,6 +9,7 @@
 #include "image/image.h"
 #include "profile/internal.h"
 #include "profile/schema.h"
+#include "profile/sections.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -32,8 +33,8 @@ typedef eg_schema ctx;
 #define P(c) ((eg_profile *)(c)->user)
 
 /* A file named by value node n (given) with its pin, resolved and checked to exist. */
-static int set_file(eg_profile_file *f, const ctx *c, const eg_profile_node *n, const char *key,
-                    const uint8_t pin[32])
+int eg_profile_set_file(eg_profile_file *f, const ctx *c, const eg_profile_node *n, const char *key,
+                        const uint8_t pin[32])
 {
     int rc;
 
@@ -52,8 +53,8 @@ static const char *const file_keys[] = {"file", "sha256"};
 static const char *const region_keys[] = {"file", "sha256", "offset"};
 
 /* {file, sha256} (and offset, for a region, when offset is not NULL). */
-static int get_file(eg_profile_file *f, uint32_t *offset, const ctx *c, const eg_profile_node *n,
-                    const char *key)
+int eg_profile_get_file(eg_profile_file *f, uint32_t *offset, const ctx *c,
+                        const eg_profile_node *n, const char *key)
 {
     const eg_profile_node *v[3];
     char sub[MAX_KEY];
@@ -88,7 +89,7 @@ static int get_file(eg_profile_file *f, uint32_t *offset, const ctx *c, const eg
     if ((rc = eg_schema_get_sha256(pin, c, v[F_SHA256], sub)) < 0)
         return rc;
     eg_schema_key_join(sub, key, "file");
-    return set_file(f, c, v[F_FILE], sub, pin);
+    return eg_profile_set_file(f, c, v[F_FILE], sub, pin);
 }
 
 /* ---- sections ---------------------------------------------------------------------- */
@@ -202,7 +203,7 @@ static int get_regions(const ctx *c, const eg_profile_node *n)
         eg_profile_region *r = &p->regions[i];
         snprintf(sub, sizeof(sub), "images.regions[%zu]", i);
         p->n_regions++;
-        if ((rc = get_file(&r->file, &r->offset, c, n->items[i], sub)) < 0)
+        if ((rc = eg_profile_get_file(&r->file, &r->offset, c, n->items[i], sub)) < 0)
             return rc;
         for (size_t j = 0; j < i; j++)
             if (p->regions[j].offset == r->offset)
@@ -220,11 +221,11 @@ static int get_images(const ctx *c, const eg_profile_node *n)
 
     if ((rc = eg_schema_walk_map(v, c, n, "images", image_keys, COUNT(image_keys))) < 0)
         return rc;
-    if (v[I_BOOTLOADER] &&
-        (rc = get_file(&p->bootloader, NULL, c, v[I_BOOTLOADER], "images.bootloader")) < 0)
+    if (v[I_BOOTLOADER] && (rc = eg_profile_get_file(&p->bootloader, NULL, c, v[I_BOOTLOADER],
+                                                     "images.bootloader")) < 0)
         return rc;
-    if (v[I_TABLE] &&
-        (rc = get_file(&p->partition_table, NULL, c, v[I_TABLE], "images.partition_table")) < 0)
+    if (v[I_TABLE] && (rc = eg_profile_get_file(&p->partition_table, NULL, c, v[I_TABLE],
+                                                "images.partition_table")) < 0)
         return rc;
     if (v[I_TABLE_OFFSET]) {
         const char *key = "images.partition_table_offset";
@@ -236,7 +237,7 @@ static int get_images(const ctx *c, const eg_profile_node *n)
                                   p->partition_table_offset, p->chip->name,
                                   p->chip->bootloader_offset);
     }
-    if (v[I_APP] && (rc = get_file(&p->app, NULL, c, v[I_APP], "images.app")) < 0)
+    if (v[I_APP] && (rc = eg_profile_get_file(&p->app, NULL, c, v[I_APP], "images.app")) < 0)
         return rc;
     if (v[I_TARGET] && (rc = eg_schema_get_line(&p->target_app_partition, c, v[I_TARGET],
                                                 "images.target_app_partition", MAX_PART_NAME)) < 0)
@@ -462,11 +463,14 @@ enum {
     R_RETRIES,
     R_TIMEOUTS,
     R_DATABASE,
+    R_BOOT_CHECK,
+    R_SERIAL,
+    R_NVS,
 };
 static const char *const root_keys[] = {
-    "version", "name",      "chip",     "min_revision", "flash",          "connection",
-    "images",  "idf_build", "erase",    "verify",       "skip_unchanged", "security",
-    "after",   "retries",   "timeouts", "database",
+    "version",   "name",     "chip",       "min_revision",   "flash",    "connection", "images",
+    "idf_build", "erase",    "verify",     "skip_unchanged", "security", "after",      "retries",
+    "timeouts",  "database", "boot_check", "serial",         "nvs",
 };
 
 static int get_version(const ctx *c, const eg_profile_node *root)
@@ -561,7 +565,11 @@ static int get_root(const ctx *c, const eg_profile_node *root)
         if (!p->database)
             return eg_error_set(EG_ENOMEM, "out of memory");
     }
-    return 0;
+    if ((v[R_BOOT_CHECK] && (rc = eg_profile_get_boot_check(c, v[R_BOOT_CHECK])) < 0) ||
+        (v[R_SERIAL] && (rc = eg_profile_get_serial(c, v[R_SERIAL])) < 0) ||
+        (v[R_NVS] && (rc = eg_profile_get_nvs(c, v[R_NVS])) < 0))
+        return rc;
+    return eg_profile_check_factory(c, root);
 }
 
 int eg_profile_load(eg_profile **out, const char *path)
@@ -621,7 +629,7 @@ done:
 
 /* ---- inputs ------------------------------------------------------------------------ */
 
-static void file_release(eg_profile_file *f)
+void eg_profile_file_release(eg_profile_file *f)
 {
     free(f->path);
     free(f->given);
@@ -641,6 +649,8 @@ static void drop_inputs(eg_profile *p)
         eg_buf_release(&p->idf_files[i].data);
     eg_idf_build_free(p->idf);
     p->idf = NULL;
+    for (size_t i = 0; i < p->nvs.n_keys; i++)
+        eg_buf_release(&p->nvs.keys[i].file.data);
 }
 
 /* f->data's SHA-256 against the pin. */
@@ -662,7 +672,7 @@ static int check_pin(const eg_profile *p, const eg_profile_file *f, const char *
                              pin_hex);
 }
 
-static int read_one(eg_profile *p, eg_profile_file *f, const char *key)
+int eg_profile_read_file(const eg_profile *p, eg_profile_file *f, const char *key)
 {
     int rc = eg_buf_read_file(&f->data, f->path);
     if (rc < 0)
@@ -682,7 +692,7 @@ static int read_idf(eg_profile *p)
     size_t n = 0;
     int rc;
 
-    if ((rc = read_one(p, &p->idf_args, "idf_build.sha256.flasher_args.json")) < 0)
+    if ((rc = eg_profile_read_file(p, &p->idf_args, "idf_build.sha256.flasher_args.json")) < 0)
         goto done;
     if ((rc = eg_idf_build_load(&b, p->idf_build)) < 0) {
         rc = eg_error_prefix(rc, "%s:%u:%u: idf_build: ", p->path, args->line, args->column);
@@ -738,7 +748,7 @@ static int read_idf(eg_profile *p)
     /* Every pin is listed and every listed file pinned: the same set, in the build's
      * order now. */
     for (size_t j = 0; j < p->n_idf_files; j++)
-        file_release(&p->idf_files[j]);
+        eg_profile_file_release(&p->idf_files[j]);
     free(p->idf_files);
     p->idf_files = files;
     p->n_idf_files = n;
@@ -747,7 +757,7 @@ static int read_idf(eg_profile *p)
     b = NULL;
 done:
     for (size_t i = 0; files && i < n; i++)
-        file_release(&files[i]);
+        eg_profile_file_release(&files[i]);
     free(files);
     eg_idf_build_free(b);
     return rc;
@@ -759,10 +769,11 @@ int eg_profile_read_inputs(eg_profile *p)
     int rc = 0;
 
     drop_inputs(p);
-    if ((p->bootloader.path && (rc = read_one(p, &p->bootloader, "images.bootloader")) < 0) ||
+    if ((p->bootloader.path &&
+         (rc = eg_profile_read_file(p, &p->bootloader, "images.bootloader")) < 0) ||
         (p->partition_table.path &&
-         (rc = read_one(p, &p->partition_table, "images.partition_table")) < 0) ||
-        (p->app.path && (rc = read_one(p, &p->app, "images.app")) < 0))
+         (rc = eg_profile_read_file(p, &p->partition_table, "images.partition_table")) < 0) ||
+        (p->app.path && (rc = eg_profile_read_file(p, &p->app, "images.app")) < 0))
         goto done;
     if (p->app.path && p->app.data.len >= 4 && memcmp(p->app.data.data, "\177ELF", 4) == 0 &&
         !p->flash_size) {
@@ -776,11 +787,12 @@ int eg_profile_read_inputs(eg_profile *p)
     }
     for (size_t i = 0; i < p->n_regions; i++) {
         snprintf(key, sizeof(key), "images.regions[%zu]", i);
-        if ((rc = read_one(p, &p->regions[i].file, key)) < 0)
+        if ((rc = eg_profile_read_file(p, &p->regions[i].file, key)) < 0)
             goto done;
     }
     if (p->idf_build && (rc = read_idf(p)) < 0)
         goto done;
+    rc = eg_profile_read_factory(p);
 done:
     if (rc < 0)
         drop_inputs(p);
@@ -791,15 +803,15 @@ void eg_profile_free(eg_profile *p)
 {
     if (!p)
         return;
-    file_release(&p->bootloader);
-    file_release(&p->partition_table);
-    file_release(&p->app);
+    eg_profile_file_release(&p->bootloader);
+    eg_profile_file_release(&p->partition_table);
+    eg_profile_file_release(&p->app);
     for (size_t i = 0; i < p->n_regions; i++)
-        file_release(&p->regions[i].file);
+        eg_profile_file_release(&p->regions[i].file);
     free(p->regions);
-    file_release(&p->idf_args);
+    eg_profile_file_release(&p->idf_args);
     for (size_t i = 0; i < p->n_idf_files; i++)
-        file_release(&p->idf_files[i]);
+        eg_profile_file_release(&p->idf_files[i]);
     free(p->idf_files);
     eg_idf_build_free(p->idf);
     free(p->idf_build);
@@ -810,5 +822,6 @@ void eg_profile_free(eg_profile *p)
     free(p->flash_freq);
     free(p->target_app_partition);
     free(p->database);
+    eg_profile_free_factory(p);
     free(p);
 }

@@ -14,7 +14,9 @@
 #include "chip/chip.h"
 #include "core/buf.h"
 #include "core/events.h"
+#include "core/template.h"
 #include "image/idf_build.h"
+#include "image/nvs.h"
 #include "plan/policy.h"
 
 struct eg_plan;
@@ -38,6 +40,50 @@ typedef struct eg_profile_region {
     uint32_t offset;
     eg_profile_file file;
 } eg_profile_region;
+
+/* boot_check: after the final reset the console must print a line matching expect. */
+typedef struct eg_profile_boot_check {
+    int enabled;
+    uint32_t baud;       /* the app's console rate (default 115200) */
+    unsigned timeout_ms; /* default 10 s */
+    char *expect, *fail; /* POSIX extended regular expressions; fail NULL: none */
+} eg_profile_boot_check;
+
+/* serial: each board's serial number, from a template and a counter in the records. */
+typedef struct eg_profile_serial {
+    eg_template *format; /* NULL: no serial numbers; fields lot, station, date, seq */
+    unsigned start;      /* the first number of a series (default 1) */
+} eg_profile_serial;
+
+/* Where an NVS key's value comes from. */
+typedef enum eg_profile_nvs_source {
+    EG_NVS_FROM_NUMBER,     /* value: a number */
+    EG_NVS_FROM_TEXT,       /* value: a template (a string, or a blob of its bytes) */
+    EG_NVS_FROM_FILE,       /* file: one pinned file for every board (a blob or string) */
+    EG_NVS_FROM_PER_DEVICE, /* per_device: a path template, a file for each board */
+} eg_profile_nvs_source;
+
+typedef struct eg_profile_nvs_key {
+    char *ns, *key;
+    eg_nvs_type type;
+    eg_profile_nvs_source from;
+    int64_t i;             /* a signed number */
+    uint64_t u;            /* an unsigned number */
+    eg_template *text;     /* FROM_TEXT: the value; FROM_PER_DEVICE: the path (resolved) */
+    eg_profile_file file;  /* FROM_FILE */
+    unsigned line, column; /* where the key is, for messages */
+} eg_profile_nvs_key;
+
+/* nvs: each board's NVS partition, generated from these keys. */
+typedef struct eg_profile_nvs {
+    char *partition; /* the partition's name (NULL: the table's first of type nvs) */
+    eg_profile_nvs_key *keys;
+    size_t n_keys;
+    unsigned line, column; /* where nvs: is */
+    /* Found by eg_profile_plan() in the partition table: */
+    uint32_t addr, size;
+    char *label; /* "nvs partition 'nvs'" */
+} eg_profile_nvs;
 
 typedef struct eg_profile {
     char *path;            /* the profile file, as given */
@@ -78,7 +124,32 @@ typedef struct eg_profile {
 
     eg_policy policy;
     char *database; /* resolved path, NULL: the command line's or espgang.db */
+
+    /* The factory floor: each board's own data and the boot check. */
+    eg_profile_boot_check boot_check;
+    eg_profile_serial serial;
+    eg_profile_nvs nvs;
 } eg_profile;
+
+/* What a board's templates are filled with (serial NULL when the profile gives none). */
+typedef struct eg_profile_device {
+    const char *serial;
+    const char *mac;                  /* "24:0a:c4:00:00:01" */
+    const char *mac_hex;              /* "240ac4000001" */
+    const char *lot, *station, *date; /* "" when not given; date "20261202" */
+} eg_profile_device;
+
+/* The board's NVS partition (nvs.size bytes) from the profile's keys into out, which
+ * must be empty. EG_ENOTFOUND naming a per-device file the board has none of; EG_EINVAL
+ * from the generator (a value that does not fit its type, data that does not fit). dev
+ * NULL: a sample with the templates as written and no per-device files. */
+int eg_profile_nvs_image(eg_buf *out, const eg_profile *p, const eg_profile_device *dev);
+
+/* Finds the nvs partition in the table plan writes at table_offset (nvs.addr, .size,
+ * .label) and checks that nothing else writes it and the keys fit: EG_EINVAL at the
+ * profile's nvs key otherwise. Nothing to do without nvs keys. eg_profile_plan() calls
+ * it. */
+int eg_profile_nvs_place(eg_profile *p, const struct eg_plan *plan, uint32_t table_offset);
 
 /* Parses and validates the profile at path into *out, which the caller frees with
  * eg_profile_free(); *out = NULL on error. EG_EINVAL with a message that starts with
