@@ -76,6 +76,8 @@ int eg_profile_get_boot_check(const ctx *c, const eg_profile_node *n)
 
     if ((rc = eg_schema_walk_map(v, c, n, "boot_check", keys, COUNT(keys))) < 0)
         return rc;
+    b->line = n->line;
+    b->column = n->column;
     b->baud = DEFAULT_BOOT_BAUD;
     b->timeout_ms = DEFAULT_BOOT_TIMEOUT;
     if (v[0] && (rc = eg_schema_get_count(&b->baud, c, v[0], "boot_check.baud", 1200, 5000000)) < 0)
@@ -128,8 +130,8 @@ static int check_name(const ctx *c, const eg_profile_node *n, const char *key, c
                               EG_NVS_KEY_MAX);
     if (n->len > EG_NVS_KEY_MAX)
         return eg_schema_fail(c, n, key,
-                              "%s '%s' is %zu characters: NVS %ss are at most %d characters",
-                              what, n->text, n->len, what, EG_NVS_KEY_MAX);
+                              "%s '%s' is %zu characters: NVS %ss are at most %d characters", what,
+                              n->text, n->len, what, EG_NVS_KEY_MAX);
     return 0;
 }
 
@@ -142,10 +144,10 @@ static int get_number(eg_profile_nvs_key *k, const ctx *c, const eg_profile_node
         int64_t min;
         uint64_t max;
     } ranges[] = {
-        {EG_NVS_U8, 0, UINT8_MAX},      {EG_NVS_I8, INT8_MIN, INT8_MAX},
-        {EG_NVS_U16, 0, UINT16_MAX},    {EG_NVS_I16, INT16_MIN, INT16_MAX},
-        {EG_NVS_U32, 0, UINT32_MAX},    {EG_NVS_I32, INT32_MIN, INT32_MAX},
-        {EG_NVS_U64, 0, UINT64_MAX},    {EG_NVS_I64, INT64_MIN, INT64_MAX},
+        {EG_NVS_U8, 0, UINT8_MAX},   {EG_NVS_I8, INT8_MIN, INT8_MAX},
+        {EG_NVS_U16, 0, UINT16_MAX}, {EG_NVS_I16, INT16_MIN, INT16_MAX},
+        {EG_NVS_U32, 0, UINT32_MAX}, {EG_NVS_I32, INT32_MIN, INT32_MAX},
+        {EG_NVS_U64, 0, UINT64_MAX}, {EG_NVS_I64, INT64_MIN, INT64_MAX},
     };
     const char *t = n->text;
     char *end;
@@ -173,8 +175,8 @@ static int get_number(eg_profile_nvs_key *k, const ctx *c, const eg_profile_node
                 return 0;
             }
         }
-        return eg_schema_fail(c, n, key, "'%s' is not a whole number a %s holds (%lld to %llu)",
-                              t, eg_nvs_type_name(k->type), (long long)ranges[i].min,
+        return eg_schema_fail(c, n, key, "'%s' is not a whole number a %s holds (%lld to %llu)", t,
+                              eg_nvs_type_name(k->type), (long long)ranges[i].min,
                               (unsigned long long)ranges[i].max);
     }
     return eg_schema_fail(c, n, key, "a %s takes a string or a file, not a number",
@@ -203,8 +205,7 @@ static int check_per_device(const ctx *c, const eg_profile_node *n, const char *
 }
 
 /* One key: {type, value | file + sha256 | per_device}. */
-static int get_key(eg_profile_nvs_key *k, const ctx *c, const eg_profile_node *n,
-                   const char *key)
+static int get_key(eg_profile_nvs_key *k, const ctx *c, const eg_profile_node *n, const char *key)
 {
     static const char *const keys[] = {"type", "value", "file", "sha256", "per_device"};
     const eg_profile_node *v[COUNT(keys)];
@@ -218,8 +219,9 @@ static int get_key(eg_profile_nvs_key *k, const ctx *c, const eg_profile_node *n
         return rc;
     eg_schema_key_join(sub, key, "type");
     if (!v[0])
-        return eg_schema_fail(c, n, sub, "missing: u8, i8, u16, i16, u32, i32, u64, i64, string "
-                                         "or blob");
+        return eg_schema_fail(c, n, sub,
+                              "missing: u8, i8, u16, i16, u32, i32, u64, i64, string "
+                              "or blob");
     if ((rc = eg_schema_get_string(&type, c, v[0], sub)) < 0)
         return rc;
     if (strcmp(type, "binary") == 0 || strcmp(type, "hex2bin") == 0 ||
@@ -233,8 +235,7 @@ static int get_key(eg_profile_nvs_key *k, const ctx *c, const eg_profile_node *n
         return rc;
     sources = !!v[1] + !!v[2] + !!v[4];
     if (sources != 1 || (v[3] && !v[2]))
-        return eg_schema_fail(c, n, key,
-                              "give one of value, file (with its sha256) or per_device");
+        return eg_schema_fail(c, n, key, "give one of value, file (with its sha256) or per_device");
     if (v[1] && k->type != EG_NVS_STRING && k->type != EG_NVS_BLOB) {
         eg_schema_key_join(sub, key, "value");
         k->from = EG_NVS_FROM_NUMBER;
@@ -355,10 +356,12 @@ int eg_profile_check_factory(const ctx *c, const eg_profile_node *root)
     eg_profile *p = P(c);
     char key[MAX_KEY];
 
+    (void)root;
     if (p->boot_check.enabled && p->policy.after == EG_AFTER_NO_RESET)
-        return eg_schema_fail(c, root, "boot_check",
-                              "the board is left in its loader (after: no-reset): it never boots "
-                              "to be checked");
+        return eg_schema_fail_at(
+            EG_EINVAL, c, p->boot_check.line, p->boot_check.column, "boot_check",
+            "the board is left in its loader (after: no-reset): it never boots "
+            "to be checked");
     for (size_t i = 0; i < p->nvs.n_keys; i++) {
         const eg_profile_nvs_key *k = &p->nvs.keys[i];
         if (k->text && eg_template_uses(k->text, "serial") && !p->serial.format) {

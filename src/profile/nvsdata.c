@@ -54,8 +54,8 @@ int eg_profile_nvs_image(eg_buf *out, const eg_profile *p, const eg_profile_devi
             e[i].u = k->u;
             break;
         case EG_NVS_FROM_TEXT:
-            if ((rc = eg_template_render(text, sizeof(text), k->text, device_value,
-                                         (void *)dev)) < 0) {
+            if ((rc = eg_template_render(text, sizeof(text), k->text, device_value, (void *)dev)) <
+                0) {
                 rc = eg_error_prefix(rc, "nvs %s.%s: ", k->ns, k->key);
                 goto done;
             }
@@ -71,8 +71,8 @@ int eg_profile_nvs_image(eg_buf *out, const eg_profile *p, const eg_profile_devi
         case EG_NVS_FROM_PER_DEVICE:
             if (!dev)
                 break; /* a sample: no board's file yet */
-            if ((rc = eg_template_render(text, sizeof(text), k->text, device_value,
-                                         (void *)dev)) < 0 ||
+            if ((rc = eg_template_render(text, sizeof(text), k->text, device_value, (void *)dev)) <
+                    0 ||
                 (rc = eg_buf_read_file(&owned[i], text)) < 0) {
                 rc = eg_error_prefix(rc == EG_ENOTFOUND ? EG_ENOTFOUND : rc,
                                      "nvs %s.%s: this board's file: ", k->ns, k->key);
@@ -128,8 +128,8 @@ int eg_profile_nvs_place(eg_profile *p, const eg_plan *plan, uint32_t table_offs
             rc = eg_schema_fail_at(EG_EINVAL, &c, nvs->line, nvs->column, "nvs.partition",
                                    "partition '%s' is not of type data, subtype nvs",
                                    nvs->partition);
-    } else if (!(part = eg_partition_find_type(t, EG_PARTITION_TYPE_DATA,
-                                               EG_PARTITION_SUBTYPE_NVS))) {
+    } else if (!(part =
+                     eg_partition_find_type(t, EG_PARTITION_TYPE_DATA, EG_PARTITION_SUBTYPE_NVS))) {
         rc = eg_schema_fail_at(EG_EINVAL, &c, nvs->line, nvs->column, "nvs",
                                "the partition table has no nvs partition (type data, subtype "
                                "nvs) to write the keys to");

@@ -44,9 +44,10 @@ typedef struct eg_profile_region {
 /* boot_check: after the final reset the console must print a line matching expect. */
 typedef struct eg_profile_boot_check {
     int enabled;
-    uint32_t baud;       /* the app's console rate (default 115200) */
-    unsigned timeout_ms; /* default 10 s */
-    char *expect, *fail; /* POSIX extended regular expressions; fail NULL: none */
+    uint32_t baud;         /* the app's console rate (default 115200) */
+    unsigned timeout_ms;   /* default 10 s */
+    char *expect, *fail;   /* POSIX extended regular expressions; fail NULL: none */
+    unsigned line, column; /* where boot_check: is */
 } eg_profile_boot_check;
 
 /* serial: each board's serial number, from a template and a counter in the records. */

@@ -49,6 +49,45 @@ typedef struct bad_case {
 
 /* Every profile in bad/, with the code and the whole message it must fail with. */
 static const bad_case BAD[] = {
+    {"boot-no-expect.yaml", AT_LOAD, EG_EINVAL,
+     "bad/boot-no-expect.yaml:8:13: boot_check.expect: missing: the line (a regular "
+     "expression) the app prints once it runs"},
+    {"boot-no-reset.yaml", AT_LOAD, EG_EINVAL,
+     "bad/boot-no-reset.yaml:9:13: boot_check: the board is left in its loader (after: "
+     "no-reset): it never boots to be checked"},
+    {"boot-regex.yaml", AT_LOAD, EG_EINVAL,
+     "bad/boot-regex.yaml:8:22: boot_check.expect: '(started' is not a regular expression: "
+     "Unmatched ( or \\("},
+    {"nvs-file-unpinned.yaml", AT_LOAD, EG_EINVAL,
+     "bad/nvs-file-unpinned.yaml:11:12: nvs.namespaces.factory.cal.sha256: missing: every "
+     "input file is pinned by its SHA-256 (sha256sum FILE prints it)"},
+    {"nvs-key-long.yaml", AT_LOAD, EG_EINVAL,
+     "bad/nvs-key-long.yaml:11:7: nvs.namespaces.factory.serial_number_xy: key "
+     "'serial_number_xy' is 16 characters: NVS keys are at most 15 characters"},
+    {"nvs-per-device-folder.yaml", AT_LOAD, EG_ENOTFOUND,
+     "bad/nvs-per-device-folder.yaml:11:38: nvs.namespaces.factory.cert.per_device: "
+     "'bad/../files/certs/' does not exist"},
+    {"nvs-range.yaml", AT_LOAD, EG_EINVAL,
+     "bad/nvs-range.yaml:11:30: nvs.namespaces.factory.rev.value: '300' is not a whole number "
+     "a u8 holds (0 to 255)"},
+    {"nvs-serial-no-format.yaml", AT_LOAD, EG_EINVAL,
+     "bad/nvs-serial-no-format.yaml:11:7: nvs.namespaces.factory.sn: uses {serial}, but the "
+     "profile gives no serial.format"},
+    {"nvs-type.yaml", AT_LOAD, EG_EINVAL,
+     "bad/nvs-type.yaml:11:19: nvs.namespaces.factory.rev.type: unknown type 'float' (u8, i8, "
+     "u16, i16, u32, i32, u64, i64, string or blob)"},
+    {"nvs-unknown-field.yaml", AT_LOAD, EG_EINVAL,
+     "bad/nvs-unknown-field.yaml:11:36: nvs.namespaces.factory.host.value: unknown field "
+     "'{hostname}' (known: {serial}, {mac}, {mac_hex}, {lot}, {station}, {date})"},
+    {"serial-no-seq.yaml", AT_LOAD, EG_EINVAL,
+     "bad/serial-no-seq.yaml:8:18: serial.format: uses no {seq}: every board would get the "
+     "same number"},
+    {"serial-unknown-field.yaml", AT_LOAD, EG_EINVAL,
+     "bad/serial-unknown-field.yaml:8:22: serial.format: unknown field '{lto}' (known: {lot}, "
+     "{station}, {date}, {seq})"},
+    {"serial-width.yaml", AT_LOAD, EG_EINVAL,
+     "bad/serial-width.yaml:8:22: serial.format: '{seq:6}': a field's width is written '0N' "
+     "(1 to 32), as in {seq:06}"},
     {"after-unknown.yaml", AT_LOAD, EG_EINVAL,
      "bad/after-unknown.yaml:8:8: after: unknown mode 'reboot' (hard-reset, no-reset or "
      "watchdog-reset)"},
@@ -260,7 +299,7 @@ static const bad_case BAD[] = {
     {"unknown-key.yaml", AT_LOAD, EG_EINVAL,
      "bad/unknown-key.yaml:8:1: flash_mode: unknown key (known: version, name, chip, min_revision, "
      "flash, connection, images, idf_build, erase, verify, skip_unchanged, security, after, "
-     "retries, timeouts, database)"},
+     "retries, timeouts, database, boot_check, serial, nvs)"},
     {"unknown-nested.yaml", AT_LOAD, EG_EINVAL,
      "bad/unknown-nested.yaml:5:3: images.bootlodaer: unknown key (known: bootloader, "
      "partition_table, partition_table_offset, app, target_app_partition, regions)"},
