@@ -7,11 +7,13 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/num.h"
+#include "core/path.h"
 #include "prod/prod.h"
 #include "profile/profile.h"
 #include "profile/slots.h"
 #include "store/store.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -208,6 +210,14 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     po.reflash = a->count[OPT_REFLASH] > 0;
     po.profile_sha256 = sha;
     po.profile = profile;
+    /* Each attempt's log beside the records: logs/RUN/ in the database's folder. */
+    char real[PATH_MAX], logs[PATH_MAX + 64];
+    if (eg_path_resolve(real, sizeof(real), db) == 0) {
+        char *slash = strrchr(real, '/');
+        *slash = '\0';
+        snprintf(logs, sizeof(logs), "%s/logs/%lld", real[0] ? real : "", (long long)run_id);
+        po.log_dir = logs;
+    }
     po.lot = a->val[OPT_LOT];
     po.station = a->val[OPT_STATION];
     po.baud = baud ? baud : profile->baud;

@@ -1,6 +1,8 @@
 #define _DEFAULT_SOURCE /* readlink, lstat */
 #include "core/path.h"
 
+#include "core/error.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -110,5 +112,28 @@ int eg_path_resolve(char *dst, size_t len, const char *path)
         return -1;
     }
     memcpy(dst, out, n + 1);
+    return 0;
+}
+
+int eg_path_mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len == 0 || len >= sizeof(buf))
+        return eg_error_set(EG_EINVAL, "'%s' is not a folder name", path);
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return eg_error_set(EG_EIO, "cannot make the folder '%s': %s", buf, eg_strerror(errno));
+        buf[i] = c;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return eg_error_set(EG_EIO, "'%s' is not a folder", path);
     return 0;
 }

@@ -12,4 +12,8 @@
  * message: callers say what they were doing. */
 int eg_path_resolve(char *dst, size_t len, const char *path);
 
+/* Makes the folder path and the folders above it that are missing (mode 0777 less the
+ * umask). EG_EIO naming the folder that cannot be made. */
+int eg_path_mkdirs(const char *path);
+
 #endif

@@ -56,6 +56,9 @@ typedef struct slot {
     char pending[256];       /* a terminal that came while an attempt ran: next */
     int unplugged;           /* the running attempt was ended by an unplug */
     const eg_plan *own_plan; /* the attempt's own plan (per-device data), or NULL */
+    FILE *log;               /* the attempt's log file (the worker's), or NULL */
+    char log_path[PATH_MAX];
+    int64_t log_t0;
 } slot;
 
 typedef struct run {
@@ -155,10 +158,43 @@ static void store_result(run *r, int rc)
     pthread_mutex_unlock(&r->lock);
 }
 
+/* A line in the attempt's log file, stamped with the time since the attempt began. */
+static void log_line(slot *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(slot *w, const char *fmt, ...)
+{
+    va_list ap;
+    int64_t ms;
+
+    if (!w->log)
+        return;
+    ms = eg_clock_ms() - w->log_t0;
+    fprintf(w->log, "%6lld.%03lld  ", (long long)(ms / 1000), (long long)(ms % 1000));
+    va_start(ap, fmt);
+    vfprintf(w->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', w->log);
+}
+
+static const char *const state_words[] = {"start", "done", "failed, tried again", "FAILED"};
+
 static void on_step(void *ctx, eg_step step, eg_job_state state, const eg_job_result *res)
 {
     slot *w = ctx;
     run *r = w->run;
+
+    if (state == EG_JOB_STEP_START)
+        log_line(w, "%s", eg_step_name(step));
+    else if (state == EG_JOB_STEP_DONE)
+        log_line(w, "%s done in %lld ms", eg_step_name(step), (long long)res->step_ms[step]);
+    else
+        log_line(w, "%s %s: %s", eg_step_name(step), state_words[state], res->message);
+    if (step == EG_STEP_IDENTIFY && state == EG_JOB_STEP_DONE && res->identified)
+        log_line(w,
+                 "board: %s revision v%u.%u, MAC %02x:%02x:%02x:%02x:%02x:%02x, flash id "
+                 "0x%06x, %u bytes",
+                 res->chip->name, res->rev_major, res->rev_minor, res->mac[0], res->mac[1],
+                 res->mac[2], res->mac[3], res->mac[4], res->mac[5], res->flash_id,
+                 res->flash_size);
 
     pthread_mutex_lock(&r->lock);
     w->row.step = step;
@@ -212,6 +248,7 @@ static void on_progress(void *ctx, eg_step step, uint64_t done, uint64_t total)
 static void on_log(void *ctx, eg_log_level level, const char *msg)
 {
     slot *w = ctx;
+    log_line(w, "  %s%s", level == EG_LOG_WARN ? "warning: " : "", msg);
     if (level == EG_LOG_DEBUG)
         return;
     pthread_mutex_lock(&w->run->lock);
@@ -470,6 +507,63 @@ static eg_board_state board_state(int rc)
                                 : EG_BOARD_FAIL;
 }
 
+/* The attempt's log file: LOG_DIR/SEQ-slotN.log. */
+static void log_open(slot *w, unsigned seq, const char *port)
+{
+    const eg_prod_opts *o = w->run->o;
+    time_t now = time(NULL);
+    char when[32];
+
+    w->log = NULL;
+    w->log_path[0] = '\0';
+    w->log_t0 = eg_clock_ms();
+    if (!o->log_dir)
+        return;
+    snprintf(w->log_path, sizeof(w->log_path), "%s/%04u-slot%d.log", o->log_dir, seq, w->row.slot);
+    if (!(w->log = fopen(w->log_path, "we"))) {
+        char msg[PATH_MAX + 64];
+        snprintf(msg, sizeof(msg), "cannot write the attempt's log '%s': %s", w->log_path,
+                 eg_strerror(errno));
+        w->log_path[0] = '\0';
+        on_log(w, EG_LOG_WARN, msg);
+        return;
+    }
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
+    fprintf(w->log, "espgang %s: attempt %u of run %lld, slot %d%s%s, port %s%s%s, %s\n",
+            o->kind == EG_JOB_VERIFY ? "verify" : "flash", seq, (long long)o->run_id, w->row.slot,
+            w->row.label[0] ? " " : "", w->row.label, port,
+            w->row.usb_location[0] ? " at USB " : "", w->row.usb_location, when);
+    fprintf(w->log, "plan '%s': %zu regions\n", o->plan->name ? o->plan->name : "",
+            o->plan->n_regions);
+}
+
+static void log_close(slot *w, const eg_job_result *res)
+{
+    if (!w->log)
+        return;
+    if (res->plan)
+        for (size_t i = 0; i < res->plan->n_regions && i < res->n_regions; i++) {
+            const eg_plan_region *pr = &res->plan->regions[i];
+            log_line(w, "region 0x%08x %u bytes '%s' sha256 %s: %s", pr->addr, pr->len, pr->label,
+                     pr->sha256_hex, eg_region_outcome_name(res->regions[i].outcome));
+        }
+    if (w->row.serial[0])
+        log_line(w, "serial number %s", w->row.serial);
+    if (res->rc == 0)
+        log_line(w, "PASS");
+    else
+        log_line(w, "%s at %s (%s): %s", res->rc == EG_EPASSED ? "LEFT AS IT IS" : "FAIL",
+                 eg_step_name(res->step), eg_error_name(res->rc), res->message);
+    if (res->device_status >= 0)
+        log_line(w, "the device's status byte: 0x%02x", (unsigned)res->device_status);
+    if (res->boot != EG_BOOT_NONE)
+        fprintf(w->log, "boot check: %s%s%s\nconsole (last lines):\n%s",
+                eg_boot_result_name(res->boot), res->boot_line[0] ? ": " : "", res->boot_line,
+                res->boot_tail);
+    fclose(w->log);
+    w->log = NULL;
+}
+
 static void *work(void *arg)
 {
     slot *w = arg;
@@ -496,13 +590,16 @@ static void *work(void *arg)
     jo.resetting = resetting;
     if (o->watch)
         jo.port_name = port_now;
+    log_open(w, seq, port);
     if (o->store)
         store_result(r,
                      eg_prod_record_start(o->store, o->run_id, seq, w->row.slot, w->row.label, port,
                                           o->kind, w->row.usb_location, w->row.usb_serial));
     eg_job_run(&res, o->plan, &jo);
+    log_close(w, &res);
     if (o->store)
-        store_result(r, eg_prod_record_end(o->store, o->run_id, seq, &res, w->row.serial, NULL));
+        store_result(r, eg_prod_record_end(o->store, o->run_id, seq, &res, w->row.serial,
+                                           w->log_path[0] ? w->log_path : NULL));
     pthread_mutex_lock(&r->lock);
     w->row.state = board_state(res.rc);
     if (res.identified && !w->row.identified) { /* identified, then refused */
@@ -1064,6 +1161,8 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
         rc = eg_error_set(EG_ENOMEM, "cannot set the run up");
         goto done;
     }
+    if (o->log_dir && (rc = eg_path_mkdirs(o->log_dir)) < 0)
+        goto done;
     if (o->watch) {
         /* Listening before anything is looked at: nothing plugged in meanwhile is missed. */
         if ((rc = eg_hotplug_open(&hp)) < 0)

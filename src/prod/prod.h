@@ -123,6 +123,10 @@ typedef struct eg_prod_opts {
      * none. Not for verify runs. lot and station fill the templates ("" when NULL). */
     const eg_profile *profile;
     const char *lot, *station;
+    /* Where each attempt's log file goes (every step with its times, what the job
+     * logged, the failure and the console's tail), named in its record; NULL: none.
+     * Made when the run starts. */
+    const char *log_dir;
     const char *profile_sha256; /* the profile's (64 hex digits); NULL: no such check */
     uint32_t baud;
     unsigned connect_attempts;

@@ -130,7 +130,7 @@ for mac in 24:0a:c4:00:00:01 24:0a:c4:00:00:02 24:0a:c4:00:00:03; do
         pass "  its NVS region's SHA-256 is recorded" || fail "  NVS region not recorded as written ($flash_sha)"
     i=$((i + 1))
 done
-[ "$(sqlite3 "$db" "select group_concat(boot_result || ':' || boot_line, '|') from attempts where boot_line like 'Hello from ' || mac")" = \
+[ "$(sqlite3 "$db" "select group_concat(b, '|') from (select boot_result || ':' || boot_line as b from attempts where boot_line = 'Hello from ' || mac order by mac)")" = \
     "pass:Hello from 24:0a:c4:00:00:01|pass:Hello from 24:0a:c4:00:00:02|pass:Hello from 24:0a:c4:00:00:03" ] &&
     pass "boot check passed on each, the app's line recorded" ||
     fail "boot: $(sqlite3 "$db" 'select boot_result, boot_line from attempts')"
@@ -145,7 +145,7 @@ expect_ok "run again with --reflash" "$ESPGANG" run "$TMP/p.yaml" --ports "$port
 [ "$(sqlite3 "$db" 'select count(*) from serial_numbers')" = 3 ] && pass "  no number given twice" ||
     fail "  serial_numbers: $(sqlite3 "$db" 'select * from serial_numbers')"
 expect_ok "run again without --reflash" "$ESPGANG" run "$TMP/p.yaml" --ports "$ports" --db "$db" --lot L7
-[ "$(sqlite3 "$db" "select group_concat(result || '/' || failed_step || '/' || error_code) from attempts where run_id = 3")" = \
+[ "$(sqlite3 "$db" "select group_concat(result || '/' || failed_step || '/' || error_code) from attempts where run_id = 3 group by run_id")" = \
     "canceled/identify/-13,canceled/identify/-13,canceled/identify/-13" ] && grep -q "passed this profile before" "$TMP/out" &&
     pass "  each board passed before: left as it is" || fail "  run 3: $(sqlite3 "$db" 'select result, error_message from attempts where run_id = 3')"
 
@@ -181,4 +181,17 @@ run_fails "an app that never prints the expected line: FAIL at boot, timed out" 
 [ "$(sqlite3 "$db" "select result || '/' || boot_result || '/' || (ms_boot >= 2000) from attempts where mac = '24:0a:c4:00:00:31'")" = fail/timeout/1 ] &&
     pass "  recorded FAIL, boot timeout after 2 s" ||
     fail "  $(sqlite3 "$db" "select result, boot_result, ms_boot from attempts where mac = '24:0a:c4:00:00:31'")"
+# Each attempt's log file, named in its record, under logs/RUN/ beside the records.
+log=$(sqlite3 "$db" "select log_path from attempts where run_id = 1 and mac = '24:0a:c4:00:00:01'")
+case $log in "$TMP/logs/1/"*) in_logs=1 ;; *) in_logs=0 ;; esac
+[ $in_logs = 1 ] && [ -f "$log" ] && grep -q "^ *[0-9.]*  write done in [0-9]* ms" "$log" &&
+    grep -q "boot check: pass: Hello from 24:0a:c4:00:00:01" "$log" && grep -q "serial number WX-L7-" "$log" &&
+    tail -n 20 "$log" | grep -q "Hello from" && pass "a passing attempt's log: every step with its time, the boot check" ||
+    fail "log '$log': $(cat "$log" 2>&1 | head -20)"
+log=$(sqlite3 "$db" "select log_path from attempts where mac = '24:0a:c4:00:00:21'")
+grep -q "FAIL at boot (mismatch)" "$log" && grep -q "Guru Meditation Error" "$log" &&
+    pass "a failing attempt's log: the failure and the console" || fail "log '$log': $(cat "$log" 2>&1 | tail -20)"
+[ "$(sqlite3 "$db" "select count(*) from attempts where log_path is null")" = 0 ] &&
+    [ "$(ls "$TMP"/logs/*/*.log | wc -l)" = "$(sqlite3 "$db" 'select count(*) from attempts')" ] &&
+    pass "every attempt has its log file" || fail "logs: $(ls -R "$TMP/logs")"
 finish

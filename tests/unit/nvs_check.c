@@ -139,7 +139,8 @@ int main(int argc, char **argv)
     }
     csv[csv_len] = '\0';
     char *save = NULL;
-    for (char *line = strtok_r((char *)csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r((char *)csv, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         char *f[4] = {0}, *s = line;
         for (int i = 0; i < 4; i++) {
             f[i] = s;

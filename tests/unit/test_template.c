@@ -45,7 +45,7 @@ static void test_render(void **state)
     render_ok("", "");
     render_ok("{{lot}} {lot}}}", "{lot} L42}");
     render_ok("{date}/{seq:03}", "{date}/007"); /* a field without a value stays */
-    render_ok("{lot:02}", "L42");                /* longer than the width: as it is */
+    render_ok("{lot:02}", "L42");               /* longer than the width: as it is */
 }
 
 static void test_uses(void **state)
