@@ -65,7 +65,7 @@ void eg_hex(char *dst, const uint8_t *bytes, size_t len)
     dst[2 * len] = '\0';
 }
 
-static int nibble(char c)
+int eg_hex_value(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -81,7 +81,7 @@ int eg_unhex(uint8_t *out, size_t len, const char *hex, size_t hexlen)
     if (hexlen != 2 * len)
         return eg_error_set(EG_EINVAL, "expected %zu hex digits, got %zu", 2 * len, hexlen);
     for (size_t i = 0; i < len; i++) {
-        int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+        int hi = eg_hex_value(hex[2 * i]), lo = eg_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return eg_error_set(EG_EINVAL, "'%.*s' is not hex", (int)hexlen, hex);
         out[i] = (uint8_t)(hi << 4 | lo);

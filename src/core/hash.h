@@ -24,5 +24,7 @@ void eg_hex(char *dst, const uint8_t *bytes, size_t len);
 
 /* Parses exactly 2*len hex digits into out; EG_EINVAL otherwise. */
 int eg_unhex(uint8_t *out, size_t len, const char *hex, size_t hexlen);
+/* A hex digit's value (either case), -1 for anything else. */
+int eg_hex_value(int c);
 
 #endif

@@ -1,6 +1,7 @@
 #include "image/nvs.h"
 
 #include "core/error.h"
+#include "core/hash.h"
 
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -74,17 +75,6 @@ static int is_space(uint8_t c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int decode_hex(eg_buf *out, const uint8_t *text, size_t len)
 {
     size_t start = 0, end = len;
@@ -99,7 +89,7 @@ static int decode_hex(eg_buf *out, const uint8_t *text, size_t len)
     if (eg_buf_reserve(out, (end - start) / 2 + 1) < 0)
         return eg_error_set(EG_ENOMEM, "out of memory");
     for (size_t k = start; k < end; k += 2) {
-        int hi = hex_digit(text[k]), lo = hex_digit(text[k + 1]);
+        int hi = eg_hex_value(text[k]), lo = eg_hex_value(text[k + 1]);
         if (hi < 0 || lo < 0)
             return eg_error_set(EG_EINVAL, "hex2bin value has '%c' at %zu, not a hex digit",
                                 hi < 0 ? text[k] : text[k + 1], (hi < 0 ? k : k + 1) - start + 1);

@@ -1,6 +1,7 @@
 #include "prod/hotplug.h"
 
 #include "core/error.h"
+#include "transport/transport.h"
 
 #include <libudev.h>
 #include <stdio.h>
@@ -34,20 +35,6 @@ int eg_hotplug_fd(const eg_hotplug *h)
     return udev_monitor_get_fd(h->mon);
 }
 
-/* The USB port path in a sysfs path: its last component of the form BUS-PORT[.PORT]. */
-static void location_of(char *dst, size_t len, const char *syspath)
-{
-    dst[0] = '\0';
-    for (const char *c = syspath; c && *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
-        size_t clen = strcspn(c, "/"), n = strspn(c, "0123456789");
-        if (n == 0 || n + 1 >= clen || c[n] != '-')
-            continue;
-        size_t rest = strspn(c + n + 1, "0123456789.");
-        if (n + 1 + rest == clen)
-            snprintf(dst, len, "%.*s", (int)clen, c);
-    }
-}
-
 /* Fills e from a tty device; 0 when it is not one of a USB device. */
 static int describe(eg_hotplug_event *e, struct udev_device *d, int added)
 {
@@ -60,7 +47,7 @@ static int describe(eg_hotplug_event *e, struct udev_device *d, int added)
     if (!node || !path)
         return 0;
     snprintf(e->devnode, sizeof(e->devnode), "%s", node);
-    location_of(e->location, sizeof(e->location), path);
+    eg_usb_location_in(e->location, sizeof(e->location), path);
     if (!e->location[0])
         return 0;
     usb = udev_device_get_parent_with_subsystem_devtype(d, "usb", "usb_device");

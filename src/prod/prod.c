@@ -158,21 +158,38 @@ static void store_result(run *r, int rc)
     pthread_mutex_unlock(&r->lock);
 }
 
+/* Text into the attempt's log file (a file, never the terminal). */
+static void log_text(slot *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_text(slot *w, const char *fmt, ...)
+{
+    char text[4096];
+    va_list ap;
+    int n;
+
+    if (!w->log)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        fwrite(text, 1, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1, w->log);
+}
+
 /* A line in the attempt's log file, stamped with the time since the attempt began. */
 static void log_line(slot *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void log_line(slot *w, const char *fmt, ...)
 {
+    char text[1024];
     va_list ap;
     int64_t ms;
 
     if (!w->log)
         return;
     ms = eg_clock_ms() - w->log_t0;
-    fprintf(w->log, "%6lld.%03lld  ", (long long)(ms / 1000), (long long)(ms % 1000));
     va_start(ap, fmt);
-    vfprintf(w->log, fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    fputc('\n', w->log);
+    log_text(w, "%6lld.%03lld  %s\n", (long long)(ms / 1000), (long long)(ms % 1000), text);
 }
 
 static const char *const state_words[] = {"start", "done", "failed, tried again", "FAILED"};
@@ -529,12 +546,11 @@ static void log_open(slot *w, unsigned seq, const char *port)
         return;
     }
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
-    fprintf(w->log, "espgang %s: attempt %u of run %lld, slot %d%s%s, port %s%s%s, %s\n",
-            o->kind == EG_JOB_VERIFY ? "verify" : "flash", seq, (long long)o->run_id, w->row.slot,
-            w->row.label[0] ? " " : "", w->row.label, port,
-            w->row.usb_location[0] ? " at USB " : "", w->row.usb_location, when);
-    fprintf(w->log, "plan '%s': %zu regions\n", o->plan->name ? o->plan->name : "",
-            o->plan->n_regions);
+    log_text(w, "espgang %s: attempt %u of run %lld, slot %d%s%s, port %s%s%s, %s\n",
+             o->kind == EG_JOB_VERIFY ? "verify" : "flash", seq, (long long)o->run_id, w->row.slot,
+             w->row.label[0] ? " " : "", w->row.label, port,
+             w->row.usb_location[0] ? " at USB " : "", w->row.usb_location, when);
+    log_text(w, "plan '%s': %zu regions\n", o->plan->name ? o->plan->name : "", o->plan->n_regions);
 }
 
 static void log_close(slot *w, const eg_job_result *res)
@@ -557,9 +573,8 @@ static void log_close(slot *w, const eg_job_result *res)
     if (res->device_status >= 0)
         log_line(w, "the device's status byte: 0x%02x", (unsigned)res->device_status);
     if (res->boot != EG_BOOT_NONE)
-        fprintf(w->log, "boot check: %s%s%s\nconsole (last lines):\n%s",
-                eg_boot_result_name(res->boot), res->boot_line[0] ? ": " : "", res->boot_line,
-                res->boot_tail);
+        log_text(w, "boot check: %s%s%s\nconsole (last lines):\n%s", eg_boot_result_name(res->boot),
+                 res->boot_line[0] ? ": " : "", res->boot_line, res->boot_tail);
     fclose(w->log);
     w->log = NULL;
 }

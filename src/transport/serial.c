@@ -178,9 +178,15 @@ void eg_usb_location(char *dst, size_t len, const char *path)
         if (eg_path_resolve(dev, sizeof(dev), sys) != 0)
             return;
     }
+    eg_usb_location_in(dst, len, dev);
+}
+
+void eg_usb_location_in(char *dst, size_t len, const char *syspath)
+{
+    dst[0] = '\0';
     /* .../usb1/1-2/1-2.3/1-2.3:1.0[/ttyUSB0]: the last component of the form
      * BUS-PORT[.PORT...] is the device's place on the bus. */
-    for (const char *c = dev; c && *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
+    for (const char *c = syspath; c && *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
         size_t clen = strcspn(c, "/"), n = strspn(c, "0123456789");
         if (n == 0 || n + 1 >= clen || c[n] != '-')
             continue;

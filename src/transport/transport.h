@@ -80,6 +80,8 @@ int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud
 /* The USB port path ("1-2.3": bus 1, hub port 2, its port 3) of the USB device behind
  * the terminal at path, as sysfs names it; "" when it is not a USB device. */
 void eg_usb_location(char *dst, size_t len, const char *path);
+/* The same from a device's sysfs path ("" when it is not under a USB port). */
+void eg_usb_location_in(char *dst, size_t len, const char *syspath);
 
 /* True when path (after following links) is a pseudo-terminal. */
 int eg_transport_is_pty(const char *path);
