@@ -326,6 +326,18 @@ int cmd_profile(const eg_command *cmd, eg_args *a)
     }
     printf("%zu regions, %llu bytes, %llu compressed; every pinned file matches\n", plan->n_regions,
            (unsigned long long)total, (unsigned long long)ztotal);
+    if (profile->boot_check.enabled)
+        printf("Boot check: '%s' within %u ms at %u baud%s%s%s\n", profile->boot_check.expect,
+               profile->boot_check.timeout_ms, profile->boot_check.baud,
+               profile->boot_check.fail ? ", failing on '" : "",
+               profile->boot_check.fail ? profile->boot_check.fail : "",
+               profile->boot_check.fail ? "'" : "");
+    if (profile->serial.format)
+        printf("Serial numbers: '%s' from %u\n", profile->serial.format->text,
+               profile->serial.start);
+    if (profile->nvs.n_keys)
+        printf("NVS data: %zu keys, built for each board into %s at 0x%x (%u bytes)\n",
+               profile->nvs.n_keys, profile->nvs.label, profile->nvs.addr, profile->nvs.size);
     rc = EG_EXIT_OK;
 done:
     eg_plan_free(plan);

@@ -9,6 +9,22 @@ void eg_console_init(eg_console *c, eg_transport *t)
     c->t = t;
 }
 
+void eg_console_feed(eg_console *c, const uint8_t *data, size_t len)
+{
+    size_t keep = c->len - c->at;
+
+    if (len > sizeof(c->buf)) {
+        data += len - sizeof(c->buf);
+        len = sizeof(c->buf);
+    }
+    if (keep + len > sizeof(c->buf))
+        keep = sizeof(c->buf) - len;
+    memmove(c->buf, c->buf + c->len - keep, keep);
+    memcpy(c->buf + keep, data, len);
+    c->at = 0;
+    c->len = keep + len;
+}
+
 const char *eg_console_partial(eg_console *c)
 {
     c->part[c->n] = '\0';

@@ -16,11 +16,16 @@ typedef struct eg_console {
     char part[EG_CONSOLE_LINE_MAX]; /* the line so far */
     size_t n;
     int esc; /* inside an escape sequence: 1 after ESC, 2 inside "ESC [" */
-    uint8_t buf[256];
+    uint8_t buf[4096];
     size_t at, len; /* bytes read from t and not looked at yet */
 } eg_console;
 
 void eg_console_init(eg_console *c, eg_transport *t);
+
+/* Bytes that came before the console was opened (what a session had read past its
+ * last response: the start of a boot), read first. At most sizeof(buf) are kept (the
+ * latest). */
+void eg_console_feed(eg_console *c, const uint8_t *data, size_t len);
 
 /* The next whole line (without its end) into line (len bytes with the NUL): 1; 0 when
  * none came within timeout_ms (what came of the next one is kept); a negative code

@@ -581,6 +581,9 @@ static int step_boot(job *j)
         (rc = eg_transport_set_baud(t, b->baud)) < 0)
         return rc;
     eg_console_init(&con, t);
+    /* What the session read past its last response is the boot's start. */
+    eg_console_feed(&con, j->d->s->rx + j->d->s->rx_pos, j->d->s->rx_len - j->d->s->rx_pos);
+    j->d->s->rx_pos = j->d->s->rx_len;
     while (!verdict) {
         int64_t left = end - now(j);
         if (left <= 0)
