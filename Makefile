@@ -10,7 +10,7 @@ ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 # What runs under ThreadSanitizer: the threaded sessions, the records store, and gang
 # runs (scheduler, workers, store writer) against espsim.
-TSAN_TESTS ?= unit.test_job_threads|unit.test_store|integration.test_run$$|integration.test_run_signals
+TSAN_TESTS ?= unit.test_job_threads|unit.test_store|integration.test_run$$|integration.test_run_signals|integration.test_watch|integration.test_factory
 
 .PHONY: all setup build check test test-asan test-tsan format format-check demo bench bench-gang \
 	bench-records clean
