@@ -545,7 +545,8 @@ static void log_open(slot *w, unsigned seq, const char *port)
         on_log(w, EG_LOG_WARN, msg);
         return;
     }
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
+    struct tm tm;
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
     log_text(w, "espgang %s: attempt %u of run %lld, slot %d%s%s, port %s%s%s, %s\n",
              o->kind == EG_JOB_VERIFY ? "verify" : "flash", seq, (long long)o->run_id, w->row.slot,
              w->row.label[0] ? " " : "", w->row.label, port,
@@ -1164,6 +1165,7 @@ int eg_prod_run(eg_prod_summary *out, const eg_prod_opts *o)
     r.o = o;
     r.t0 = eg_clock_ms();
     r.reenum_ms = o->reenum_ms ? o->reenum_ms : 5000;
+    tzset(); /* once, here: workers' localtime_r() then only read the zone */
     pthread_mutex_init(&r.lock, NULL);
     pthread_cond_init(&r.back, NULL);
     pthread_attr_init(&attr);
