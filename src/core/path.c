@@ -1,4 +1,4 @@
-#define _DEFAULT_SOURCE /* readlink, lstat */
+#define _DEFAULT_SOURCE /* readlink */
 #include "core/path.h"
 
 #include "core/error.h"
@@ -73,20 +73,20 @@ int eg_path_resolve(char *dst, size_t len, const char *path)
         memcpy(out + n, at, clen);
         n += clen;
         out[n] = '\0';
-        struct stat st;
-        if (lstat(out, &st) != 0)
-            return -1;
-        if (!S_ISLNK(st.st_mode)) {
+        /* readlink tells a link from the rest (EINVAL) in one call, with no stat: under
+         * umockdev 0.17 an lstat of an emulated device node reads a buffer another
+         * thread may be rewriting, and aborts. */
+        ssize_t l = readlink(out, link, sizeof(link) - 1);
+        if (l < 0 && errno == EINVAL) {
             at = next;
             continue;
         }
+        if (l < 0)
+            return -1;
         if (++links > MAX_LINKS) {
             errno = ELOOP;
             return -1;
         }
-        ssize_t l = readlink(out, link, sizeof(link) - 1);
-        if (l < 0)
-            return -1;
         link[l] = '\0';
         /* The link's target, then what was left after it, replace the rest. */
         size_t rlen = strlen(next);

@@ -1,6 +1,7 @@
 /* Paths: the real path of a file, links followed. Written out rather than taken from
  * realpath(3), whose interposed form under umockdev's test beds (the device tests)
- * corrupts memory on device nodes. */
+ * corrupts memory on device nodes; links are told by readlink(2), never lstat(2), which
+ * umockdev 0.17 does not make safe for threads on device nodes. */
 #ifndef EG_CORE_PATH_H
 #define EG_CORE_PATH_H
 

@@ -77,6 +77,19 @@ bed -- "$ESPGANG" run "$TMP/p.yaml" --all --slots "$TMP/slots.yaml" --db "$TMP/r
 [ "$(sqlite3 "$TMP/r.db" "select group_concat(slot || '@' || usb_location, ' ') from (select * from attempts order by slot)")" = "1@1-2.1 2@1-2.2 3@1-2.3 7@1-2.4" ] &&
     pass "run --all --slots: records name the slot and the USB location" ||
     fail "records: $(sqlite3 "$TMP/r.db" 'select slot, usb_location from attempts')"
+# The same run with every system call slowed down (strace): the worker threads open
+# their ports at once, and no lookup of a port may stat a device node without following
+# it, which umockdev 0.17 answers by reading a path another thread is rewriting (abort).
+aborted=0
+for i in 1 2 3 4 5; do
+    bed -- strace -f -qq -o /dev/null -e trace=lstat,newfstatat,readlink "$ESPGANG" run "$TMP/p.yaml" \
+        --all --slots "$TMP/slots.yaml" --db "$TMP/slow$i.db" --json
+    rc=$?
+    [ $rc -eq 3 ] && [ "$(jq -r 'select(.event == "done") | .result' "$TMP/out" | sort | uniq -c | tr -s ' ')" = " 4 FAIL" ] ||
+        { aborted=$((aborted + 1)); echo "  slowed run $i: exit $rc: $(tail -2 "$TMP/err")"; }
+done
+[ $aborted -eq 0 ] && pass "run --all, slowed down 5 times: every port opened and recorded" ||
+    fail "slowed runs: $aborted of 5 did not end as 4 FAIL"
 # A slots file that does not name a port's location stops the run before any board.
 printf 'version: 1\nslots:\n  1-2.1: {slot: 1}\n' >"$TMP/short.yaml"
 bed -- "$ESPGANG" run "$TMP/p.yaml" --all --slots "$TMP/short.yaml" --db "$TMP/r2.db"
