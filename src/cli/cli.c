@@ -22,9 +22,11 @@ static const eg_opt board_opts[] = {
     {OPT_BAUD, 'B', "baud", "BAUD",
      "baud rate for the work after connecting (default: $ESPGANG_BAUD or 115200)"},
     {OPT_CHIP, 'c', "chip", "CHIP", "expected chip; a different one is an error"},
-    {OPT_BEFORE, 0, "before", "MODE",
+    {OPT_BEFORE, 'b', "before", "MODE",
      "how to enter the loader: default-reset, usb-reset, no-reset, no-reset-no-sync"},
-    {OPT_AFTER, 0, "after", "MODE", "what to do at the end: hard-reset, no-reset, watchdog-reset"},
+    {OPT_AFTER, 'a', "after", "MODE",
+     "what to do at the end: hard-reset, no-reset (back to the ROM loader), no-reset-no-stub "
+     "(leave the flasher stub running), watchdog-reset"},
     {OPT_NO_STUB, 0, "no-stub", NULL, "talk to the ROM loader, do not upload the flasher stub"},
     {OPT_STUB_DIR, 0, "stub-dir", "DIR",
      "where the flasher stubs are (default: next to espgang, then the install prefix)"},

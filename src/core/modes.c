@@ -7,7 +7,8 @@
 
 static const char *const before_names[] = {"default-reset", "usb-reset", "no-reset",
                                            "no-reset-no-sync"};
-static const char *const after_names[] = {"hard-reset", "no-reset", "watchdog-reset"};
+static const char *const after_names[] = {"hard-reset", "no-reset", "watchdog-reset",
+                                          "no-reset-no-stub"};
 
 #define N_BEFORE (sizeof(before_names) / sizeof(before_names[0]))
 #define N_AFTER  (sizeof(after_names) / sizeof(after_names[0]))
@@ -43,8 +44,9 @@ int eg_after_parse(eg_after *out, const char *s)
 {
     int i = lookup_name(after_names, N_AFTER, s);
     if (i < 0)
-        return eg_error_set(EG_EINVAL,
-                            "unknown --after '%s' (hard-reset, no-reset, watchdog-reset)", s);
+        return eg_error_set(
+            EG_EINVAL,
+            "unknown --after '%s' (hard-reset, no-reset, no-reset-no-stub, watchdog-reset)", s);
     *out = (eg_after)i;
     return 0;
 }
@@ -52,6 +54,11 @@ int eg_after_parse(eg_after *out, const char *s)
 const char *eg_before_name(eg_before b)
 {
     return (unsigned)b < N_BEFORE ? before_names[b] : "?";
+}
+
+int eg_after_stays(eg_after a)
+{
+    return a == EG_AFTER_NO_RESET || a == EG_AFTER_NO_RESET_NO_STUB;
 }
 
 const char *eg_after_name(eg_after a)

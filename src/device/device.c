@@ -74,11 +74,11 @@ int eg_device_connect(eg_device **out, const eg_device_opts *o)
     if ((rc = eg_session_connect(d->s, o->before)) < 0)
         goto fail;
     if (d->s->sync_saw_stub) {
-        rc = eg_error_set(EG_EUNSUPPORTED,
-                          "the board still runs a flasher stub from an earlier session; reset it "
-                          "into its ROM loader (--before default-reset, or the reset button with "
-                          "BOOT held)");
-        goto fail;
+        /* Left running by an earlier session (--after no-reset-no-stub): go on with it. */
+        d->s->stub = 1;
+        d->s->status_len = EG_STUB_STATUS_LEN;
+        eg_events_log(&d->s->ev, EG_LOG_INFO,
+                      "the flasher stub is already running on the board: no upload needed");
     }
     *out = d;
     return 0;

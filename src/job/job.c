@@ -95,7 +95,7 @@ static int start_loader(job *j, uint32_t baud)
     const eg_ram_program *stub;
     int rc;
 
-    if (p->no_stub || p->ram.n_segs)
+    if (p->no_stub || p->ram.n_segs || j->d->s->stub)
         return eg_device_set_baud(j->d, baud);
     eg_plan_stub_release(&j->spare); /* one a reconnect loaded before */
     if ((rc = eg_plan_stub_for(&stub, p, j->d->chip, j->d->rev_major, &j->spare)) < 0)
@@ -662,7 +662,7 @@ static int step_finish(job *j)
             return rc;
         return 0; /* a reset would end it */
     }
-    if (j->o->resetting && j->plan->policy.after != EG_AFTER_NO_RESET)
+    if (j->o->resetting && !eg_after_stays(j->plan->policy.after))
         j->o->resetting(j->o->ctx);
     return eg_device_finish(j->d, j->plan->policy.after);
 }

@@ -357,11 +357,12 @@ int eg_profile_check_factory(const ctx *c, const eg_profile_node *root)
     char key[MAX_KEY];
 
     (void)root;
-    if (p->boot_check.enabled && p->policy.after == EG_AFTER_NO_RESET)
-        return eg_schema_fail_at(
-            EG_EINVAL, c, p->boot_check.line, p->boot_check.column, "boot_check",
-            "the board is left in its loader (after: no-reset): it never boots "
-            "to be checked");
+    if (p->boot_check.enabled && eg_after_stays(p->policy.after))
+        return eg_schema_fail_at(EG_EINVAL, c, p->boot_check.line, p->boot_check.column,
+                                 "boot_check",
+                                 "the board is left in its loader (after: %s): it never boots "
+                                 "to be checked",
+                                 eg_after_name(p->policy.after));
     for (size_t i = 0; i < p->nvs.n_keys; i++) {
         const eg_profile_nvs_key *k = &p->nvs.keys[i];
         if (k->text && eg_template_uses(k->text, "serial") && !p->serial.format) {

@@ -878,6 +878,26 @@ int eg_session_flash_end(eg_session *s, int reboot)
     return eg_session_check(NULL, s, EG_OP_FLASH_END, p, 4, 0, 0, EG_TIMEOUT_DEFAULT_MS);
 }
 
+/* Hands a running stub back to the ROM loader: an empty FLASH_BEGIN, then FLASH_END
+ * with "reboot", on which the stub resets the chip by software and the ROM loader, as
+ * the chip was strapped, listens again (as espflash's --after no-reset). The stub may
+ * reset before its answer is out: a missing answer is no failure. */
+static int stub_to_rom(eg_session *s)
+{
+    uint8_t p[4];
+    int rc;
+
+    if ((rc = flash_begin(s, EG_OP_FLASH_BEGIN, 0, 0, EG_STUB_FLASH_BLOCK, 0)) < 0)
+        return rc;
+    eg_put_u32le(p, 0);
+    rc = eg_session_check(NULL, s, EG_OP_FLASH_END, p, 4, 0, 0, EG_STUB_REBOOT_MS);
+    if (rc == EG_ETIMEDOUT)
+        rc = 0;
+    if (rc == 0)
+        s->stub = 0;
+    return rc;
+}
+
 int eg_session_after(eg_session *s, eg_after after)
 {
     switch (after) {
@@ -891,6 +911,8 @@ int eg_session_after(eg_session *s, eg_after after)
         }
         return eg_reset_hard(s->t);
     case EG_AFTER_NO_RESET:
+        return s->stub ? stub_to_rom(s) : 0;
+    case EG_AFTER_NO_RESET_NO_STUB:
         return 0;
     case EG_AFTER_WATCHDOG_RESET:
         return eg_error_set(EG_EUNSUPPORTED, "watchdog reset needs the chip layer");

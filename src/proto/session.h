@@ -35,6 +35,7 @@
 #define EG_ROM_BEGIN_MS_PER_MB 30000 /* the ROM erases in FLASH_BEGIN */
 #define EG_MD5_MS_PER_MB       8000
 #define EG_CHIP_ERASE_MS       120000
+#define EG_STUB_REBOOT_MS      500  /* the stub's answer to FLASH_END "reboot", if any */
 #define EG_SESSION_MAX_FRAME   8192 /* the longest response (a 4 KiB READ_FLASH packet) */
 
 typedef struct eg_session {

@@ -16,7 +16,8 @@ fi
 
 # Flash commands in espsim's log (what writes or erases).
 WRITES='FLASH_BEGIN|FLASH_DEFL_BEGIN|ERASE_REGION|ERASE_FLASH|FLASH_DATA|FLASH_DEFL_DATA'
-writes() { grep -cE "$WRITES" "$1"; }
+# (An empty FLASH_BEGIN is --after no-reset handing the stub back to the ROM loader.)
+writes() { grep -E "$WRITES" "$1" | grep -vc "FLASH_BEGIN size=0x0 "; }
 # no_writes DESCRIPTION LOG: the command just run sent no flash command.
 no_writes() {
     if [ "$(writes "$2")" -eq 0 ]; then

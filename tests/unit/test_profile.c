@@ -885,7 +885,12 @@ static void test_mode_names(void **state)
     assert_int_equal(eg_after_parse(&a, ""), EG_EINVAL);
     assert_int_equal(a, EG_AFTER_HARD_RESET);
     assert_string_equal(eg_before_name((eg_before)4), "?");
-    assert_string_equal(eg_after_name((eg_after)3), "?");
+    assert_int_equal(eg_after_parse(&a, "no_reset_no_stub"), 0);
+    assert_int_equal(a, EG_AFTER_NO_RESET_NO_STUB);
+    assert_string_equal(eg_after_name(a), "no-reset-no-stub");
+    assert_true(eg_after_stays(EG_AFTER_NO_RESET) && eg_after_stays(EG_AFTER_NO_RESET_NO_STUB));
+    assert_false(eg_after_stays(EG_AFTER_HARD_RESET) || eg_after_stays(EG_AFTER_WATCHDOG_RESET));
+    assert_string_equal(eg_after_name((eg_after)4), "?");
 }
 
 int main(void)

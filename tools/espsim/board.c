@@ -85,6 +85,7 @@ typedef struct cmd {
     size_t out_len;
     uint8_t error;
     int leave_loader; /* after the reply the ROM stops listening */
+    int stub_reboot;  /* after the reply the stub resets the chip back into the ROM loader */
     int start_stub;   /* after the reply the uploaded stub says OHAI and takes over */
     int start_read;   /* after the reply the stub starts streaming READ_FLASH data */
     int hangs;        /* no reply: the loader waits for an unattached flash forever */
@@ -1071,6 +1072,12 @@ static void do_flash_end(sim_board *b, cmd *c)
             fail(c, STUB_ENOT_FLASHING, "no write in progress");
         else if (wr->compressed ? !wr->z_done && wr->size > 0 : wr->next_seq < wr->blocks)
             fail(c, STUB_ENOT_ENOUGH, "the write ends before the announced data arrived");
+        else if (word(c, 0) == 0) {
+            /* "reboot": a software reset, after which the ROM loader listens again as
+             * the chip was strapped (espflash's --after no-reset). */
+            c->stub_reboot = 1;
+            note(c, "the stub resets the chip into the ROM loader");
+        }
         write_end(&b->wr);
         return;
     }
@@ -1586,6 +1593,11 @@ static int frame(sim_board *b, const uint8_t *f, size_t flen, eg_buf *out)
     log_cmd(b, &c, NULL);
     if ((rc = send_reply(b, &c, out)) < 0)
         return rc;
+    if (c.stub_reboot) {
+        logline(b, "reset: software (the stub's FLASH_END reboot): the ROM loader");
+        if ((rc = chip_reset(b, SIM_RST_SW_SYS, 1, out, eg_clock_ms())) < 0)
+            return rc;
+    }
     if (c.leave_loader) {
         /* FLASH_END: "run user code" (1) jumps to the flash boot, "reboot" (0) resets by
          * software first; MEM_END: RAM code espsim cannot play. */

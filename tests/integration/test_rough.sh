@@ -1,0 +1,35 @@
+#!/bin/sh
+# The rough edges an espflash user meets first: espflash's short flags and modes, numbers
+# with '_', revisions as major.minor, suggestions for mistyped commands and options, a
+# missing port, binary output refused on a terminal, wrong-chip images named.
+ESPGANG=$1 ESPSIM=$2
+. "$(dirname "$0")/lib.sh"
+
+FIX=$(dirname "$ESPGANG")/fixtures
+
+# --- -b/--before and -a/--after, and how each --after leaves the board. Over RFC 2217
+# the virtual board keeps its state between connections, as a board on a cable does.
+start_sim modes --chip esp32c3 --rfc2217 0 --log "$TMP/modes.log"
+expect_ok "-b default-reset -a no-reset-no-stub" "$ESPGANG" board-info -p "$SIM_ADDR" \
+    -b default-reset -a no-reset-no-stub
+grep -q "FLASH_END" "$TMP/modes.log" && fail "no-reset-no-stub: the stub was told to end" ||
+    pass "no-reset-no-stub: the stub is left running"
+# The stub still answers: a second connection without a reset syncs with it, no upload.
+expect_ok "then board-info without a reset (the stub answers)" "$ESPGANG" board-info -v \
+    -p "$SIM_ADDR" --before no-reset -a no-reset
+grep -q "the flasher stub is already running on the board: no upload needed" "$TMP/err" &&
+    pass "  which espgang says" || fail "  no word of the running stub: $(cat "$TMP/err")"
+[ "$(grep -c "MEM_END" "$TMP/modes.log")" -eq 1 ] && pass "  the stub was uploaded once" ||
+    fail "  stub uploads: $(grep -c MEM_END "$TMP/modes.log")"
+log_has "-a no-reset: the stub hands the board back to the ROM loader" "$TMP/modes.log" \
+    "FLASH_END flag=0 \(reboot\) \(the stub resets the chip into the ROM loader\)"
+log_has "  which then listens" "$TMP/modes.log" "RTC_SW_SYS_RST\): download mode"
+expect_ok "  and answers the next connection" "$ESPGANG" board-info -p "$SIM_ADDR" -b no-reset \
+    -a no-reset-no-stub
+[ "$(grep -c "MEM_END" "$TMP/modes.log")" -eq 2 ] && pass "  (a ROM: the stub is uploaded again)" ||
+    fail "  stub uploads: $(grep -c MEM_END "$TMP/modes.log")"
+expect_usage "an unknown --after lists the modes" \
+    "unknown --after 'stay' \(hard-reset, no-reset, no-reset-no-stub, watchdog-reset\)" \
+    "$ESPGANG" board-info -p "$SIM_ADDR" -a stay
+
+finish
