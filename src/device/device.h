@@ -41,7 +41,7 @@ typedef struct eg_device {
 
 /* Opens the port at 115200, resets the board into its loader and syncs (connect
  * attempts as o says). A board still running a flasher stub from an earlier session
- * is refused. */
+ * (it answers SYNC with 0) is taken as it is: the session goes on with the stub. */
 int eg_device_connect(eg_device **out, const eg_device_opts *o);
 
 /* Detects the chip (GET_SECURITY_INFO's chip id, else the magic register) and reads

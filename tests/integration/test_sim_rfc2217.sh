@@ -66,8 +66,9 @@ ld.upload_stub(sys.argv[2] + "/esp32c3.json")
 assert ld.sync() == [0] * 8
 s.close()
 ' "$P" "$STUBS"
-expect_fail "espgang finds the stub still running" "still runs a flasher stub from an earlier session" 15 \
-    "$ESPGANG" board-info -p "$P" --before no-reset
+expect_ok "espgang finds the stub still running and works with it" "$ESPGANG" board-info -v \
+    -p "$P" --before no-reset -a no-reset-no-stub
+err_matches "  saying so" "the flasher stub is already running on the board: no upload needed"
 expect_ok "and resets it into the ROM by DTR/RTS" "$ESPGANG" board-info -p "$P"
 
 # The telnet level, byte by byte.
