@@ -40,9 +40,9 @@ extern const eg_cargo_flag eg_cargo_flags[EG_CARGO_NFLAGS];
  * rest (the arrays, and build's strings); rest's strings and bin/example point into
  * the argv given to eg_cargo_args_split. */
 typedef struct eg_cargo_args {
-    char **build;        /* "build", "--message-format=json-render-diagnostics", the build
-                            flags; NULL-terminated: cargo's arguments after its name */
-    char **rest;         /* everything else, in its order: espgang's; NULL-terminated */
+    char **build; /* "build", "--message-format=json-render-diagnostics", the build
+                     flags; NULL-terminated: cargo's arguments after its name */
+    char **rest;  /* everything else, in its order: espgang's; NULL-terminated */
     size_t nbuild, nrest;
     const char *bin;     /* --bin, or NULL */
     const char *example; /* --example, or NULL */

@@ -124,8 +124,7 @@ static int artifact(eg_cargo_build *b, json_t *msg)
     return 0;
 }
 
-int eg_cargo_feed(eg_cargo_build *b, const char *line, size_t len, eg_cargo_text_fn text,
-                  void *ctx)
+int eg_cargo_feed(eg_cargo_build *b, const char *line, size_t len, eg_cargo_text_fn text, void *ctx)
 {
     json_t *msg;
     const char *reason;
@@ -223,8 +222,9 @@ int eg_cargo_pick(const eg_cargo_exe **out, const eg_cargo_build *b, const char 
     if (b->nexes) {
         list(names, sizeof(names), b, NULL, NULL, 0);
         if (bin && example)
-            return eg_error_set(EG_ENOTFOUND, "cargo built no bin '%s' and no example '%s' (it built %s)",
-                                bin, example, names);
+            return eg_error_set(EG_ENOTFOUND,
+                                "cargo built no bin '%s' and no example '%s' (it built %s)", bin,
+                                example, names);
         return eg_error_set(EG_ENOTFOUND, "cargo built no %s '%s' (it built %s)",
                             bin ? "bin" : "example", bin ? bin : example, names);
     }

@@ -64,8 +64,7 @@ int eg_cargo_run(eg_cargo_build *b, int *status, const char *program, char *cons
     while (waitpid(pid, &wst, 0) < 0) {
         if (errno != EINTR) {
             return rc < 0 ? rc
-                          : eg_error_set(EG_EIO, "waiting for %s: %s", program,
-                                         eg_strerror(errno));
+                          : eg_error_set(EG_EIO, "waiting for %s: %s", program, eg_strerror(errno));
         }
     }
     if (WIFEXITED(wst))

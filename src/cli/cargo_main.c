@@ -105,8 +105,9 @@ static void cmd_help(FILE *f, const char *cmd)
 {
     fprintf(f, "Usage: cargo espgang %s [BUILD OPTIONS] [ESPGANG OPTIONS]%s\n\n", cmd,
             strcmp(cmd, "save-image") == 0 ? " OUT" : "");
-    fprintf(f, "Runs 'cargo build' with the build options, then 'espgang %s' on the "
-               "executable it built%s.\n\nBuild options (handed to 'cargo build'):\n",
+    fprintf(f,
+            "Runs 'cargo build' with the build options, then 'espgang %s' on the "
+            "executable it built%s.\n\nBuild options (handed to 'cargo build'):\n",
             cmd, strcmp(cmd, "save-image") == 0 ? " (ELF OUT)" : "");
     print_flags(f);
     fprintf(f, "\nThe rest are espgang's, as 'espgang %s --help' lists them:\n\n", cmd);
@@ -195,8 +196,7 @@ static int build_and_run(const char *cmd, int argc, char **argv)
     memcpy(cargo_argv + 1, ca.build, ca.nbuild * sizeof(char *));
     rc = eg_cargo_run(&b, &status, program, cargo_argv, to_stderr, NULL);
     if (rc < 0) {
-        fail("%s: nothing was %s", eg_error_msg(),
-             strcmp(cmd, "flash") == 0 ? "flashed" : "saved");
+        fail("%s: nothing was %s", eg_error_msg(), strcmp(cmd, "flash") == 0 ? "flashed" : "saved");
         code = status != 0 && rc == EG_EINVAL ? status : EXIT_FAIL;
         goto done;
     }

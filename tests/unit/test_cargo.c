@@ -38,8 +38,7 @@ static void split_ok(const char *line, const char *want_build, const char *want_
     }
     assert_int_equal(eg_cargo_args_split(&a, argc, argv), 0);
     for (size_t i = 0; i < a.nbuild; i++)
-        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
-                 a.build[i]);
+        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "", a.build[i]);
     assert_null(a.build[a.nbuild]);
     assert_string_equal(got, want_build);
     got[0] = '\0';
@@ -139,9 +138,10 @@ static char text_seen[4096];
 static void text(void *ctx, const char *t, size_t len)
 {
     (void)ctx;
-    strncat(text_seen, t, len < sizeof(text_seen) - strlen(text_seen) - 1
-                              ? len
-                              : sizeof(text_seen) - strlen(text_seen) - 1);
+    strncat(text_seen, t,
+            len < sizeof(text_seen) - strlen(text_seen) - 1
+                ? len
+                : sizeof(text_seen) - strlen(text_seen) - 1);
 }
 
 static void feed(eg_cargo_build *b, const char *line)
@@ -155,7 +155,7 @@ static void feed(eg_cargo_build *b, const char *line)
     "\"crate_types\":[\"bin\"],\"name\":\"" name "\",\"src_path\":\"/w/app/src/main.rs\","         \
     "\"edition\":\"2021\",\"doc\":true,\"doctest\":false,\"test\":true},\"profile\":{"             \
     "\"opt_level\":\"s\",\"debuginfo\":2,\"debug_assertions\":false,\"overflow_checks\":false,"    \
-    "\"test\":false},\"features\":[],\"filenames\":[\"" exe "\"],\"executable\":\"" exe         \
+    "\"test\":false},\"features\":[],\"filenames\":[\"" exe "\"],\"executable\":\"" exe            \
     "\",\"fresh\":false}"
 
 static void test_messages(void **state)
@@ -306,12 +306,14 @@ static void test_esp_idf_sys(void **state)
 static void test_run(void **state)
 {
     eg_cargo_build b = EG_CARGO_BUILD_INIT;
-    char *ok[] = {"sh", "-c",
-                  "printf '%s\\n' '" ARTIFACT("bin", "app", "/w/app") "' 'plain'; "
-                  "printf '{\"reason\":\"build-finished\",\"success\":true}'",
-                  NULL};
-    char *failing[] = {"sh", "-c", "echo '{\"reason\":\"build-finished\",\"success\":false}'; exit 101",
-                       NULL};
+    char *ok[] = {
+        "sh", "-c",
+        "printf '%s\\n' '" ARTIFACT(
+            "bin", "app", "/w/app") "' 'plain'; "
+                                    "printf '{\"reason\":\"build-finished\",\"success\":true}'",
+        NULL};
+    char *failing[] = {"sh", "-c",
+                       "echo '{\"reason\":\"build-finished\",\"success\":false}'; exit 101", NULL};
     char *killed[] = {"sh", "-c", "kill -9 $$", NULL};
     int status;
     (void)state;
@@ -339,7 +341,7 @@ static void test_run(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split),       cmocka_unit_test(test_split_faults),
+        cmocka_unit_test(test_split),        cmocka_unit_test(test_split_faults),
         cmocka_unit_test(test_package_name), cmocka_unit_test(test_messages),
         cmocka_unit_test(test_esp_idf_sys),  cmocka_unit_test(test_run),
     };
