@@ -24,25 +24,31 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 #define HELP_INDENT 30
 
+/* "cargo-espgang: " + what + the message, to stderr, no newline. */
+static void say(const char *what, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "cargo-espgang: %s", what);
+    vfprintf(stderr, fmt, ap);
+}
+
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
 {
     va_list ap;
-    fputs("cargo-espgang: error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say("error: ", fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     return EXIT_FAIL;
 }
 
+/* A usage error with a hint to the command's --help. */
 static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fputs("cargo-espgang: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say("", fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'cargo espgang %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
     return EXIT_USAGE;

@@ -109,6 +109,12 @@ start_sim c3 --chip esp32c3 --tcp 0 --log "$TMP/c3.log" --flash-file "$TMP/c3.fl
 C3=$SIM_ADDR
 "$ESPGANG" save-image -c esp32c3 --merge --skip-padding --bootloader "$TMP/boot.bin" "$ELF" \
     "$TMP/ref.bin" >/dev/null || fail "reference image"
+# untouched DESCRIPTION LOG: the board whose espsim log is LOG (emptied before the
+# command) heard nothing.
+untouched() {
+    [ ! -s "$2" ] && pass "$1: the board was never touched" ||
+        fail "$1: the board heard $(head -3 "$2" | tr '\n' ' ')"
+}
 # flash_is DESCRIPTION FLASH REFERENCE: the flash starts with the reference's bytes.
 flash_is() {
     part "$2" 0 "$(stat -c %s "$3")" >"$TMP/flash-head.bin"
@@ -189,8 +195,7 @@ grep -q "Saved ESP32-C3 image of '$T/examples/blinky'" "$TMP/out" &&
 : >"$TMP/c3.log"
 expect_fail "two executables" "cargo built 2 executables: bin 'app' \\($T/app\\), bin 'other' \\($T/other\\); say which one to flash with --bin NAME" 5 \
     "$CE" espgang flash -p "$C3" --after no-reset
-[ ! -s "$TMP/c3.log" ] && pass "two executables: the board was never touched" ||
-    fail "two executables: the board heard $(head -3 "$TMP/c3.log")"
+untouched "two executables" "$TMP/c3.log"
 "$ESPGANG" save-image -c esp32c6 "$T/other" "$TMP/ref-other.bin" >/dev/null || fail "reference other"
 expect_ok "--bin chooses one of two" "$CE" espgang save-image --bin other -c esp32c6 "$TMP/other.bin"
 same_files "--bin other: its image was saved" "$TMP/other.bin" "$TMP/ref-other.bin"
@@ -207,8 +212,7 @@ expect_fail "--bin that cargo did not build" "cargo built no bin 'nope' \\(it bu
 : >"$TMP/c3.log"
 expect_fail "no executable" "cargo built no executable: an example needs --example NAME, and in a workspace the package is chosen with --package NAME" 5 \
     "$CE" espgang flash -p "$C3" --after no-reset
-[ ! -s "$TMP/c3.log" ] && pass "no executable: the board was never touched" ||
-    fail "no executable: the board heard $(head -3 "$TMP/c3.log")"
+untouched "no executable" "$TMP/c3.log"
 
 # --- A failed build: cargo's diagnostics shown, its exit status, nothing flashed (even
 # with an executable among the messages).
@@ -231,8 +235,7 @@ grep -q 'error\[E0308\]: mismatched types' "$TMP/err" && grep -q 'expected `u32`
 grep -q 'error: could not compile `app`' "$TMP/err" && pass "cargo's own error output is shown" ||
     fail "cargo's stderr: $(cat "$TMP/err")"
 err_matches "a failed build says so" "cargo-espgang: error: 'cargo build' failed \\(exit status 101\\): nothing was flashed"
-[ ! -s "$TMP/c3.log" ] && pass "failed build: the board was never touched" ||
-    fail "failed build: the board heard $(head -3 "$TMP/c3.log")"
+untouched "failed build" "$TMP/c3.log"
 same_files "failed build: the flash is as it was" "$TMP/c3.flash" "$TMP/c3-before.flash"
 grep -q "^App:" "$TMP/err" && fail "failed build: an app was named" || pass "failed build: no app chosen"
 : >"$TMP/cargo.err"
