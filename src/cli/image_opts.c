@@ -7,28 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "3.1", "v3.1" or "301" (major * 100 + minor). */
+/* "3.1" or "v3.1": major.minor, as espflash takes it, into major * 100 + minor. A bare
+ * number is refused: "1" is no more v0.1 than v1.0. */
 static int parse_rev(uint16_t *out, const char *s)
 {
     char *end;
-    unsigned long major, minor = 0;
+    unsigned long major, minor;
 
     if (*s == 'v' || *s == 'V')
         s++;
+    if (*s < '0' || *s > '9')
+        return -1;
     major = strtoul(s, &end, 10);
-    if (end == s)
+    if (*end != '.' || end[1] < '0' || end[1] > '9')
         return -1;
-    if (*end == '.') {
-        const char *m = end + 1;
-        minor = strtoul(m, &end, 10);
-        if (end == m || *end || minor > 99 || major > 655)
-            return -1;
-        *out = (uint16_t)(major * 100 + minor);
-        return 0;
-    }
-    if (*end || major > 0xFFFF)
+    const char *m = end + 1;
+    minor = strtoul(m, &end, 10);
+    if (*end || minor > 99 || major > 655)
         return -1;
-    *out = (uint16_t)major;
+    *out = (uint16_t)(major * 100 + minor);
     return 0;
 }
 
@@ -49,7 +46,8 @@ int eg_cli_image_opts(eg_image_opts *out, const eg_args *a, const eg_chip *chip,
         eg_flash_freq_parse(&out->flash_freq_code, chip, a->val[OPT_FLASH_FREQ]) < 0)
         return EG_EINVAL;
     if (a->val[OPT_MIN_CHIP_REV] && parse_rev(&out->min_rev_full, a->val[OPT_MIN_CHIP_REV]) < 0)
-        return eg_error_set(EG_EINVAL, "--min-chip-rev '%s' is not a revision (3.1, v3.1 or 301)",
+        return eg_error_set(EG_EINVAL,
+                            "--min-chip-rev '%s' is not a revision: give major.minor (0.3, v1.0)",
                             a->val[OPT_MIN_CHIP_REV]);
     if (a->val[OPT_MMU_PAGE_SIZE]) {
         uint64_t v;

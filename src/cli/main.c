@@ -34,7 +34,7 @@ static const eg_opt list_ports_opts[] = {
 
 #define APP_IMAGE_OPTS \
     {OPT_MIN_CHIP_REV, 0, "min-chip-rev", "REV", \
-     "oldest chip revision the app runs on (3.1 or 301)"}, \
+     "oldest chip revision the app runs on, as major.minor (0.3, 1.0)"}, \
     {OPT_MMU_PAGE_SIZE, 0, "mmu-page-size", "SIZE", \
      "MMU page size the app is linked for (ESP32-C2, -C6, -H2; default: from the app descriptor)"}, \
     {OPT_IGNORE_APP_DESC, 0, "ignore-app-descriptor", NULL, \

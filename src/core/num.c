@@ -35,6 +35,9 @@ int eg_num_parse(uint64_t *out, const char *s, uint64_t max)
         p += 2;
     }
     for (; *p; p++) {
+        /* '_' may group digits (0x1_0000, 1_000_000), as in Rust: between two digits. */
+        if (*p == '_' && digits > 0 && digit_value(p[1], base) >= 0)
+            continue;
         int d = digit_value(*p, base);
         if (d < 0)
             break;

@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 /* Parses s into *out. Accepts "123", "0x1F000", "64k", "64K", "64KB", "64KiB",
- * "4M", "4MB", "4MiB" (case-insensitive suffix). Hex takes no suffix. Rejects empty
+ * "4M", "4MB", "4MiB" (case-insensitive suffix), digits grouped by single '_' between
+ * them ("0x1_0000", as Rust and espflash take them). Hex takes no suffix. Rejects empty
  * strings, signs, spaces, trailing garbage and values above max with EG_EINVAL and a
  * message naming the text. */
 int eg_num_parse(uint64_t *out, const char *s, uint64_t max);

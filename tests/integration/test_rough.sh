@@ -32,4 +32,22 @@ expect_usage "an unknown --after lists the modes" \
     "unknown --after 'stay' \(hard-reset, no-reset, no-reset-no-stub, watchdog-reset\)" \
     "$ESPGANG" board-info -p "$SIM_ADDR" -a stay
 
+# --- Numbers grouped with '_' (espflash reads them as Rust does); revisions as major.minor.
+head -c 8192 /dev/urandom >"$TMP/data.bin"
+expect_ok "write-bin at 0x1_0000" "$ESPGANG" write-bin -p "$SIM_ADDR" -b no-reset -a no-reset-no-stub \
+    0x1_0000 "$TMP/data.bin"
+expect_ok "  read back from 0x10000" "$ESPGANG" read-flash -p "$SIM_ADDR" -b no-reset \
+    -a no-reset-no-stub 0x10000 8_192 "$TMP/back.bin"
+same_files "  the same bytes" "$TMP/data.bin" "$TMP/back.bin"
+expect_usage "a misplaced '_' is no number" "'0x1_0000_' is not a number" \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" 0x1_0000_ "$TMP/data.bin"
+expect_usage "--min-chip-rev 1 is refused, not taken as v0.1" \
+    "--min-chip-rev '1' is not a revision: give major.minor \(0.3, v1.0\)" \
+    "$ESPGANG" save-image -c esp32c3 --min-chip-rev 1 "$FIX/esp32c3-appdesc.elf" "$TMP/x.bin"
+[ ! -e "$TMP/x.bin" ] && pass "  and nothing is written" || fail "  an image was written"
+expect_ok "--min-chip-rev v0.3" "$ESPGANG" save-image -c esp32c3 --min-chip-rev v0.3 \
+    "$FIX/esp32c3-appdesc.elf" "$TMP/r3.bin"
+"$ESPGANG" image-info "$TMP/r3.bin" >"$TMP/info" 2>&1
+grep -q "v0.3" "$TMP/info" && pass "  the image says v0.3" || fail "  image-info: $(cat "$TMP/info")"
+
 finish

@@ -48,6 +48,10 @@ static void test_good(void **state)
     ok("4mb", 4u << 20);
     ok("16MiB", 16u << 20);
     ok("100b", 100);
+    ok("0x1_0000", 0x10000);
+    ok("1_000_000", 1000000);
+    ok("0xdead_beef", 0xDEADBEEF);
+    ok("64_0k", 640 * 1024);
 }
 
 static void test_bad(void **state)
@@ -66,6 +70,11 @@ static void test_bad(void **state)
     bad("0x100000000", "too large");
     bad("4096M", "too large");
     bad("99999999999999999999999", "too large");
+    bad("_1", "not a number");
+    bad("0x_10", "not a number");
+    bad("1_", "unknown suffix");
+    bad("1__0", "unknown suffix");
+    bad("0x10_", "not a number");
 }
 
 static void test_format(void **state)
