@@ -7,6 +7,7 @@
 #include "store/store.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,7 +59,7 @@ int eg_cli_usage(const eg_command *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'espgang %s --help'.\n", cmd ? cmd->name : "");
+    fprintf(stderr, "\nTry 'espgang %s%s--help'.\n", cmd ? cmd->name : "", cmd ? " " : "");
     return EG_EXIT_USAGE;
 }
 
@@ -68,6 +69,57 @@ const eg_command *eg_cli_find(const char *name)
         if (strcmp(c->name, name) == 0)
             return c;
     return NULL;
+}
+
+/* Edits from a (alen bytes) to b: insertions, deletions, substitutions, and swaps of
+ * two neighbours (the optimal string alignment distance). Names are short: anything
+ * past 63 bytes is far. */
+static size_t edits(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b), d[64][64];
+
+    if (alen > 63 || blen > 63)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= alen; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= blen; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= alen; i++) {
+        for (size_t j = 1; j <= blen; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[alen][blen];
+}
+
+/* Keeps in *best the candidate closest to name (len bytes), if close enough to be a
+ * slip: at most 2 edits, and fewer than the name is long. */
+static void consider(const char **best, size_t *best_d, const char *name, size_t len,
+                     const char *candidate)
+{
+    size_t d = edits(name, len, candidate);
+    if (d <= 2 && d < len && d < *best_d) {
+        *best = candidate;
+        *best_d = d;
+    }
+}
+
+const char *eg_cli_suggest_command(const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+
+    for (const eg_command *c = eg_commands; c->name; c++)
+        consider(&best, &best_d, name, strlen(name), c->name);
+    return best;
 }
 
 static const eg_opt *find_opt(const eg_command *cmd, const char *longname, size_t len,
@@ -85,6 +137,20 @@ static const eg_opt *find_opt(const eg_command *cmd, const char *longname, size_
         }
     }
     return NULL;
+}
+
+/* The long option of cmd closest to a mistyped one, or NULL. */
+static const char *suggest_opt(const eg_command *cmd, const char *name, size_t len)
+{
+    const eg_opt *lists[3] = {common_opts, cmd->flags & EG_CMD_BOARD ? board_opts : NULL,
+                              cmd->opts};
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+
+    for (int l = 0; l < 3; l++)
+        for (const eg_opt *o = lists[l]; o && o->id; o++)
+            consider(&best, &best_d, name, len, o->long_name);
+    return best;
 }
 
 int eg_cli_parse(eg_args *out, const eg_command *cmd, int argc, char **argv)
@@ -112,8 +178,13 @@ int eg_cli_parse(eg_args *out, const eg_command *cmd, int argc, char **argv)
             const char *name = arg + 2, *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
             o = find_opt(cmd, name, len, 0);
-            if (!o)
+            if (!o) {
+                const char *near = suggest_opt(cmd, name, len);
+                if (near)
+                    return eg_cli_usage(cmd, "%s: unknown option '--%.*s' (did you mean '--%s'?)",
+                                        cmd->name, (int)len, name, near);
                 return eg_cli_usage(cmd, "%s: unknown option '--%.*s'", cmd->name, (int)len, name);
+            }
             if (eq) {
                 if (!o->metavar)
                     return eg_cli_usage(cmd, "%s: option '--%s' takes no value", cmd->name,
@@ -417,6 +488,9 @@ int eg_cli_run(eg_cli_job *j, eg_plan *plan)
     rc = eg_job_run(&r, plan, &j->jo);
     if (rc < 0)
         eg_cli_fail("%s", r.message);
+    if (rc == EG_ENOTFOUND && r.step == EG_STEP_CONNECT && !strstr(j->jo.port, "://"))
+        fprintf(stderr, "espgang: 'espgang list-ports' shows the serial ports there are (--all: "
+                        "every one, not only known USB bridges)\n");
     if (store) {
         int qrc = eg_prod_record_end(store, run_id, 1, &r, NULL, NULL);
         if (qrc < 0)

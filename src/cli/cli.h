@@ -111,6 +111,10 @@ enum { EG_EXIT_OK = 0, EG_EXIT_FAIL = 1, EG_EXIT_USAGE = 2 };
 extern const eg_command eg_commands[];
 const eg_command *eg_cli_find(const char *name);
 
+/* The command name closest to a mistyped one (at most 2 edits away, a swap of two
+ * neighbours counting one), or NULL when none is that close. */
+const char *eg_cli_suggest_command(const char *name);
+
 /* Parses argv by the command's option spec into *out; returns 0, or the exit code of a
  * usage error it has printed. */
 int eg_cli_parse(eg_args *out, const eg_command *cmd, int argc, char **argv);

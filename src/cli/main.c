@@ -306,13 +306,23 @@ int main(int argc, char **argv)
             return EG_EXIT_OK;
         }
         cmd = eg_cli_find(argv[2]);
-        if (!cmd)
-            return eg_cli_usage(NULL, "unknown command '%s'", argv[2]);
+        if (!cmd) {
+            const char *near = eg_cli_suggest_command(argv[2]);
+            return eg_cli_usage(NULL, "unknown command '%s'%s%s%s", argv[2],
+                                near ? " (did you mean '" : "", near ? near : "",
+                                near ? "'?)" : "");
+        }
         eg_cli_help(cmd, stdout);
         return EG_EXIT_OK;
     }
     cmd = eg_cli_find(argv[1]);
     if (!cmd) {
+        const char *near = eg_cli_suggest_command(argv[1]);
+        if (near) {
+            fprintf(stderr, "espgang: unknown command '%s' (did you mean '%s'?)\n", argv[1], near);
+            fprintf(stderr, "Try 'espgang --help'.\n");
+            return EG_EXIT_USAGE;
+        }
         fprintf(stderr, "espgang: unknown command '%s'\n\n", argv[1]);
         usage(stderr);
         return EG_EXIT_USAGE;

@@ -264,9 +264,13 @@ static int step_check(job *j)
     for (size_t i = 0; i < p->n_regions; i++) {
         const eg_plan_region *r = &p->regions[i];
         if (r->image_chip_id != EG_PLAN_NO_IMAGE &&
-            (unsigned)r->image_chip_id != d->chip->image_chip_id)
-            return eg_error_set(EG_EMISMATCH, "'%s' at 0x%x is an image for chip id %d, not %s",
-                                r->label, r->addr, r->image_chip_id, d->chip->name);
+            (unsigned)r->image_chip_id != d->chip->image_chip_id) {
+            const eg_chip *other = eg_chip_by_image_id((unsigned)r->image_chip_id);
+            return eg_error_set(EG_EMISMATCH,
+                                "'%s' at 0x%x is an image for the %s (chip id %d), not the %s",
+                                r->label, r->addr, other ? other->name : "unknown chip",
+                                r->image_chip_id, d->chip->name);
+        }
     }
     if ((p->n_regions || p->ram.n_segs) && (rc = check_revision(j)) < 0)
         return rc;

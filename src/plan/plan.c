@@ -234,9 +234,12 @@ static int check_image(eg_image_info *info, const eg_plan *p, const uint8_t *dat
     if (!eg_image_valid(info))
         return eg_error_set(EG_EINVAL, "%s: its checksum or SHA-256 does not match its contents",
                             what);
-    if (p->chip && info->chip_id != p->chip->image_chip_id)
-        return eg_error_set(EG_EMISMATCH, "%s is an image for chip id %u, not %s", what,
-                            info->chip_id, p->chip->name);
+    if (p->chip && info->chip_id != p->chip->image_chip_id) {
+        const eg_chip *other = eg_chip_by_image_id(info->chip_id);
+        return eg_error_set(EG_EMISMATCH, "%s is an image for the %s (chip id %u), not the %s",
+                            what, other ? other->name : "unknown chip", info->chip_id,
+                            p->chip->name);
+    }
     return 0;
 }
 

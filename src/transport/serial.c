@@ -97,7 +97,9 @@ int eg_transport_open_serial(eg_transport **out, const char *path, uint32_t baud
 
     *out = NULL;
     if (stat(path, &st) != 0)
-        return eg_error_set(errno == ENOENT ? EG_ENOTFOUND : EG_EIO, "%s", eg_strerror(errno));
+        return errno == ENOENT
+                   ? eg_error_set(EG_ENOTFOUND, "no such port (is the board plugged in?)")
+                   : eg_error_set(EG_EIO, "%s", eg_strerror(errno));
     s = calloc(1, sizeof(*s));
     if (!s)
         return eg_error_set(EG_ENOMEM, "out of memory");

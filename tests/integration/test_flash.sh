@@ -120,7 +120,7 @@ printf '\125' | dd of="$TMP/bad-boot.bin" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect_fail "corrupt bootloader" "bootloader '.*bad-boot.bin': its checksum or SHA-256 does not match" 10 \
     "$ESPGANG" flash $P --bootloader "$TMP/bad-boot.bin" "$FIX/esp32c3-appdesc.elf"
 # shellcheck disable=SC2086
-expect_fail "bootloader for another chip" "bootloader '.*esp32s3-boot.bin' is an image for chip id 9, not ESP32-C3" 10 \
+expect_fail "bootloader for another chip" "bootloader '.*esp32s3-boot.bin' is an image for the ESP32-S3 \(chip id 9\), not the ESP32-C3" 10 \
     "$ESPGANG" flash $P --bootloader "$TMP/esp32s3-boot.bin" --partition-table-offset 0x40000 \
     "$FIX/esp32c3-appdesc.elf"
 make_bootloader esp32c3 "$FIX/esp32c3.elf" "$TMP/big-boot.bin"
@@ -338,13 +338,13 @@ cp -r "$D/bootloader" "$D/partition_table" "$TMP/b3/"
 idf_json s3.bin esp32c3 >"$TMP/b3/flasher_args.json"
 : >"$TMP/idf.log"
 # shellcheck disable=SC2086
-expect_fail "--idf-build: app for another chip" "'s3.bin' at 0x10000 is an image for chip id 9, not ESP32-C3" 10 \
+expect_fail "--idf-build: app for another chip" "'s3.bin' at 0x10000 is an image for the ESP32-S3 \(chip id 9\), not the ESP32-C3" 10 \
     "$ESPGANG" flash $P --idf-build "$TMP/b3"
 cp "$D/hello.bin" "$TMP/b3/"
 idf_json hello.bin esp32s3 >"$TMP/b3/flasher_args.json"
 # shellcheck disable=SC2086
 # The build says ESP32-S3 but holds ESP32-C3 images: refused before the board is touched.
-expect_fail "--idf-build: build for another chip" "'bootloader/bootloader.bin' at 0x0 is an image for chip id 5, not ESP32-S3" 10 \
+expect_fail "--idf-build: build for another chip" "'bootloader/bootloader.bin' at 0x0 is an image for the ESP32-C3 \(chip id 5\), not the ESP32-S3" 10 \
     "$ESPGANG" flash $P --idf-build "$TMP/b3"
 # shellcheck disable=SC2086
 expect_fail "--idf-build: --chip against the build's" "the build is for ESP32-S3, not esp32c3" 5 \

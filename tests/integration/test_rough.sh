@@ -50,4 +50,32 @@ expect_ok "--min-chip-rev v0.3" "$ESPGANG" save-image -c esp32c3 --min-chip-rev 
 "$ESPGANG" image-info "$TMP/r3.bin" >"$TMP/info" 2>&1
 grep -q "v0.3" "$TMP/info" && pass "  the image says v0.3" || fail "  image-info: $(cat "$TMP/info")"
 
+# --- Slips of the keyboard: the nearest command or option is suggested.
+expect_usage "flsh: did you mean flash" "unknown command 'flsh' \(did you mean 'flash'\?\)" \
+    "$ESPGANG" flsh app.elf
+expect_usage "help boardinfo: did you mean board-info" \
+    "unknown command 'boardinfo' \(did you mean 'board-info'\?\)" "$ESPGANG" help boardinfo
+expect_usage "--prot: did you mean --port" "unknown option '--prot' \(did you mean '--port'\?\)" \
+    "$ESPGANG" flash --prot /dev/ttyUSB0 app.elf
+expect_usage "nothing near: no suggestion" "unknown option '--frobnicate'$" \
+    "$ESPGANG" flash --frobnicate
+grep -q "did you mean" "$TMP/err" && fail "  a far-fetched suggestion: $(cat "$TMP/err")" ||
+    pass "  (no far-fetched suggestion)"
+
+# --- A port that is not there points at list-ports.
+expect_fail "a missing port" "port '/dev/ttyUSB_none': no such port \(is the board plugged in\?\)" 5 \
+    "$ESPGANG" board-info -p /dev/ttyUSB_none
+err_matches "  and list-ports is named" "'espgang list-ports' shows the serial ports there are"
+
+# --- Binary on a terminal is refused; through a pipe it goes.
+PT=$(dirname "$0")/../data/partitions
+csv=$(ls "$PT"/good/*.csv | head -n 1)
+script -qec "$ESPGANG partition-table --to-binary $csv" /dev/null >"$TMP/tty.out" 2>&1
+rc=$?
+grep -q "refus\|terminal" "$TMP/tty.out" && [ $rc -ne 0 ] &&
+    pass "partition-table --to-binary to a terminal is refused ($(head -c 120 "$TMP/tty.out" | tr -d '\r' | tr '\n' ' '))" ||
+    fail "to a terminal: exit $rc: $(head -c 300 "$TMP/tty.out")"
+"$ESPGANG" partition-table --to-binary "$csv" >"$TMP/pt.bin" && [ "$(head -c 2 "$TMP/pt.bin" | od -An -tx1 | tr -d ' ')" = "aa50" ] &&
+    pass "  and to a pipe or file it is written" || fail "  binary to a file"
+
 finish
