@@ -30,7 +30,8 @@ static const eg_opt board_opts[] = {
      "(leave the flasher stub running), watchdog-reset"},
     {OPT_NO_STUB, 0, "no-stub", NULL, "talk to the ROM loader, do not upload the flasher stub"},
     {OPT_STUB_DIR, 0, "stub-dir", "DIR",
-     "where the flasher stubs are (default: next to espgang, then the install prefix)"},
+     "read the flasher stubs from DIR (esptool-js's NAME.json files) instead of the built-in "
+     "ones"},
     {OPT_FLASH_SIZE, 's', "flash-size", "SIZE",
      "flash size when its JEDEC id does not tell (4MB, 16MB, ...)"},
     {OPT_CONNECT_ATTEMPTS, 0, "connect-attempts", "N",
@@ -344,38 +345,10 @@ static void cli_progress(void *ctx, eg_step step, uint64_t done, uint64_t total)
     fflush(stderr);
 }
 
-#ifndef EG_DATA_DIR
-#define EG_DATA_DIR "/usr/local/share/espgang"
-#endif
-
-/* Finds the flasher stubs: --stub-dir, then "stub" next to the executable (a build
- * tree), then the install prefix's share/espgang/stub. */
-void eg_cli_stub_dir(const eg_args *a, char *buf, size_t len)
+/* The flasher stubs: --stub-dir's folder, or NULL for the ones built in. */
+const char *eg_cli_stub_dir(const eg_args *a)
 {
-    static const char *const near_exe[] = {"stub", "../share/espgang/stub"};
-    char exe[4096], probe[4200];
-    ssize_t n;
-
-    if (a->val[OPT_STUB_DIR]) {
-        snprintf(buf, len, "%s", a->val[OPT_STUB_DIR]);
-        return;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        for (size_t i = 0; i < 2; i++) {
-            snprintf(probe, sizeof(probe), "%s/%s/esp32.json", exe, near_exe[i]);
-            if (access(probe, R_OK) == 0) {
-                probe[strlen(probe) - strlen("/esp32.json")] = '\0';
-                snprintf(buf, len, "%.4000s", probe);
-                return;
-            }
-        }
-    }
-    snprintf(buf, len, "%s/stub", EG_DATA_DIR);
+    return a->val[OPT_STUB_DIR];
 }
 
 eg_events eg_cli_log_events(const eg_args *a)
@@ -426,11 +399,10 @@ int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, e
     progress_global.verbose = a->count[OPT_VERBOSE] > 0;
     progress_global.step = -1;
     jo->ev = (eg_job_events){NULL, cli_progress, cli_log, &progress_global};
-    eg_cli_stub_dir(a, out->stub_dir, sizeof(out->stub_dir));
     out->po.name = cmd->name;
     out->po.chip = out->chip;
     out->po.no_stub = a->count[OPT_NO_STUB] > 0;
-    out->po.stub_dir = out->stub_dir;
+    out->po.stub_dir = eg_cli_stub_dir(a);
     out->po.level = EG_PLAN_DEFLATE_LEVEL;
     out->po.policy = &out->policy;
     out->po.ev = (eg_events){cli_log, NULL, &progress_global};

@@ -132,8 +132,8 @@ int eg_cli_usage(const eg_command *cmd, const char *fmt, ...) __attribute__((for
  * error naming what and returns EG_EINVAL. */
 int eg_cli_u32(uint32_t *out, const eg_command *cmd, const char *what, const char *text);
 
-/* Where the flasher stubs are: --stub-dir, else next to espgang, else the prefix. */
-void eg_cli_stub_dir(const eg_args *a, char *buf, size_t len);
+/* Where the flasher stubs are: --stub-dir, else NULL for the ones built in. */
+const char *eg_cli_stub_dir(const eg_args *a);
 
 /* Events that print log lines to stderr (debug ones with -v). */
 eg_events eg_cli_log_events(const eg_args *a);
@@ -146,7 +146,6 @@ typedef struct eg_cli_job {
     eg_policy policy;
     const eg_chip *chip; /* --chip, NULL when not given */
     const char *db;      /* --db: record the attempt there, as a production run does */
-    char stub_dir[4096];
 } eg_cli_job;
 
 /* Reads the common board options (with ESPGANG_PORT / ESPGANG_BAUD as defaults) into

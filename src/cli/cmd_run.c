@@ -108,7 +108,6 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     eg_store *store = NULL;
     eg_slots *slots = NULL;
     ports p = {0};
-    char stubs[4096];
     int64_t run_id = 0;
     int rc = EXIT_RUN_START;
 
@@ -131,7 +130,6 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
-    eg_cli_stub_dir(a, stubs, sizeof(stubs));
     /* Everything is checked before any board is touched: the profile and its pinned
      * files, the plan, the ports, the database. */
     if (eg_profile_load(&profile, a->pos[0]) < 0 || eg_profile_read_inputs(profile) < 0) {
@@ -140,7 +138,7 @@ static int run_profile(const eg_command *cmd, eg_args *a, eg_job_kind kind)
     }
     if (kind == EG_JOB_VERIFY && a->count[OPT_READBACK])
         profile->policy.verify_readback = 1;
-    eg_profile_plan_opts ppo = {stubs, eg_cli_log_events(a)};
+    eg_profile_plan_opts ppo = {eg_cli_stub_dir(a), eg_cli_log_events(a)};
     if (eg_profile_plan(&plan, profile, &ppo) < 0) {
         eg_cli_fail("%s", eg_error_msg());
         goto done;
@@ -283,7 +281,7 @@ int cmd_profile(const eg_command *cmd, eg_args *a)
 {
     eg_profile *profile = NULL;
     eg_plan *plan = NULL;
-    char stubs[4096], size[32];
+    char size[32];
     int rc = EG_EXIT_FAIL;
 
     if (strcmp(a->pos[0], "check") != 0)
@@ -294,8 +292,7 @@ int cmd_profile(const eg_command *cmd, eg_args *a)
         eg_cli_fail("%s", eg_error_msg());
         goto done;
     }
-    eg_cli_stub_dir(a, stubs, sizeof(stubs));
-    eg_profile_plan_opts ppo = {stubs, eg_cli_log_events(a)};
+    eg_profile_plan_opts ppo = {eg_cli_stub_dir(a), eg_cli_log_events(a)};
     if (eg_profile_plan(&plan, profile, &ppo) < 0) {
         eg_cli_fail("%s", eg_error_msg());
         goto done;

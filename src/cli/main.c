@@ -135,7 +135,7 @@ static const eg_opt erase_parts_opts[] = {
     {OPT_JSON, 0, "json", NULL, "one JSON object per event on standard output"}, \
     {OPT_BAUD, 'B', "baud", "BAUD", "the rate after connecting (default: the profile's)"}, \
     {OPT_STUB_DIR, 0, "stub-dir", "DIR", \
-     "where the flasher stubs are (default: next to espgang, then the install prefix)"}, \
+     "read the flasher stubs from DIR (esptool-js's NAME.json files) instead of the built-in ones"}, \
     {OPT_SLOTS, 0, "slots", "FILE", \
      "which USB location is which fixture slot (YAML); without it slots follow the ports' order"}, \
     {OPT_WATCH, 0, "watch", NULL, \

@@ -98,8 +98,16 @@ static int start_loader(job *j, uint32_t baud)
     if (p->no_stub || p->ram.n_segs || j->d->s->stub)
         return eg_device_set_baud(j->d, baud);
     eg_plan_stub_release(&j->spare); /* one a reconnect loaded before */
-    if ((rc = eg_plan_stub_for(&stub, p, j->d->chip, j->d->rev_major, &j->spare)) < 0)
+    if ((rc = eg_plan_stub_for(&stub, p, j->d->chip, j->d->rev_major, &j->spare)) < 0) {
+        /* Reading the board needs no stub: the ROM loader answers that too. */
+        if (rc == EG_ENOTFOUND && j->o->kind == EG_JOB_INFO) {
+            eg_events_log(&j->d->s->ev, EG_LOG_INFO,
+                          "no flasher stub for the %s: going on with the ROM loader",
+                          j->d->chip->name);
+            return eg_device_set_baud(j->d, baud);
+        }
         return eg_error_prefix(rc, "port '%s': ", j->port);
+    }
     if (!j->o->no_fast_connect && (rc = eg_device_set_baud(j->d, baud)) < 0)
         return rc;
     if ((rc = eg_device_start_stub(j->d, stub)) < 0)

@@ -610,7 +610,9 @@ int eg_plan_finish(eg_plan *p)
             }
         }
     }
-    if (p->chip && !p->no_stub && !p->ram.n_segs) {
+    /* The stubs are loaded here when there is flash work; a plan without regions
+     * (board-info, checksum-md5) goes on with the ROM loader if its stub is missing. */
+    if (p->chip && !p->no_stub && !p->ram.n_segs && p->n_regions) {
         char name[32];
         int variants = p->chip->stub_rev1_below_major ? 2 : 1;
         p->stubs = calloc((size_t)variants, sizeof(*p->stubs));
@@ -618,7 +620,7 @@ int eg_plan_finish(eg_plan *p)
             return eg_error_set(EG_ENOMEM, "out of memory");
         for (int v = 0; v < variants; v++) {
             snprintf(name, sizeof(name), "%s%s", p->chip->id, v ? "-rev1" : "");
-            if ((rc = eg_plan_stub_load(&p->stubs[v], p->stub_dir ? p->stub_dir : ".", name)) < 0)
+            if ((rc = eg_plan_stub_load(&p->stubs[v], p->stub_dir, name)) < 0)
                 return rc;
             p->n_stubs++;
         }

@@ -121,7 +121,7 @@ typedef struct eg_plan_opts {
     const char *name;
     const eg_chip *chip;
     int no_stub;
-    const char *stub_dir; /* needed unless no_stub */
+    const char *stub_dir; /* NULL: the stubs built in */
     int level;
     const eg_policy *policy; /* NULL: eg_policy_default() */
     eg_events ev;            /* notes while building (a signed bootloader left as it is) */
@@ -212,8 +212,9 @@ int eg_plan_stub_for(const eg_ram_program **out, const eg_plan *p, const eg_chip
                      unsigned rev_major, eg_plan_stub *spare);
 void eg_plan_stub_release(eg_plan_stub *s);
 
-/* Loads the stub file dir/NAME.json (esptool-js's format: entry, text, text_start,
- * data, data_start, base64). EG_ENOTFOUND naming --no-stub and --stub-dir when absent. */
+/* Loads the stub NAME: the file dir/NAME.json, or with dir NULL the one built in
+ * (esptool-js's format: entry, text, text_start, data, data_start, base64).
+ * EG_ENOTFOUND naming --no-stub and --stub-dir when absent. */
 int eg_plan_stub_load(eg_plan_stub *out, const char *dir, const char *name);
 
 /* The largest region end, or 0. */

@@ -3,6 +3,7 @@
 #include "plan/plan.h"
 
 #include "core/error.h"
+#include "plan/stubs_builtin.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -41,28 +42,13 @@ static int get_u32(uint32_t *out, json_t *root, const char *key, const char *pat
     return 0;
 }
 
-int eg_plan_stub_load(eg_plan_stub *out, const char *dir, const char *name)
+/* Reads the stub out of its JSON (path names it in messages); consumes root. */
+static int stub_from_json(eg_plan_stub *out, json_t *root, const char *path)
 {
-    char path[4096];
-    json_error_t jerr;
-    json_t *root = NULL, *text, *data;
+    json_t *text, *data;
     uint32_t entry = 0, text_start = 0, data_start = 0;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    snprintf(out->name, sizeof(out->name), "%s", name);
-    snprintf(path, sizeof(path), "%s/%s.json", dir, name);
-    root = json_load_file(path, 0, &jerr);
-    if (!root) {
-        FILE *f = fopen(path, "r");
-        if (!f)
-            return eg_error_set(EG_ENOTFOUND,
-                                "no flasher stub '%s' (looked for '%s'): run tools/setup.sh, "
-                                "give --stub-dir DIR, or use --no-stub to stay with the ROM loader",
-                                name, path);
-        fclose(f);
-        return eg_error_set(EG_EINVAL, "'%s' line %d: %s", path, jerr.line, jerr.text);
-    }
     text = json_object_get(root, "text");
     data = json_object_get(root, "data");
     if ((rc = get_u32(&entry, root, "entry", path)) < 0 ||
@@ -93,6 +79,51 @@ done:
     return rc;
 }
 
+int eg_plan_stub_load(eg_plan_stub *out, const char *dir, const char *name)
+{
+    char path[4096];
+    json_error_t jerr;
+    json_t *root;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(out->name, sizeof(out->name), "%s", name);
+    if (!dir) {
+        for (size_t i = 0; i < eg_stub_n_files; i++) {
+            if (strcmp(eg_stub_files[i].name, name) != 0)
+                continue;
+            snprintf(path, sizeof(path), "built-in stub '%s'", name);
+            root = json_loadb(eg_stub_files[i].json, eg_stub_files[i].len, 0, &jerr);
+            if (!root)
+                return eg_error_set(EG_EINVAL, "%s line %d: %s", path, jerr.line, jerr.text);
+            return stub_from_json(out, root, path);
+        }
+        if (eg_stub_n_files == 0)
+            return eg_error_set(EG_ENOTFOUND,
+                                "no flasher stub '%s': this espgang was built without its stubs "
+                                "(run tools/setup.sh, then build again), give --stub-dir DIR, or "
+                                "use --no-stub to stay with the ROM loader",
+                                name);
+        return eg_error_set(EG_ENOTFOUND,
+                            "no flasher stub '%s' is built in: give --stub-dir DIR, or use "
+                            "--no-stub to stay with the ROM loader",
+                            name);
+    }
+    snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+    root = json_load_file(path, 0, &jerr);
+    if (!root) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return eg_error_set(EG_ENOTFOUND,
+                                "no flasher stub '%s' (looked for '%s'): give another --stub-dir, "
+                                "leave it out for the built-in stubs, or use --no-stub to stay "
+                                "with the ROM loader",
+                                name, path);
+        fclose(f);
+        return eg_error_set(EG_EINVAL, "'%s' line %d: %s", path, jerr.line, jerr.text);
+    }
+    return stub_from_json(out, root, path);
+}
+
 int eg_plan_stub_for(const eg_ram_program **out, const eg_plan *p, const eg_chip *chip,
                      unsigned rev_major, eg_plan_stub *spare)
 {
@@ -110,7 +141,7 @@ int eg_plan_stub_for(const eg_ram_program **out, const eg_plan *p, const eg_chip
             return 0;
         }
     }
-    if ((rc = eg_plan_stub_load(spare, p->stub_dir ? p->stub_dir : ".", name)) < 0)
+    if ((rc = eg_plan_stub_load(spare, p->stub_dir, name)) < 0)
         return rc;
     *out = &spare->prog;
     return 0;

@@ -100,9 +100,16 @@ expect_fail "baud rate a pty cannot run" "cannot run at 250000 baud" 10 \
 grep -q CHANGE_BAUDRATE "$TMP/oddbaud.log" && fail "the board was asked to change its rate" ||
     pass "the board kept its rate"
 
-# No flasher stub where espgang looks: a clear error that names the way out.
+# No flasher stub where espgang is told to look: writing fails with a clear error that
+# names the ways out; reading the board needs none (the ROM loader answers).
+head -c 4096 /dev/zero >"$TMP/zero.bin"
 expect_fail "missing flasher stub" "no flasher stub 'esp32[a-z0-9]*' .*--no-stub" 10 \
-    "$ESPGANG" board-info -p "$SIM_ADDR" --stub-dir "$TMP/nostubs"
+    "$ESPGANG" write-bin -p "$SIM_ADDR" --stub-dir "$TMP/nostubs" 0x10000 "$TMP/zero.bin"
+expect_ok "board-info needs no stub" "$ESPGANG" board-info -p "$SIM_ADDR" --stub-dir "$TMP/nostubs"
+err_matches "  it says it goes on with the ROM loader" \
+    "no flasher stub for the ESP32-[A-Z0-9]*: going on with the ROM loader"
+expect_ok "checksum-md5 needs no stub (the chip given)" "$ESPGANG" checksum-md5 -p "$SIM_ADDR" -c esp32s3 \
+    --stub-dir "$TMP/nostubs" 0 4096
 
 # Resets need DTR/RTS, which neither a TCP socket nor a pseudo-terminal carries.
 expect_fail "reset over TCP" "port 'socket://.*': no DTR/RTS lines" 5 "$ESPGANG" reset $P
