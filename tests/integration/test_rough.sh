@@ -78,4 +78,12 @@ grep -q "writes binary: give -o FILE, or redirect it" "$TMP/tty.out" && [ $rc -n
 "$ESPGANG" partition-table --to-binary "$csv" >"$TMP/pt.bin" && [ "$(head -c 2 "$TMP/pt.bin" | od -An -tx1 | tr -d ' ')" = "aa50" ] &&
     pass "  and to a pipe or file it is written" || fail "  binary to a file"
 
+# --- The flasher stubs are inside espgang: a copy alone in a folder flashes through one.
+mkdir -p "$TMP/alone"
+cp "$ESPGANG" "$TMP/alone/espgang"
+start_sim alone --chip esp32s3 --tcp 0 --log "$TMP/alone.log"
+expect_ok "a copied espgang, alone in a folder, writes" "$TMP/alone/espgang" write-bin \
+    -p "$SIM_ADDR" 0x10000 "$TMP/data.bin"
+log_has "  through the built-in flasher stub" "$TMP/alone.log" "running the flasher stub esp32s3"
+
 finish
