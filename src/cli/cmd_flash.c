@@ -209,12 +209,8 @@ int cmd_flash(const eg_command *cmd, eg_args *a)
         /* printed */
     } else if (a->count[OPT_RAM]) {
         rc = flash_ram(&c);
-    } else if (!a->count[OPT_IGNORE_APP_DESC] && !eg_elf_find_section(c.elf, ".flash.appdesc")) {
-        rc = eg_cli_fail("'%s' has no app descriptor (section .flash.appdesc), which "
-                         "ESP-IDF's bootloader expects: esp-hal apps get one from "
-                         "esp_bootloader_esp_idf::esp_app_desc!(); --ignore-app-descriptor "
-                         "flashes it anyway",
-                         c.elf_path);
+    } else if (!a->count[OPT_IGNORE_APP_DESC] && eg_image_check_app_desc(c.elf, c.chip) < 0) {
+        rc = eg_cli_fail("'%s': %s", c.elf_path, eg_error_msg());
     } else {
         rc = flash_elf(&c);
     }

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,20 @@ static const char *next_kind(const eg_chip *chip, unsigned *i, uint32_t addr)
             (*i)++;
             return r->kind;
         }
+    }
+    return NULL;
+}
+
+/* The section of elf that chip has no memory for (its start or its end lies outside
+ * every region of the chip's memory map), or NULL when the chip holds them all. */
+static const eg_elf_section *misplaced(const eg_elf *elf, const eg_chip *chip)
+{
+    for (size_t i = 0; i < elf->n_sections; i++) {
+        const eg_elf_section *es = &elf->sections[i];
+        uint32_t last = es->addr + (uint32_t)(es->size ? es->size - 1 : 0);
+        unsigned a = 0, b = 0;
+        if (!next_kind(chip, &a, es->addr) || !next_kind(chip, &b, last))
+            return es;
     }
     return NULL;
 }
@@ -298,28 +313,96 @@ static int lay_out(writer *w, const eg_chip *chip, seg **flash, size_t n_flash, 
     return 0;
 }
 
+static int begins_with_desc(const eg_elf_section *es)
+{
+    return es->size >= EG_APP_DESC_LEN && eg_get_u32le(es->data) == EG_APP_DESC_MAGIC;
+}
+
+const eg_elf_section *eg_image_app_desc(const eg_elf *elf, const eg_chip *chip)
+{
+    const eg_elf_section *desc = eg_elf_find_section(elf, APP_DESC_NAME), *first = NULL;
+
+    if (desc)
+        return desc;
+    for (size_t i = 0; i < elf->n_sections; i++) {
+        const eg_elf_section *es = &elf->sections[i];
+        if (!chip && begins_with_desc(es))
+            return es;
+        if (chip && es->addr >= chip->drom.start && es->addr < chip->drom.end &&
+            (!first || es->addr < first->addr))
+            first = es;
+    }
+    return first && begins_with_desc(first) ? first : NULL;
+}
+
+int eg_image_check_app_desc(const eg_elf *elf, const eg_chip *chip)
+{
+    if (eg_image_app_desc(elf, chip))
+        return 0;
+    if (chip && elf->machine == chip->elf_machine && !eg_image_maps_flash(elf, chip) &&
+        !misplaced(elf, chip))
+        return eg_error_set(EG_EINVAL,
+                            "the ELF maps nothing from flash and has no app descriptor: it "
+                            "looks like a bootloader, not an app (give a bootloader with "
+                            "--bootloader FILE, as an image: espgang save-image "
+                            "--ignore-app-descriptor -c CHIP BOOTLOADER.elf BOOTLOADER.bin)");
+    return eg_error_set(EG_EINVAL, "the ELF has no app descriptor (section .flash.appdesc), which "
+                                   "ESP-IDF's bootloader expects; esp-hal apps get one from "
+                                   "esp_bootloader_esp_idf::esp_app_desc!(), or use "
+                                   "--ignore-app-descriptor");
+}
+
+int eg_image_maps_flash(const eg_elf *elf, const eg_chip *chip)
+{
+    for (size_t i = 0; i < elf->n_sections; i++)
+        if (eg_chip_addr_in_flash(chip, elf->sections[i].addr))
+            return 1;
+    return 0;
+}
+
 int eg_image_from_elf(eg_buf *out, const eg_elf *elf, const eg_chip *chip,
                       const eg_image_opts *opts)
 {
     seg *segs = NULL, **flash = NULL, **ram = NULL;
     size_t n = 0, n_flash = 0, n_ram = 0;
-    const eg_elf_section *desc = eg_elf_find_section(elf, APP_DESC_NAME);
+    const eg_elf_section *desc = eg_image_app_desc(elf, chip);
     uint32_t page;
     uint8_t hdr[EG_IMAGE_HEADER_LEN] = {0};
     writer w = {out, CHECKSUM_SEED, 0, NULL};
     int rc;
 
-    if (opts->require_app_desc && !desc)
-        return eg_error_set(EG_EINVAL,
-                            "the ELF has no app descriptor (section .flash.appdesc), which "
-                            "ESP-IDF's bootloader expects; esp-hal apps get one from "
-                            "esp_bootloader_esp_idf::esp_app_desc!(), or use "
-                            "--ignore-app-descriptor");
+    if (opts->require_app_desc && !desc && (rc = eg_image_check_app_desc(elf, chip)) < 0)
+        return rc;
     if (elf->machine != chip->elf_machine)
         return eg_error_set(EG_EMISMATCH, "the ELF is for %s, but %s is %s",
                             elf->machine == EG_ELF_MACHINE_XTENSA ? "Xtensa" : "RISC-V", chip->name,
                             chip->elf_machine == EG_ELF_MACHINE_XTENSA ? "an Xtensa chip"
                                                                        : "a RISC-V chip");
+    const eg_elf_section *off = misplaced(elf, chip);
+    if (off) {
+        /* Built for another chip of the family? Name those that hold it all. */
+        char fits[160] = "";
+        size_t count, n_fit = 0, used = 0;
+        const eg_chip *all = eg_chip_all(&count), *fit[16];
+        for (size_t i = 0; i < count; i++)
+            if (&all[i] != chip && all[i].elf_machine == chip->elf_machine &&
+                !misplaced(elf, &all[i]) && n_fit < 16)
+                fit[n_fit++] = &all[i];
+        for (size_t i = 0; i < n_fit; i++) {
+            const char *sep = i == 0 ? "" : i + 1 == n_fit ? " or " : ", ";
+            int w = snprintf(fits + used, sizeof(fits) - used, "%s%s", sep, fit[i]->name);
+            if (w > 0 && (size_t)w < sizeof(fits) - used)
+                used += (size_t)w;
+        }
+        if (n_fit)
+            return eg_error_set(EG_EMISMATCH,
+                                "section %s at 0x%08x is not in the %s's memory map: the ELF "
+                                "looks built for the %s",
+                                off->name, off->addr, chip->name, fits);
+        return eg_error_set(EG_EMISMATCH,
+                            "section %s at 0x%08x (%zu bytes) is not in the %s's memory map",
+                            off->name, off->addr, (size_t)off->size, chip->name);
+    }
     if ((rc = choose_page(&page, desc, chip, opts)) < 0)
         return rc;
     if ((rc = collect(&segs, &n, elf, chip)) < 0)

@@ -58,6 +58,21 @@ typedef struct eg_image_opts {
  * the chip's default frequency, revisions 0 to any, app descriptor required. */
 void eg_image_opts_default(eg_image_opts *out);
 
+/* The app descriptor's section: .flash.appdesc (ESP-IDF 5, esp-hal), or, as ESP-IDF 4.x
+ * and earlier place it, the first section mapped from flash for data when it begins
+ * with EG_APP_DESC_MAGIC. chip NULL (not known yet): any section beginning so. NULL
+ * when there is none. */
+const eg_elf_section *eg_image_app_desc(const eg_elf *elf, const eg_chip *chip);
+
+/* 0 when elf has an app descriptor (eg_image_app_desc); else EG_EINVAL saying so, or,
+ * when chip is given and the ELF maps nothing from its flash, that it looks like a
+ * bootloader. */
+int eg_image_check_app_desc(const eg_elf *elf, const eg_chip *chip);
+
+/* True when some section of elf is mapped from the chip's flash (an app's code or
+ * data); a bootloader, which runs from RAM, maps none. */
+int eg_image_maps_flash(const eg_elf *elf, const eg_chip *chip);
+
 /* Builds the app image for chip from elf into out (which must be empty). */
 int eg_image_from_elf(eg_buf *out, const eg_elf *elf, const eg_chip *chip,
                       const eg_image_opts *opts);

@@ -86,4 +86,46 @@ expect_ok "a copied espgang, alone in a folder, writes" "$TMP/alone/espgang" wri
     -p "$SIM_ADDR" 0x10000 "$TMP/data.bin"
 log_has "  through the built-in flasher stub" "$TMP/alone.log" "running the flasher stub esp32s3"
 
+# --- An ELF is checked against the board's memory map, metadata or not: an ESP32-C6 app
+# is refused on an ESP32-C3 before anything is written.
+start_sim c3 --chip esp32c3 --tcp 0 --log "$TMP/c3.log"
+expect_fail "an ESP32-C6 app on an ESP32-C3 board" \
+    "section \.[a-z0-9_.]* at 0x408[0-9a-f]* is not in the ESP32-C3's memory map: the ELF looks built for the ESP32-C5, ESP32-C6 or ESP32-H2" \
+    10 "$ESPGANG" flash -p "$SIM_ADDR" -a no-reset-no-stub "$FIX/esp32c6-appdesc.elf"
+grep -qE "FLASH_BEGIN|FLASH_DEFL_BEGIN|ERASE" "$TMP/c3.log" && fail "  something was written" ||
+    pass "  nothing was written"
+expect_fail "save-image of an ESP32-C3 app for an ESP32-C6" \
+    "section \.[a-z0-9_.]* at 0x3c[0-9a-f]* is not in the ESP32-C6's memory map: the ELF looks built for the ESP32-C3$" \
+    5 "$ESPGANG" save-image -c esp32c6 "$FIX/esp32c3-appdesc.elf" "$TMP/wrong.bin"
+[ ! -e "$TMP/wrong.bin" ] && pass "  no image written" || fail "  an image was written"
+
+# --- ESP-IDF 4.x puts the app descriptor at the start of .flash.rodata, not in a section
+# of its own: such an ELF is an app like any other.
+riscv64-unknown-elf-objcopy --rename-section .flash.appdesc=.flash.rodata \
+    "$FIX/esp32c3-appdesc.elf" "$TMP/idf4.elf"
+"$ESPGANG" save-image -c esp32c3 "$FIX/esp32c3-appdesc.elf" "$TMP/idf5.bin" >/dev/null
+expect_ok "an IDF 4.x style ELF (descriptor at the start of .flash.rodata): save-image" \
+    "$ESPGANG" save-image -c esp32c3 "$TMP/idf4.elf" "$TMP/idf4.bin"
+# The same image but for the descriptor's ELF SHA-256, which is the file's own.
+"$ESPGANG" image-info "$TMP/idf4.bin" | grep -vE "^(File|Checksum|SHA-256|  ELF SHA-256):" >"$TMP/i4"
+"$ESPGANG" image-info "$TMP/idf5.bin" | grep -vE "^(File|Checksum|SHA-256|  ELF SHA-256):" >"$TMP/i5"
+cmp -s "$TMP/i4" "$TMP/i5" && pass "  the same image as with .flash.appdesc" ||
+    fail "  images differ: $(diff "$TMP/i4" "$TMP/i5" | head -5)"
+"$ESPGANG" image-info "$TMP/idf4.bin" | grep -q "ELF SHA-256: *$(sha256sum "$TMP/idf4.elf" | cut -c1-64)" &&
+    pass "  its descriptor found and given the ELF's SHA-256" || fail "  descriptor not patched"
+"$ESPGANG" save-image -c esp32c3 --ignore-app-descriptor "$FIX/esp32c3-ram.elf" "$TMP/boot.bin" >/dev/null
+expect_ok "  and flash" "$ESPGANG" flash -p "$SIM_ADDR" -a no-reset-no-stub --bootloader "$TMP/boot.bin" \
+    "$TMP/idf4.elf"
+# Without the magic word at that place there is no descriptor.
+riscv64-unknown-elf-objcopy --remove-section .flash.appdesc "$FIX/esp32c3-appdesc.elf" "$TMP/nodesc.elf"
+expect_fail "an ELF with no descriptor anywhere" "has no app descriptor .*--ignore-app-descriptor" 5 \
+    "$ESPGANG" flash -p "$SIM_ADDR" "$TMP/nodesc.elf"
+
+# --- A bootloader ELF given as the app says what it is.
+expect_fail "a bootloader ELF as the app (flash)" \
+    "esp32s3-boot.elf': the ELF maps nothing from flash and has no app descriptor: it looks like a bootloader, not an app" \
+    5 "$ESPGANG" flash -p "$SIM_ADDR" -c esp32s3 "$FIX/esp32s3-boot.elf"
+expect_fail "  (save-image)" "it looks like a bootloader, not an app \(give a bootloader with --bootloader FILE" \
+    5 "$ESPGANG" save-image -c esp32s3 "$FIX/esp32s3-boot.elf" "$TMP/boot.bin"
+
 finish
