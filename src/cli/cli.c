@@ -299,50 +299,20 @@ int eg_cli_u32(uint32_t *out, const eg_command *cmd, const char *what, const cha
 }
 
 /* Progress and log output. */
-typedef struct progress_state {
-    int tty;
-    int verbose;
-    int step;
-    int last_pct;
-} progress_state;
-
-static progress_state progress_global;
+static eg_cli_progress progress_global;
 
 static void cli_log(void *ctx, eg_log_level level, const char *msg)
 {
-    progress_state *p = ctx;
+    eg_cli_progress *p = ctx;
     if (level == EG_LOG_DEBUG && !p->verbose)
         return;
+    eg_cli_progress_break(p);
     fprintf(stderr, "%s%s\n", level == EG_LOG_WARN ? "warning: " : "", msg);
 }
 
 static void cli_progress(void *ctx, eg_step step, uint64_t done, uint64_t total)
 {
-    static const char *const verbs[EG_STEP_COUNT] = {"Connecting", "Identifying", "Checking",
-                                                     "Erasing",    "Writing",     "Verifying",
-                                                     "Reading",    "Booting"};
-    progress_state *p = ctx;
-    int pct = total ? (int)(done * 100 / total) : 100;
-
-    if ((int)step != p->step) {
-        p->step = (int)step;
-        p->last_pct = -1;
-    }
-    if (pct == p->last_pct)
-        return;
-    p->last_pct = pct;
-    const char *verb = (unsigned)step < EG_STEP_COUNT ? verbs[step] : "Working";
-    if (p->tty) {
-        int width = 30, fill = pct * width / 100;
-        fprintf(stderr, "\r%-12s [%.*s%*s] %3d%% %llu/%llu", verb, fill,
-                "##############################", width - fill, "", pct, (unsigned long long)done,
-                (unsigned long long)total);
-        if (done >= total)
-            fputc('\n', stderr);
-    } else if (done >= total) {
-        fprintf(stderr, "%s: done, %llu bytes\n", verb, (unsigned long long)total);
-    }
-    fflush(stderr);
+    eg_cli_progress_update(ctx, (int)step, done, total);
 }
 
 /* The flasher stubs: --stub-dir's folder, or NULL for the ones built in. */
@@ -395,9 +365,7 @@ int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, e
     }
     jo->no_fast_connect = a->count[OPT_NO_FAST_CONNECT] > 0;
     out->db = a->val[OPT_DB];
-    progress_global.tty = isatty(STDERR_FILENO);
-    progress_global.verbose = a->count[OPT_VERBOSE] > 0;
-    progress_global.step = -1;
+    eg_cli_progress_init(&progress_global, isatty(STDERR_FILENO), a->count[OPT_VERBOSE] > 0);
     jo->ev = (eg_job_events){NULL, cli_progress, cli_log, &progress_global};
     out->po.name = cmd->name;
     out->po.chip = out->chip;

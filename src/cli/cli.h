@@ -132,6 +132,24 @@ int eg_cli_usage(const eg_command *cmd, const char *fmt, ...) __attribute__((for
  * error naming what and returns EG_EINVAL. */
 int eg_cli_u32(uint32_t *out, const eg_command *cmd, const char *what, const char *text);
 
+/* The progress a single-board command shows (progress.c). */
+typedef struct eg_cli_progress {
+    int tty, verbose;
+    int step;     /* the step shown, -1: none yet */
+    int last_pct; /* last drawn */
+    int last_tenth;
+    int drawn; /* a bar is on the terminal's current line */
+    int ended; /* the step's last line is out */
+    int64_t start_ms, last_draw_ms;
+} eg_cli_progress;
+
+void eg_cli_progress_init(eg_cli_progress *p, int tty, int verbose);
+/* done of total bytes of step (an eg_step): on a terminal a bar fitted to its width,
+ * else a line at every 10 %; at the end one line with the time and throughput. */
+void eg_cli_progress_update(eg_cli_progress *p, int step, uint64_t done, uint64_t total);
+/* Clears a bar from the terminal's line before other text is printed. */
+void eg_cli_progress_break(eg_cli_progress *p);
+
 /* Where the flasher stubs are: --stub-dir, else NULL for the ones built in. */
 const char *eg_cli_stub_dir(const eg_args *a);
 

@@ -281,6 +281,14 @@ static void mark_image(eg_plan *p, const eg_image_info *info, int is_app)
     r->max_rev_full = info->max_rev_full;
 }
 
+/* Notes the partition the region just added sits in. */
+static void mark_partition(eg_plan *p, const eg_partition *part)
+{
+    eg_plan_region *r = &p->regions[p->n_regions - 1];
+    snprintf(r->part_name, sizeof(r->part_name), "%s", part->name);
+    r->part_size = part->size;
+}
+
 int eg_plan_layout_app(eg_plan *p, const eg_plan_app *a)
 {
     const eg_chip *chip = p->chip;
@@ -360,6 +368,7 @@ int eg_plan_layout_app(eg_plan *p, const eg_plan_app *a)
         (rc = eg_plan_add_region(p, app_part->offset, a->app_path, &app)) < 0)
         goto done;
     mark_image(p, &app_info, 1);
+    mark_partition(p, app_part);
     narrow_revisions(p, app_info.min_rev_full, app_info.max_rev_full);
     snprintf(p->rev_what, sizeof(p->rev_what), "the app");
     if (a->opts.min_rev_full > p->min_rev_full)
@@ -384,6 +393,7 @@ int eg_plan_layout_idf(eg_plan *p, eg_idf_build *build, uint32_t table_offset, i
     const eg_chip *chip = p->chip;
     const eg_idf_file *pt = NULL, *app = NULL;
     eg_partition_table *table = NULL;
+    eg_partition app_in = {0};
     eg_image_info info;
     char what[600];
     int rc;
@@ -435,6 +445,7 @@ int eg_plan_layout_idf(eg_plan *p, eg_idf_build *build, uint32_t table_offset, i
                                   app->path, app->data.len, in->name, in->size);
                 goto done;
             }
+            app_in = *in;
         }
     }
     for (size_t i = 0; i < build->n_files; i++) {
@@ -452,6 +463,8 @@ int eg_plan_layout_idf(eg_plan *p, eg_idf_build *build, uint32_t table_offset, i
             goto done;
         if (is_boot || is_app)
             mark_image(p, &info, is_app);
+        if (is_app && app_in.size)
+            mark_partition(p, &app_in);
         if (is_app) {
             narrow_revisions(p, info.min_rev_full, info.max_rev_full);
             snprintf(p->rev_what, sizeof(p->rev_what), "'%.250s'", f->path);

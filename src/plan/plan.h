@@ -50,6 +50,10 @@ typedef struct eg_plan_region {
     int is_app;
     uint16_t min_rev_full, max_rev_full;
     int per_device; /* one board's own data (eg_plan_for_device) */
+    /* The app's partition (name and size), for what flash says; "" and 0 when the
+     * region is no app or its partition is not known. */
+    char part_name[17];
+    uint32_t part_size;
 } eg_plan_region;
 
 typedef struct eg_plan_erase {
