@@ -254,14 +254,23 @@ int eg_device_read_chip_info(unsigned *major, unsigned *minor, eg_chip_info *inf
     int rc;
 
     memset(info, 0, sizeof(*info));
-    if ((rc = eg_chip_revision_decode(major, minor, chip, cached_read, &c)) < 0)
-        return eg_error_prefix(rc, "reading the chip revision: ");
-    if ((rc = eg_chip_info_decode(info, chip, *major, cached_read, &c)) < 0)
-        return eg_error_prefix(rc, "reading the chip's package and features: ");
-    if ((rc = eg_chip_crystal_decode(&mhz, chip, s->t->baud, cached_read, &c)) < 0)
-        return eg_error_prefix(rc, "reading the crystal frequency: ");
+    if ((rc = eg_chip_revision_decode(major, minor, chip, cached_read, &c)) < 0) {
+        rc = eg_error_prefix(rc, "reading the chip revision: ");
+        goto done;
+    }
+    if ((rc = eg_chip_info_decode(info, chip, *major, cached_read, &c)) < 0) {
+        rc = eg_error_prefix(rc, "reading the chip's package and features: ");
+        goto done;
+    }
+    if ((rc = eg_chip_crystal_decode(&mhz, chip, s->t->baud, cached_read, &c)) < 0) {
+        rc = eg_error_prefix(rc, "reading the crystal frequency: ");
+        goto done;
+    }
     info->crystal_mhz = mhz;
-    return 0;
+done:
+    if (rc < 0)
+        memset(info, 0, sizeof(*info));
+    return rc;
 }
 
 int eg_device_rom_baud(uint32_t *out, eg_session *s, const eg_chip *chip, uint32_t baud)

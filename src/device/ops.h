@@ -44,7 +44,7 @@ int eg_device_read_revision(unsigned *major, unsigned *minor, eg_session *s, con
 
 /* Reads the revision and what the eFuses say about the chip (package, features), and
  * its crystal as chip->crystal says (at the line's current baud rate), reading each
- * register once. */
+ * register once. On error *info is all zero. */
 int eg_device_read_chip_info(unsigned *major, unsigned *minor, eg_chip_info *info, eg_session *s,
                              const eg_chip *chip);
 
