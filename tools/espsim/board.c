@@ -577,6 +577,8 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
         b->regs_cfg.efuse = pkg ? pkg->efuse : NULL;
         b->regs_cfg.n_efuse = pkg ? SIM_PACKAGE_WORDS : 0;
     }
+    b->regs_cfg.efuse_more = cfg->efuse;
+    b->regs_cfg.n_efuse_more = cfg->n_efuse;
     b->regs_cfg.xtal_reg = cd->xtal_reg;
     b->regs_cfg.xtal_shift = cd->xtal_shift;
     if ((rc = eg_slip_decoder_init(&b->slip, MAX_FRAME)) < 0)

@@ -36,6 +36,7 @@
 #define JEDEC_TYPE     0x40
 #define MAX_STUB_DIRS  8
 #define NODE_HOLDS     64
+#define MAX_EFUSE      8
 
 enum {
     OPT_CHIP = 256,
@@ -51,6 +52,7 @@ enum {
     OPT_FLASH_ID,
     OPT_CRYSTAL,
     OPT_PACKAGE,
+    OPT_EFUSE,
     OPT_FLASH_CHIP,
     OPT_SECURITY,
     OPT_CK8M_DRIFT,
@@ -89,6 +91,9 @@ static const struct opt_spec {
     {OPT_FLASH_ID, "flash-id", "ID",
      "JEDEC id RDID reports, manufacturer in the low byte (0xC8 0x40 + log2(size) above it: "
      "a GigaDevice GD25Q part)"},
+    {OPT_EFUSE, "efuse", "ADDR=VALUE",
+     "OR VALUE into the register word at ADDR at power-on (an eFuse word the package "
+     "variants do not set; repeatable, up to 8)"},
     {OPT_FLASH_CHIP, "flash-chip", "PART",
      "the flash is this part: its JEDEC id, and its size unless --flash-size says it: "},
     {OPT_CRYSTAL, "crystal", "MHZ", "crystal frequency; the chips have (the first is the default): "},
@@ -148,6 +153,8 @@ typedef struct options {
     uint32_t crystal_hz;
     const char *package_name;
     const sim_package *package;
+    sim_reg_init efuse[MAX_EFUSE];
+    size_t n_efuse;
     uint32_t security_flags;
     uint8_t flash_crypt_cnt;
     int ck8m_drift_pct;
@@ -403,6 +410,29 @@ static unsigned log2u(uint64_t v)
     return n;
 }
 
+/* "ADDR=VALUE", both numbers as eg_num_parse takes them; ADDR word-aligned. */
+static int parse_efuse(options *o, const char *s)
+{
+    const char *eq = strchr(s, '=');
+    char addr[32];
+    uint64_t a, v;
+    int rc;
+
+    if (!eq || (size_t)(eq - s) >= sizeof(addr))
+        return eg_error_set(EG_EINVAL, "'%s' is not ADDR=VALUE", s);
+    memcpy(addr, s, (size_t)(eq - s));
+    addr[eq - s] = '\0';
+    if ((rc = eg_num_parse(&a, addr, 0xFFFFFFFC)) < 0 || (rc = eg_num_parse(&v, eq + 1, 0xFFFFFFFF)) < 0)
+        return eg_error_prefix(rc, "'%s': ", s);
+    if (a == 0 || a % 4)
+        return eg_error_set(EG_EINVAL, "'%s': the address is not a word's", s);
+    if (o->n_efuse == MAX_EFUSE)
+        return eg_error_set(EG_EINVAL, "at most %d words", MAX_EFUSE);
+    o->efuse[o->n_efuse].addr = (uint32_t)a;
+    o->efuse[o->n_efuse++].value = (uint32_t)v;
+    return 0;
+}
+
 /* --flash-chip: the part's JEDEC id, and its size (which --flash-size must agree with). */
 static int set_flash_chip(options *o)
 {
@@ -530,6 +560,10 @@ static int parse_args(options *o, int argc, char **argv)
         case OPT_FLASH_CHIP:
             o->flash_chip = optarg;
             break;
+        case OPT_EFUSE:
+            if ((rc = parse_efuse(o, optarg)) < 0)
+                return eg_error_prefix(rc, "--efuse: ");
+            break;
         case OPT_CK8M_DRIFT: {
             const char *d = optarg + (optarg[0] == '-' || optarg[0] == '+');
             if ((rc = parse_number(&v, "ck8m-drift", d, 10)) < 0)
@@ -643,6 +677,8 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.jedec_id = o->flash_id;
     cfg.crystal_hz = o->crystal_hz;
     cfg.package = o->package;
+    cfg.efuse = o->efuse;
+    cfg.n_efuse = o->n_efuse;
     cfg.security_flags = o->security_flags;
     cfg.flash_crypt_cnt = o->flash_crypt_cnt;
     cfg.ck8m_drift_pct = o->ck8m_drift_pct;

@@ -47,6 +47,8 @@ typedef struct sim_regs_config {
     size_t n_extra;
     const sim_reg_init *efuse; /* eFuse bits of the package variant (addr 0: none) */
     size_t n_efuse;
+    const sim_reg_init *efuse_more; /* eFuse bits given by hand */
+    size_t n_efuse_more;
     uint32_t xtal_reg; /* a register holding the crystal's MHz at xtal_shift (0: none) */
     unsigned xtal_shift;
 } sim_regs_config;
