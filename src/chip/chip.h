@@ -180,12 +180,12 @@ int eg_chip_spi_attach_arg(uint32_t *out, const eg_chip *chip, eg_reg_reader rea
 
 /* What a board's eFuses say about its chip beyond the revision. */
 typedef struct eg_chip_info {
-    int package_known;                /* 0: no name for the package version */
-    unsigned package_version;         /* the package fields' value */
+    int package_known;                 /* 0: no name for the package version */
+    unsigned package_version;          /* the package fields' value */
     char package[EG_CHIP_PACKAGE_LEN]; /* "ESP32-D0WD-V3", or "unknown (5)" */
     unsigned n_features;
     char features[EG_CHIP_FEATURES_MAX][EG_CHIP_FEATURE_LEN]; /* "Wi-Fi", "BT", ... */
-    unsigned crystal_mhz;                                      /* 0 until read */
+    unsigned crystal_mhz;                                     /* 0 until read */
 } eg_chip_info;
 
 /* Decodes the package name and the features from the registers read returns, for a

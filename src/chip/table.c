@@ -122,8 +122,7 @@ static const eg_mem_region esp32p4_memory_map[] = {
     {                                                                                              \
         NAMES(s)                                                                                   \
     }
-#define VENDORS(v)                                                                                 \
-    .vendor_names = v, .n_vendor_names = sizeof(v) / sizeof(v[0])
+#define VENDORS(v) .vendor_names = v, .n_vendor_names = sizeof(v) / sizeof(v[0])
 #define PACKAGES(c)                                                                                \
     .packages = c##_packages, .n_packages = sizeof(c##_packages) / sizeof(c##_packages[0]),        \
     .features = c##_features, .n_features = sizeof(c##_features) / sizeof(c##_features[0])
@@ -173,8 +172,8 @@ static const eg_chip_feature esp32_features[] = {
 #define S2_B1W3 0x3F41A050
 #define S2_B2W4 0x3F41A06C
 static const eg_chip_package esp32s2_packages[] = {
-    {0x00, 0, 0, "ESP32-S2", NULL},     {0x01, 0, 0, "ESP32-S2FH2", NULL},
-    {0x02, 0, 0, "ESP32-S2FH4", NULL},  {0x12, 0, 0, "ESP32-S2FNR2", NULL},
+    {0x00, 0, 0, "ESP32-S2", NULL},    {0x01, 0, 0, "ESP32-S2FH2", NULL},
+    {0x02, 0, 0, "ESP32-S2FH4", NULL}, {0x12, 0, 0, "ESP32-S2FNR2", NULL},
     {0x10, 0, 0, "ESP32-S2R2", NULL},
 };
 static const eg_chip_feature esp32s2_features[] = {
@@ -266,7 +265,7 @@ static const eg_chip_package esp32c5_packages[] = {
     {0, 0, 0, "ESP32-C5", NULL},
 };
 static const eg_chip_feature esp32c5_features[] = {
-    ONE("Wi-Fi 6 (dual-band)"), ONE("BT 5 (LE)"), ONE("IEEE802.15.4"),
+    ONE("Wi-Fi 6 (dual-band)"),   ONE("BT 5 (LE)"), ONE("IEEE802.15.4"),
     ONE("Single Core + LP Core"), ONE("240MHz"),
 };
 
@@ -803,10 +802,10 @@ static const struct {
     uint8_t id;
     const char *name;
 } flash_makers[] = {
-    {0x01, "Spansion"},   {0x0B, "XTX"},     {0x1C, "EON"},      {0x1F, "Adesto"},
-    {0x20, "XMC/Micron"}, {0x5E, "Zbit"},    {0x68, "Boya"},     {0x85, "Puya"},
-    {0x9D, "ISSI"},       {0xA1, "Fudan"},   {0xBF, "SST"},      {0xC2, "Macronix"},
-    {0xC8, "GigaDevice"}, {0xCD, "TH"},      {0xEF, "Winbond"},
+    {0x01, "Spansion"},   {0x0B, "XTX"},   {0x1C, "EON"},     {0x1F, "Adesto"},
+    {0x20, "XMC/Micron"}, {0x5E, "Zbit"},  {0x68, "Boya"},    {0x85, "Puya"},
+    {0x9D, "ISSI"},       {0xA1, "Fudan"}, {0xBF, "SST"},     {0xC2, "Macronix"},
+    {0xC8, "GigaDevice"}, {0xCD, "TH"},    {0xEF, "Winbond"},
 };
 
 const char *eg_flash_manufacturer(uint32_t jedec_id)

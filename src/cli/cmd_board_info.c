@@ -79,13 +79,12 @@ static int print_info(void *vctx, eg_device *b)
     if (ctx->json) {
         json_t *o = json_pack(
             "{s:s, s:s, s:s, s:I, s:s, s:I, s:o, s:s, s:I, s:s, s:o, s:s, s:s, s:o}", "chip",
-            b->chip->id, "chip_name", b->chip->name, "package", b->info.package,
-            "package_version", (json_int_t)b->info.package_version, "revision", rev,
-            "crystal_mhz", (json_int_t)b->info.crystal_mhz, "features", features_json(&b->info),
-            "mac", mac, "flash_size", (json_int_t)b->flash_size, "flash_id", id,
-            "flash_manufacturer", maker ? json_string(maker) : json_null(),
-            "flash_manufacturer_id", maker_id, "flash_device_id", device, "security",
-            security_json(&b->sec));
+            b->chip->id, "chip_name", b->chip->name, "package", b->info.package, "package_version",
+            (json_int_t)b->info.package_version, "revision", rev, "crystal_mhz",
+            (json_int_t)b->info.crystal_mhz, "features", features_json(&b->info), "mac", mac,
+            "flash_size", (json_int_t)b->flash_size, "flash_id", id, "flash_manufacturer",
+            maker ? json_string(maker) : json_null(), "flash_manufacturer_id", maker_id,
+            "flash_device_id", device, "security", security_json(&b->sec));
         if (!o)
             return eg_error_set(EG_ENOMEM, "cannot build the JSON output");
         json_dumpf(o, stdout, JSON_COMPACT);
@@ -98,8 +97,8 @@ static int print_info(void *vctx, eg_device *b)
     if (b->info.package_known)
         printf("Chip type:          %s (revision %s)\n", b->info.package, rev);
     else
-        printf("Chip type:          %s, package %s (revision %s)\n", b->chip->name,
-               b->info.package, rev);
+        printf("Chip type:          %s, package %s (revision %s)\n", b->chip->name, b->info.package,
+               rev);
     printf("Revision:           %s\n", rev);
     printf("Crystal frequency:  %u MHz\n", b->info.crystal_mhz);
     printf("Features:           %s\n", features);

@@ -233,8 +233,7 @@ static void test_mac_text(void **state)
 /* ---- package names, features and crystals (esptool v5.3.1, targets/<chip>.py) ---- */
 
 /* Decodes chip's package and features from m; the features joined by ", " into list. */
-static void decode(eg_chip_info *info, char list[512], const char *chip, unsigned major,
-                   regmap *m)
+static void decode(eg_chip_info *info, char list[512], const char *chip, unsigned major, regmap *m)
 {
     assert_int_equal(eg_chip_info_decode(info, eg_chip_by_name(chip), major, reg_read, m), 0);
     list[0] = '\0';
@@ -289,8 +288,10 @@ static void test_package_esp32(void **state)
     } cases[] = {
         {2, 1, "ESP32-D2WD", "Wi-Fi, BT, Dual Core + LP Core, Embedded Flash, Coding Scheme None"},
         {4, 1, "ESP32-U4WDH", "Wi-Fi, BT, Dual Core + LP Core, Embedded Flash, Coding Scheme None"},
-        {5, 1, "ESP32-PICO-D4", "Wi-Fi, BT, Dual Core + LP Core, Embedded Flash, Coding Scheme None"},
-        {5, 3, "ESP32-PICO-V3", "Wi-Fi, BT, Dual Core + LP Core, Embedded Flash, Coding Scheme None"},
+        {5, 1, "ESP32-PICO-D4",
+         "Wi-Fi, BT, Dual Core + LP Core, Embedded Flash, Coding Scheme None"},
+        {5, 3, "ESP32-PICO-V3",
+         "Wi-Fi, BT, Dual Core + LP Core, Embedded Flash, Coding Scheme None"},
         {6, 3, "ESP32-PICO-V3-02",
          "Wi-Fi, BT, Dual Core + LP Core, Embedded Flash, Embedded PSRAM, Coding Scheme None"},
         {7, 3, "ESP32-D0WDR2-V3", "Wi-Fi, BT, Dual Core + LP Core, Coding Scheme None"},
@@ -394,7 +395,8 @@ static void test_package_riscv_chips(void **state)
         reg_set(&m, 0x6000885C, 2u << 29 | 5u << 24);
         decode(&info, list, "esp32c2", 1, &m);
         assert_string_equal(info.package, "ESP8684H");
-        assert_string_equal(list, "Wi-Fi, BT 5 (LE), Single Core, 120MHz, Embedded Flash 2MB (ZBIT)");
+        assert_string_equal(list,
+                            "Wi-Fi, BT 5 (LE), Single Core, 120MHz, Embedded Flash 2MB (ZBIT)");
         reg_set(&m, 0x60008844, 0xFFFF | 0x3Fu << 16);
         reg_set(&m, 0x6000885C, 0);
         decode(&info, list, "esp32c2", 1, &m);
@@ -406,7 +408,8 @@ static void test_package_riscv_chips(void **state)
          * (0x60008854) the flash maker. */
         regmap m = {0};
         static const char *const names[] = {"ESP32-C3 (QFN32)", "ESP8685 (QFN28)",
-                                            "ESP32-C3 AZ (QFN32)", "ESP8686 (QFN24)", "unknown (4)"};
+                                            "ESP32-C3 AZ (QFN32)", "ESP8686 (QFN24)",
+                                            "unknown (4)"};
         for (unsigned pkg = 0; pkg < 5; pkg++) {
             reg_set(&m, 0x60008850, pkg << 21 | 4u << 18);
             decode(&info, list, "esp32c3", 0, &m);
@@ -450,7 +453,8 @@ static void test_package_riscv_chips(void **state)
         reg_set(&m, 0x600B0854, 0);
         decode(&info, list, "esp32c6", 0, &m);
         assert_string_equal(info.package, "ESP32-C6 (QFN40)");
-        assert_string_equal(list, "Wi-Fi 6, BT 5 (LE), IEEE802.15.4, Single Core + LP Core, 160MHz");
+        assert_string_equal(list,
+                            "Wi-Fi 6, BT 5 (LE), IEEE802.15.4, Single Core + LP Core, 160MHz");
     }
     {
         /* H2: block 1 word 4 (0x600B0854) bits 0-2. P4: block 1 word 2 (0x5012D04C)

@@ -40,7 +40,7 @@ typedef struct rom {
     int bad_read_md5;   /* stub: READ_FLASH ends with a wrong MD5 */
     uint32_t erase_args[2];
     int requests;
-    uint32_t reg_value;     /* what READ_REG answers for an address not in the map */
+    uint32_t reg_value; /* what READ_REG answers for an address not in the map */
     uint32_t reg_addr[16], reg_val[16];
     int n_regs;
     int reg_reads;          /* READ_REG requests answered */
@@ -532,11 +532,11 @@ static void test_chip_info_reads_each_word_once(void **state)
     unsigned major, minor;
 
     fx->t->baud = 115200;
-    set_reg(&fx->r, 0x3FF6607C, 1u << 31);                        /* APB_CTL_DATE: rev bit 2 */
-    set_reg(&fx->r, 0x3FF5A00C, 1u << 15 | 1u << 13 | 1u << 9);   /* word 3 */
-    set_reg(&fx->r, 0x3FF5A014, 1u << 20 | 1u << 24);             /* word 5 */
-    set_reg(&fx->r, 0x3FF5A010, 0x0Au << 8 | 128);                /* word 4: vref, ck8m */
-    set_reg(&fx->r, 0x3FF40014, 347);                             /* UART divider */
+    set_reg(&fx->r, 0x3FF6607C, 1u << 31);                      /* APB_CTL_DATE: rev bit 2 */
+    set_reg(&fx->r, 0x3FF5A00C, 1u << 15 | 1u << 13 | 1u << 9); /* word 3 */
+    set_reg(&fx->r, 0x3FF5A014, 1u << 20 | 1u << 24);           /* word 5 */
+    set_reg(&fx->r, 0x3FF5A010, 0x0Au << 8 | 128);              /* word 4: vref, ck8m */
+    set_reg(&fx->r, 0x3FF40014, 347);                           /* UART divider */
     assert_int_equal(
         eg_device_read_chip_info(&major, &minor, &info, fx->s, eg_chip_by_name("esp32")), 0);
     assert_int_equal(major, 3);

@@ -558,7 +558,7 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->regs_cfg.minor = cfg->minor;
     b->regs_cfg.jedec_id = cfg->jedec_id;
     b->regs_cfg.flash_size = cfg->flash_size;
-    b->regs_cfg.crystal_hz = cfg->crystal_hz ? cfg->crystal_hz : cd->crystals[0] * 1000000u;
+    b->regs_cfg.crystal_hz = cfg->crystal_hz ? cfg->crystal_hz : cd->crystal_mhz * 1000000u;
     b->security_flags = cfg->security_flags;
     b->flash_crypt_cnt = cfg->flash_crypt_cnt;
     b->regs_cfg.ck8m_drift_pct = cfg->ck8m_drift_pct;

@@ -72,8 +72,8 @@ typedef struct sim_board_config {
     uint8_t mac[6];
     unsigned major, minor; /* chip revision */
     uint32_t flash_size;
-    uint32_t jedec_id;       /* what RDID reports */
-    uint32_t crystal_hz;     /* 0: the chip's usual crystal */
+    uint32_t jedec_id;          /* what RDID reports */
+    uint32_t crystal_hz;        /* 0: the chip's usual crystal */
     const sim_package *package; /* NULL: the chip's usual package */
     const sim_reg_init *efuse;  /* more eFuse bits (--efuse), n_efuse of them */
     size_t n_efuse;

@@ -20,10 +20,16 @@ static const sim_reg_init esp32p4_regs[] = {
 /* ESP32, eFuse block 0 word 3 (0x3FF5A00C): package version bits 9-11 (and bit 2 above
  * them), bit 0 no second core, bit 13 a rated frequency burnt, bit 12 it is 160 MHz;
  * word 4 (0x3FF5A010) bits 8-12 the ADC reference calibration (nonzero: present). */
-#define E32_W3(pkg, bits) {0x3FF5A00C, (pkg) << 9 | (bits)}
-#define E32_VREF          {0x3FF5A010, 0x0Au << 8}
-#define E32_240MHZ        (1u << 13)
-#define E32_160MHZ        (3u << 12)
+#define E32_W3(pkg, bits)                                                                          \
+    {                                                                                              \
+        0x3FF5A00C, (pkg) << 9 | (bits)                                                            \
+    }
+#define E32_VREF                                                                                   \
+    {                                                                                              \
+        0x3FF5A010, 0x0Au << 8                                                                     \
+    }
+#define E32_240MHZ (1u << 13)
+#define E32_160MHZ (3u << 12)
 static const sim_package esp32_packages[] = {
     {"ESP32-D0WD-V3", 1, {E32_W3(1u, E32_240MHZ), E32_VREF}},
     {"ESP32-D0WD", -1, {E32_W3(1u, E32_240MHZ), E32_VREF}},
@@ -40,7 +46,10 @@ static const sim_package esp32_packages[] = {
 
 /* ESP32-S2, eFuse block 1 word 3 (0x3F41A050): embedded flash bits 21-24, PSRAM bits
  * 28-31 (1: 2 MB, 2: 4 MB); block 2 word 4 (0x3F41A06C) bits 4-6: calibration V2. */
-#define S2_CAL {0x3F41A06C, 2u << 4}
+#define S2_CAL                                                                                     \
+    {                                                                                              \
+        0x3F41A06C, 2u << 4                                                                        \
+    }
 static const sim_package esp32s2_packages[] = {
     {"ESP32-S2", 0, {S2_CAL}},
     {"ESP32-S2FH2", 0, {{0x3F41A050, 1u << 21}, S2_CAL}},
@@ -58,7 +67,8 @@ static const sim_package esp32s3_packages[] = {
     {"ESP32-S3FH4R2", 0, {{0x60007050, 2u << 27}, {0x60007054, 1u | 2u << 3 | 1u << 7}}},
     {"ESP32-S3R8", 0, {{0x60007054, 1u << 3 | 1u << 7}}},
     {"ESP32-S3R8V", 0, {{0x60007054, 1u << 3 | 2u << 7}}},
-    {"ESP32-S3-PICO-1-N8R2", 0,
+    {"ESP32-S3-PICO-1-N8R2",
+     0,
      {{0x60007050, 1u << 21 | 1u << 27}, {0x60007054, 1u | 2u << 3 | 1u << 7}}},
 };
 
@@ -107,35 +117,34 @@ static const sim_chip_data rows[] = {
     {"esp32", 3, 1, SIM_ROM_ETS, "ets Jun  8 2016 00:22:57\r\n\r\n",
      "ets Jul 29 2019 12:21:46\r\n\r\n", 0x13,
      "boot:0x3 (DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))", 150000, 128000, 0, NULL, 0,
-     PKGS(esp32), {40, 26}, 0, 0},
+     PKGS(esp32), 40, 26, 0, 0},
     {"esp32s2", 0, 0, SIM_ROM_ESP, ROM_LINE("esp32s2-rc4-20191025", "Oct 25 2019"), NULL, 0x8,
-     "boot:0x0 (DOWNLOAD(USB/UART0/1))", 90000, 200000, 100, NULL, 0, PKGS(esp32s2), {40}, 0, 0},
+     "boot:0x0 (DOWNLOAD(USB/UART0/1))", 90000, 200000, 100, NULL, 0, PKGS(esp32s2), 40, 0, 0, 0},
     {"esp32s3", 0, 2, SIM_ROM_ESP, ROM_LINE("esp32s3-20210327", "Mar 27 2021"), NULL, 0x8,
-     "boot:0x0 (DOWNLOAD(USB/UART0))", 136000, 200000, 100, NULL, 0, PKGS(esp32s3), {40}, 0, 0},
+     "boot:0x0 (DOWNLOAD(USB/UART0))", 136000, 200000, 100, NULL, 0, PKGS(esp32s3), 40, 0, 0, 0},
     {"esp32c2", 1, 0, SIM_ROM_ESP, ROM_LINE("esp8684-api2-20220127", "Jan 27 2022"), NULL, 0xc,
-     USB_UART0, 136000, 200000, 100, NULL, 0, PKGS(esp32c2), {40, 26}, 0, 0},
+     USB_UART0, 136000, 200000, 100, NULL, 0, PKGS(esp32c2), 40, 26, 0, 0},
     {"esp32c3", 0, 4, SIM_ROM_ESP, ROM_LINE("esp32c3-api1-20210207", "Feb  7 2021"), NULL, 0xc,
-     "boot:0x4 (DOWNLOAD(USB/UART0/1))", 136000, 200000, 100, NULL, 0, PKGS(esp32c3), {40}, 0,
-     0},
+     "boot:0x4 (DOWNLOAD(USB/UART0/1))", 136000, 200000, 100, NULL, 0, PKGS(esp32c3), 40, 0, 0, 0},
     /* ESP32-C5 boards carry a 48 MHz crystal (40 MHz is the other choice); the ROM
      * records it in PCR_SYSCLK_CONF bits 24-30 (0x60096110). */
     {"esp32c5", 1, 0, SIM_ROM_ESP_LP, ROM_LINE("esp32c5-eco2-20250121", "Jan 21 2025"), NULL, 0x18,
-     USB_UART0, 136000, 200000, 100, NULL, 0, PKGS(esp32c5), {48, 40}, 0x60096110, 24},
+     USB_UART0, 136000, 200000, 100, NULL, 0, PKGS(esp32c5), 48, 40, 0x60096110, 24},
     {"esp32c6", 0, 1, SIM_ROM_ESP_LP, ROM_LINE("esp32c6-20220919", "Sep 19 2022"), NULL, 0x6c,
-     USB_UART0, 136000, 200000, 100, NULL, 0, PKGS(esp32c6), {40}, 0, 0},
+     USB_UART0, 136000, 200000, 100, NULL, 0, PKGS(esp32c6), 40, 0, 0, 0},
     /* ESP32-H2 runs from a 32 MHz crystal. */
     {"esp32h2", 0, 1, SIM_ROM_ESP_LP, ROM_LINE("esp32h2-20221101", "Nov  1 2022"), NULL, 0xc,
-     USB_UART0, 136000, 200000, 100, NULL, 0, PKGS(esp32h2), {32}, 0, 0},
+     USB_UART0, 136000, 200000, 100, NULL, 0, PKGS(esp32h2), 32, 0, 0, 0},
     {"esp32p4", 1, 0, SIM_ROM_ESP_LP, ROM_LINE("esp32p4-eco2-20240710", "Jul 10 2024"), NULL, 0x30f,
      USB_UART0, 136000, 200000, 100, esp32p4_regs, sizeof(esp32p4_regs) / sizeof(esp32p4_regs[0]),
-     PKGS(esp32p4), {40}, 0, 0},
+     PKGS(esp32p4), 40, 0, 0, 0},
 };
 
 static const sim_chip_data fallback = {
     NULL, 0,    0,         SIM_ROM_ESP, ROM_LINE("unknown", "Jan  1 2020"),
     NULL, 0xc,  USB_UART0, 136000,      200000,
     100,  NULL, 0,         NULL,        0,
-    {40}, 0,    0,
+    40,   0,    0,         0,
 };
 
 const sim_chip_data *sim_chip_data_for(const eg_chip *chip)
@@ -187,13 +196,12 @@ const sim_package *sim_chip_default_package(const sim_chip_data *cd, unsigned ma
 
 int sim_chip_check_crystal(const sim_chip_data *cd, const eg_chip *chip, unsigned mhz)
 {
-    for (size_t i = 0; i < 2 && cd->crystals[i]; i++)
-        if (cd->crystals[i] == mhz)
-            return 0;
-    if (cd->crystals[1])
+    if (mhz == cd->crystal_mhz || (cd->crystal_alt_mhz && mhz == cd->crystal_alt_mhz))
+        return 0;
+    if (cd->crystal_alt_mhz)
         return eg_error_set(EG_EINVAL, "%s has a %u or %u MHz crystal, not %u", chip->name,
-                            cd->crystals[0], cd->crystals[1], mhz);
-    return eg_error_set(EG_EINVAL, "%s has a %u MHz crystal, not %u", chip->name, cd->crystals[0],
+                            cd->crystal_mhz, cd->crystal_alt_mhz, mhz);
+    return eg_error_set(EG_EINVAL, "%s has a %u MHz crystal, not %u", chip->name, cd->crystal_mhz,
                         mhz);
 }
 

@@ -55,9 +55,10 @@ typedef struct sim_chip_data {
     size_t n_regs;
     const sim_package *packages; /* the first is the default */
     size_t n_packages;
-    unsigned crystals[2];           /* crystals in MHz it comes with; the first is the default */
-    uint32_t xtal_reg;              /* a register that holds the crystal's MHz (0: none) */
-    unsigned xtal_shift;            /* ... at this bit */
+    unsigned crystal_mhz;     /* its usual crystal in MHz */
+    unsigned crystal_alt_mhz; /* the other crystal it may have (0: none) */
+    uint32_t xtal_reg;        /* a register that holds the crystal's MHz (0: none) */
+    unsigned xtal_shift;      /* ... at this bit */
 } sim_chip_data;
 
 /* The row for chip; a generic row (v0.0, a generic ROM) when it has none. */

@@ -95,10 +95,12 @@ static const struct opt_spec {
      "OR VALUE into the register word at ADDR at power-on (an eFuse word the package "
      "variants do not set; repeatable, up to 8)"},
     {OPT_FLASH_CHIP, "flash-chip", "PART",
-     "the flash is this part: its JEDEC id, and its size unless --flash-size says it: "},
-    {OPT_CRYSTAL, "crystal", "MHZ", "crystal frequency; the chips have (the first is the default): "},
+     "the flash is this part, with its JEDEC id and size (--flash-size must agree): "},
+    {OPT_CRYSTAL, "crystal", "MHZ",
+     "crystal frequency; the chips have (the first is the default): "},
     {OPT_PACKAGE, "package", "NAME",
-     "the package variant the eFuses name (embedded flash and PSRAM with it); defaults: "},
+     "the package variant the eFuses name (embedded flash and PSRAM with it; ESP32 below "
+     "v3 is ESP32-D0WD unless told); defaults: "},
     {OPT_SECURITY, "security", "FLAGS[:CRYPT]",
      "what GET_SECURITY_INFO reports: the flags word (bit 0 secure boot, bit 2 secure "
      "download) and flash_crypt_cnt (odd: flash encryption on); 0:0 by default"},
@@ -238,11 +240,11 @@ static const struct flash_part {
     const char *name;
     uint32_t jedec_id;
 } flash_parts[] = {
-    {"GD25Q16C", 0x1540C8},   {"GD25Q32C", 0x1640C8},   {"GD25Q64C", 0x1740C8},
-    {"GD25Q128C", 0x1840C8},  {"W25Q16JV", 0x1540EF},   {"W25Q32JV", 0x1640EF},
-    {"W25Q64JV", 0x1740EF},   {"W25Q128JV", 0x1840EF},  {"XM25QH32C", 0x164020},
-    {"XM25QH64C", 0x174020},  {"XM25QH128C", 0x184020}, {"MX25L3233F", 0x1620C2},
-    {"BY25Q32", 0x164068},    {"ZB25VQ32", 0x16405E},
+    {"GD25Q16C", 0x1540C8},  {"GD25Q32C", 0x1640C8},   {"GD25Q64C", 0x1740C8},
+    {"GD25Q128C", 0x1840C8}, {"W25Q16JV", 0x1540EF},   {"W25Q32JV", 0x1640EF},
+    {"W25Q64JV", 0x1740EF},  {"W25Q128JV", 0x1840EF},  {"XM25QH32C", 0x164020},
+    {"XM25QH64C", 0x174020}, {"XM25QH128C", 0x184020}, {"MX25L3233F", 0x1620C2},
+    {"BY25Q32", 0x164068},   {"ZB25VQ32", 0x16405E},
 };
 #define N_FLASH_PARTS (sizeof(flash_parts) / sizeof(flash_parts[0]))
 
@@ -278,10 +280,10 @@ static void usage(FILE *f)
                     fprintf(f, "v%u.%u", cd->major, cd->minor);
                 else if (o->id == OPT_PACKAGE)
                     fputs(cd->packages[0].name, f);
-                else if (cd->crystals[1])
-                    fprintf(f, "%u or %u", cd->crystals[0], cd->crystals[1]);
+                else if (cd->crystal_alt_mhz)
+                    fprintf(f, "%u or %u", cd->crystal_mhz, cd->crystal_alt_mhz);
                 else
-                    fprintf(f, "%u", cd->crystals[0]);
+                    fprintf(f, "%u", cd->crystal_mhz);
             }
         }
         if (o->id == OPT_FLASH_CHIP)
@@ -422,7 +424,8 @@ static int parse_efuse(options *o, const char *s)
         return eg_error_set(EG_EINVAL, "'%s' is not ADDR=VALUE", s);
     memcpy(addr, s, (size_t)(eq - s));
     addr[eq - s] = '\0';
-    if ((rc = eg_num_parse(&a, addr, 0xFFFFFFFC)) < 0 || (rc = eg_num_parse(&v, eq + 1, 0xFFFFFFFF)) < 0)
+    if ((rc = eg_num_parse(&a, addr, 0xFFFFFFFC)) < 0 ||
+        (rc = eg_num_parse(&v, eq + 1, 0xFFFFFFFF)) < 0)
         return eg_error_prefix(rc, "'%s': ", s);
     if (a == 0 || a % 4)
         return eg_error_set(EG_EINVAL, "'%s': the address is not a word's", s);
@@ -635,13 +638,11 @@ static int parse_args(options *o, int argc, char **argv)
                             o->chip->name);
     if (o->spi_pads_set && !o->chip->spi_pads[0].width)
         return eg_error_set(EG_EINVAL, "--spi-pads: %s's eFuses name no flash pads", o->chip->name);
-    if (o->crystal_hz &&
-        (rc = sim_chip_check_crystal(sim_chip_data_for(o->chip), o->chip, o->crystal_hz / 1000000)) <
-            0)
+    if (o->crystal_hz && (rc = sim_chip_check_crystal(sim_chip_data_for(o->chip), o->chip,
+                                                      o->crystal_hz / 1000000)) < 0)
         return eg_error_prefix(rc, "--crystal: ");
-    if (o->package_name &&
-        !(o->package = sim_chip_package(sim_chip_data_for(o->chip), o->chip, o->package_name,
-                                        o->major)))
+    if (o->package_name && !(o->package = sim_chip_package(sim_chip_data_for(o->chip), o->chip,
+                                                           o->package_name, o->major)))
         return eg_error_prefix(EG_EINVAL, "--package: ");
     if (!o->package_name)
         o->package = sim_chip_default_package(sim_chip_data_for(o->chip), o->major);

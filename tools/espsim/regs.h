@@ -1,7 +1,8 @@
 /* espsim's register file: the few registers a flasher reads or writes through
  * READ_REG / WRITE_REG, built from the chip table (magic value, eFuse MAC and revision,
- * UART divider), the package variant's eFuse bits and the crystal and a model of the SPI flash controller's user commands (RDID, SFDP,
- * read status). Unknown registers read 0 and keep what is written to them. */
+ * UART divider), the package variant's eFuse bits and the crystal and a model of the SPI flash
+ * controller's user commands (RDID, SFDP, read status). Unknown registers read 0 and keep what is
+ * written to them. */
 #ifndef ESPSIM_REGS_H
 #define ESPSIM_REGS_H
 
@@ -10,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_ROM_BAUD   115200u
-#define SIM_SFDP_LEN   256u
+#define SIM_ROM_BAUD 115200u
+#define SIM_SFDP_LEN 256u
 
 /* One register word a chip holds at power-on besides what the chip table describes. */
 typedef struct sim_reg_init {
