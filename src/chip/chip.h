@@ -42,6 +42,37 @@ typedef enum eg_rom_baud_quirk {
     EG_ROM_BAUD_ASSUMES_40MHZ, /* it assumes a 40 MHz crystal, also on 26 MHz (ESP32-C2) */
 } eg_rom_baud_quirk;
 
+/* A package name, looked up by the chip's package version and, for the entries whose
+ * sub_mask is not 0, by the value of its package_sub field under sub_mask (the first
+ * entry that matches wins). ESP32 names its revision-3 silicon apart (name_rev3). */
+typedef struct eg_chip_package {
+    unsigned version;
+    unsigned sub, sub_mask;
+    const char *name;
+    const char *name_rev3; /* NULL: name on every revision */
+} eg_chip_package;
+
+/* One entry of a chip's feature list, as esptool's get_chip_features() words it. The
+ * value of field (0 when it has no width) picks names[value]; a value past the table
+ * picks other; NULL names nothing. When vendor has a width, its value's name from
+ * vendor_names follows in parentheses ("Embedded Flash 4MB (XMC)"). */
+typedef struct eg_chip_feature {
+    eg_efuse_value field;
+    const char *const *names;
+    unsigned n_names;
+    const char *other;
+    eg_efuse_value vendor;
+    const char *const *vendor_names;
+    unsigned n_vendor_names;
+} eg_chip_feature;
+
+/* Where a chip's crystal frequency comes from. */
+typedef enum eg_crystal_rule {
+    EG_CRYSTAL_FIXED,        /* always crystal_mhz */
+    EG_CRYSTAL_UART_DIVIDER, /* the UART divider × the line's baud: 26 or 40 MHz */
+    EG_CRYSTAL_REGISTER,     /* crystal_field holds the MHz (40 or 48); 0: as the divider */
+} eg_crystal_rule;
+
 typedef struct eg_chip {
     const char *name;               /* "ESP32-C3" */
     const char *id;                 /* "esp32c3", also the stub's and fixtures' name */
@@ -94,6 +125,18 @@ typedef struct eg_chip {
      * that passes a page boundary by fewer than this many bytes, so images pad such
      * segments up to it; 0 elsewhere. */
     uint32_t flash_segment_min_tail;
+    /* Package: the package version's fields, a second key some names need (ESP32's
+     * single-core bit, ESP32-C6's embedded flash), and the names. */
+    eg_efuse_value package, package_sub;
+    const eg_chip_package *packages;
+    unsigned n_packages;
+    /* Features, in the order they are listed. */
+    const eg_chip_feature *features;
+    unsigned n_features;
+    /* Crystal: how it is found, its frequency when fixed, its register field. */
+    eg_crystal_rule crystal;
+    unsigned crystal_mhz;
+    eg_bitfield crystal_field;
 } eg_chip;
 
 #define EG_MMU_PAGE_DEFAULT 0x10000u
@@ -130,6 +173,44 @@ int eg_chip_revision_decode(unsigned *major, unsigned *minor, const eg_chip *chi
 /* The SPI_ATTACH argument for the ROM: the pins from the eFuse pad fields packed as
  * hd << 24 | cs << 18 | d << 12 | q << 6 | clk, or 0 (the default pins). */
 int eg_chip_spi_attach_arg(uint32_t *out, const eg_chip *chip, eg_reg_reader read, void *ctx);
+
+#define EG_CHIP_FEATURES_MAX 12
+#define EG_CHIP_FEATURE_LEN  64
+#define EG_CHIP_PACKAGE_LEN  48
+
+/* What a board's eFuses say about its chip beyond the revision. */
+typedef struct eg_chip_info {
+    int package_known;                 /* 0: no name for the package version */
+    unsigned package_version;          /* the package fields' value */
+    char package[EG_CHIP_PACKAGE_LEN]; /* "ESP32-D0WD-V3", or "unknown (5)" */
+    unsigned n_features;
+    char features[EG_CHIP_FEATURES_MAX][EG_CHIP_FEATURE_LEN]; /* "Wi-Fi", "BT", ... */
+    unsigned crystal_mhz;                                     /* 0 until read */
+} eg_chip_info;
+
+/* Decodes the package name and the features from the registers read returns, for a
+ * chip of major revision rev_major. An unknown package version is named "unknown (N)";
+ * crystal_mhz is left 0 (see eg_chip_crystal_decode). */
+int eg_chip_info_decode(eg_chip_info *out, const eg_chip *chip, unsigned rev_major,
+                        eg_reg_reader read, void *ctx);
+
+/* The crystal in MHz that a UART divider shows at baud: baud × divider (its low 20
+ * bits) rounded to 26, 40 or 48 MHz as esptool rounds it (above 45: 48, above 33: 40,
+ * else 26). */
+unsigned eg_chip_crystal_from_divider(uint32_t baud, uint32_t divider);
+
+/* The chip's crystal in MHz as its rule says (chip->crystal), the line running at
+ * baud; reads the divider or the crystal register through read. */
+int eg_chip_crystal_decode(unsigned *mhz, const eg_chip *chip, uint32_t baud, eg_reg_reader read,
+                           void *ctx);
+
+/* The flash's manufacturer, by the JEDEC id's low byte ("GigaDevice"); NULL when the
+ * table does not know it. */
+const char *eg_flash_manufacturer(uint32_t jedec_id);
+
+/* The flash's device id as esptool prints it: the memory type byte, then the
+ * capacity byte (0x4016 for the JEDEC id 0x1640C8). */
+unsigned eg_flash_device_id(uint32_t jedec_id);
 
 /* Flash size in bytes for a JEDEC id (manufacturer in bits 0-7, capacity code in
  * bits 16-23); 0 when the code is not one flash chips use. */

@@ -189,8 +189,8 @@ const eg_command eg_commands[] = {
      "(1-2.3: bus 1, hub port 2, its port 3) is what a slots file maps to fixture slots.",
      0, 0, 0, list_ports_opts, cmd_list_ports},
     {"board-info", "",
-     "Connect to a board and print its chip, revision, MAC address, flash "
-     "size and id, and security settings.",
+     "Connect to a board and print its chip package and revision, crystal, features, MAC "
+     "address, flash maker, device, size and id, and security settings.",
      NULL, 0, 0, EG_CMD_BOARD, json_opt, cmd_board_info},
     {"checksum-md5", "ADDR SIZE", "Print the MD5 of a flash region, computed on the chip.",
      "ADDR and SIZE take decimal, 0x hex, or sizes like 64k and 4MB.", 2, 2, EG_CMD_BOARD, NULL,

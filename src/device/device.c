@@ -96,7 +96,7 @@ int eg_device_identify(eg_device *d)
         return port_error(eg_device_port(d), rc, "");
     d->s->flash_begin_words = d->chip->rom_flash_begin_words;
     if ((rc = eg_device_read_mac(d->mac, d->s, d->chip)) < 0 ||
-        (rc = eg_device_read_revision(&d->rev_major, &d->rev_minor, d->s, d->chip)) < 0)
+        (rc = eg_device_read_chip_info(&d->rev_major, &d->rev_minor, &d->info, d->s, d->chip)) < 0)
         return port_error(eg_device_port(d), rc, "");
     return 0;
 }

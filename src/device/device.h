@@ -31,6 +31,7 @@ typedef struct eg_device {
     const eg_chip *chip; /* NULL until identified */
     uint8_t mac[6];
     unsigned rev_major, rev_minor;
+    eg_chip_info info; /* package, features and crystal */
     eg_security_info sec;
     int flash_ready;     /* eg_device_attach_flash() succeeded */
     uint32_t flash_id;   /* JEDEC id */
@@ -45,7 +46,8 @@ typedef struct eg_device {
 int eg_device_connect(eg_device **out, const eg_device_opts *o);
 
 /* Detects the chip (GET_SECURITY_INFO's chip id, else the magic register) and reads
- * its revision, MAC and security information. */
+ * its revision, package, features, crystal frequency, MAC and security information.
+ * Runs at the ROM's first rate (the crystal is measured against it on ESP32 and C2). */
 int eg_device_identify(eg_device *d);
 
 /* Moves the line to baud: through the ROM's CHANGE_BAUDRATE (asking for the rate the

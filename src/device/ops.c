@@ -213,18 +213,64 @@ int eg_device_watchdog_reset(eg_session *s, const eg_chip *chip)
 
 int eg_device_crystal_mhz(unsigned *out, eg_session *s, const eg_chip *chip)
 {
-    uint32_t div;
-    int rc;
-
-    *out = 0;
-    if (!chip->uart_clkdiv_reg)
-        return 0;
-    rc = eg_session_read_reg(&div, s, chip->uart_clkdiv_reg);
+    int rc = eg_chip_crystal_decode(out, chip, s->t->baud, eg_device_session_reader, s);
     if (rc < 0)
         return eg_error_prefix(rc, "reading the crystal frequency: ");
-    double est = (double)s->t->baud * (div & 0xFFFFF) / 1e6;
-    *out = est > 45 ? 48 : est > 33 ? 40 : 26;
     return 0;
+}
+
+/* Register words read over a session, each address once (eFuse words hold several
+ * fields, and the decoders read a word once per field). */
+typedef struct reg_cache {
+    eg_session *s;
+    unsigned n;
+    uint32_t addr[16], val[16];
+} reg_cache;
+
+static int cached_read(uint32_t *out, void *ctx, uint32_t addr)
+{
+    reg_cache *c = ctx;
+    int rc;
+
+    for (unsigned i = 0; i < c->n; i++)
+        if (c->addr[i] == addr) {
+            *out = c->val[i];
+            return 0;
+        }
+    if ((rc = eg_session_read_reg(out, c->s, addr)) < 0)
+        return rc;
+    if (c->n < sizeof(c->addr) / sizeof(c->addr[0])) {
+        c->addr[c->n] = addr;
+        c->val[c->n++] = *out;
+    }
+    return 0;
+}
+
+int eg_device_read_chip_info(unsigned *major, unsigned *minor, eg_chip_info *info, eg_session *s,
+                             const eg_chip *chip)
+{
+    reg_cache c = {.s = s};
+    unsigned mhz;
+    int rc;
+
+    memset(info, 0, sizeof(*info));
+    if ((rc = eg_chip_revision_decode(major, minor, chip, cached_read, &c)) < 0) {
+        rc = eg_error_prefix(rc, "reading the chip revision: ");
+        goto done;
+    }
+    if ((rc = eg_chip_info_decode(info, chip, *major, cached_read, &c)) < 0) {
+        rc = eg_error_prefix(rc, "reading the chip's package and features: ");
+        goto done;
+    }
+    if ((rc = eg_chip_crystal_decode(&mhz, chip, s->t->baud, cached_read, &c)) < 0) {
+        rc = eg_error_prefix(rc, "reading the crystal frequency: ");
+        goto done;
+    }
+    info->crystal_mhz = mhz;
+done:
+    if (rc < 0)
+        memset(info, 0, sizeof(*info));
+    return rc;
 }
 
 int eg_device_rom_baud(uint32_t *out, eg_session *s, const eg_chip *chip, uint32_t baud)

@@ -42,6 +42,12 @@ int eg_device_detect(const eg_chip **out, eg_security_info *sec, eg_session *s);
 int eg_device_read_mac(uint8_t mac[6], eg_session *s, const eg_chip *chip);
 int eg_device_read_revision(unsigned *major, unsigned *minor, eg_session *s, const eg_chip *chip);
 
+/* Reads the revision and what the eFuses say about the chip (package, features), and
+ * its crystal as chip->crystal says (at the line's current baud rate), reading each
+ * register once. On error *info is all zero. */
+int eg_device_read_chip_info(unsigned *major, unsigned *minor, eg_chip_info *info, eg_session *s,
+                             const eg_chip *chip);
+
 /* Runs one command on the SPI flash through the controller's user-command registers:
  * cmd, then up to 64 bytes of data out, addr_len address bits, dummy_len dummy
  * cycles, and read_bits (at most 32) bits in, returned in *out. */
@@ -56,8 +62,8 @@ int eg_device_flash_id(uint32_t *out, eg_session *s, const eg_chip *chip);
  * given how the chip's ROM misjudges its clock (chip->rom_baud). */
 int eg_device_rom_baud(uint32_t *out, eg_session *s, const eg_chip *chip, uint32_t baud);
 
-/* The crystal in MHz (26, 40 or 48) as the UART divider at the current rate shows it;
- * 0 when the chip has no divider register in the table. */
+/* The crystal in MHz (26, 32, 40 or 48) as the chip's rule finds it (chip->crystal):
+ * fixed, the UART divider at the line's current rate, or a register. */
 int eg_device_crystal_mhz(unsigned *out, eg_session *s, const eg_chip *chip);
 
 /* Restarts the chip through its RTC watchdog (chips whose table row has one). */

@@ -1,10 +1,12 @@
 // Espressif's own client, esptool-js (npm, pinned in tools/npm), against one espsim
 // board over TCP: connect, chip name, MAC, stub upload, a 256 KiB compressed write,
 // MD5 verify, read back, erase-region, and a compressed write cut short (the stub must
-// refuse to end it, and must refuse an end with no write at all). Every result is asserted; the exit status is
-// the number of failed checks.
+// refuse to end it, and must refuse an end with no write at all); with PACKAGE and
+// CRYSTAL, also the package name and crystal esptool-js reads from the board's eFuses
+// and registers (PACKAGE "-": not checked). Every result is asserted; the exit status
+// is the number of failed checks.
 //
-// usage: node conformance.mjs PORT CHIP_NAME MAC
+// usage: node conformance.mjs PORT CHIP_NAME MAC [PACKAGE CRYSTAL_MHZ]
 import crypto from "node:crypto";
 import zlib from "node:zlib";
 import { createRequire } from "node:module";
@@ -16,7 +18,7 @@ const require = createRequire(path.join(here, "../../tools/npm/package.json"));
 const { ESPLoader, Transport } = await import(require.resolve("esptool-js"));
 const { TcpSerialPort } = await import("./tcp_serial_port.mjs");
 
-const [portArg, wantChip, wantMac] = process.argv.slice(2);
+const [portArg, wantChip, wantMac, wantPackage, wantCrystal] = process.argv.slice(2);
 let failures = 0;
 function check(what, ok, detail = "") {
   console.log(`${ok ? "ok" : "FAIL"}: ${wantChip} ${what}${detail ? ": " + detail : ""}`);
@@ -33,6 +35,14 @@ try {
   check("chip name", esp.chip.CHIP_NAME === wantChip, esp.chip.CHIP_NAME);
   const mac = await esp.chip.readMac(esp);
   check("MAC", mac === wantMac, mac);
+  if (wantPackage && wantPackage !== "-") {
+    const desc = await esp.chip.getChipDescription(esp);
+    check("package", desc.startsWith(wantPackage + " (revision"), desc);
+  }
+  if (wantCrystal) {
+    const mhz = await esp.chip.getCrystalFreq(esp);
+    check("crystal", mhz === Number(wantCrystal), `${mhz} MHz`);
+  }
   check("stub running", esp.IS_STUB === true);
 
   const image = new Uint8Array(256 * 1024);

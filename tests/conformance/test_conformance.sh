@@ -12,15 +12,29 @@ if ! command -v node >/dev/null 2>&1 ||
     exit 1
 fi
 n=1
-for pair in esp32:ESP32 esp32s2:ESP32-S2 esp32s3:ESP32-S3 esp32c2:ESP32-C2 esp32c3:ESP32-C3 \
-    esp32c5:ESP32-C5 esp32c6:ESP32-C6 esp32h2:ESP32-H2 esp32p4:ESP32-P4; do
-    chip=${pair%%:*}
-    chip_name=${pair#*:}
+# chip:name:package esptool-js should read (-: not checked):crystal MHz:espsim options.
+# esptool-js 0.7.0 reads ESP32-C6's package from bits 21-23 of eFuse block 1 word 3,
+# where esptool reads bits 24-26 (and espsim puts it): its C6 name is not checked.
+for entry in "esp32:ESP32:ESP32-D0WD-V3:40:" "esp32s2:ESP32-S2:ESP32-S2FNR2:40:--package ESP32-S2FNR2" \
+    "esp32s3:ESP32-S3:ESP32-S3-PICO-1 (LGA56):40:--package ESP32-S3-PICO-1-N8R2" \
+    "esp32c2:ESP32-C2:ESP32-C2:26:--crystal 26" "esp32c3:ESP32-C3:ESP8685 (QFN28):40:--package ESP8685H4" \
+    "esp32c5:ESP32-C5:ESP32-C5:48:" "esp32c6:ESP32-C6:-:40:" "esp32h2:ESP32-H2:ESP32-H2:32:" \
+    "esp32p4:ESP32-P4:ESP32-P4:40:"; do
+    chip=${entry%%:*}
+    rest=${entry#*:}
+    chip_name=${rest%%:*}
+    rest=${rest#*:}
+    package=${rest%%:*}
+    rest=${rest#*:}
+    crystal=${rest%%:*}
+    sim_opts=${rest#*:}
     mac=$(printf '24:0a:c4:00:0c:%02x' $n)
     n=$((n + 1))
-    start_sim "$chip" --chip "$chip" --tcp 0 --mac "$mac" --log "$TMP/$chip.log"
+    # shellcheck disable=SC2086
+    start_sim "$chip" --chip "$chip" --tcp 0 --mac "$mac" --log "$TMP/$chip.log" $sim_opts
     port=${SIM_ADDR##*:}
-    timeout 120 node "$HERE/conformance.mjs" "$port" "$chip_name" "$mac" >"$TMP/js.out" 2>&1
+    timeout 120 node "$HERE/conformance.mjs" "$port" "$chip_name" "$mac" "$package" "$crystal" \
+        >"$TMP/js.out" 2>&1
     rc=$?
     while IFS= read -r line; do
         case $line in

@@ -40,7 +40,11 @@ typedef struct rom {
     int bad_read_md5;   /* stub: READ_FLASH ends with a wrong MD5 */
     uint32_t erase_args[2];
     int requests;
-    uint32_t reg_value;
+    uint32_t reg_value; /* what READ_REG answers for an address not in the map */
+    uint32_t reg_addr[16], reg_val[16];
+    int n_regs;
+    int reg_reads;          /* READ_REG requests answered */
+    uint32_t reg_fail_addr; /* READ_REG of this address fails (0: none) */
     const char *md5_text;
     eg_buf flash_payload; /* FLASH_DEFL_DATA payloads, concatenated */
     uint32_t begin_words[5];
@@ -116,9 +120,19 @@ static void answer(eg_transport *t, rom *r, const uint8_t *f, size_t len)
         for (int i = 0; i < 8; i++)
             reply(t, r, op, 0x20120707, NULL, 0, 0, 0);
         break;
-    case EG_OP_READ_REG:
-        reply(t, r, op, r->reg_value, NULL, 0, 0, 0);
+    case EG_OP_READ_REG: {
+        uint32_t addr = eg_get_u32le(d), v = r->reg_value;
+        r->reg_reads++;
+        if (r->reg_fail_addr && addr == r->reg_fail_addr) {
+            reply(t, r, op, 0, NULL, 0, 1, 0x05);
+            break;
+        }
+        for (int i = 0; i < r->n_regs; i++)
+            if (r->reg_addr[i] == addr)
+                v = r->reg_val[i];
+        reply(t, r, op, v, NULL, 0, 0, 0);
         break;
+    }
     case EG_OP_GET_SECURITY_INFO:
         if (r->unsupported_14) {
             for (int i = 0; i < 8; i++)
@@ -503,6 +517,76 @@ static void test_rom_baud_quirks(void **state)
     assert_int_equal(told, 460800);
 }
 
+static void set_reg(rom *r, uint32_t addr, uint32_t val)
+{
+    r->reg_addr[r->n_regs] = addr;
+    r->reg_val[r->n_regs++] = val;
+}
+
+/* Identify's eFuse reads: revision, package, features and crystal of an ESP32-D0WD-V3
+ * v3.1 on a 40 MHz crystal, each register read once over the line. */
+static void test_chip_info_reads_each_word_once(void **state)
+{
+    fixture *fx = *state;
+    eg_chip_info info;
+    unsigned major, minor;
+
+    fx->t->baud = 115200;
+    set_reg(&fx->r, 0x3FF6607C, 1u << 31);                      /* APB_CTL_DATE: rev bit 2 */
+    set_reg(&fx->r, 0x3FF5A00C, 1u << 15 | 1u << 13 | 1u << 9); /* word 3 */
+    set_reg(&fx->r, 0x3FF5A014, 1u << 20 | 1u << 24);           /* word 5 */
+    set_reg(&fx->r, 0x3FF5A010, 0x0Au << 8 | 128);              /* word 4: vref, ck8m */
+    set_reg(&fx->r, 0x3FF40014, 347);                           /* UART divider */
+    assert_int_equal(
+        eg_device_read_chip_info(&major, &minor, &info, fx->s, eg_chip_by_name("esp32")), 0);
+    assert_int_equal(major, 3);
+    assert_int_equal(minor, 1);
+    assert_string_equal(info.package, "ESP32-D0WD-V3");
+    assert_int_equal(info.crystal_mhz, 40);
+    assert_int_equal(info.n_features, 6);
+    assert_string_equal(info.features[3], "240MHz");
+    assert_string_equal(info.features[4], "Vref calibration in eFuse");
+    assert_string_equal(info.features[5], "Coding Scheme None");
+    /* APB date, words 3, 4, 5 and 6, the divider: six words, each read once. */
+    assert_int_equal(fx->r.reg_reads, 6);
+
+    /* The same divider at 921600 baud (after a rate change) would be 320 MHz: the
+     * crystal is measured against the line's current rate. */
+    fx->r.reg_reads = 0;
+    fx->t->baud = 921600;
+    fx->r.reg_addr[4] = 0x3FF40014;
+    fx->r.reg_val[4] = 28; /* 26 MHz / 921600 */
+    assert_int_equal(
+        eg_device_read_chip_info(&major, &minor, &info, fx->s, eg_chip_by_name("esp32")), 0);
+    assert_int_equal(info.crystal_mhz, 26);
+
+    /* A word that cannot be read names the step and leaves nothing half-filled. */
+    fx->r.reg_fail_addr = 0x3FF5A018;
+    assert_int_equal(
+        eg_device_read_chip_info(&major, &minor, &info, fx->s, eg_chip_by_name("esp32")),
+        EG_EDEVICE);
+    assert_non_null(strstr(eg_error_msg(), "reading the chip's package and features: "));
+    assert_int_equal(info.n_features, 0);
+    assert_string_equal(info.package, "");
+    fx->r.reg_fail_addr = 0x3FF40014;
+    assert_int_equal(
+        eg_device_read_chip_info(&major, &minor, &info, fx->s, eg_chip_by_name("esp32")),
+        EG_EDEVICE);
+    assert_non_null(strstr(eg_error_msg(), "reading the crystal frequency: "));
+    fx->r.reg_fail_addr = 0x3FF6607C;
+    assert_int_equal(
+        eg_device_read_chip_info(&major, &minor, &info, fx->s, eg_chip_by_name("esp32")),
+        EG_EDEVICE);
+    assert_non_null(strstr(eg_error_msg(), "reading the chip revision: "));
+
+    /* ESP32-H2's crystal is fixed: no register says it. */
+    fx->r.reg_fail_addr = 0x60000014;
+    assert_int_equal(
+        eg_device_read_chip_info(&major, &minor, &info, fx->s, eg_chip_by_name("esp32h2")), 0);
+    assert_int_equal(info.crystal_mhz, 32);
+    assert_string_equal(info.package, "ESP32-H2");
+}
+
 static void test_before_after_names(void **state)
 {
     (void)state;
@@ -651,6 +735,7 @@ int main(void)
         T(test_esp32_rom_gets_four_words),
         T(test_read_slow_assembles_blocks),
         T(test_rom_baud_quirks),
+        T(test_chip_info_reads_each_word_once),
         cmocka_unit_test(test_before_after_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -559,7 +559,7 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->regs_cfg.minor = cfg->minor;
     b->regs_cfg.jedec_id = cfg->jedec_id;
     b->regs_cfg.flash_size = cfg->flash_size;
-    b->regs_cfg.crystal_hz = cfg->crystal_hz ? cfg->crystal_hz : SIM_CRYSTAL_HZ;
+    b->regs_cfg.crystal_hz = cfg->crystal_hz ? cfg->crystal_hz : cd->crystal_mhz * 1000000u;
     b->security_flags = cfg->security_flags;
     b->flash_crypt_cnt = cfg->flash_crypt_cnt;
     b->regs_cfg.ck8m_drift_pct = cfg->ck8m_drift_pct;
@@ -573,6 +573,15 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
                         cfg->spi_pads[3] << 24 | cfg->spi_pads[4] << 18;
     b->regs_cfg.extra = cd->regs;
     b->regs_cfg.n_extra = cd->n_regs;
+    {
+        const sim_package *pkg = cfg->package ? cfg->package : cd->packages;
+        b->regs_cfg.efuse = pkg ? pkg->efuse : NULL;
+        b->regs_cfg.n_efuse = pkg ? SIM_PACKAGE_WORDS : 0;
+    }
+    b->regs_cfg.efuse_more = cfg->efuse;
+    b->regs_cfg.n_efuse_more = cfg->n_efuse;
+    b->regs_cfg.xtal_reg = cd->xtal_reg;
+    b->regs_cfg.xtal_shift = cd->xtal_shift;
     if ((rc = eg_slip_decoder_init(&b->slip, MAX_FRAME)) < 0)
         return rc;
     if ((rc = sim_regs_init(&b->regs, &b->regs_cfg)) < 0)

@@ -72,8 +72,11 @@ typedef struct sim_board_config {
     uint8_t mac[6];
     unsigned major, minor; /* chip revision */
     uint32_t flash_size;
-    uint32_t jedec_id;       /* what RDID reports */
-    uint32_t crystal_hz;     /* 0: 40 MHz */
+    uint32_t jedec_id;          /* what RDID reports */
+    uint32_t crystal_hz;        /* 0: the chip's usual crystal */
+    const sim_package *package; /* NULL: the chip's usual package */
+    const sim_reg_init *efuse;  /* more eFuse bits (--efuse), n_efuse of them */
+    size_t n_efuse;
     uint32_t security_flags; /* GET_SECURITY_INFO's flags word */
     uint8_t flash_crypt_cnt; /* ... and its flash_crypt_cnt (odd: encryption on) */
     int ck8m_drift_pct;      /* ESP32: how far the ROM's clock estimate is off (percent) */

@@ -28,6 +28,17 @@ typedef enum sim_reset_reason {
     SIM_RST_KINDS
 } sim_reset_reason;
 
+/* A package variant a board can be (`--package NAME`): the part number, and the eFuse
+ * bits that say so (package version, single core, embedded flash and PSRAM and their
+ * makers, rated frequency, calibration). On ESP32 some names hold only on revision-3
+ * silicon and others only below it. */
+#define SIM_PACKAGE_WORDS 3
+typedef struct sim_package {
+    const char *name;
+    int rev3; /* 1: only on major revision 3; -1: only below it; 0: either */
+    sim_reg_init efuse[SIM_PACKAGE_WORDS];
+} sim_package;
+
 typedef struct sim_chip_data {
     const char *id;        /* eg_chip.id; NULL in the fallback row */
     unsigned major, minor; /* default revision */
@@ -42,10 +53,28 @@ typedef struct sim_chip_data {
     unsigned retry_ms;        /* an invalid header: how often the ROM reads it again */
     const sim_reg_init *regs; /* more power-on register words */
     size_t n_regs;
+    const sim_package *packages; /* the first is the default */
+    size_t n_packages;
+    unsigned crystal_mhz;     /* its usual crystal in MHz */
+    unsigned crystal_alt_mhz; /* the other crystal it may have (0: none) */
+    uint32_t xtal_reg;        /* a register that holds the crystal's MHz (0: none) */
+    unsigned xtal_shift;      /* ... at this bit */
 } sim_chip_data;
 
 /* The row for chip; a generic row (v0.0, a generic ROM) when it has none. */
 const sim_chip_data *sim_chip_data_for(const eg_chip *chip);
+
+/* The package variant called name (case does not matter) of the chip; NULL with a
+ * message listing the chip's variants when it has none of that name, or when the
+ * variant does not exist at major revision major. */
+const sim_package *sim_chip_package(const sim_chip_data *cd, const eg_chip *chip, const char *name,
+                                    unsigned major);
+
+/* The chip's usual package at major revision major: the first variant made at it. */
+const sim_package *sim_chip_default_package(const sim_chip_data *cd, unsigned major);
+
+/* Checks that the chip comes with a crystal of mhz MHz. */
+int sim_chip_check_crystal(const sim_chip_data *cd, const eg_chip *chip, unsigned mhz);
 
 /* The ROM's banner for a chip of major revision major. */
 const char *sim_chip_rom_banner(const sim_chip_data *cd, unsigned major);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@
 #define JEDEC_TYPE     0x40
 #define MAX_STUB_DIRS  8
 #define NODE_HOLDS     64
+#define MAX_EFUSE      8
 
 enum {
     OPT_CHIP = 256,
@@ -49,6 +51,9 @@ enum {
     OPT_LOG,
     OPT_FLASH_ID,
     OPT_CRYSTAL,
+    OPT_PACKAGE,
+    OPT_EFUSE,
+    OPT_FLASH_CHIP,
     OPT_SECURITY,
     OPT_CK8M_DRIFT,
     OPT_SPI_PADS,
@@ -84,8 +89,18 @@ static const struct opt_spec {
     {OPT_BOARDS, "boards", "N", "serve N boards from this process (1)"},
     {OPT_LOG, "log", "FILE", "append one line per received command to FILE"},
     {OPT_FLASH_ID, "flash-id", "ID",
-     "JEDEC id RDID reports, manufacturer in the low byte (0xC8 0x40 + log2(size) above it)"},
-    {OPT_CRYSTAL, "crystal", "MHZ", "crystal frequency, 26 or 40 (40)"},
+     "JEDEC id RDID reports, manufacturer in the low byte (0xC8 0x40 + log2(size) above it: "
+     "a GigaDevice GD25Q part)"},
+    {OPT_EFUSE, "efuse", "ADDR=VALUE",
+     "OR VALUE into the register word at ADDR at power-on (an eFuse word the package "
+     "variants do not set; repeatable, up to 8)"},
+    {OPT_FLASH_CHIP, "flash-chip", "PART",
+     "the flash is this part, with its JEDEC id and size (--flash-size must agree): "},
+    {OPT_CRYSTAL, "crystal", "MHZ",
+     "crystal frequency; the chips have (the first is the default): "},
+    {OPT_PACKAGE, "package", "NAME",
+     "the package variant the eFuses name (embedded flash and PSRAM with it; ESP32 below "
+     "v3 is ESP32-D0WD unless told); defaults: "},
     {OPT_SECURITY, "security", "FLAGS[:CRYPT]",
      "what GET_SECURITY_INFO reports: the flags word (bit 0 secure boot, bit 2 secure "
      "download) and flash_crypt_cnt (odd: flash encryption on); 0:0 by default"},
@@ -135,7 +150,13 @@ typedef struct options {
     const char *log;
     int flash_id_set;
     uint32_t flash_id;
+    int flash_size_set;
+    const char *flash_chip;
     uint32_t crystal_hz;
+    const char *package_name;
+    const sim_package *package;
+    sim_reg_init efuse[MAX_EFUSE];
+    size_t n_efuse;
     uint32_t security_flags;
     uint8_t flash_crypt_cnt;
     int ck8m_drift_pct;
@@ -212,6 +233,21 @@ static int64_t wire_us(const node *n, size_t bytes)
     return (int64_t)bytes * 10 * 1000000 / baud;
 }
 
+/* Flash parts found on Espressif boards and modules, by their datasheets' JEDEC ids
+ * (manufacturer, memory type, capacity), held as RDID reports them: manufacturer in
+ * the low byte. */
+static const struct flash_part {
+    const char *name;
+    uint32_t jedec_id;
+} flash_parts[] = {
+    {"GD25Q16C", 0x1540C8},  {"GD25Q32C", 0x1640C8},   {"GD25Q64C", 0x1740C8},
+    {"GD25Q128C", 0x1840C8}, {"W25Q16JV", 0x1540EF},   {"W25Q32JV", 0x1640EF},
+    {"W25Q64JV", 0x1740EF},  {"W25Q128JV", 0x1840EF},  {"XM25QH32C", 0x164020},
+    {"XM25QH64C", 0x174020}, {"XM25QH128C", 0x184020}, {"MX25L3233F", 0x1620C2},
+    {"BY25Q32", 0x164068},   {"ZB25VQ32", 0x16405E},
+};
+#define N_FLASH_PARTS (sizeof(flash_parts) / sizeof(flash_parts[0]))
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -234,14 +270,25 @@ static void usage(FILE *f)
         fprintf(f, "  %-20s %s", left, o->help);
         if (o->id == OPT_CHIP)
             fputs(eg_chip_names(), f);
-        if (o->id == OPT_REVISION) {
+        if (o->id == OPT_REVISION || o->id == OPT_CRYSTAL || o->id == OPT_PACKAGE) {
             size_t count;
             const eg_chip *chips = eg_chip_all(&count);
             for (size_t k = 0; k < count; k++) {
                 const sim_chip_data *cd = sim_chip_data_for(&chips[k]);
-                fprintf(f, "%s%s v%u.%u", k ? ", " : "", chips[k].id, cd->major, cd->minor);
+                fprintf(f, "%s%s ", k ? ", " : "", chips[k].id);
+                if (o->id == OPT_REVISION)
+                    fprintf(f, "v%u.%u", cd->major, cd->minor);
+                else if (o->id == OPT_PACKAGE)
+                    fputs(cd->packages[0].name, f);
+                else if (cd->crystal_alt_mhz)
+                    fprintf(f, "%u or %u", cd->crystal_mhz, cd->crystal_alt_mhz);
+                else
+                    fprintf(f, "%u", cd->crystal_mhz);
             }
         }
+        if (o->id == OPT_FLASH_CHIP)
+            for (size_t k = 0; k < N_FLASH_PARTS; k++)
+                fprintf(f, "%s%s", k ? ", " : "", flash_parts[k].name);
         fputc('\n', f);
     }
 }
@@ -365,6 +412,51 @@ static unsigned log2u(uint64_t v)
     return n;
 }
 
+/* "ADDR=VALUE", both numbers as eg_num_parse takes them; ADDR word-aligned. */
+static int parse_efuse(options *o, const char *s)
+{
+    const char *eq = strchr(s, '=');
+    char addr[32];
+    uint64_t a, v;
+    int rc;
+
+    if (!eq || (size_t)(eq - s) >= sizeof(addr))
+        return eg_error_set(EG_EINVAL, "'%s' is not ADDR=VALUE", s);
+    memcpy(addr, s, (size_t)(eq - s));
+    addr[eq - s] = '\0';
+    if ((rc = eg_num_parse(&a, addr, 0xFFFFFFFC)) < 0 ||
+        (rc = eg_num_parse(&v, eq + 1, 0xFFFFFFFF)) < 0)
+        return eg_error_prefix(rc, "'%s': ", s);
+    if (a == 0 || a % 4)
+        return eg_error_set(EG_EINVAL, "'%s': the address is not a word's", s);
+    if (o->n_efuse == MAX_EFUSE)
+        return eg_error_set(EG_EINVAL, "at most %d words", MAX_EFUSE);
+    o->efuse[o->n_efuse].addr = (uint32_t)a;
+    o->efuse[o->n_efuse++].value = (uint32_t)v;
+    return 0;
+}
+
+/* --flash-chip: the part's JEDEC id, and its size (which --flash-size must agree with). */
+static int set_flash_chip(options *o)
+{
+    for (size_t i = 0; i < N_FLASH_PARTS; i++) {
+        const struct flash_part *p = &flash_parts[i];
+        if (strcasecmp(p->name, o->flash_chip) != 0)
+            continue;
+        uint32_t size = 1u << ((p->jedec_id >> 16) & 0xFF);
+        if (o->flash_id_set)
+            return eg_error_set(EG_EINVAL, "give --flash-chip or --flash-id, not both");
+        if (o->flash_size_set && o->flash_size != size)
+            return eg_error_set(EG_EINVAL, "%s holds %u MB, --flash-size says %u MB", p->name,
+                                size >> 20, o->flash_size >> 20);
+        o->flash_id = p->jedec_id;
+        o->flash_id_set = 1;
+        o->flash_size = size;
+        return 0;
+    }
+    return eg_error_set(EG_EINVAL, "unknown part '%s'", o->flash_chip);
+}
+
 /* Returns 0 to run, 1 when --help was shown, negative on a usage error. */
 static int parse_args(options *o, int argc, char **argv)
 {
@@ -418,6 +510,7 @@ static int parse_args(options *o, int argc, char **argv)
                                     "to 256MB",
                                     optarg);
             o->flash_size = (uint32_t)v;
+            o->flash_size_set = 1;
             break;
         case OPT_FLASH_FILE:
             if (!*optarg)
@@ -462,10 +555,17 @@ static int parse_args(options *o, int argc, char **argv)
         case OPT_CRYSTAL:
             if ((rc = parse_number(&v, "crystal", optarg, 1000)) < 0)
                 return rc;
-            if (v != 26 && v != 40)
-                return eg_error_set(EG_EINVAL, "--crystal: 26 or 40 (MHz), not %llu",
-                                    (unsigned long long)v);
             o->crystal_hz = (uint32_t)v * 1000000;
+            break;
+        case OPT_PACKAGE:
+            o->package_name = optarg;
+            break;
+        case OPT_FLASH_CHIP:
+            o->flash_chip = optarg;
+            break;
+        case OPT_EFUSE:
+            if ((rc = parse_efuse(o, optarg)) < 0)
+                return eg_error_prefix(rc, "--efuse: ");
             break;
         case OPT_CK8M_DRIFT: {
             const char *d = optarg + (optarg[0] == '-' || optarg[0] == '+');
@@ -538,6 +638,16 @@ static int parse_args(options *o, int argc, char **argv)
                             o->chip->name);
     if (o->spi_pads_set && !o->chip->spi_pads[0].width)
         return eg_error_set(EG_EINVAL, "--spi-pads: %s's eFuses name no flash pads", o->chip->name);
+    if (o->crystal_hz && (rc = sim_chip_check_crystal(sim_chip_data_for(o->chip), o->chip,
+                                                      o->crystal_hz / 1000000)) < 0)
+        return eg_error_prefix(rc, "--crystal: ");
+    if (o->package_name && !(o->package = sim_chip_package(sim_chip_data_for(o->chip), o->chip,
+                                                           o->package_name, o->major)))
+        return eg_error_prefix(EG_EINVAL, "--package: ");
+    if (!o->package_name)
+        o->package = sim_chip_default_package(sim_chip_data_for(o->chip), o->major);
+    if (o->flash_chip && (rc = set_flash_chip(o)) < 0)
+        return eg_error_prefix(rc, "--flash-chip: ");
     if (!o->flash_id_set)
         o->flash_id = JEDEC_VENDOR | JEDEC_TYPE << 8 | log2u(o->flash_size) << 16;
     if (o->line_delay_ms && !o->rfc2217)
@@ -567,6 +677,9 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.flash_size = o->flash_size;
     cfg.jedec_id = o->flash_id;
     cfg.crystal_hz = o->crystal_hz;
+    cfg.package = o->package;
+    cfg.efuse = o->efuse;
+    cfg.n_efuse = o->n_efuse;
     cfg.security_flags = o->security_flags;
     cfg.flash_crypt_cnt = o->flash_crypt_cnt;
     cfg.ck8m_drift_pct = o->ck8m_drift_pct;

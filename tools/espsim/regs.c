@@ -187,6 +187,15 @@ int sim_regs_power_on(sim_regs *r, const sim_regs_config *cfg)
     for (size_t i = 0; i < cfg->n_extra; i++)
         if ((rc = set_or(r, cfg->extra[i].addr, cfg->extra[i].value)) < 0)
             return rc;
+    for (size_t i = 0; i < cfg->n_efuse; i++)
+        if (cfg->efuse[i].addr && (rc = set_or(r, cfg->efuse[i].addr, cfg->efuse[i].value)) < 0)
+            return rc;
+    for (size_t i = 0; i < cfg->n_efuse_more; i++)
+        if ((rc = set_or(r, cfg->efuse_more[i].addr, cfg->efuse_more[i].value)) < 0)
+            return rc;
+    if (cfg->xtal_reg &&
+        (rc = set_or(r, cfg->xtal_reg, cfg->crystal_hz / 1000000 << cfg->xtal_shift)) < 0)
+        return rc;
     return 0;
 }
 

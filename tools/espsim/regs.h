@@ -1,7 +1,8 @@
 /* espsim's register file: the few registers a flasher reads or writes through
  * READ_REG / WRITE_REG, built from the chip table (magic value, eFuse MAC and revision,
- * UART divider) and a model of the SPI flash controller's user commands (RDID, SFDP,
- * read status). Unknown registers read 0 and keep what is written to them. */
+ * UART divider), the package variant's eFuse bits and the crystal and a model of the SPI flash
+ * controller's user commands (RDID, SFDP, read status). Unknown registers read 0 and keep what is
+ * written to them. */
 #ifndef ESPSIM_REGS_H
 #define ESPSIM_REGS_H
 
@@ -10,9 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_CRYSTAL_HZ 40000000u /* unless --crystal says otherwise */
-#define SIM_ROM_BAUD   115200u
-#define SIM_SFDP_LEN   256u
+#define SIM_ROM_BAUD 115200u
+#define SIM_SFDP_LEN 256u
 
 /* One register word a chip holds at power-on besides what the chip table describes. */
 typedef struct sim_reg_init {
@@ -46,6 +46,12 @@ typedef struct sim_regs_config {
     unsigned spi_pads[5];      /* clk, q, d, hd, cs */
     const sim_reg_init *extra; /* more power-on words, n_extra of them */
     size_t n_extra;
+    const sim_reg_init *efuse; /* eFuse bits of the package variant (addr 0: none) */
+    size_t n_efuse;
+    const sim_reg_init *efuse_more; /* eFuse bits given by hand */
+    size_t n_efuse_more;
+    uint32_t xtal_reg; /* a register holding the crystal's MHz at xtal_shift (0: none) */
+    unsigned xtal_shift;
 } sim_regs_config;
 
 /* Prepares r and sets the power-on values. EG_EINVAL with a message when the revision
