@@ -6,6 +6,7 @@
 #include "prod/prod.h"
 #include "store/store.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -315,6 +316,17 @@ static void cli_progress(void *ctx, eg_step step, uint64_t done, uint64_t total)
     eg_cli_progress_update(ctx, (int)step, done, total);
 }
 
+/* Once the board is checked against the plan: what it is and what will be written. */
+static void cli_step(void *ctx, eg_step step, eg_job_state state, const eg_job_result *r)
+{
+    eg_cli_progress *p = ctx;
+    if (!p->summary || step != EG_STEP_CHECK || state != EG_JOB_STEP_DONE)
+        return;
+    eg_cli_progress_break(p);
+    eg_cli_print_board(r);
+    eg_cli_print_plan(r->plan, r->chip);
+}
+
 /* The flasher stubs: --stub-dir's folder, or NULL for the ones built in. */
 const char *eg_cli_stub_dir(const eg_args *a)
 {
@@ -366,7 +378,8 @@ int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, e
     jo->no_fast_connect = a->count[OPT_NO_FAST_CONNECT] > 0;
     out->db = a->val[OPT_DB];
     eg_cli_progress_init(&progress_global, isatty(STDERR_FILENO), a->count[OPT_VERBOSE] > 0);
-    jo->ev = (eg_job_events){NULL, cli_progress, cli_log, &progress_global};
+    progress_global.summary = kind == EG_JOB_FLASH;
+    jo->ev = (eg_job_events){cli_step, cli_progress, cli_log, &progress_global};
     out->po.name = cmd->name;
     out->po.chip = out->chip;
     out->po.no_stub = a->count[OPT_NO_STUB] > 0;
@@ -414,20 +427,85 @@ static int record_begin(eg_store **out, int64_t *run_id, const eg_cli_job *j)
     return 0;
 }
 
+/* Ctrl-C (or SIGTERM) during a single-board job: the job stops at once through its
+ * cancel token; a second one ends the process as usual. */
+static eg_cancel *volatile cli_cancel;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    if (cli_cancel)
+        eg_cancel_request(cli_cancel, EG_CANCEL_NOW);
+}
+
+/* What a stop left on the board, and how to finish. */
+static void say_stopped(const eg_job_result *r, const eg_plan *plan)
+{
+    if (r->step == EG_STEP_ERASE || r->step == EG_STEP_WRITE) {
+        if (r->region >= 0 && (size_t)r->region < plan->n_regions) {
+            const eg_plan_region *reg = &plan->regions[r->region];
+            fprintf(stderr,
+                    "espgang: stopped while %s '%s' (0x%x, %u bytes): it is left partly "
+                    "written",
+                    r->step == EG_STEP_ERASE ? "erasing for" : "writing", reg->label, reg->addr,
+                    reg->len);
+            size_t after = plan->n_regions - (size_t)r->region - 1;
+            if (after)
+                fprintf(stderr, ", and the %zu region%s after it not written", after,
+                        after == 1 ? "" : "s");
+            fputs(".\n", stderr);
+        } else {
+            fputs("espgang: stopped while writing: the flash is left partly written.\n", stderr);
+        }
+        fputs("espgang: the flash does not hold what was asked (an app there will not boot); run "
+              "the same command again to finish: what the flash already holds is skipped.\n",
+              stderr);
+    } else if (r->step == EG_STEP_VERIFY) {
+        fputs("espgang: stopped while verifying: everything was written, not all of it "
+              "checked; run the same command again to check it.\n",
+              stderr);
+    } else if (r->step < EG_STEP_ERASE) {
+        fputs("espgang: stopped before anything was written.\n", stderr);
+    }
+}
+
 int eg_cli_run(eg_cli_job *j, eg_plan *plan)
 {
     eg_store *store = NULL;
     int64_t run_id = 0;
     eg_job_result r;
-    int rc;
+    eg_cancel cancel;
+    struct sigaction sa, old_int, old_term;
+    int rc, have_cancel = 0;
 
     if (!plan->finished && eg_plan_finish(plan) < 0)
         return eg_cli_fail("%s", eg_error_msg());
     if (j->db && record_begin(&store, &run_id, j) < 0)
         return eg_cli_fail("%s", eg_error_msg());
+    if (!j->jo.cancel && eg_cancel_init(&cancel, NULL) == 0) {
+        have_cancel = 1;
+        j->jo.cancel = &cancel;
+        cli_cancel = &cancel;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C ends the process */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    }
     rc = eg_job_run(&r, plan, &j->jo);
+    if (have_cancel) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        cli_cancel = NULL;
+        j->jo.cancel = NULL;
+        eg_cancel_release(&cancel);
+    }
+    eg_cli_progress_break(&progress_global);
     if (rc < 0)
         eg_cli_fail("%s", r.message);
+    if (rc == EG_ECANCELED)
+        say_stopped(&r, r.plan ? r.plan : plan);
     if (rc == EG_ENOTFOUND && r.step == EG_STEP_CONNECT && !strstr(j->jo.port, "://"))
         fprintf(stderr, "espgang: 'espgang list-ports' shows the serial ports there are (--all: "
                         "every one, not only known USB bridges)\n");

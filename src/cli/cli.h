@@ -138,8 +138,9 @@ typedef struct eg_cli_progress {
     int step;     /* the step shown, -1: none yet */
     int last_pct; /* last drawn */
     int last_tenth;
-    int drawn; /* a bar is on the terminal's current line */
-    int ended; /* the step's last line is out */
+    int drawn;   /* a bar is on the terminal's current line */
+    int summary; /* say what the board is and what will be written (flash, write-bin) */
+    int ended;   /* the step's last line is out */
     int64_t start_ms, last_draw_ms;
 } eg_cli_progress;
 
@@ -149,6 +150,13 @@ void eg_cli_progress_init(eg_cli_progress *p, int tty, int verbose);
 void eg_cli_progress_update(eg_cli_progress *p, int step, uint64_t done, uint64_t total);
 /* Clears a bar from the terminal's line before other text is printed. */
 void eg_cli_progress_break(eg_cli_progress *p);
+
+/* What flash found, on standard error as espflash shows it: chip and package,
+ * revision, crystal, flash size, features, MAC. */
+void eg_cli_print_board(const eg_job_result *r);
+/* What it will write: each app against its partition, and whether the board's
+ * bootloader is kept. */
+void eg_cli_print_plan(const eg_plan *plan, const eg_chip *chip);
 
 /* Where the flasher stubs are: --stub-dir, else NULL for the ones built in. */
 const char *eg_cli_stub_dir(const eg_args *a);

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/num.h"
 
 #include <stdio.h>
@@ -56,9 +57,9 @@ static void clock_text(char *dst, size_t len, int64_t ms)
 
 static const char *verb(int step)
 {
-    static const char *const verbs[EG_STEP_COUNT] = {
-        "Connecting", "Identifying", "Checking", "Erasing",
-        "Writing",    "Verifying",   "Reading",  "Booting"};
+    static const char *const verbs[EG_STEP_COUNT] = {"Connecting", "Identifying", "Checking",
+                                                     "Erasing",    "Writing",     "Verifying",
+                                                     "Reading",    "Booting"};
     return step >= 0 && step < EG_STEP_COUNT ? verbs[step] : "Working";
 }
 
@@ -80,8 +81,7 @@ static void final_line(eg_cli_progress *p, uint64_t total, int64_t now)
     human(speed, sizeof(speed), ms > 0 ? (double)total * 1000 / (double)ms : 0);
     eg_cli_progress_break(p);
     if (ms > 0)
-        fprintf(stderr, "%s: %s in %.1f s (%s/s)\n", verb(p->step), size, (double)ms / 1000,
-                speed);
+        fprintf(stderr, "%s: %s in %.1f s (%s/s)\n", verb(p->step), size, (double)ms / 1000, speed);
     else
         fprintf(stderr, "%s: %s\n", verb(p->step), size);
 }
@@ -171,4 +171,69 @@ void eg_cli_progress_update(eg_cli_progress *p, int step, uint64_t done, uint64_
     }
     p->last_pct = pct;
     fflush(stderr);
+}
+
+/* n with thousands separators: 1,048,576. */
+static void grouped(char *dst, size_t len, uint64_t n)
+{
+    char digits[32];
+    int nd = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)n), o = 0;
+    for (int i = 0; i < nd && (size_t)o + 2 < len; i++) {
+        if (i > 0 && (nd - i) % 3 == 0)
+            dst[o++] = ',';
+        dst[o++] = digits[i];
+    }
+    dst[o] = '\0';
+}
+
+void eg_cli_print_board(const eg_job_result *r)
+{
+    char mac[18], size[32], feat[256] = "";
+    size_t used = 0;
+
+    if (!r->identified || !r->chip)
+        return;
+    eg_mac_format(mac, r->mac);
+    eg_num_format_size(size, sizeof(size), r->flash_size);
+    for (unsigned i = 0; i < r->info.n_features; i++) {
+        int w =
+            snprintf(feat + used, sizeof(feat) - used, "%s%s", i ? ", " : "", r->info.features[i]);
+        if (w > 0 && (size_t)w < sizeof(feat) - used)
+            used += (size_t)w;
+    }
+    fprintf(stderr, "Chip type:         %s (revision v%u.%u)\n",
+            r->info.package[0] ? r->info.package : r->chip->name, r->rev_major, r->rev_minor);
+    if (r->info.crystal_mhz)
+        fprintf(stderr, "Crystal frequency: %u MHz\n", r->info.crystal_mhz);
+    fprintf(stderr, "Flash size:        %s\n", r->flash_size ? size : "unknown");
+    if (feat[0])
+        fprintf(stderr, "Features:          %s\n", feat);
+    fprintf(stderr, "MAC address:       %s\n", mac);
+}
+
+void eg_cli_print_plan(const eg_plan *plan, const eg_chip *chip)
+{
+    char a[32], b[32];
+
+    if (!plan)
+        return;
+    for (size_t i = 0; i < plan->n_regions; i++) {
+        const eg_plan_region *r = &plan->regions[i];
+        if (!r->is_app || !r->part_size)
+            continue;
+        grouped(a, sizeof(a), r->len);
+        grouped(b, sizeof(b), r->part_size);
+        fprintf(stderr, "App/part. size:    %s/%s bytes, %.2f%% (partition '%s')\n", a, b,
+                100.0 * r->len / r->part_size, r->part_name);
+    }
+    if (plan->keep_board_bootloader)
+        fprintf(stderr, "Bootloader:        the board's, kept (a valid %s bootloader)\n",
+                chip ? chip->name : "");
+    for (size_t i = 0; i < plan->n_regions; i++) {
+        const eg_plan_region *r = &plan->regions[i];
+        if (chip && r->addr == chip->bootloader_offset && r->image_chip_id != EG_PLAN_NO_IMAGE) {
+            grouped(a, sizeof(a), r->len);
+            fprintf(stderr, "Bootloader:        %s bytes at 0x%x, written\n", a, r->addr);
+        }
+    }
 }

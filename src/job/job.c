@@ -126,6 +126,7 @@ static void fill_identity(job *j)
     r->rev_major = j->d->rev_major;
     r->rev_minor = j->d->rev_minor;
     r->sec = j->d->sec;
+    r->info = j->d->info;
     r->flash_id = j->d->flash_id;
     r->flash_size = j->d->flash_size;
     snprintf(r->usb_location, sizeof(r->usb_location), "%s", t->usb_location);

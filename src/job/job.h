@@ -68,6 +68,7 @@ typedef struct eg_job_result {
     uint8_t mac[6];
     unsigned rev_major, rev_minor;
     uint32_t flash_id, flash_size;
+    eg_chip_info info; /* package, features, crystal */
     eg_security_info sec;
     char usb_location[64], usb_serial[128];
     eg_job_region *regions; /* one per region of plan */

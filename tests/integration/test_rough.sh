@@ -128,4 +128,59 @@ expect_fail "a bootloader ELF as the app (flash)" \
 expect_fail "  (save-image)" "it looks like a bootloader, not an app \(give a bootloader with --bootloader FILE" \
     5 "$ESPGANG" save-image -c esp32s3 "$FIX/esp32s3-boot.elf" "$TMP/boot.bin"
 
+# --- flash says what it found and what it does.
+start_sim say --chip esp32c3 --tcp 0
+"$ESPGANG" save-image -c esp32c3 --ignore-app-descriptor "$FIX/esp32c3-ram.elf" "$TMP/boot.bin" >/dev/null
+expect_ok "flash with a bootloader" "$ESPGANG" flash -p "$SIM_ADDR" -a no-reset-no-stub \
+    --bootloader "$TMP/boot.bin" "$FIX/esp32c3-appdesc.elf"
+for want in "^Chip type: *ESP32-C3 \(QFN32\) \(revision v0\.4\)$" "^Crystal frequency: *40 MHz$" \
+    "^Flash size: *4MB$" "^Features: *Wi-Fi" "^MAC address: *24:0a:c4:00:00:01$" \
+    "^App/part\. size: *154,336/4,128,768 bytes, 3\.74% \(partition 'factory'\)$" \
+    "^Bootloader: *19,760 bytes at 0x0, written$"; do
+    grep -qE "$want" "$TMP/err" && pass "  says /$want/" || fail "  no /$want/ in: $(cat "$TMP/err")"
+done
+grep -q "^Writing: .* in [0-9.]* s (.*/s)$" "$TMP/err" && pass "  ends the write with its time and speed" ||
+    fail "  no final write line: $(cat "$TMP/err")"
+grep -qE "Reading|Checking" "$TMP/err" && fail "  internal reads shown without -v" ||
+    pass "  internal reads stay quiet"
+expect_ok "flash again, keeping the board's bootloader" "$ESPGANG" flash -p "$SIM_ADDR" \
+    -a no-reset-no-stub "$FIX/esp32c3-appdesc.elf"
+grep -q "^Bootloader: *the board's, kept (a valid ESP32-C3 bootloader)$" "$TMP/err" &&
+    pass "  says the board's bootloader is kept" || fail "  bootloader line: $(cat "$TMP/err")"
+
+# --- Progress: not on a terminal, a line every 10 %; on one, a bar that fits.
+head -c 3000000 /dev/urandom >"$TMP/big.bin"
+expect_ok "write-bin, progress to a file" "$ESPGANG" write-bin -p "$SIM_ADDR" -a no-reset-no-stub \
+    0x10000 "$TMP/big.bin"
+[ "$(grep -c "^Writing: [1-9]0% (" "$TMP/err")" -eq 9 ] && pass "  a line at each 10 %" ||
+    fail "  progress lines: $(grep -c "^Writing: [1-9]0%" "$TMP/err")"
+script -qec "stty cols 50; $ESPGANG write-bin -p $SIM_ADDR -a no-reset-no-stub --no-skip 0x10000 $TMP/big.bin" \
+    /dev/null >"$TMP/tty50.out" 2>&1
+tr '\r' '\n' <"$TMP/tty50.out" | sed 's/\x1b\[K//g' | grep "^Writing \[" >"$TMP/bars"
+long=$(awk 'length($0) > 49' "$TMP/bars" | wc -l)
+[ -s "$TMP/bars" ] && [ "$long" -eq 0 ] && pass "  on a 50-column terminal: $(wc -l <"$TMP/bars") redraws, none wider than 49" ||
+    fail "  bars: $long too wide of $(wc -l <"$TMP/bars"): $(head -c 300 "$TMP/tty50.out")"
+grep -q "MiB/2.9 MiB" "$TMP/bars" && pass "  with bytes done of all" || fail "  bar text: $(tail -1 "$TMP/bars")"
+
+# --- Ctrl-C while writing says what is left and how to finish.
+start_sim slow --chip esp32c3 --tcp 0 --pace
+head -c 400000 /dev/urandom >"$TMP/slow.bin"
+"$ESPGANG" write-bin -p "$SIM_ADDR" -B 921600 -a no-reset-no-stub 0x10000 "$TMP/slow.bin" \
+    >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+i=0
+while ! grep -q "^Writing: [1-9]0%" "$TMP/err" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -ne 0 ] && pass "Ctrl-C during a write: exit $rc" || fail "Ctrl-C: exit 0"
+err_matches "  says what is left partly written" \
+    "stopped while writing '.*slow.bin' \(0x10000, 400000 bytes\): it is left partly written"
+err_matches "  and that a rerun finishes it" "run the same command again to finish"
+expect_ok "  the rerun finishes it" "$ESPGANG" write-bin -p "$SIM_ADDR" -B 921600 -a no-reset-no-stub \
+    0x10000 "$TMP/slow.bin"
+expect_ok "  read back" "$ESPGANG" read-flash -p "$SIM_ADDR" -B 921600 -a no-reset-no-stub 0x10000 400000 \
+    "$TMP/slow.back"
+same_files "  the flash holds it" "$TMP/slow.bin" "$TMP/slow.back"
+
 finish
