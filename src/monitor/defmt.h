@@ -57,9 +57,10 @@ typedef enum eg_defmt_locations {
 /* Loads the defmt table of the ELF at elf_path: its format strings, timestamp format,
  * bitflags values and, from its DWARF when it has them, each log statement's file, line
  * and module path. On error *out is NULL and:
+ *   EG_ENOTFOUND    "cannot open 'X': ..." (no such file), or "no defmt data in 'X'
+ *                   (is defmt linked in?)": neither a `.defmt` section nor a version
+ *                   symbol;
  *   EG_EIO          the file cannot be read;
- *   EG_ENOTFOUND    "no defmt data in 'X' (is defmt linked in?)": neither a `.defmt`
- *                   section nor a version symbol;
  *   EG_EUNSUPPORTED a wire format version other than 3 and 4, or the raw encoding;
  *   EG_EINVAL       not an ELF, a version symbol without a `.defmt` section or the
  *                   reverse, no encoding symbol, two versions, two timestamps, a symbol

@@ -68,6 +68,8 @@ static int cmp_flag(const void *a, const void *b)
 const dm_entry *dm_table_find(const eg_defmt_table *t, uint32_t index)
 {
     dm_entry key = {.index = index};
+    if (t->n_entries == 0)
+        return NULL;
     return bsearch(&key, t->entries, t->n_entries, sizeof(*t->entries), cmp_entry);
 }
 
@@ -613,7 +615,8 @@ static void sort_entries(loader *L)
         out++;
     }
     t->n_entries = out;
-    qsort(t->flags, t->n_flags, sizeof(*t->flags), cmp_flag);
+    if (t->n_flags)
+        qsort(t->flags, t->n_flags, sizeof(*t->flags), cmp_flag);
     t->n_statements = 0;
     for (size_t i = 0; i < t->n_entries; i++)
         if (is_statement(t->entries[i].tag))

@@ -127,7 +127,7 @@ static void wf64(frame *f, double v)
  * zeros among them (bit i for the i-th byte); a run of 7 to 133 non-zero bytes followed
  * by a zero is the bytes and 0x80 | (run - 7); 134 non-zero bytes in a row are the
  * bytes and 0xFF. */
-static int rzcobs_put(eg_buf *out, const uint8_t *p, size_t n)
+int sim_defmt_rzcobs(eg_buf *out, const uint8_t *p, size_t n)
 {
     unsigned run = 0, zeros = 0;
     for (size_t i = 0; i < n; i++) {
@@ -136,23 +136,23 @@ static int rzcobs_put(eg_buf *out, const uint8_t *p, size_t n)
             if (b == 0)
                 zeros |= 1u << run;
             else if (eg_buf_push(out, b) != 0)
-                return -1;
+                return EG_ENOMEM;
             run++;
             if (run == 7 && zeros != 0) {
                 if (eg_buf_push(out, (uint8_t)zeros) != 0)
-                    return -1;
+                    return EG_ENOMEM;
                 run = zeros = 0;
             }
         } else if (b == 0) {
             if (eg_buf_push(out, (uint8_t)(0x80 | (run - 7))) != 0)
-                return -1;
+                return EG_ENOMEM;
             run = zeros = 0;
         } else {
             if (eg_buf_push(out, b) != 0)
-                return -1;
+                return EG_ENOMEM;
             if (++run == 134) {
                 if (eg_buf_push(out, 0xFF) != 0)
-                    return -1;
+                    return EG_ENOMEM;
                 run = zeros = 0;
             }
         }
@@ -160,10 +160,10 @@ static int rzcobs_put(eg_buf *out, const uint8_t *p, size_t n)
     /* the last, partial group: positions past the end count as zeros */
     if (run > 0 && run < 7) {
         if (eg_buf_push(out, (uint8_t)((zeros | (0x7Fu << run)) & 0x7F)) != 0)
-            return -1;
+            return EG_ENOMEM;
     } else if (run >= 7) {
         if (eg_buf_push(out, (uint8_t)(0x80 | (run - 7))) != 0)
-            return -1;
+            return EG_ENOMEM;
     }
     return 0;
 }
@@ -188,7 +188,7 @@ static int finish(enc *e, const frame *f)
 {
     eg_buf *b = &e->out->bytes;
     if (eg_buf_append(b, "\xFF\x00", 2) != 0 || (!e->started && eg_buf_push(b, 0) != 0) ||
-        rzcobs_put(b, f->b, f->n) != 0 || eg_buf_push(b, 0) != 0)
+        sim_defmt_rzcobs(b, f->b, f->n) != 0 || eg_buf_push(b, 0) != 0)
         return eg_error_set(EG_ENOMEM, "out of memory");
     e->started = 1;
     e->out->ends[e->out->n++] = b->len;

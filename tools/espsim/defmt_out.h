@@ -48,11 +48,16 @@ typedef struct sim_defmt_output {
 } sim_defmt_output;
 
 /* Encodes the sequence above with the table of the ELF at elf_path into *out (which
- * must be zeroed). EG_EIO when the file cannot be read, EG_EINVAL when it is no ELF or
- * lacks one of the format strings (the message names it: not the defmt fixture), or
- * when its defmt encoding is not rzcobs. Free with sim_defmt_output_free() either way. */
+ * must be zeroed). EG_ENOTFOUND or EG_EIO when the file cannot be read, EG_EINVAL when it is no ELF
+ * or lacks one of the format strings (the message names it: not the defmt fixture), or when its
+ * defmt encoding is not rzcobs. Free with sim_defmt_output_free() either way. */
 int sim_defmt_output_make(sim_defmt_output *out, const char *elf_path);
 
 void sim_defmt_output_free(sim_defmt_output *out);
+
+/* Appends the rzcobs encoding of the n bytes at p to out, as defmt's encoder writes a
+ * frame between start_frame and end_frame, without the 0x00 that ends it. 0, or
+ * EG_ENOMEM (without a message). */
+int sim_defmt_rzcobs(eg_buf *out, const uint8_t *p, size_t n);
 
 #endif
