@@ -113,14 +113,12 @@ void eg_defmt_decoder_reset(eg_defmt_decoder *d)
     eg_buf_clear(&d->text);
 }
 
-static void emit_malformed(eg_defmt_decoder *d, size_t len, const char *why, eg_defmt_emit_fn emit,
-                           void *ctx)
+static void emit_malformed(size_t len, const char *why, eg_defmt_emit_fn emit, void *ctx)
 {
     char msg[256];
     eg_defmt_line line = {.kind = EG_DEFMT_MALFORMED, .message = msg};
     snprintf(msg, sizeof(msg), "malformed defmt frame (%zu byte%s): %s", len, len == 1 ? "" : "s",
              why);
-    (void)d;
     emit(ctx, &line);
 }
 
@@ -190,7 +188,7 @@ static int end_frame(eg_defmt_decoder *d, eg_defmt_emit_fn emit, void *ctx)
     if (d->frame_len > EG_DEFMT_FRAME_MAX) {
         char big[64];
         snprintf(big, sizeof(big), "longer than %d bytes", EG_DEFMT_FRAME_MAX);
-        emit_malformed(d, d->frame_len, big, emit, ctx);
+        emit_malformed(d->frame_len, big, emit, ctx);
         d->state = (d->flags & EG_DEFMT_BARE) ? ST_LEAD : ST_TEXT;
         return 0;
     }
@@ -203,13 +201,13 @@ static int end_frame(eg_defmt_decoder *d, eg_defmt_emit_fn emit, void *ctx)
                d->enc.data[d->enc.len - 1] == 0xFF) {
         /* Garbage (a frame cut short by a reset, say) up to a frame marker 0xFF 0x00:
          * what came before the marker is the malformed part; a frame follows. */
-        emit_malformed(d, d->enc.len - 1, "cut short before a frame marker", emit, ctx);
+        emit_malformed(d->enc.len - 1, "cut short before a frame marker", emit, ctx);
         d->state = ST_LEAD;
         d->frame_len = 0;
         eg_buf_clear(&d->enc);
         return 0;
     } else {
-        emit_malformed(d, d->enc.len, why, emit, ctx);
+        emit_malformed(d->enc.len, why, emit, ctx);
     }
     d->state = (d->flags & EG_DEFMT_BARE) ? ST_LEAD : ST_TEXT;
     return 0;

@@ -576,6 +576,18 @@ static int skip_elements(ctx *c, const dm_entry *e, size_t count, size_t *pos)
     return 0;
 }
 
+/* A u16 index of a string that is no log statement: the string into a->fmt. */
+static int read_string_index(ctx *c, size_t *pos, arg *a)
+{
+    unsigned idx;
+    const dm_entry *e;
+    if (read_u16(c, pos, &idx) != 0 || !(e = nested(c, idx)))
+        return -1;
+    a->fmt = e->format;
+    a->fmt_len = strlen(e->format);
+    return 0;
+}
+
 static int decode_arg(ctx *c, arg *a, size_t *pos)
 {
     static const unsigned width[] = {
@@ -666,11 +678,7 @@ static int decode_arg(ctx *c, arg *a, size_t *pos)
         return 0;
     }
     case TY_ISTR:
-        if (read_u16(c, pos, &idx) != 0 || !(e = nested(c, idx)))
-            return -1;
-        a->fmt = e->format;
-        a->fmt_len = strlen(e->format);
-        return 0;
+        return read_string_index(c, pos, a);
     case TY_BITFIELD: {
         unsigned lowest = a->lo / 8, highest = (a->hi - 1) / 8, size = highest - lowest + 1;
         unsigned bytes = size == 1 ? 1 : size == 2 ? 2 : size <= 4 ? 4 : size <= 8 ? 8 : 16;
@@ -680,12 +688,10 @@ static int decode_arg(ctx *c, arg *a, size_t *pos)
         return 0;
     }
     case TY_FORMAT:
-        if (read_u16(c, pos, &idx) != 0 || !(e = nested(c, idx)))
+        if (read_string_index(c, pos, a) != 0)
             return -1;
-        a->fmt = e->format;
-        a->fmt_len = strlen(e->format);
         if (memchr(a->fmt, '|', a->fmt_len) &&
-            variant(c, e->format, a->fmt_len, pos, &a->fmt, &a->fmt_len) != 0)
+            variant(c, a->fmt, a->fmt_len, pos, &a->fmt, &a->fmt_len) != 0)
             return -1;
         a->start = *pos;
         return skip_format(c, a->fmt, a->fmt_len, pos);
@@ -929,15 +935,16 @@ static int put_signed(ctx *c, dm_u128 bits, ty t, const hint *h)
     return put_u128(c, mag, 10, 0, x < 0 ? "-" : "", h && h->kind == H_NOHINT ? h->pad : 0);
 }
 
-/* Rust's Debug of a str: quoted, with \t \r \n \\ \" \' \0 and \u{..} for the other
- * ASCII control characters. */
-static int put_debug_str(ctx *c, const char *s, size_t n)
+/* Quoted and escaped as Rust's Debug writes a str (bytes 0) or a byte string b"..."
+ * (bytes 1): \t \r \n \\ \" in both; a str then escapes \0 and the other ASCII
+ * control characters as \u{..}, a byte string every byte outside ' '..'~' as \xNN. */
+static int put_quoted(ctx *c, const uint8_t *p, size_t n, int bytes)
 {
     char esc[16];
-    if (putc_(c, '"') != 0)
+    if ((bytes && putc_(c, 'b') != 0) || putc_(c, '"') != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
+        uint8_t ch = p[i];
         const char *e = NULL;
         switch (ch) {
         case '\t':
@@ -955,11 +962,13 @@ static int put_debug_str(ctx *c, const char *s, size_t n)
         case '"':
             e = "\\\"";
             break;
-        case '\0':
-            e = "\\0";
-            break;
         default:
-            if (ch < 0x20 || ch == 0x7F) {
+            if (bytes && (ch < 0x20 || ch > 0x7E)) {
+                snprintf(esc, sizeof(esc), "\\x%02x", ch);
+                e = esc;
+            } else if (!bytes && ch == 0) {
+                e = "\\0";
+            } else if (!bytes && (ch < 0x20 || ch == 0x7F)) {
                 snprintf(esc, sizeof(esc), "\\u{%x}", ch);
                 e = esc;
             }
@@ -973,43 +982,14 @@ static int put_debug_str(ctx *c, const char *s, size_t n)
 static int put_str(ctx *c, const char *s, size_t n, const hint *h)
 {
     if (h && h->kind == H_DEBUG)
-        return put_debug_str(c, s, n);
+        return put_quoted(c, (const uint8_t *)s, n, 0);
     return put(c, s, n);
-}
-
-/* b"..." as Rust writes a byte string. */
-static int put_ascii(ctx *c, const uint8_t *p, size_t n)
-{
-    char esc[8];
-    if (puts_(c, "b\"") != 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t b = p[i];
-        const char *e = NULL;
-        if (b == '\t')
-            e = "\\t";
-        else if (b == '\n')
-            e = "\\n";
-        else if (b == '\r')
-            e = "\\r";
-        else if (b == '"')
-            e = "\\\"";
-        else if (b == '\\')
-            e = "\\\\";
-        else if (b != ' ' && (b < 0x21 || b > 0x7E)) {
-            snprintf(esc, sizeof(esc), "\\x%02x", b);
-            e = esc;
-        }
-        if (e ? puts_(c, e) != 0 : putc_(c, (char)b) != 0)
-            return -1;
-    }
-    return putc_(c, '"');
 }
 
 static int put_bytes(ctx *c, const uint8_t *p, size_t n, const hint *h)
 {
     if (h && h->kind == H_ASCII)
-        return put_ascii(c, p, n);
+        return put_quoted(c, p, n, 1);
     int numeric = h && (h->kind == H_HEX || h->kind == H_OCT || h->kind == H_BIN);
     if (putc_(c, '[') != 0)
         return -1;
@@ -1123,7 +1103,7 @@ static int put_elements(ctx *c, const arg *a, const hint *h)
     if (h && h->kind == H_ASCII && !is_enum && eq(a->elem, a->elem_len, "{=u8}")) {
         if (need(c, pos, a->count) != 0)
             return -1;
-        return put_ascii(c, c->b + pos, a->count);
+        return put_quoted(c, c->b + pos, a->count, 1);
     }
     if (putc_(c, '[') != 0)
         return -1;
@@ -1184,7 +1164,7 @@ static int render_param(ctx *c, const frag *f, const arg *a, const hint *parent)
             uint8_t be[16];
             for (int i = 0; i < 16; i++)
                 be[i] = (uint8_t)(v >> (8 * (15 - i)));
-            return put_ascii(c, be + right / 8, 16 - right / 8);
+            return put_quoted(c, be + right / 8, 16 - right / 8, 1);
         }
         return put_unsigned(c, v, h);
     }

@@ -914,85 +914,93 @@ static void test_bad_tables(void **state)
     fclose(fp);
     expect_load(notelf, EG_EINVAL, "not-an-elf.bin' is not an ELF file");
 
+    /* std: the version 4 and rzcobs symbols are added */
     struct {
         const char *file;
-        tsym syms[4];
+        tsym syms[2];
         size_t n;
-        int defmt;
-        int code;
+        int std, defmt, code;
         const char *part;
     } bad[] = {
         {"no-section.elf",
          {{"_defmt_version_ = 4", 0, 1, 0}},
          1,
          0,
+         0,
          EG_EINVAL,
          "a defmt version symbol but no .defmt section"},
         {"no-version.elf",
          {{good, 1, 0, 0}, {"_defmt_encoding_ = rzcobs", 0, 1, 0}},
          2,
+         0,
          1,
          EG_EINVAL,
          "a .defmt section but no defmt version symbol"},
         {"version-5.elf",
          {{good, 1, 0, 0}, {"_defmt_version_ = 5", 0, 1, 0}},
          2,
+         0,
          1,
          EG_EUNSUPPORTED,
          "defmt wire format version 5 is not supported (3 and 4 are)"},
         {"two-versions.elf",
-         {{"_defmt_version_ = 4", 0, 1, 0}, {"_defmt_version_ = 3", 0, 1, 0}},
-         2,
+         {{"_defmt_version_ = 3", 0, 1, 0}},
+         1,
+         1,
          1,
          EG_EINVAL,
-         "two defmt versions in use (4 and 3)"},
+         "two defmt versions in use (3 and 4)"},
         {"no-encoding.elf",
          {{good, 1, 0, 0}, {"_defmt_version_ = 4", 0, 1, 0}},
          2,
+         0,
          1,
          EG_EINVAL,
          "no defmt encoding symbol (_defmt_encoding_ = rzcobs)"},
         {"raw.elf",
-         {{good, 1, 0, 0}, {"_defmt_version_ = 4", 0, 1, 0}, {"_defmt_encoding_ = raw", 0, 1, 0}},
-         3,
+         {{"_defmt_version_ = 4", 0, 1, 0}, {"_defmt_encoding_ = raw", 0, 1, 0}},
+         2,
+         0,
          1,
          EG_EUNSUPPORTED,
          "defmt encoding 'raw' is not supported"},
         {"bad-json.elf",
-         {{"{\"package\":\"p\",\"tag\":", 3, 0, 0},
-          {"_defmt_version_ = 4", 0, 1, 0},
-          {"_defmt_encoding_ = rzcobs", 0, 1, 0}},
-         3,
+         {{"{\"package\":\"p\",\"tag\":", 3, 0, 0}},
+         1,
+         1,
          1,
          EG_EINVAL,
          "defmt symbol at index 3: its name is no JSON ("},
         {"no-tag.elf",
-         {{"{\"package\":\"p\",\"data\":\"x\",\"disambiguator\":\"1\"}", 9, 0, 0},
-          {"_defmt_version_ = 4", 0, 1, 0},
-          {"_defmt_encoding_ = rzcobs", 0, 1, 0}},
-         3,
+         {{"{\"package\":\"p\",\"data\":\"x\",\"disambiguator\":\"1\"}", 9, 0, 0}},
+         1,
+         1,
          1,
          EG_EINVAL,
          "defmt symbol at index 9: its JSON lacks one of"},
         {"not-object.elf",
-         {{"[1,2]", 2, 0, 0},
-          {"_defmt_version_ = 4", 0, 1, 0},
-          {"_defmt_encoding_ = rzcobs", 0, 1, 0}},
-         3,
+         {{"[1,2]", 2, 0, 0}},
+         1,
+         1,
          1,
          EG_EINVAL,
          "defmt symbol at index 2: its name is no JSON object: '[1,2]'"},
         {"big-index.elf",
-         {{good, 0x10000, 0, 0},
-          {"_defmt_version_ = 4", 0, 1, 0},
-          {"_defmt_encoding_ = rzcobs", 0, 1, 0}},
-         3,
+         {{good, 0x10000, 0, 0}},
+         1,
+         1,
          1,
          EG_EINVAL,
          "defmt symbol at index 65536: index beyond 65535"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        telf e = {bad[i].syms, bad[i].n, NULL, bad[i].defmt ? 0x20000 : 0, NULL};
+        tsym syms[4] = {bad[i].syms[0], bad[i].syms[1]};
+        size_t n = bad[i].n;
+        if (bad[i].std) {
+            syms[n++] = (tsym){"_defmt_version_ = 4", 0, 1, 0};
+            syms[n++] = (tsym){"_defmt_encoding_ = rzcobs", 0, 1, 0};
+        }
+        telf e = {syms, n, NULL, bad[i].defmt ? 0x20000 : 0, NULL};
         const char *p = path_of(bad[i].file);
         write_elf(p, &e);
         expect_load(p, bad[i].code, bad[i].part);
@@ -1178,6 +1186,7 @@ static void test_output_format(void **state)
         {"{s} }", "an unmatched '}' at column 5"},
         {"{s:L}", "two specifiers in one segment at column 4"},
         {"{[{x}]%bold} {s}", "unknown specifier or parameter at column 4"},
+        {"{a%{s}}", "a group without a specifier at column 2"},
         {"{:red} {s}", "an empty parameter at column 2"},
         {"{red} {s}", "a segment without a specifier at column 2"},
         {"{[{L}]%purpl} {s}", "unknown specifier or parameter at column 8"},
