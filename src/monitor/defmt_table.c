@@ -411,6 +411,30 @@ static char *module_path(const dw_walk *w)
     return m;
 }
 
+/* A relative source path is relative to the unit's DW_AT_comp_dir: defmt's decoder joins
+ * them, so the full path ({F}) is the same as espflash shows. */
+static char *source_path(Dwarf_Die *die, const char *file)
+{
+    Dwarf_Die cu;
+    Dwarf_Attribute attr;
+    const char *dir = NULL;
+    if (file[0] != '/' && dwarf_diecu(die, &cu, NULL, NULL) &&
+        dwarf_attr(&cu, DW_AT_comp_dir, &attr))
+        dir = dwarf_formstring(&attr);
+    if (!dir || !dir[0] || strcmp(dir, ".") == 0)
+        return dup_str(file);
+    size_t dl = strlen(dir), fl = strlen(file);
+    int slash = dir[dl - 1] != '/';
+    char *p = malloc(dl + slash + fl + 1);
+    if (p) {
+        memcpy(p, dir, dl);
+        if (slash)
+            p[dl] = '/';
+        memcpy(p + dl + slash, file, fl + 1);
+    }
+    return p;
+}
+
 static void statement_location(dw_walk *w, Dwarf_Die *die)
 {
     Dwarf_Attribute attr;
@@ -436,7 +460,7 @@ static void statement_location(dw_walk *w, Dwarf_Die *die)
     int line = 0;
     if (!file || dwarf_decl_line(die, &line) != 0 || line <= 0)
         return;
-    e->file = dup_str(file);
+    e->file = source_path(die, file);
     e->module = module_path(w);
     if (!e->file || !e->module) {
         free(e->file);
