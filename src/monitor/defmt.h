@@ -165,8 +165,8 @@ void eg_defmt_decoder_reset(eg_defmt_decoder *dec);
  * width with optional alignment (`<` `^` `>`; a leading 0 pads with zeros); and groups
  * `{TEXT{SPEC}TEXT%PARAM%PARAM}`. It must contain {s}; `{`, `}` and `%` cannot be
  * escaped. Missing values show as <time>, <file>, <mod path>, <crate>, 0.
- * EG_EINVAL "output format 'SPEC': ... at column N" for a bad one. table gives the
- * timestamp and locations and must outlive the format. */
+ * EG_EINVAL "output format 'SPEC': ... at column N" for a bad one. table says whether
+ * there are timestamps and locations (read here only; it may be freed first). */
 int eg_defmt_format_new(eg_defmt_format **out, const char *spec, const eg_defmt_table *table);
 
 void eg_defmt_format_free(eg_defmt_format *fmt);

@@ -51,7 +51,6 @@ typedef struct seg {
 struct eg_defmt_format {
     seg *segs;
     size_t n;
-    const eg_defmt_table *table;
     char *warning;
 };
 
@@ -324,7 +323,6 @@ int eg_defmt_format_new(eg_defmt_format **out, const char *spec, const eg_defmt_
     eg_defmt_format *f = calloc(1, sizeof(*f));
     if (!f)
         return eg_error_set(EG_ENOMEM, "out of memory");
-    f->table = table;
     parser p = {.spec = text};
     if ((rc = parse_sequence(&p, 0, strlen(text), 0, &f->segs, &f->n, &stop)) != 0)
         goto fail;
