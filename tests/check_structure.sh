@@ -41,6 +41,7 @@ store: core
 report: store
 prod: job profile store
 monitor: transport image
+config: core
 cli: *
 EDGES
 
