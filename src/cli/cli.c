@@ -18,9 +18,12 @@ static const eg_opt common_opts[] = {
 };
 
 static const eg_opt board_opts[] = {
-    {OPT_PORT, 'p', "port", "PORT", "serial port or socket://HOST:PORT (default: $ESPGANG_PORT)"},
+    {OPT_PORT, 'p', "port", "PORT",
+     "serial port, socket://HOST:PORT or rfc2217://HOST:PORT (default: $ESPGANG_PORT, "
+     "$ESPFLASH_PORT, espflash_ports.toml, else the only port of a known kind, else asked)"},
     {OPT_BAUD, 'B', "baud", "BAUD",
-     "baud rate for the work after connecting (default: $ESPGANG_BAUD or 115200)"},
+     "baud rate for the work after connecting (default: $ESPGANG_BAUD, $ESPFLASH_BAUD, "
+     "espflash.toml's baudrate, else 115200)"},
     {OPT_CHIP, 'c', "chip", "CHIP", "expected chip; a different one is an error"},
     {OPT_BEFORE, 0, "before", "MODE",
      "how to enter the loader: default-reset, usb-reset, no-reset, no-reset-no-sync"},
@@ -35,6 +38,12 @@ static const eg_opt board_opts[] = {
     {OPT_NO_FAST_CONNECT, 0, "no-fast-connect", NULL,
      "upload the flasher stub at 115200 baud, then raise the rate (by default the ROM raises "
      "it first)"},
+    {OPT_NON_INTERACTIVE, 0, "non-interactive", NULL,
+     "never ask which port: with several candidates, fail and list them"},
+    {OPT_CONFIRM_PORT, 0, "confirm-port", NULL,
+     "ask before using a port found on its own (the only one, or a [[usb_device]] one)"},
+    {OPT_LIST_ALL_PORTS, 0, "list-all-ports", NULL,
+     "when no port is given, offer every serial port, not only those of known kinds"},
     EG_OPT_END,
 };
 
@@ -311,20 +320,26 @@ eg_events eg_cli_log_events(const eg_args *a)
     return (eg_events){cli_log, NULL, &progress_global};
 }
 
+/* The first of the environment variables a and b that is set and not empty. */
+static const char *env2(const char *a, const char *b)
+{
+    const char *v = getenv(a);
+    if (v && *v)
+        return v;
+    v = getenv(b);
+    return v && *v ? v : NULL;
+}
+
 int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, eg_job_kind kind)
 {
-    const char *baud = a->val[OPT_BAUD] ? a->val[OPT_BAUD] : getenv("ESPGANG_BAUD");
+    const char *baud = a->val[OPT_BAUD] ? a->val[OPT_BAUD] : env2("ESPGANG_BAUD", "ESPFLASH_BAUD");
+    const eg_espflash_config *cfg;
     eg_job_opts *jo = &out->jo;
+    int rc;
 
     memset(out, 0, sizeof(*out));
     eg_policy_default(&out->policy);
     jo->kind = kind;
-    jo->port = a->val[OPT_PORT] ? a->val[OPT_PORT] : getenv("ESPGANG_PORT");
-    if (!jo->port || !*jo->port)
-        return eg_cli_usage(cmd,
-                            "%s: no port given: use --port PORT or set ESPGANG_PORT "
-                            "(espgang list-ports shows the ports)",
-                            cmd->name);
     if (baud && *baud && (eg_num_parse_u32(&jo->baud, baud) < 0 || jo->baud < 9600))
         return eg_cli_usage(cmd, "%s: baud rate '%s' is not valid", cmd->name, baud);
     if (a->val[OPT_CHIP] && !(out->chip = eg_chip_by_name(a->val[OPT_CHIP])))
@@ -361,6 +376,24 @@ int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, e
     out->po.level = EG_PLAN_DEFLATE_LEVEL;
     out->po.policy = &out->policy;
     out->po.ev = (eg_events){cli_log, NULL, &progress_global};
+    /* The configuration files, then the port: asking for it comes after every option
+     * was found valid. */
+    if ((rc = eg_cli_config(&cfg)) != 0)
+        return rc;
+    if (!baud && cfg->has_baudrate)
+        jo->baud = cfg->baudrate;
+    jo->port = a->val[OPT_PORT] ? a->val[OPT_PORT] : env2("ESPGANG_PORT", "ESPFLASH_PORT");
+    if (!jo->port && cfg->serial) {
+        jo->port = cfg->serial;
+        fprintf(stderr, "Using serial port '%s' (from %s)\n", cfg->serial, cfg->serial_at);
+    }
+    if (!jo->port) {
+        if ((rc = eg_cli_pick_port(out->port, sizeof(out->port), cmd, a, cfg)) != 0)
+            return rc;
+        jo->port = out->port;
+    }
+    if (!*jo->port)
+        return eg_cli_usage(cmd, "%s: the port name is empty", cmd->name);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #ifndef EG_CLI_CLI_H
 #define EG_CLI_CLI_H
 
+#include "config/espflash.h"
 #include "job/job.h"
 #include "plan/plan.h"
 
@@ -63,6 +64,10 @@ enum {
     OPT_WATCH,
     OPT_REFLASH,
     OPT_DEVICE,
+    OPT_NON_INTERACTIVE,
+    OPT_CONFIRM_PORT,
+    OPT_LIST_ALL_PORTS,
+    OPT_NAME_ONLY,
     OPT_MAX = 96
 };
 
@@ -143,11 +148,15 @@ typedef struct eg_cli_job {
     const eg_chip *chip; /* --chip, NULL when not given */
     const char *db;      /* --db: record the attempt there, as a production run does */
     char stub_dir[4096];
+    char port[256]; /* the port chosen when none was given */
 } eg_cli_job;
 
-/* Reads the common board options (with ESPGANG_PORT / ESPGANG_BAUD as defaults) into
- * *out for a job of kind. A bad value is a usage error: printed, EG_EXIT_USAGE
- * returned; else 0. */
+/* Reads the common board options into *out for a job of kind. The port: --port, else
+ * $ESPGANG_PORT, $ESPFLASH_PORT, espflash_ports.toml's [connection] serial, else the one
+ * eg_cli_pick_port() finds; the baud rate: --baud, else $ESPGANG_BAUD, $ESPFLASH_BAUD,
+ * espflash.toml's baudrate. A bad value is a usage error: printed, EG_EXIT_USAGE
+ * returned; a configuration file that cannot be read or no port found: printed,
+ * EG_EXIT_FAIL; else 0. */
 int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, eg_job_kind kind);
 
 /* A new plan with the job's options (chip, loader, compression, policy). Prints the
@@ -156,6 +165,23 @@ int eg_cli_plan_new(eg_plan **out, const eg_cli_job *j, const char *name);
 
 /* Finishes plan, runs the job on the board, prints what failed; an exit code. */
 int eg_cli_run(eg_cli_job *j, eg_plan *plan);
+
+/* espflash's configuration files (espflash.toml, espflash_ports.toml), read at the first
+ * call of the run (their warnings printed) and kept; an exit code when they cannot be
+ * read (printed), else 0. */
+int eg_cli_config(const eg_espflash_config **out);
+
+/* For flash and save-image: the settings of espflash.toml for the options the command
+ * line did not give (--bootloader (save-image: with --merge only), --partition-table,
+ * --partition-table-offset, --target-app-partition, -m, -s, -f); an exit code when the
+ * files cannot be read (printed), else 0. */
+int eg_cli_config_image_defaults(const eg_command *cmd, eg_args *a);
+
+/* No port given: the port to use into dst, found among the serial ports (port_select.c
+ * says how; --list-all-ports, --confirm-port, --non-interactive), cfg's [[usb_device]]
+ * first. Returns 0, or an exit code after printing why none was chosen. */
+int eg_cli_pick_port(char *dst, size_t len, const eg_command *cmd, const eg_args *a,
+                     const eg_espflash_config *cfg);
 
 /* Connects to the board the options name, identifies it, attaches its flash, runs
  * work (which reads, say), and leaves the board as --after says; an exit code. */

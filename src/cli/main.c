@@ -18,6 +18,8 @@ static const eg_opt json_opt[] = {
 static const eg_opt list_ports_opts[] = {
     {OPT_ALL, 0, "all", NULL,
      "every serial port, not only those of Espressif chips and known USB-UART bridges"},
+    {OPT_ALL, 'a', "list-all-ports", NULL, "the same as --all (espflash's name)"},
+    {OPT_NAME_ONLY, 'n', "name-only", NULL, "print only the ports' names, one a line"},
     {OPT_SLOTS, 0, "slots", "FILE", "show the fixture slot each port's USB location is"},
     {OPT_JSON, 0, "json", NULL, "print one JSON array instead of text"},
     EG_OPT_END,
@@ -279,7 +281,8 @@ static void usage(FILE *f)
                 dot ? (int)(dot - c->summary) : (int)strlen(c->summary), c->summary);
     }
     fprintf(f, "\nRun 'espgang COMMAND --help' for a command's options.\n"
-               "Environment: ESPGANG_PORT and ESPGANG_BAUD give --port and --baud defaults.\n");
+               "Environment: ESPGANG_PORT (or ESPFLASH_PORT) and ESPGANG_BAUD (or ESPFLASH_BAUD)\n"
+               "give --port and --baud defaults, before espflash_ports.toml and espflash.toml.\n");
 }
 
 int main(int argc, char **argv)
