@@ -77,13 +77,24 @@ const eg_command *eg_cli_find(const char *name)
     return NULL;
 }
 
+size_t eg_cli_opt_groups(eg_opt_group out[3], const eg_command *cmd)
+{
+    size_t n = 0;
+    if (cmd->opts && cmd->opts->id)
+        out[n++] = (eg_opt_group){"Options", cmd->opts};
+    if (cmd->flags & EG_CMD_BOARD)
+        out[n++] = (eg_opt_group){"Connection", board_opts};
+    out[n++] = (eg_opt_group){"General", common_opts};
+    return n;
+}
+
 static const eg_opt *find_opt(const eg_command *cmd, const char *longname, size_t len,
                               char shortname)
 {
-    const eg_opt *lists[3] = {common_opts, cmd->flags & EG_CMD_BOARD ? board_opts : NULL,
-                              cmd->opts};
-    for (int l = 0; l < 3; l++) {
-        for (const eg_opt *o = lists[l]; o && o->id; o++) {
+    eg_opt_group groups[3];
+    size_t n = eg_cli_opt_groups(groups, cmd);
+    for (size_t l = 0; l < n; l++) {
+        for (const eg_opt *o = groups[l].opts; o->id; o++) {
             if (longname && strlen(o->long_name) == len &&
                 strncmp(o->long_name, longname, len) == 0)
                 return o;
@@ -208,16 +219,12 @@ void eg_cli_help(const eg_command *cmd, FILE *f)
     fprintf(f, "Usage: espgang %s [OPTIONS]%s%s\n\n", cmd->name, cmd->usage[0] ? " " : "",
             cmd->usage);
     print_wrapped(f, cmd->summary, 0, 0);
-    if (cmd->opts && cmd->opts->id) {
-        fprintf(f, "\nOptions:\n");
-        print_opts(f, cmd->opts);
+    eg_opt_group groups[3];
+    size_t n = eg_cli_opt_groups(groups, cmd);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "\n%s:\n", groups[i].title);
+        print_opts(f, groups[i].opts);
     }
-    if (cmd->flags & EG_CMD_BOARD) {
-        fprintf(f, "\nConnection:\n");
-        print_opts(f, board_opts);
-    }
-    fprintf(f, "\nGeneral:\n");
-    print_opts(f, common_opts);
     if (cmd->details) {
         fprintf(f, "\n");
         print_wrapped(f, cmd->details, 0, 0);

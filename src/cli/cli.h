@@ -95,7 +95,8 @@ struct eg_command;
 typedef int (*eg_command_fn)(const struct eg_command *cmd, eg_args *a);
 
 enum {
-    EG_CMD_BOARD = 1 << 0, /* takes the common board options */
+    EG_CMD_BOARD = 1 << 0,  /* takes the common board options */
+    EG_CMD_HIDDEN = 1 << 1, /* left out of the command list, completions and man page */
 };
 
 typedef struct eg_command {
@@ -115,6 +116,15 @@ enum { EG_EXIT_OK = 0, EG_EXIT_FAIL = 1, EG_EXIT_USAGE = 2 };
 /* The table, in main.c. */
 extern const eg_command eg_commands[];
 const eg_command *eg_cli_find(const char *name);
+
+/* The option lists a command takes, in the order its help shows them: its own
+ * ("Options"), the connection options of board commands ("Connection"), the ones every
+ * command takes ("General"). Returns how many (1 to 3). */
+typedef struct eg_opt_group {
+    const char *title;
+    const eg_opt *opts; /* ending with EG_OPT_END */
+} eg_opt_group;
+size_t eg_cli_opt_groups(eg_opt_group out[3], const eg_command *cmd);
 
 /* Parses argv by the command's option spec into *out; returns 0, or the exit code of a
  * usage error it has printed. */

@@ -165,6 +165,12 @@ static const eg_opt profile_opts[] = {
     EG_OPT_END,
 };
 
+static const eg_opt output_opt[] = {
+    {OPT_OUTPUT, 'o', "output", "FILE",
+     "write to FILE (replaced once complete), not standard output"},
+    EG_OPT_END,
+};
+
 static const eg_opt report_opts[] = {
     {OPT_DB, 0, "db", "PATH", "the records store (default: espgang.db here)"},
     {OPT_FORMAT, 0, "format", "FORMAT",
@@ -267,6 +273,14 @@ const eg_command eg_commands[] = {
      "page. --device MAC prints every attempt of one device with its run's station, lot and "
      "profile. Exits 1 when the store cannot be read or the device has no attempts.",
      0, 0, 0, report_opts, cmd_report},
+    {"completions", "SHELL", "Print a completion script for bash, zsh, fish, elvish or powershell.",
+     "Written from the command table, so it knows every command and option. Installed by "
+     "'cmake --install' for bash, zsh and fish; by hand: source <(espgang completions bash), "
+     "or write 'espgang completions zsh' to a file named _espgang in a folder of $fpath.",
+     1, 1, 0, output_opt, cmd_completions},
+    {"man", "", "Print espgang's manual page (roff), written from the command table.",
+     "The build writes it to build/espgang.1; 'cmake --install' puts it in share/man/man1.", 0, 0,
+     EG_CMD_HIDDEN, output_opt, cmd_man},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -277,6 +291,8 @@ static void usage(FILE *f)
                "-P4) over serial.\n\nCommands:\n");
     for (const eg_command *c = eg_commands; c->name; c++) {
         const char *dot = strchr(c->summary, '.');
+        if (c->flags & EG_CMD_HIDDEN)
+            continue;
         fprintf(f, "  %-15s %.*s\n", c->name,
                 dot ? (int)(dot - c->summary) : (int)strlen(c->summary), c->summary);
     }

@@ -187,15 +187,13 @@ int eg_cli_pick_port(char *dst, size_t len, const eg_command *cmd, const eg_args
             used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s (%s)", i ? ", " : "",
                                      c[i].port->name, what);
         }
-        const char *no_tty = a->count[OPT_NON_INTERACTIVE]
-                                 ? "--non-interactive"
-                                 : "standard input is not a terminal";
+        const char *no_tty = a->count[OPT_NON_INTERACTIVE] ? "--non-interactive"
+                                                           : "standard input is not a terminal";
         if (pick) {
             describe(what, sizeof(what), pick->port);
             eg_cli_usage(cmd, "%s: --confirm-port: cannot ask whether to use %s (%s): %s",
                          cmd->name, pick->port->name, what, no_tty);
-        }
-        else if (n == 1)
+        } else if (n == 1)
             eg_cli_usage(cmd,
                          "%s: no port given, and the only serial port, %s, is of no known kind: "
                          "give it with --port PORT to use it (%s, so espgang cannot ask)",

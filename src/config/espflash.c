@@ -111,8 +111,7 @@ static int warn(eg_espflash_config *c, const char *name, const eg_toml *v, const
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     size_t n = strlen(name) + strlen(msg) + 32;
-    if (!(text = malloc(n)) ||
-        !(w = realloc(c->warnings, (c->warning_count + 1) * sizeof(*w)))) {
+    if (!(text = malloc(n)) || !(w = realloc(c->warnings, (c->warning_count + 1) * sizeof(*w)))) {
         free(text);
         return eg_error_set(EG_ENOMEM, "out of memory");
     }
@@ -232,8 +231,7 @@ static int read_idf(eg_espflash_config *c, const char *name, const eg_toml *t)
         const eg_toml *v = t->items[i];
         snprintf(what, sizeof(what), "%s.%s", t->key, v->key);
         if (strcmp(v->key, "bootloader") == 0) {
-            if ((rc = take_string(&c->bootloader, name, v, what)) == 0 &&
-                !ext_is(v->string, "bin"))
+            if ((rc = take_string(&c->bootloader, name, v, what)) == 0 && !ext_is(v->string, "bin"))
                 rc = eg_toml_error(name, v, 0,
                                    "%s: '%s' is not a .bin file (a bootloader is given as its "
                                    "image, as espflash takes it)",
@@ -281,11 +279,11 @@ static int read_flash(eg_espflash_config *c, const char *name, const eg_toml *t)
     for (size_t i = 0; i < t->count && rc == 0; i++) {
         const eg_toml *v = t->items[i];
         if (strcmp(v->key, "mode") == 0)
-            rc = take_choice(&c->flash_mode, name, v, "flash.mode", flash_modes,
-                             COUNT(flash_modes));
+            rc =
+                take_choice(&c->flash_mode, name, v, "flash.mode", flash_modes, COUNT(flash_modes));
         else if (strcmp(v->key, "size") == 0)
-            rc = take_choice(&c->flash_size, name, v, "flash.size", flash_sizes,
-                             COUNT(flash_sizes));
+            rc =
+                take_choice(&c->flash_size, name, v, "flash.size", flash_sizes, COUNT(flash_sizes));
         else if (strcmp(v->key, "frequency") == 0)
             rc = take_choice(&c->flash_frequency, name, v, "flash.frequency", flash_freqs,
                              COUNT(flash_freqs));
@@ -347,8 +345,9 @@ static int read_usb_devices(eg_espflash_config *c, const char *name, const eg_to
                 return rc;
         }
         if (!vid || !pid)
-            return eg_toml_error(name, t, 0, "[[usb_device]] without its %s (both vid and pid, "
-                                             "as hex strings: vid = \"303a\")",
+            return eg_toml_error(name, t, 0,
+                                 "[[usb_device]] without its %s (both vid and pid, "
+                                 "as hex strings: vid = \"303a\")",
                                  vid ? "pid" : "vid");
         if (take_hex16(&id.vid, name, vid, "usb_device.vid") < 0 ||
             take_hex16(&id.pid, name, pid, "usb_device.pid") < 0)
@@ -436,9 +435,8 @@ static int read_project(eg_espflash_config *c, const char *name, const eg_toml *
             rc = read_flash(c, name, v);
         } else if (is_port_key(v->key)) {
             if (!ports)
-                rc = warn(c, name, v,
-                          "'%s' is ignored here: the port settings are read from '%s'", v->key,
-                          c->ports_path);
+                rc = warn(c, name, v, "'%s' is ignored here: the port settings are read from '%s'",
+                          v->key, c->ports_path);
         } else {
             rc = unknown_key(c, name, v, NULL);
         }
@@ -459,8 +457,8 @@ int eg_espflash_config_load(eg_espflash_config **out, const char *cwd, const cha
         return eg_error_set(EG_ENOMEM, "out of memory");
     c->project_found = eg_espflash_find(c->project_path, sizeof(c->project_path),
                                         EG_ESPFLASH_PROJECT_FILE, cwd, global_dir);
-    c->ports_found = eg_espflash_find(c->ports_path, sizeof(c->ports_path),
-                                      EG_ESPFLASH_PORTS_FILE, cwd, global_dir);
+    c->ports_found = eg_espflash_find(c->ports_path, sizeof(c->ports_path), EG_ESPFLASH_PORTS_FILE,
+                                      cwd, global_dir);
     if (c->project_found && (rc = eg_toml_load(&project, c->project_path)) < 0)
         goto done;
     if (c->ports_found && (rc = eg_toml_load(&ports, c->ports_path)) < 0)
@@ -503,9 +501,9 @@ static int append_usb(eg_buf *b, uint16_t vid, uint16_t pid)
 {
     char add[96];
     snprintf(add, sizeof(add), "%s[[usb_device]]\nvid = \"%04x\"\npid = \"%04x\"\n",
-             b->len == 0                     ? ""
+             b->len == 0                   ? ""
              : b->data[b->len - 1] == '\n' ? "\n"
-                                             : "\n\n",
+                                           : "\n\n",
              vid, pid);
     return eg_buf_append(b, add, strlen(add));
 }

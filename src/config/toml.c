@@ -399,8 +399,8 @@ done:
 
 static int is_bare(int c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 static int take_key_part(parser *ps, key_part *kp)
@@ -475,16 +475,20 @@ static int take_integer(parser *ps, eg_toml *v)
     size_t run = 0;
     while (peek_at(ps, run) >= '0' && peek_at(ps, run) <= '9')
         run++;
-    if ((run == 2 && peek_at(ps, run) == ':') || (run == 4 && ps->p == start && peek_at(ps, run) == '-'))
+    if ((run == 2 && peek_at(ps, run) == ':') ||
+        (run == 4 && ps->p == start && peek_at(ps, run) == '-'))
         return fail_at(ps, start, "dates and times are not supported");
     if ((peek(ps) == 'i' && peek_at(ps, 1) == 'n' && peek_at(ps, 2) == 'f') ||
         (peek(ps) == 'n' && peek_at(ps, 1) == 'a' && peek_at(ps, 2) == 'n'))
         return fail_at(ps, start, "floats (inf, nan) are not supported");
-    if (peek(ps) == '0' && (peek_at(ps, 1) == 'x' || peek_at(ps, 1) == 'o' || peek_at(ps, 1) == 'b')) {
+    if (peek(ps) == '0' &&
+        (peek_at(ps, 1) == 'x' || peek_at(ps, 1) == 'o' || peek_at(ps, 1) == 'b')) {
         base = peek_at(ps, 1) == 'x' ? 16 : peek_at(ps, 1) == 'o' ? 8 : 2;
         if (ps->p != start)
             return fail_at(ps, start, "a %s number takes no sign",
-                           base == 16 ? "hex" : base == 8 ? "octal" : "binary");
+                           base == 16  ? "hex"
+                           : base == 8 ? "octal"
+                                       : "binary");
         ps->p += 2;
     } else if (peek(ps) == '0' &&
                ((peek_at(ps, 1) >= '0' && peek_at(ps, 1) <= '9') || peek_at(ps, 1) == '_')) {
@@ -583,8 +587,8 @@ static int take_word(parser *ps, const char *word)
 static int take_value(parser *ps, eg_toml **out, int in_array)
 {
     const int c = peek(ps);
-    eg_toml_type type = c == '"' || c == '\'' ? EG_TOML_STRING
-                        : c == '['            ? EG_TOML_ARRAY
+    eg_toml_type type = c == '"' || c == '\''  ? EG_TOML_STRING
+                        : c == '['             ? EG_TOML_ARRAY
                         : c == 't' || c == 'f' ? EG_TOML_BOOLEAN
                                                : EG_TOML_INTEGER;
     eg_toml *v = new_value(type, ps->line, col_at(ps, ps->p));
@@ -716,12 +720,11 @@ static int take_header(parser *ps)
                          v->key_line);
             goto done;
         } else if (v && v->type == EG_TOML_TABLE) {
-            rc = fail_at(ps, open, "table [%s] is defined twice (first at line %u)", name,
-                         v->line);
+            rc = fail_at(ps, open, "table [%s] is defined twice (first at line %u)", name, v->line);
             goto done;
         } else if (v) {
-            rc = fail_at(ps, open, "[%s]: '%s' is %s already (line %u)", name, name,
-                         table_kind(v), v->key_line);
+            rc = fail_at(ps, open, "[%s]: '%s' is %s already (line %u)", name, name, table_kind(v),
+                         v->key_line);
             goto done;
         } else {
             if (!(v = new_value(EG_TOML_TABLE, ps->line, col_at(ps, open)))) {
@@ -769,11 +772,11 @@ static int take_key_value(parser *ps)
                 goto done;
         } else if (p->type != EG_TOML_TABLE || !(p->flags & T_DOTTED)) {
             key_part *kp = &k.part[i];
-            rc = eg_error_set(EG_EINVAL, "%s:%u:%u: '%s' is %s already (line %u): dotted keys "
+            rc = eg_error_set(EG_EINVAL,
+                              "%s:%u:%u: '%s' is %s already (line %u): dotted keys "
                               "cannot add to it",
                               ps->name, kp->line, kp->column,
-                              key_text(name, sizeof(name), &k, i + 1), table_kind(p),
-                              p->key_line);
+                              key_text(name, sizeof(name), &k, i + 1), table_kind(p), p->key_line);
             goto done;
         }
         t = p;

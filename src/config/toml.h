@@ -28,11 +28,11 @@ struct eg_toml {
                               that made it */
     char *key;             /* its key in the table that holds it; NULL in an array */
     unsigned key_line, key_column;
-    char *string;     /* EG_TOML_STRING: UTF-8 without NUL characters */
-    int64_t integer;  /* EG_TOML_INTEGER */
-    int boolean;      /* EG_TOML_BOOLEAN: 0 or 1 */
-    eg_toml **items;  /* EG_TOML_ARRAY: the items; EG_TOML_TABLE: the keys' values, in
-                         the order they were first written */
+    char *string;    /* EG_TOML_STRING: UTF-8 without NUL characters */
+    int64_t integer; /* EG_TOML_INTEGER */
+    int boolean;     /* EG_TOML_BOOLEAN: 0 or 1 */
+    eg_toml **items; /* EG_TOML_ARRAY: the items; EG_TOML_TABLE: the keys' values, in
+                        the order they were first written */
     size_t count;
     unsigned flags; /* how a table or array was made (the parser's) */
 };

@@ -308,8 +308,7 @@ static void test_unknown_keys_warn(void **state)
         "espflash_ports.toml:8:1: unknown key 'usb_device.other'",
     };
     for (size_t i = 0; i < 7; i++) {
-        snprintf(want, sizeof(want), "%s/%s, ignored (espflash ignores it too)", b->sub,
-                 expect[i]);
+        snprintf(want, sizeof(want), "%s/%s, ignored (espflash ignores it too)", b->sub, expect[i]);
         assert_string_equal(c->warnings[i], want);
     }
     eg_espflash_config_free(c);
@@ -500,7 +499,8 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_global_dir), T(test_nothing),
+        cmocka_unit_test(test_global_dir),
+        T(test_nothing),
         T(test_lookup),
         T(test_each_file_on_its_own),
         T(test_every_key),

@@ -217,7 +217,8 @@ static void test_key_errors(void **state)
     bad("a = 1\na = 2\n", "2:1: duplicate key 'a' (first at line 1)");
     bad("a = 1\n\"a\" = 2\n", "2:1: duplicate key 'a' (first at line 1)");
     bad("[t]\nx.y = 1\nx.y = 2\n", "3:3: duplicate key 'x.y' (first at line 2)");
-    bad("a = 1\na.b = 2\n", "2:1: 'a' is an integer already (line 1): dotted keys cannot add to it");
+    bad("a = 1\na.b = 2\n",
+        "2:1: 'a' is an integer already (line 1): dotted keys cannot add to it");
     bad("[a]\n[a]\n", "2:1: table [a] is defined twice (first at line 1)");
     bad("[a.b]\n[a]\n[a.b]\n", "3:1: table [a.b] is defined twice (first at line 1)");
     bad("a.b = 1\n[a]\n", "2:1: table [a] is defined already by dotted keys (line 1)");
@@ -271,8 +272,8 @@ static void test_string_errors(void **state)
     bad("a = 'abc", "1:5: unterminated string: the file ends before its closing '");
     bad("a = \"ab\\", "1:5: unterminated string: the file ends before its closing \"");
     bad("a = \"a\\qb\"\n", "1:7: bad escape '\\q' in a string (known: \\b \\t \\n \\f \\r \\\" "
-                          "\\\\ \\uXXXX \\UXXXXXXXX; a literal string '...' takes backslashes "
-                          "as they are)");
+                           "\\\\ \\uXXXX \\UXXXXXXXX; a literal string '...' takes backslashes "
+                           "as they are)");
     bad("a = \"C:\\dev\"\n", "1:8: bad escape '\\d' in a string (known: \\b \\t \\n \\f \\r "
                              "\\\" \\\\ \\uXXXX \\UXXXXXXXX; a literal string '...' takes "
                              "backslashes as they are)");
@@ -281,8 +282,7 @@ static void test_string_errors(void **state)
     bad("a = \"\\uD800\"\n", "1:6: bad escape: \\uD800 is not a Unicode scalar value");
     bad("a = \"\\U00110000\"\n", "1:6: bad escape: \\U00110000 is not a Unicode scalar value");
     bad("a = \"\\u0000\"\n", "1:6: a NUL character (\\u0000) is not supported in strings");
-    bad("a = \"x\x01y\"\n",
-        "1:7: control character U+0001 in a string (write it as an escape)");
+    bad("a = \"x\x01y\"\n", "1:7: control character U+0001 in a string (write it as an escape)");
     bad("a = 'x\x7Fy'\n", "1:7: control character U+007F in a string (write it as an escape)");
     bad("a = \"\"\"multi\"\"\"\n", "1:5: multi-line strings (\"\"\") are not supported");
     bad("a = '''multi'''\n", "1:5: multi-line strings (''') are not supported");
@@ -323,10 +323,11 @@ static void test_text_errors(void **state)
     bad("a = 1\rb = 2\n", "1:6: a carriage return (CR) must be followed by a line feed");
     bad("# x\x01y\n", "1:4: control character U+0001 in a comment");
     bad_n("a = 1\nb = \"\xFF\"\n", 12, "2:6: not UTF-8 text (byte 0xFF)");
-    bad_n("a = \"\xC0\x80\"\n", 9, "1:6: not UTF-8 text (byte 0xC0)");           /* overlong */
-    bad_n("a = \"\xED\xA0\x80\"\n", 10, "1:6: not UTF-8 text (byte 0xED)");      /* surrogate */
-    bad_n("a = \"\xC3\"\n", 8, "1:6: not UTF-8 text (byte 0xC3)");                /* cut short */
-    bad_n("a = 1\nb = \0\n", 11, "2:5: expected a value (a string, an integer, true, false or an array), found the "
+    bad_n("a = \"\xC0\x80\"\n", 9, "1:6: not UTF-8 text (byte 0xC0)");      /* overlong */
+    bad_n("a = \"\xED\xA0\x80\"\n", 10, "1:6: not UTF-8 text (byte 0xED)"); /* surrogate */
+    bad_n("a = \"\xC3\"\n", 8, "1:6: not UTF-8 text (byte 0xC3)");          /* cut short */
+    bad_n("a = 1\nb = \0\n", 11,
+          "2:5: expected a value (a string, an integer, true, false or an array), found the "
           "control character U+0000");
 }
 
@@ -358,8 +359,7 @@ static void test_error_helper(void **state)
     (void)state;
     eg_toml *t = ok("[flash]\n  size = 5\n");
     const eg_toml *v = eg_toml_get(eg_toml_get(t, "flash"), "size");
-    assert_int_equal(eg_toml_error("f.toml", v, 0, "flash.size must be %s", "a string"),
-                     EG_EINVAL);
+    assert_int_equal(eg_toml_error("f.toml", v, 0, "flash.size must be %s", "a string"), EG_EINVAL);
     assert_string_equal(eg_error_msg(), "f.toml:2:10: flash.size must be a string");
     eg_toml_error("f.toml", v, 1, "here");
     assert_string_equal(eg_error_msg(), "f.toml:2:3: here");
