@@ -85,8 +85,8 @@ static value_hint pos_hint(const eg_command *cmd)
     if (strcmp(cmd->name, "completions") == 0) {
         h.kind = V_WORDS;
         for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
-            n += (size_t)snprintf(h.words + n, sizeof(h.words) - n, "%s%s", i ? " " : "",
-                                  shells[i]);
+            n +=
+                (size_t)snprintf(h.words + n, sizeof(h.words) - n, "%s%s", i ? " " : "", shells[i]);
         return h;
     }
     const char *u = cmd->usage;
@@ -96,8 +96,7 @@ static value_hint pos_hint(const eg_command *cmd)
             u++;
             continue;
         }
-        snprintf(word, sizeof(word), "%.*s", (int)(len < sizeof(word) ? len : sizeof(word) - 1),
-                 u);
+        snprintf(word, sizeof(word), "%.*s", (int)(len < sizeof(word) ? len : sizeof(word) - 1), u);
         u += len;
         if (strstr(word, "FILE") || strstr(word, "ELF") || strstr(word, "OUT") ||
             strstr(word, "PROFILE"))
@@ -422,8 +421,8 @@ static void gen_fish(FILE *f)
         if (ph.kind == V_FILE)
             fprintf(f, "complete -c espgang -n '__fish_seen_subcommand_from %s' -F\n", c->name);
         else if (ph.kind == V_WORDS)
-            fprintf(f, "complete -c espgang -n '__fish_seen_subcommand_from %s' -a '%s'\n",
-                    c->name, ph.words);
+            fprintf(f, "complete -c espgang -n '__fish_seen_subcommand_from %s' -a '%s'\n", c->name,
+                    ph.words);
     }
 }
 
@@ -515,22 +514,21 @@ static void gen_powershell(FILE *f)
 {
     char text[256], name[96];
 
-    fprintf(f,
-            "# PowerShell completion for espgang (written by 'espgang completions powershell')\n"
-            "using namespace System.Management.Automation\n"
-            "using namespace System.Management.Automation.Language\n\n"
-            "Register-ArgumentCompleter -Native -CommandName 'espgang' -ScriptBlock {\n"
-            "    param($wordToComplete, $commandAst, $cursorPosition)\n"
-            "    $elements = $commandAst.CommandElements\n"
-            "    $command = 'espgang'\n"
-            "    if ($elements.Count -gt 1 -and $elements[1] -is [StringConstantExpressionAst] "
-            "-and\n"
-            "        -not $elements[1].Value.StartsWith('-') -and $elements[1].Value -ne "
-            "$wordToComplete) {\n"
-            "        $command = 'espgang;' + $elements[1].Value\n"
-            "    }\n"
-            "    $completions = @(switch ($command) {\n"
-            "        'espgang' {\n");
+    fprintf(f, "# PowerShell completion for espgang (written by 'espgang completions powershell')\n"
+               "using namespace System.Management.Automation\n"
+               "using namespace System.Management.Automation.Language\n\n"
+               "Register-ArgumentCompleter -Native -CommandName 'espgang' -ScriptBlock {\n"
+               "    param($wordToComplete, $commandAst, $cursorPosition)\n"
+               "    $elements = $commandAst.CommandElements\n"
+               "    $command = 'espgang'\n"
+               "    if ($elements.Count -gt 1 -and $elements[1] -is [StringConstantExpressionAst] "
+               "-and\n"
+               "        -not $elements[1].Value.StartsWith('-') -and $elements[1].Value -ne "
+               "$wordToComplete) {\n"
+               "        $command = 'espgang;' + $elements[1].Value\n"
+               "    }\n"
+               "    $completions = @(switch ($command) {\n"
+               "        'espgang' {\n");
     for (const eg_command *c = eg_commands; c->name; c++) {
         if (!visible(c))
             continue;
@@ -588,8 +586,7 @@ int eg_cli_write_output(const char *path, int (*gen)(FILE *f, void *ctx), void *
 
 static int gen_shell(FILE *f, void *ctx)
 {
-    static void (*const gens[])(FILE *) = {gen_bash, gen_zsh, gen_fish, gen_elvish,
-                                           gen_powershell};
+    static void (*const gens[])(FILE *) = {gen_bash, gen_zsh, gen_fish, gen_elvish, gen_powershell};
     gens[*(const size_t *)ctx](f);
     return 0;
 }

@@ -221,7 +221,9 @@ const eg_command eg_commands[] = {
      "Write an app (ELF), its partition table and bootloader to the board, and verify them.",
      "The chip named in the ELF and the app's minimum revision are checked against the board "
      "before anything is written; regions the flash already holds are skipped. With "
-     "--idf-build DIR, the files an ESP-IDF build lists are written instead.",
+     "--idf-build DIR, the files an ESP-IDF build lists are written instead. The layout and "
+     "flash options left out are taken from espflash.toml ([idf_format_args], [flash]) when "
+     "one is found (not with --ram or --idf-build).",
      0, 1, EG_CMD_BOARD, flash_opts, cmd_flash},
     {"erase-parts", "NAME[,NAME]...", "Erase partitions by name.",
      "The partitions are looked up in --partition-table FILE, or in the table on the board; "
@@ -229,7 +231,8 @@ const eg_command eg_commands[] = {
      1, -1, EG_CMD_BOARD, erase_parts_opts, cmd_erase_parts},
     {"save-image", "ELF OUT", "Convert an ELF file into an app image and save it to OUT.",
      "The image is byte for byte what Espressif's elf2image (esptool v5.3.1) writes for the "
-     "same ELF and options.",
+     "same ELF and options. The layout and flash options left out are taken from "
+     "espflash.toml ([idf_format_args], [flash]) when one is found.",
      2, 2, 0, image_opts, cmd_save_image},
     {"partition-table", "FILE",
      "Check an ESP-IDF partition table (CSV or binary) and print it, or convert it.",
