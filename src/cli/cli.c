@@ -389,18 +389,27 @@ int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, e
         return rc;
     if (!baud && cfg->has_baudrate)
         jo->baud = cfg->baudrate;
-    jo->port = a->val[OPT_PORT] ? a->val[OPT_PORT] : env2("ESPGANG_PORT", "ESPFLASH_PORT");
-    if (!jo->port && cfg->serial) {
-        jo->port = cfg->serial;
+    return eg_cli_port(&jo->port, out->port, sizeof(out->port), cmd, a);
+}
+
+int eg_cli_port(const char **out, char *buf, size_t len, const eg_command *cmd, const eg_args *a)
+{
+    const eg_espflash_config *cfg;
+    int rc;
+
+    *out = a->val[OPT_PORT] ? a->val[OPT_PORT] : env2("ESPGANG_PORT", "ESPFLASH_PORT");
+    if (*out)
+        return **out ? 0 : eg_cli_usage(cmd, "%s: the port name is empty", cmd->name);
+    if ((rc = eg_cli_config(&cfg)) != 0)
+        return rc;
+    if (cfg->serial) {
+        *out = cfg->serial;
         fprintf(stderr, "Using serial port '%s' (from %s)\n", cfg->serial, cfg->serial_at);
+        return 0;
     }
-    if (!jo->port) {
-        if ((rc = eg_cli_pick_port(out->port, sizeof(out->port), cmd, a, cfg)) != 0)
-            return rc;
-        jo->port = out->port;
-    }
-    if (!*jo->port)
-        return eg_cli_usage(cmd, "%s: the port name is empty", cmd->name);
+    if ((rc = eg_cli_pick_port(buf, len, cmd, a, cfg)) != 0)
+        return rc;
+    *out = buf;
     return 0;
 }
 

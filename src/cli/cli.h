@@ -187,6 +187,12 @@ int eg_cli_config(const eg_espflash_config **out);
  * files cannot be read (printed), else 0. */
 int eg_cli_config_image_defaults(const eg_command *cmd, eg_args *a);
 
+/* The port the options name into *out: --port, else $ESPGANG_PORT, $ESPFLASH_PORT,
+ * espflash_ports.toml's [connection] serial (said on stderr), else the one
+ * eg_cli_pick_port() finds (into buf). Returns 0, or an exit code after printing why
+ * there is none. */
+int eg_cli_port(const char **out, char *buf, size_t len, const eg_command *cmd, const eg_args *a);
+
 /* No port given: the port to use into dst, found among the serial ports (port_select.c
  * says how; --list-all-ports, --confirm-port, --non-interactive), cfg's [[usb_device]]
  * first. Returns 0, or an exit code after printing why none was chosen. */

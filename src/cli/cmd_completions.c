@@ -149,6 +149,39 @@ static int visible(const eg_command *c)
     return !(c->flags & EG_CMD_HIDDEN);
 }
 
+/* Calls emit for every name (-x, then --xx) of every option cmd takes, with the first
+ * clause of its help. */
+static void each_option_name(FILE *f, const eg_command *cmd,
+                             void (*emit)(FILE *f, const char *name, const char *desc))
+{
+    eg_opt_group g[3];
+    size_t ng = eg_cli_opt_groups(g, cmd);
+    char text[256], name[96];
+
+    for (size_t i = 0; i < ng; i++)
+        for (const eg_opt *o = g[i].opts; o->id; o++) {
+            short_help(text, sizeof(text), o->help);
+            if (o->short_name) {
+                snprintf(name, sizeof(name), "-%c", o->short_name);
+                emit(f, name, text);
+            }
+            snprintf(name, sizeof(name), "--%s", o->long_name);
+            emit(f, name, text);
+        }
+}
+
+/* Calls emit for every visible command with the first sentence of its summary. */
+static void each_command(FILE *f, void (*emit)(FILE *f, const char *name, const char *desc))
+{
+    char text[256];
+    for (const eg_command *c = eg_commands; c->name; c++) {
+        if (!visible(c))
+            continue;
+        short_summary(text, sizeof(text), c->summary);
+        emit(f, c->name, text);
+    }
+}
+
 /* --- bash --- */
 
 static void bash_values(FILE *f, value_hint h, const char *indent)
@@ -446,39 +479,30 @@ static void elvish_cand(FILE *f, const char *indent, const char *text, const cha
     fputc('\n', f);
 }
 
+static void elvish_command(FILE *f, const char *name, const char *desc)
+{
+    elvish_cand(f, "        ", name, desc);
+}
+
+static void elvish_option(FILE *f, const char *name, const char *desc)
+{
+    elvish_cand(f, "                ", name, desc);
+}
+
 static void gen_elvish(FILE *f)
 {
-    char text[256], name[96];
-
     fprintf(f, "# elvish completion for espgang (written by 'espgang completions elvish')\n"
                "set edit:completion:arg-completer[espgang] = {|@words|\n"
                "    if (== (count $words) 2) {\n");
-    for (const eg_command *c = eg_commands; c->name; c++) {
-        if (!visible(c))
-            continue;
-        short_summary(text, sizeof(text), c->summary);
-        elvish_cand(f, "        ", c->name, text);
-    }
+    each_command(f, elvish_command);
     fprintf(f, "    } else {\n"
                "        var completions = [\n");
     for (const eg_command *c = eg_commands; c->name; c++) {
-        eg_opt_group g[3];
-        size_t ng = eg_cli_opt_groups(g, c);
         if (!visible(c))
             continue;
         fprintf(f, "            &%s= {\n", c->name);
-        for (size_t i = 0; i < ng; i++)
-            for (const eg_opt *o = g[i].opts; o->id; o++) {
-                short_help(text, sizeof(text), o->help);
-                if (o->short_name) {
-                    snprintf(name, sizeof(name), "-%c", o->short_name);
-                    elvish_cand(f, "                ", name, text);
-                }
-                snprintf(name, sizeof(name), "--%s", o->long_name);
-                elvish_cand(f, "                ", name, text);
-            }
-        value_hint ph = pos_hint(c);
-        if (ph.kind == V_FILE)
+        each_option_name(f, c, elvish_option);
+        if (pos_hint(c).kind == V_FILE)
             fprintf(f, "                edit:complete-filename $words[-1]\n");
         fprintf(f, "            }\n");
     }
@@ -510,10 +534,18 @@ static void ps_result(FILE *f, const char *text, const char *type, const char *d
     fputs(")\n", f);
 }
 
+static void ps_command(FILE *f, const char *name, const char *desc)
+{
+    ps_result(f, name, "ParameterValue", desc);
+}
+
+static void ps_option(FILE *f, const char *name, const char *desc)
+{
+    ps_result(f, name, "ParameterName", desc);
+}
+
 static void gen_powershell(FILE *f)
 {
-    char text[256], name[96];
-
     fprintf(f, "# PowerShell completion for espgang (written by 'espgang completions powershell')\n"
                "using namespace System.Management.Automation\n"
                "using namespace System.Management.Automation.Language\n\n"
@@ -529,29 +561,13 @@ static void gen_powershell(FILE *f)
                "    }\n"
                "    $completions = @(switch ($command) {\n"
                "        'espgang' {\n");
-    for (const eg_command *c = eg_commands; c->name; c++) {
-        if (!visible(c))
-            continue;
-        short_summary(text, sizeof(text), c->summary);
-        ps_result(f, c->name, "ParameterValue", text);
-    }
+    each_command(f, ps_command);
     fprintf(f, "            break\n        }\n");
     for (const eg_command *c = eg_commands; c->name; c++) {
-        eg_opt_group g[3];
-        size_t ng = eg_cli_opt_groups(g, c);
         if (!visible(c))
             continue;
         fprintf(f, "        'espgang;%s' {\n", c->name);
-        for (size_t i = 0; i < ng; i++)
-            for (const eg_opt *o = g[i].opts; o->id; o++) {
-                short_help(text, sizeof(text), o->help);
-                if (o->short_name) {
-                    snprintf(name, sizeof(name), "-%c", o->short_name);
-                    ps_result(f, name, "ParameterName", text);
-                }
-                snprintf(name, sizeof(name), "--%s", o->long_name);
-                ps_result(f, name, "ParameterName", text);
-            }
+        each_option_name(f, c, ps_option);
         fprintf(f, "            break\n        }\n");
     }
     fprintf(f, "    })\n"

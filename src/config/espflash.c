@@ -6,6 +6,7 @@
 #include "config/toml.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/path.h"
 
 #include <stdarg.h>
@@ -308,10 +309,7 @@ static int take_hex16(uint16_t *out, const char *name, const eg_toml *v, const c
     if (!*s)
         return eg_toml_error(name, v, 0, "%s: '%s' has no hex digits", what, v->string);
     for (; *s; s++) {
-        int d = *s >= '0' && *s <= '9'   ? *s - '0'
-                : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
-                : *s >= 'A' && *s <= 'F' ? *s - 'A' + 10
-                                         : -1;
+        int d = eg_hex_value(*s);
         if (d < 0)
             return eg_toml_error(name, v, 0, "%s: '%s' is not a hex number", what, v->string);
         value = value << 4 | (unsigned)d;

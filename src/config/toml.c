@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/hash.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -289,17 +290,6 @@ static int put_utf8(eg_buf *b, uint32_t cp)
     return eg_buf_append(b, u, n);
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A string on one line, at its opening quote: basic ("...", with escapes) or literal
  * ('...', as written). *out is a new NUL-terminated copy. */
 static int take_string(parser *ps, char **out)
@@ -351,7 +341,7 @@ static int take_string(parser *ps, char **out)
             int digits = e == 'u' ? 4 : 8;
             uint32_t cp = 0;
             for (int i = 0; i < digits; i++) {
-                int d = hex_digit(peek_at(ps, 2 + (size_t)i));
+                int d = eg_hex_value(peek_at(ps, 2 + (size_t)i));
                 if (d < 0) {
                     rc = fail_at(ps, esc, "bad escape: \\%c needs %d hex digits", e, digits);
                     goto done;
@@ -496,9 +486,10 @@ static int take_integer(parser *ps, eg_toml *v)
     }
     limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (;;) {
-        int c = peek(ps), d = hex_digit(c);
+        int c = peek(ps), d = eg_hex_value(c);
         if (c == '_') {
-            if (!prev_digit || hex_digit(peek_at(ps, 1)) < 0 || hex_digit(peek_at(ps, 1)) >= base)
+            if (!prev_digit || eg_hex_value(peek_at(ps, 1)) < 0 ||
+                eg_hex_value(peek_at(ps, 1)) >= base)
                 return fail_at(ps, ps->p, "an underscore in a number must sit between two digits");
             prev_digit = 0;
             ps->p++;

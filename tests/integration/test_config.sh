@@ -72,6 +72,8 @@ err_is "a bad ESPFLASH_BAUD is a usage error" 2 "board-info: baud rate 'fast' is
 printf '[connection]\nserial = "%s"\n' "$NOBODY" >"$P/espflash_ports.toml"
 run_in "$S" "$ESPGANG" board-info
 err_is "the ports file's port is used (nobody there)" 1 "^espgang: error: port '$NOBODY'"
+run_in "$S" "$ESPGANG" reset
+err_is "reset takes the ports file's port too" 1 "^espgang: error: port '$NOBODY'"
 run_in "$S" env ESPFLASH_PORT="$GOOD" "$ESPGANG" board-info
 ok "ESPFLASH_PORT beats espflash_ports.toml"
 run_in "$S" env ESPFLASH_PORT="$NOBODY" ESPGANG_PORT="$GOOD" "$ESPGANG" board-info

@@ -65,6 +65,11 @@ bed --only 1-2.2,1-3 -- "$ESPGANG" checksum-md5 $QUICK 0 4096
 rc=$?
 check "a port of no known kind is no candidate" 1 "Using serial port '/dev/ttyUSB1' \(1a86:7523 USB Serial, the only" "$TMP/err"
 
+bed --only 1-2.4 -- "$ESPGANG" hold-in-reset
+rc=$?
+check "reset and hold-in-reset choose their port the same way" 1 \
+    "^Using serial port '/dev/ttyUSB2' \(0403:6001 FT232R USB UART, the only" "$TMP/err"
+
 # shellcheck disable=SC2086
 bed --only 1-3 -- "$ESPGANG" board-info $QUICK
 rc=$?
