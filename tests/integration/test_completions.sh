@@ -131,6 +131,58 @@ grep -q "^--port	" "$TMP/fish.out" && pass "fish: espgang flash --po → --port"
 fish -c "source $TMP/c.fish; complete -C 'espgang flash --chip esp32h'" >"$TMP/fish.out" 2>&1
 grep -q "^esp32h2\b" "$TMP/fish.out" && pass "fish: --chip esp32h → esp32h2" || fail "fish chip: $(cat "$TMP/fish.out")"
 
+# zsh: its dispatch, with zsh's completion functions replaced by ones that print what
+# they are given (outside a completion widget zsh cannot run them).
+cat >"$TMP/drive.zsh" <<'EOF'
+compdef() { print "compdef $*" }
+_describe() { print -l -- "describe $2" ${(P)${@[-1]}} }
+_arguments() { print -l -- "$@" }
+source "$1"
+words=(espgang fl); CURRENT=2; _espgang
+print "== flash"
+words=(espgang flash --po); CURRENT=3; _espgang
+print "== help"
+words=(espgang help fl); CURRENT=3; _espgang
+EOF
+zsh -f "$TMP/drive.zsh" "$TMP/c.zsh" >"$TMP/zsh.out" 2>&1
+grep -qx "compdef _espgang espgang" "$TMP/zsh.out" && pass "zsh: sourced, it registers itself" ||
+    fail "zsh compdef: $(head -3 "$TMP/zsh.out")"
+sed -n '1,/== flash/p' "$TMP/zsh.out" | grep -q "^flash:Write an app (ELF)" &&
+    pass "zsh: the commands with their summaries" || fail "zsh commands: $(head -5 "$TMP/zsh.out")"
+sed -n '/== flash/,/== help/p' "$TMP/zsh.out" | grep -q "^(-p --port)--port=\[serial port.*\]:PORT:_espgang_ports$" &&
+    pass "zsh: flash's options, --port with its ports" || fail "zsh flash: $(sed -n '/== flash/,/== help/p' "$TMP/zsh.out" | head -5)"
+sed -n '/== help/,$p' "$TMP/zsh.out" | grep -q "^flash:Write an app" &&
+    pass "zsh: help offers the commands" || fail "zsh help: $(sed -n '/== help/,$p' "$TMP/zsh.out" | head -3)"
+
+# ... and zsh itself completes with it, in an interactive zsh on a pseudo-terminal
+# (zpty), compadd wrapped to write down what it is given.
+zsh_complete() { # LINE: what zsh offers after LINE<TAB>, one a line, in $TMP/zc.out
+    rm -f "$TMP/zc.out"
+    mkdir -p "$TMP/zfun"
+    cp "$TMP/c.zsh" "$TMP/zfun/_espgang"
+    cat >"$TMP/zc.zsh" <<EOF
+zmodload zsh/zpty || exit 1
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=($TMP/zfun \\\$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z "compadd () { builtin compadd -O __h \"\\\$@\"; builtin compadd \"\\\$@\"; print -l -- \\\$__h >>$TMP/zc.part; }"
+zpty -w z "tab() { zle complete-word; print -l -- >>$TMP/zc.part; mv $TMP/zc.part $TMP/zc.out; }"
+zpty -w z "zle -N tab; bindkey '^I' tab"
+zpty -n -w z "$1"\$'\\t'
+for i in {1..400}; do [[ -e $TMP/zc.out ]] && break; zpty -r -t z junk; sleep 0.05; done
+zpty -d z
+EOF
+    timeout 40 zsh -f "$TMP/zc.zsh" >/dev/null 2>&1
+}
+zsh_complete "espgang fl"
+grep -qx flash "$TMP/zc.out" 2>/dev/null && pass "zsh (zpty): espgang fl<TAB> → flash" ||
+    fail "zsh fl: $(cat "$TMP/zc.out" 2>&1 | head -5)"
+zsh_complete "espgang flash --po"
+grep -qx -- --port "$TMP/zc.out" 2>/dev/null && pass "zsh (zpty): espgang flash --po<TAB> → --port" ||
+    fail "zsh --po: $(cat "$TMP/zc.out" 2>&1 | head -5)"
+zsh_complete "espgang board-info --chip esp32h"
+grep -qx esp32h2 "$TMP/zc.out" 2>/dev/null && pass "zsh (zpty): --chip esp32h<TAB> → esp32h2" ||
+    fail "zsh chip: $(cat "$TMP/zc.out" 2>&1 | head -5)"
+
 # Every command and every option of the table, in every output.
 "$ESPGANG" --help | sed -n '/^Commands:/,/^$/p' | sed -n 's/^  \([a-z0-9-]*\) .*/\1/p' >"$TMP/commands"
 [ "$(wc -l <"$TMP/commands")" -ge 19 ] && pass "the table has $(wc -l <"$TMP/commands") commands" ||
