@@ -67,5 +67,17 @@ int eg_cli_config_image_defaults(const eg_command *cmd, eg_args *a)
     fill(a, OPT_FLASH_MODE, "flash-mode", c->flash_mode, p);
     fill(a, OPT_FLASH_SIZE, "flash-size", c->flash_size, p);
     fill(a, OPT_FLASH_FREQ, "flash-freq", c->flash_frequency, p);
+    /* A file named there that is not here: say where the name came from. */
+    const char *files[2] = {a->val[OPT_BOOTLOADER], a->val[OPT_PARTITION_TABLE]};
+    const char *keys[2] = {"bootloader", "partition_table"};
+    const char *from[2] = {c->bootloader, c->partition_table};
+    for (int i = 0; i < 2; i++) {
+        char cwd[4096];
+        if (files[i] && files[i] == from[i] && access(files[i], R_OK) != 0)
+            return eg_cli_fail("%s: %s '%s': %s (its paths are taken from the current folder, "
+                               "%s)",
+                               p, keys[i], files[i], eg_strerror(errno),
+                               getcwd(cwd, sizeof(cwd)) ? cwd : "?");
+    }
     return 0;
 }

@@ -192,5 +192,6 @@ ok "flash --ram leaves espflash.toml's layout alone (it writes no flash)"
 # Paths are taken from the current folder, as espflash takes them.
 mkdir -p "$S/deeper"
 run_in "$S/deeper" "$ESPGANG" save-image -c esp32c3 --merge ../app.elf x.bin
-err_is "espflash.toml's paths are relative to the current folder" 1 "bootloader: cannot open 'boot.bin'"
+err_is "espflash.toml's paths are relative to the current folder, and it says so" 1 \
+    "^espgang: error: $S/espflash.toml: bootloader 'boot.bin': No such file or directory \(its paths are taken from the current folder, $S/deeper\)$"
 finish
