@@ -6,6 +6,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/modes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,6 @@ static const struct {
     const char *opt;
     const char *words;
 } word_values[] = {
-    {"before", "default-reset usb-reset no-reset no-reset-no-sync"},
-    {"after", "hard-reset no-reset watchdog-reset"},
     {"flash-mode", "qio qout dio dout"},
     {"flash-size", "1MB 2MB 4MB 8MB 16MB 32MB 64MB 128MB"},
     {"flash-freq", "80m 60m 48m 40m 30m 26m 24m 20m 16m 15m 12m"},
@@ -55,6 +54,19 @@ static value_hint opt_hint(const eg_opt *o)
             if (*p != ',')
                 h.words[n++] = *p;
         h.words[n] = '\0';
+        h.kind = V_WORDS;
+        return h;
+    }
+    if (strcmp(o->long_name, "before") == 0 || strcmp(o->long_name, "after") == 0) {
+        /* The modes' own names, as many as core/modes.c knows. */
+        size_t n = 0;
+        for (int i = 0;; i++) {
+            const char *name =
+                o->long_name[0] == 'b' ? eg_before_name((eg_before)i) : eg_after_name((eg_after)i);
+            if (strcmp(name, "?") == 0 || n + strlen(name) + 2 > sizeof(h.words))
+                break;
+            n += (size_t)snprintf(h.words + n, sizeof(h.words) - n, "%s%s", n ? " " : "", name);
+        }
         h.kind = V_WORDS;
         return h;
     }
