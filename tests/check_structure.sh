@@ -42,6 +42,7 @@ report: store
 prod: job profile store
 monitor: transport image
 cargo: core
+config: core
 cli: *
 EDGES
 

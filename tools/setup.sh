@@ -2,12 +2,15 @@
 # Installs what building and testing espgang needs, when it is missing: Debian
 # packages through apt-get (with sudo when not root). Safe to run repeatedly.
 # chromium: the HTML report's test opens the page headless (screenshot, DOM).
+# zsh, fish, elvish, groff, man-db, mandoc: the completions test reads each script with
+# its shell and lints the manual page.
 set -eu
 
 PACKAGES="build-essential cmake pkgconf clang-format \
   libserialport-dev libudev-dev libsqlite3-dev libelf-dev libdw-dev zlib1g-dev libssl-dev \
   libyaml-dev libjansson-dev libcmocka-dev gcc-riscv64-unknown-elf jq bc sqlite3 time \
-  python3-serial umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi chromium strace"
+  python3-serial umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi chromium strace \
+  zsh fish elvish groff-base man-db mandoc"
 
 missing=""
 for p in $PACKAGES; do

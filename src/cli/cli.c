@@ -20,9 +20,12 @@ static const eg_opt common_opts[] = {
 };
 
 static const eg_opt board_opts[] = {
-    {OPT_PORT, 'p', "port", "PORT", "serial port or socket://HOST:PORT (default: $ESPGANG_PORT)"},
+    {OPT_PORT, 'p', "port", "PORT",
+     "serial port, socket://HOST:PORT or rfc2217://HOST:PORT (default: $ESPGANG_PORT, "
+     "$ESPFLASH_PORT, espflash_ports.toml, else the only port of a known kind, else asked)"},
     {OPT_BAUD, 'B', "baud", "BAUD",
-     "baud rate for the work after connecting (default: $ESPGANG_BAUD or 115200)"},
+     "baud rate for the work after connecting (default: $ESPGANG_BAUD, $ESPFLASH_BAUD, "
+     "espflash.toml's baudrate, else 115200)"},
     {OPT_CHIP, 'c', "chip", "CHIP", "expected chip; a different one is an error"},
     {OPT_BEFORE, 'b', "before", "MODE",
      "how to enter the loader: default-reset, usb-reset, no-reset, no-reset-no-sync"},
@@ -40,6 +43,12 @@ static const eg_opt board_opts[] = {
     {OPT_NO_FAST_CONNECT, 0, "no-fast-connect", NULL,
      "upload the flasher stub at 115200 baud, then raise the rate (by default the ROM raises "
      "it first)"},
+    {OPT_NON_INTERACTIVE, 0, "non-interactive", NULL,
+     "never ask which port: with several candidates, fail and list them"},
+    {OPT_CONFIRM_PORT, 0, "confirm-port", NULL,
+     "ask before using a port found on its own (the only one, or a [[usb_device]] one)"},
+    {OPT_LIST_ALL_PORTS, 0, "list-all-ports", NULL,
+     "when no port is given, offer every serial port, not only those of known kinds"},
     EG_OPT_END,
 };
 
@@ -124,13 +133,24 @@ const char *eg_cli_suggest_command(const char *name)
     return best;
 }
 
+size_t eg_cli_opt_groups(eg_opt_group out[3], const eg_command *cmd)
+{
+    size_t n = 0;
+    if (cmd->opts && cmd->opts->id)
+        out[n++] = (eg_opt_group){"Options", cmd->opts};
+    if (cmd->flags & EG_CMD_BOARD)
+        out[n++] = (eg_opt_group){"Connection", board_opts};
+    out[n++] = (eg_opt_group){"General", common_opts};
+    return n;
+}
+
 static const eg_opt *find_opt(const eg_command *cmd, const char *longname, size_t len,
                               char shortname)
 {
-    const eg_opt *lists[3] = {common_opts, cmd->flags & EG_CMD_BOARD ? board_opts : NULL,
-                              cmd->opts};
-    for (int l = 0; l < 3; l++) {
-        for (const eg_opt *o = lists[l]; o && o->id; o++) {
+    eg_opt_group groups[3];
+    size_t n = eg_cli_opt_groups(groups, cmd);
+    for (size_t l = 0; l < n; l++) {
+        for (const eg_opt *o = groups[l].opts; o->id; o++) {
             if (longname && strlen(o->long_name) == len &&
                 strncmp(o->long_name, longname, len) == 0)
                 return o;
@@ -274,16 +294,12 @@ void eg_cli_help(const eg_command *cmd, FILE *f)
     fprintf(f, "Usage: espgang %s [OPTIONS]%s%s\n\n", cmd->name, cmd->usage[0] ? " " : "",
             cmd->usage);
     print_wrapped(f, cmd->summary, 0, 0);
-    if (cmd->opts && cmd->opts->id) {
-        fprintf(f, "\nOptions:\n");
-        print_opts(f, cmd->opts);
+    eg_opt_group groups[3];
+    size_t n = eg_cli_opt_groups(groups, cmd);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "\n%s:\n", groups[i].title);
+        print_opts(f, groups[i].opts);
     }
-    if (cmd->flags & EG_CMD_BOARD) {
-        fprintf(f, "\nConnection:\n");
-        print_opts(f, board_opts);
-    }
-    fprintf(f, "\nGeneral:\n");
-    print_opts(f, common_opts);
     if (cmd->details) {
         fprintf(f, "\n");
         print_wrapped(f, cmd->details, 0, 0);
@@ -339,20 +355,26 @@ eg_events eg_cli_log_events(const eg_args *a)
     return (eg_events){cli_log, NULL, &progress_global};
 }
 
+/* The first of the environment variables a and b that is set and not empty. */
+static const char *env2(const char *a, const char *b)
+{
+    const char *v = getenv(a);
+    if (v && *v)
+        return v;
+    v = getenv(b);
+    return v && *v ? v : NULL;
+}
+
 int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, eg_job_kind kind)
 {
-    const char *baud = a->val[OPT_BAUD] ? a->val[OPT_BAUD] : getenv("ESPGANG_BAUD");
+    const char *baud = a->val[OPT_BAUD] ? a->val[OPT_BAUD] : env2("ESPGANG_BAUD", "ESPFLASH_BAUD");
+    const eg_espflash_config *cfg;
     eg_job_opts *jo = &out->jo;
+    int rc;
 
     memset(out, 0, sizeof(*out));
     eg_policy_default(&out->policy);
     jo->kind = kind;
-    jo->port = a->val[OPT_PORT] ? a->val[OPT_PORT] : getenv("ESPGANG_PORT");
-    if (!jo->port || !*jo->port)
-        return eg_cli_usage(cmd,
-                            "%s: no port given: use --port PORT or set ESPGANG_PORT "
-                            "(espgang list-ports shows the ports)",
-                            cmd->name);
     if (baud && *baud && (eg_num_parse_u32(&jo->baud, baud) < 0 || jo->baud < 9600))
         return eg_cli_usage(cmd, "%s: baud rate '%s' is not valid", cmd->name, baud);
     if (a->val[OPT_CHIP] && !(out->chip = eg_chip_by_name(a->val[OPT_CHIP])))
@@ -387,6 +409,33 @@ int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, e
     out->po.level = EG_PLAN_DEFLATE_LEVEL;
     out->po.policy = &out->policy;
     out->po.ev = (eg_events){cli_log, NULL, &progress_global};
+    /* The configuration files, then the port: asking for it comes after every option
+     * was found valid. */
+    if ((rc = eg_cli_config(&cfg)) != 0)
+        return rc;
+    if (!baud && cfg->has_baudrate)
+        jo->baud = cfg->baudrate;
+    return eg_cli_port(&jo->port, out->port, sizeof(out->port), cmd, a);
+}
+
+int eg_cli_port(const char **out, char *buf, size_t len, const eg_command *cmd, const eg_args *a)
+{
+    const eg_espflash_config *cfg;
+    int rc;
+
+    *out = a->val[OPT_PORT] ? a->val[OPT_PORT] : env2("ESPGANG_PORT", "ESPFLASH_PORT");
+    if (*out)
+        return **out ? 0 : eg_cli_usage(cmd, "%s: the port name is empty", cmd->name);
+    if ((rc = eg_cli_config(&cfg)) != 0)
+        return rc;
+    if (cfg->serial) {
+        *out = cfg->serial;
+        fprintf(stderr, "Using serial port '%s' (from %s)\n", cfg->serial, cfg->serial_at);
+        return 0;
+    }
+    if ((rc = eg_cli_pick_port(buf, len, cmd, a, cfg)) != 0)
+        return rc;
+    *out = buf;
     return 0;
 }
 

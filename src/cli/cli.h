@@ -4,6 +4,7 @@
 #ifndef EG_CLI_CLI_H
 #define EG_CLI_CLI_H
 
+#include "config/espflash.h"
 #include "job/job.h"
 #include "plan/plan.h"
 
@@ -63,6 +64,10 @@ enum {
     OPT_WATCH,
     OPT_REFLASH,
     OPT_DEVICE,
+    OPT_NON_INTERACTIVE,
+    OPT_CONFIRM_PORT,
+    OPT_LIST_ALL_PORTS,
+    OPT_NAME_ONLY,
     OPT_MAX = 96
 };
 
@@ -90,7 +95,8 @@ struct eg_command;
 typedef int (*eg_command_fn)(const struct eg_command *cmd, eg_args *a);
 
 enum {
-    EG_CMD_BOARD = 1 << 0, /* takes the common board options */
+    EG_CMD_BOARD = 1 << 0,  /* takes the common board options */
+    EG_CMD_HIDDEN = 1 << 1, /* left out of the command list, completions and man page */
 };
 
 typedef struct eg_command {
@@ -114,6 +120,15 @@ const eg_command *eg_cli_find(const char *name);
 /* The command name closest to a mistyped one (at most 2 edits away, a swap of two
  * neighbours counting one), or NULL when none is that close. */
 const char *eg_cli_suggest_command(const char *name);
+
+/* The option lists a command takes, in the order its help shows them: its own
+ * ("Options"), the connection options of board commands ("Connection"), the ones every
+ * command takes ("General"). Returns how many (1 to 3). */
+typedef struct eg_opt_group {
+    const char *title;
+    const eg_opt *opts; /* ending with EG_OPT_END */
+} eg_opt_group;
+size_t eg_cli_opt_groups(eg_opt_group out[3], const eg_command *cmd);
 
 /* Parses argv by the command's option spec into *out; returns 0, or the exit code of a
  * usage error it has printed. */
@@ -172,11 +187,15 @@ typedef struct eg_cli_job {
     eg_policy policy;
     const eg_chip *chip; /* --chip, NULL when not given */
     const char *db;      /* --db: record the attempt there, as a production run does */
+    char port[256];      /* the port chosen when none was given */
 } eg_cli_job;
 
-/* Reads the common board options (with ESPGANG_PORT / ESPGANG_BAUD as defaults) into
- * *out for a job of kind. A bad value is a usage error: printed, EG_EXIT_USAGE
- * returned; else 0. */
+/* Reads the common board options into *out for a job of kind. The port: --port, else
+ * $ESPGANG_PORT, $ESPFLASH_PORT, espflash_ports.toml's [connection] serial, else the one
+ * eg_cli_pick_port() finds; the baud rate: --baud, else $ESPGANG_BAUD, $ESPFLASH_BAUD,
+ * espflash.toml's baudrate. A bad value is a usage error: printed, EG_EXIT_USAGE
+ * returned; a configuration file that cannot be read or no port found: printed,
+ * EG_EXIT_FAIL; else 0. */
 int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, eg_job_kind kind);
 
 /* A new plan with the job's options (chip, loader, compression, policy). Prints the
@@ -185,6 +204,29 @@ int eg_cli_plan_new(eg_plan **out, const eg_cli_job *j, const char *name);
 
 /* Finishes plan, runs the job on the board, prints what failed; an exit code. */
 int eg_cli_run(eg_cli_job *j, eg_plan *plan);
+
+/* espflash's configuration files (espflash.toml, espflash_ports.toml), read at the first
+ * call of the run (their warnings printed) and kept; an exit code when they cannot be
+ * read (printed), else 0. */
+int eg_cli_config(const eg_espflash_config **out);
+
+/* For flash and save-image: the settings of espflash.toml for the options the command
+ * line did not give (--bootloader (save-image: with --merge only), --partition-table,
+ * --partition-table-offset, --target-app-partition, -m, -s, -f); an exit code when the
+ * files cannot be read (printed), else 0. */
+int eg_cli_config_image_defaults(const eg_command *cmd, eg_args *a);
+
+/* The port the options name into *out: --port, else $ESPGANG_PORT, $ESPFLASH_PORT,
+ * espflash_ports.toml's [connection] serial (said on stderr), else the one
+ * eg_cli_pick_port() finds (into buf). Returns 0, or an exit code after printing why
+ * there is none. */
+int eg_cli_port(const char **out, char *buf, size_t len, const eg_command *cmd, const eg_args *a);
+
+/* No port given: the port to use into dst, found among the serial ports (port_select.c
+ * says how; --list-all-ports, --confirm-port, --non-interactive), cfg's [[usb_device]]
+ * first. Returns 0, or an exit code after printing why none was chosen. */
+int eg_cli_pick_port(char *dst, size_t len, const eg_command *cmd, const eg_args *a,
+                     const eg_espflash_config *cfg);
 
 /* Connects to the board the options name, identifies it, attaches its flash, runs
  * work (which reads, say), and leaves the board as --after says; an exit code. */

@@ -188,6 +188,9 @@ int cmd_flash(const eg_command *cmd, eg_args *a)
     if (a->npos != 1)
         return eg_cli_usage(cmd, "flash: which ELF? (or --idf-build DIR)");
     c.elf_path = a->pos[0];
+    /* espflash.toml's layout and flash settings (not for --ram, which writes no flash). */
+    if (!a->count[OPT_RAM] && (rc = eg_cli_config_image_defaults(cmd, a)) != 0)
+        return rc;
     if (eg_cli_table_offset(&c.table_offset, cmd, a) < 0)
         return EG_EXIT_USAGE;
     if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_FLASH)) != 0)

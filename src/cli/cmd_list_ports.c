@@ -15,8 +15,9 @@ int cmd_list_ports(const eg_command *cmd, eg_args *a)
     eg_slots *slots = NULL;
     size_t n = 0, shown = 0;
     int all = a->count[OPT_ALL] > 0;
-    (void)cmd;
 
+    if (a->count[OPT_NAME_ONLY] && a->count[OPT_JSON])
+        return eg_cli_usage(cmd, "%s: --name-only and --json exclude each other", cmd->name);
     if (a->val[OPT_SLOTS] && eg_slots_load(&slots, a->val[OPT_SLOTS]) < 0)
         return eg_cli_fail("%s", eg_error_msg());
     if (eg_port_list(&ports, &n) < 0) {
@@ -33,7 +34,9 @@ int cmd_list_ports(const eg_command *cmd, eg_args *a)
             continue;
         if (p->usb)
             snprintf(vidpid, sizeof(vidpid), "%04x:%04x", p->vid, p->pid);
-        if (arr) {
+        if (a->count[OPT_NAME_ONLY] && !arr) {
+            printf("%s\n", p->name);
+        } else if (arr) {
             json_t *o =
                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", p->name, "vid_pid", vidpid,
                           "manufacturer", p->manufacturer, "product", p->product, "serial",

@@ -7,14 +7,11 @@
 #include <stdlib.h>
 
 /* Opens the port alone (no sync): a reset must work on a board running its app. */
-static int open_port(const eg_args *a, eg_transport **out)
+static int open_port(const char *port, eg_transport **out)
 {
-    const char *port = a->val[OPT_PORT] ? a->val[OPT_PORT] : getenv("ESPGANG_PORT");
     int rc;
 
     *out = NULL;
-    if (!port || !*port)
-        return eg_error_set(EG_EINVAL, "no port given: use --port PORT or set ESPGANG_PORT");
     rc = eg_transport_open(out, port, EG_ROM_BAUD, NULL);
     if (rc < 0)
         return eg_error_prefix(rc, "port '%s': ", port);
@@ -29,10 +26,17 @@ static int open_port(const eg_args *a, eg_transport **out)
 }
 
 /* Opens the port, drives the lines with action, reports done. */
-static int drive_lines(eg_args *a, int (*action)(eg_transport *t), const char *done)
+static int drive_lines(const eg_command *cmd, eg_args *a, int (*action)(eg_transport *t),
+                       const char *done)
 {
     eg_transport *t = NULL;
-    int rc = open_port(a, &t);
+    const char *port;
+    char chosen[256];
+    int rc = eg_cli_port(&port, chosen, sizeof(chosen), cmd, a);
+
+    if (rc != 0)
+        return rc;
+    rc = open_port(port, &t);
 
     if (rc == 0 && (rc = action(t)) < 0)
         eg_error_prefix(rc, "port '%s': ", t->name);
@@ -47,12 +51,10 @@ static int drive_lines(eg_args *a, int (*action)(eg_transport *t), const char *d
 
 int cmd_reset(const eg_command *cmd, eg_args *a)
 {
-    (void)cmd;
-    return drive_lines(a, eg_reset_hard, "Reset");
+    return drive_lines(cmd, a, eg_reset_hard, "Reset");
 }
 
 int cmd_hold_in_reset(const eg_command *cmd, eg_args *a)
 {
-    (void)cmd;
-    return drive_lines(a, eg_reset_hold, "Holding in reset");
+    return drive_lines(cmd, a, eg_reset_hold, "Holding in reset");
 }

@@ -18,6 +18,8 @@ int cmd_save_image(const eg_command *cmd, eg_args *a)
     uint32_t flash_size, table_offset;
     int rc, exit_code = EG_EXIT_FAIL;
 
+    if ((rc = eg_cli_config_image_defaults(cmd, a)) != 0)
+        return rc;
     if (!a->val[OPT_CHIP])
         return eg_cli_usage(cmd, "%s: give the chip the image is for with --chip (%s)", cmd->name,
                             eg_chip_names());

@@ -26,6 +26,12 @@ int cmd_run(const eg_command *cmd, eg_args *a);
 int cmd_verify(const eg_command *cmd, eg_args *a);
 int cmd_profile(const eg_command *cmd, eg_args *a);
 int cmd_report(const eg_command *cmd, eg_args *a);
+int cmd_completions(const eg_command *cmd, eg_args *a);
+int cmd_man(const eg_command *cmd, eg_args *a);
+
+/* Writes what gen writes to the file at path (replaced once complete), or to standard
+ * output when path is NULL; an exit code (errors printed). */
+int eg_cli_write_output(const char *path, int (*gen)(FILE *f, void *ctx), void *ctx);
 /* flash --idf-build DIR (idf_build.c). */
 int eg_cli_flash_idf_build(const eg_command *cmd, eg_args *a);
 

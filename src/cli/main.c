@@ -18,6 +18,8 @@ static const eg_opt json_opt[] = {
 static const eg_opt list_ports_opts[] = {
     {OPT_ALL, 0, "all", NULL,
      "every serial port, not only those of Espressif chips and known USB-UART bridges"},
+    {OPT_ALL, 'a', "list-all-ports", NULL, "the same as --all (espflash's name)"},
+    {OPT_NAME_ONLY, 'n', "name-only", NULL, "print only the ports' names, one a line"},
     {OPT_SLOTS, 0, "slots", "FILE", "show the fixture slot each port's USB location is"},
     {OPT_JSON, 0, "json", NULL, "print one JSON array instead of text"},
     EG_OPT_END,
@@ -163,6 +165,12 @@ static const eg_opt profile_opts[] = {
     EG_OPT_END,
 };
 
+static const eg_opt output_opt[] = {
+    {OPT_OUTPUT, 'o', "output", "FILE",
+     "write to FILE (replaced once complete), not standard output"},
+    EG_OPT_END,
+};
+
 static const eg_opt report_opts[] = {
     {OPT_DB, 0, "db", "PATH", "the records store (default: espgang.db here)"},
     {OPT_FORMAT, 0, "format", "FORMAT",
@@ -213,7 +221,9 @@ const eg_command eg_commands[] = {
      "Write an app (ELF), its partition table and bootloader to the board, and verify them.",
      "The chip named in the ELF and the app's minimum revision are checked against the board "
      "before anything is written; regions the flash already holds are skipped. With "
-     "--idf-build DIR, the files an ESP-IDF build lists are written instead.",
+     "--idf-build DIR, the files an ESP-IDF build lists are written instead. The layout and "
+     "flash options left out are taken from espflash.toml ([idf_format_args], [flash]) when "
+     "one is found (not with --ram or --idf-build).",
      0, 1, EG_CMD_BOARD, flash_opts, cmd_flash},
     {"erase-parts", "NAME[,NAME]...", "Erase partitions by name.",
      "The partitions are looked up in --partition-table FILE, or in the table on the board; "
@@ -221,7 +231,8 @@ const eg_command eg_commands[] = {
      1, -1, EG_CMD_BOARD, erase_parts_opts, cmd_erase_parts},
     {"save-image", "ELF OUT", "Convert an ELF file into an app image and save it to OUT.",
      "The image is byte for byte what Espressif's elf2image (esptool v5.3.1) writes for the "
-     "same ELF and options.",
+     "same ELF and options. The layout and flash options left out are taken from "
+     "espflash.toml ([idf_format_args], [flash]) when one is found.",
      2, 2, 0, image_opts, cmd_save_image},
     {"partition-table", "FILE",
      "Check an ESP-IDF partition table (CSV or binary) and print it, or convert it.",
@@ -265,6 +276,14 @@ const eg_command eg_commands[] = {
      "page. --device MAC prints every attempt of one device with its run's station, lot and "
      "profile. Exits 1 when the store cannot be read or the device has no attempts.",
      0, 0, 0, report_opts, cmd_report},
+    {"completions", "SHELL", "Print a completion script for bash, zsh, fish, elvish or powershell.",
+     "Written from the command table, so it knows every command and option. Installed by "
+     "'cmake --install' for bash, zsh and fish; by hand: source <(espgang completions bash), "
+     "or write 'espgang completions zsh' to a file named _espgang in a folder of $fpath.",
+     1, 1, 0, output_opt, cmd_completions},
+    {"man", "", "Print espgang's manual page (roff), written from the command table.",
+     "The build writes it to build/espgang.1; 'cmake --install' puts it in share/man/man1.", 0, 0,
+     EG_CMD_HIDDEN, output_opt, cmd_man},
     {NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -275,11 +294,14 @@ static void usage(FILE *f)
                "-P4) over serial.\n\nCommands:\n");
     for (const eg_command *c = eg_commands; c->name; c++) {
         const char *dot = strchr(c->summary, '.');
+        if (c->flags & EG_CMD_HIDDEN)
+            continue;
         fprintf(f, "  %-15s %.*s\n", c->name,
                 dot ? (int)(dot - c->summary) : (int)strlen(c->summary), c->summary);
     }
     fprintf(f, "\nRun 'espgang COMMAND --help' for a command's options.\n"
-               "Environment: ESPGANG_PORT and ESPGANG_BAUD give --port and --baud defaults.\n");
+               "Environment: ESPGANG_PORT (or ESPFLASH_PORT) and ESPGANG_BAUD (or ESPFLASH_BAUD)\n"
+               "give --port and --baud defaults, before espflash_ports.toml and espflash.toml.\n");
 }
 
 int main(int argc, char **argv)

@@ -63,7 +63,7 @@ kill ${SIM_PIDS##* }
 wait ${SIM_PIDS##* } 2>/dev/null
 expect_fail "connection refused" "port '$gone': cannot connect" 10 "$ESPGANG" board-info -p "$gone"
 expect_fail "no such device" "/dev/ttyNOPE" 10 "$ESPGANG" board-info -p /dev/ttyNOPE
-expect_fail "no port at all" "no port given" 5 env -u ESPGANG_PORT "$ESPGANG" board-info
+expect_fail "no port at all" "no port given" 5 env -u ESPGANG_PORT -u ESPFLASH_PORT HOME="$TMP" XDG_CONFIG_HOME="$TMP" "$ESPGANG" board-info
 
 # Checks that happen before the board is touched.
 start_sim good --chip esp32c3 --tcp 0 --flash-size 2MB --log "$TMP/good.log"
