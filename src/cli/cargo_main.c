@@ -5,6 +5,7 @@
  * is espgang's, run as given. espgang is the one next to this executable, else the one
  * on PATH. Its own executable: its main() is not espgang's. */
 #include "cargo/cargo.h"
+#include "config/espflash.h"
 
 #include "core/error.h"
 
@@ -180,7 +181,7 @@ static int build_and_run(const char *cmd, int argc, char **argv)
     const char *program = getenv("CARGO");
     char **args = NULL, **cargo_argv = NULL;
     size_t n = 0;
-    int status, rc, code = EXIT_FAIL;
+    int status, rc, code = EXIT_FAIL, b_boot_cfg = 0, b_table_cfg = 0;
 
     for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -223,13 +224,26 @@ static int build_and_run(const char *cmd, int argc, char **argv)
     if (strcmp(cmd, "flash") == 0 && (has_opt(ca.rest, "ram") || has_opt(ca.rest, "idf-build"))) {
         /* neither */
     } else {
-        if (b.bootloader && !has_opt(ca.rest, "bootloader") &&
+        /* espflash's order: a flag, then espflash.toml's [idf] files, then esp-idf-sys's.
+         * espgang reads the file itself; here it only keeps esp-idf-sys's out of its way
+         * (a file that does not read is espgang's to report). */
+        char cwd[4096], global[4096];
+        eg_espflash_config *cfg = NULL;
+        eg_espflash_global_dir(global, sizeof(global), getenv("XDG_CONFIG_HOME"), getenv("HOME"));
+        if (getcwd(cwd, sizeof(cwd)) && eg_espflash_config_load(&cfg, cwd, global) == 0 && cfg) {
+            if (cfg->bootloader)
+                b_boot_cfg = 1;
+            if (cfg->partition_table)
+                b_table_cfg = 1;
+        }
+        eg_espflash_config_free(cfg);
+        if (b.bootloader && !b_boot_cfg && !has_opt(ca.rest, "bootloader") &&
             (strcmp(cmd, "flash") == 0 || has_opt(ca.rest, "merge"))) {
             args[n++] = "--bootloader";
             args[n++] = b.bootloader;
             fprintf(stderr, "Bootloader: %s (esp-idf-sys's build)\n", b.bootloader);
         }
-        if (b.partition_table && !has_opt(ca.rest, "partition-table")) {
+        if (b.partition_table && !b_table_cfg && !has_opt(ca.rest, "partition-table")) {
             args[n++] = "--partition-table";
             args[n++] = b.partition_table;
             fprintf(stderr, "Partition table: %s (esp-idf-sys's build)\n", b.partition_table);

@@ -310,6 +310,23 @@ expect_ok "save-image --merge of an esp-idf-sys package" "$CE" espgang save-imag
     --merge --skip-padding "$TMP/idf-merged.bin"
 same_files "save-image --merge: esp-idf-sys's bootloader and table" "$TMP/idf-merged.bin" "$TMP/ref-idf.bin"
 
+# espflash's order: espflash.toml's [idf] files come before esp-idf-sys's.
+mkdir -p "$TMP/withcfg"
+printf '[idf]\nbootloader = "%s"\n' "$TMP/boot.bin" >"$TMP/withcfg/espflash.toml"
+start_sim idfcfg --chip esp32c3 --tcp 0 --flash-file "$TMP/idfcfg.flash"
+cd "$TMP/withcfg" || exit 1
+expect_ok "flash an esp-idf-sys package with espflash.toml naming a bootloader" \
+    env HOME="$TMP/withcfg" XDG_CONFIG_HOME= "$CE" espgang flash -p "$SIM_ADDR" --after no-reset
+cd - >/dev/null || exit 1
+grep -q "Bootloader: .*(esp-idf-sys's build)" "$TMP/err" &&
+    fail "  esp-idf-sys's bootloader was passed over espflash.toml's" ||
+    pass "  esp-idf-sys's bootloader yields to espflash.toml's"
+grep -q "Partition table: .*(esp-idf-sys's build)" "$TMP/err" &&
+    pass "  its partition table, which the file does not name, is still taken" ||
+    fail "  no esp-idf-sys table: $(cat "$TMP/err")"
+part "$TMP/idfcfg.flash" 0 "$(stat -c %s "$TMP/boot.bin")" >"$TMP/idfcfg-boot.bin"
+same_files "  the flash holds espflash.toml's bootloader" "$TMP/idfcfg-boot.bin" "$TMP/boot.bin"
+
 # --- Every other command is espgang's: board-info through cargo espgang.
 "$ESPGANG" board-info -p "$C3" >"$TMP/direct.out" 2>"$TMP/direct.err"
 expect_ok "cargo espgang board-info" "$CE" espgang board-info -p "$C3"
