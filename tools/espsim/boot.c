@@ -429,14 +429,23 @@ int sim_boot_flash(sim_boot *out, eg_buf *text, const sim_boot_chip *c)
     return 0;
 }
 
-int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms)
+int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms, const sim_panic_frames *f)
 {
     const eg_chip *chip = c->chip;
     uint32_t pc = chip->irom.start + 0x8b2c, sp = region_start(chip, "DRAM", 0x3FC80000) + 0x18e60;
+    /* The frames: pc, then return addresses (made up: further on in the flash, then RAM). */
+    uint32_t fr[3] = {pc, pc + 0x5440, sim_boot_ram_pc(chip)};
+    unsigned nf = 3;
     uint32_t r[32];
     int rc;
 
     (void)ms;
+    if (f && f->n) {
+        nf = f->n > 3 ? 3 : f->n;
+        for (unsigned i = 0; i < nf; i++)
+            fr[i] = f->pc[i];
+        pc = fr[0];
+    }
     for (int i = 0; i < 32; i++)
         r[i] = 0;
     if (chip->elf_machine == EG_ELF_MACHINE_XTENSA) {
@@ -447,7 +456,8 @@ int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms)
         uint32_t rom = region_start(chip, "IROM_MASK", 0x40000000);
         r[0] = pc;
         r[1] = 0x00060830;
-        r[2] = 0x80000000 | ((pc + 0x5440) & 0x3FFFFFFF);
+        /* A0: the return address, with the window call size in its top bits. */
+        r[2] = 0x80000000 | ((nf > 1 ? fr[1] : pc) & 0x3FFFFFFF);
         r[3] = sp;
         r[18] = 0x4;
         r[19] = 0x1c; /* LoadProhibited */
@@ -461,8 +471,15 @@ int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms)
         for (int i = 0; i < 4; i++)
             if ((rc = put(out, "%-8s: 0x%08x  %s", tail[i], t[i], i == 3 ? "\r\n" : "")) < 0)
                 return rc;
-        if ((rc = put(out, "\r\n\r\nBacktrace: 0x%08x:0x%08x 0x%08x:0x%08x 0x%08x:0x%08x\r\n",
-                      pc - 3, sp, pc + 0x543d, sp + 0x20, sim_boot_ram_pc(chip), sp + 0x40)) < 0)
+        /* ESP-IDF prints each return address less 3 (the call instruction); the frames
+         * given are where the calls are. */
+        if ((rc = put(out, "\r\n\r\nBacktrace:")) < 0)
+            return rc;
+        for (unsigned i = 0; i < nf; i++)
+            if ((rc = put(out, " 0x%08x:0x%08x", f && f->n ? fr[i] : i < 2 ? fr[i] - 3 : fr[i], sp + 0x20 * i)) <
+                0)
+                return rc;
+        if ((rc = put(out, "\r\n")) < 0)
             return rc;
     } else {
         static const char *const names[] = {"MEPC",  "RA", "SP",  "GP",  "TP", "T0", "T1", "T2",
@@ -472,7 +489,7 @@ int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms)
         static const char *const csr[] = {"MSTATUS", "MTVEC", "MCAUSE", "MTVAL", "MHARTID"};
         uint32_t cv[5] = {0x00001881, sim_boot_ram_pc(chip) - 0x0d69, 0x5, 0, 0};
         r[0] = pc;
-        r[1] = pc - 0xc;
+        r[1] = f && f->n > 1 ? fr[1] : pc - 0xc;
         r[2] = sp;
         r[3] = region_start(chip, "DRAM", 0x3FC80000) + 0xba00;
         r[11] = sp + 0xc;
@@ -491,12 +508,21 @@ int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms)
         for (int line = 0; line < 4; line++) {
             if ((rc = put(out, "%08x:", sp + 32 * line)) < 0)
                 return rc;
-            for (int k = 0; k < 8; k++)
-                if ((rc = put(out, " 0x%08x", (line * 8 + k) % 5 == 0 ? pc - 4 * k : 0)) < 0)
+            for (int k = 0; k < 8; k++) {
+                uint32_t w = (line * 8 + k) % 5 == 0 ? pc - 4 * k : 0;
+                /* The saved return addresses of the callers further out. */
+                if (f && f->n)
+                    w = line == 0 && k == 3 && nf > 2   ? fr[2]
+                        : line == 1 && k == 3 && nf > 1 ? fr[1]
+                                                        : (line * 8 + k) % 5 == 0 ? sp + 16 * k
+                                                                                  : 0;
+                if ((rc = put(out, " 0x%08x", w)) < 0)
                     return rc;
+            }
             if ((rc = put(out, "\r\n")) < 0)
                 return rc;
         }
     }
-    return put(out, "\r\n\r\nELF file SHA256: 5e1d8c3a0f9b2c47\r\n\r\nRebooting...\r\n");
+    return put(out, "\r\n\r\nELF file SHA256: %.16s\r\n\r\nRebooting...\r\n",
+               f && f->sha256 ? f->sha256 : "5e1d8c3a0f9b2c47");
 }

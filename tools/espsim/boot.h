@@ -63,10 +63,20 @@ unsigned sim_boot_retry_lines(const sim_boot_chip *c, unsigned cycle_ms);
  * sets *out to how it ends. Fails only for lack of memory. */
 int sim_boot_flash(sim_boot *out, eg_buf *text, const sim_boot_chip *c);
 
+/* Where a panic happened: pc[0], then the return addresses of its callers (up to
+ * three in all), and the application's ELF digest (hex, NULL: a made-up one). */
+typedef struct sim_panic_frames {
+    uint32_t pc[3];
+    unsigned n;
+    const char *sha256;
+} sim_panic_frames;
+
 /* Appends ESP-IDF's panic report of a null pointer read (RISC-V: "Load access fault",
  * Xtensa: "LoadProhibited") with its register dump, ending in `Rebooting...`. ms is the
- * uptime it happens at. */
-int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms);
+ * uptime it happens at. f gives the code addresses (RISC-V: MEPC, RA and return
+ * addresses in the stack memory; Xtensa: PC, A0 and the backtrace); NULL: made-up
+ * addresses in the chip's flash and RAM. */
+int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms, const sim_panic_frames *f);
 
 /* An address in the chip's ROM code and one in its internal RAM (for `Saved PC`). */
 uint32_t sim_boot_rom_pc(const eg_chip *chip);
