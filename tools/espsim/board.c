@@ -1894,6 +1894,20 @@ int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now)
 int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out)
 {
     b->n_holds = 0;
+    if (b->fw && b->cpu == SIM_CPU_APP && !b->in_reset) {
+        /* What a monitor's user typed reaches the application (which reads none of it). */
+        char shown[4 * 64 + 1];
+        size_t o = 0;
+        for (size_t i = 0; i < len && i < 64; i++) {
+            if (data[i] >= 0x20 && data[i] < 0x7F && data[i] != '\\')
+                shown[o++] = (char)data[i];
+            else
+                o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\x%02x", data[i]);
+        }
+        shown[o] = '\0';
+        logline(b, "app: %zu bytes from the client: %s%s", len, shown, len > 64 ? "..." : "");
+        return 0;
+    }
     if (b->in_reset || b->cpu == SIM_CPU_RESET || b->cpu == SIM_CPU_RETRY ||
         b->cpu == SIM_CPU_STUCK || b->cpu == SIM_CPU_APP)
         return 0; /* in reset, or code that does not speak the protocol */
