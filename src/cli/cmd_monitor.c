@@ -107,9 +107,9 @@ static void signals_restore(const struct sigaction *old, const struct sigaction 
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-static const int monitor_only_opts[] = {OPT_MONITOR_BAUD,  OPT_ELF,           OPT_NO_RESET,
-                                        OPT_LOG_FORMAT,    OPT_OUTPUT_FORMAT, OPT_NO_ADDRESSES,
-                                        OPT_ALL_ADDRESSES, OPT_NON_INTERACTIVE};
+static const int monitor_only_opts[] = {
+    OPT_MONITOR_BAUD,  OPT_ELF,          OPT_NO_RESET,      OPT_LOG_FORMAT,
+    OPT_OUTPUT_FORMAT, OPT_NO_ADDRESSES, OPT_ALL_ADDRESSES, OPT_NON_INTERACTIVE};
 
 int eg_cli_monitor_setup(eg_cli_monitor *out, const eg_command *cmd, const eg_args *a,
                          const char *flashed_elf)
@@ -138,19 +138,20 @@ int eg_cli_monitor_setup(eg_cli_monitor *out, const eg_command *cmd, const eg_ar
     out->baud = MONITOR_DEFAULT_BAUD;
     if (baud && (eg_num_parse_u32(&out->baud, baud) < 0 || out->baud < MONITOR_MIN_BAUD ||
                  out->baud > MONITOR_MAX_BAUD))
-        return eg_cli_usage(cmd, "%s: %s '%s' is not a baud rate (%d to %d)", cmd->name,
-                            baud_from, baud, MONITOR_MIN_BAUD, MONITOR_MAX_BAUD);
+        return eg_cli_usage(cmd, "%s: %s '%s' is not a baud rate (%d to %d)", cmd->name, baud_from,
+                            baud, MONITOR_MIN_BAUD, MONITOR_MAX_BAUD);
     out->interactive = !a->count[OPT_NON_INTERACTIVE] && isatty(STDIN_FILENO);
     out->reset = !a->count[OPT_NO_RESET];
     out->all_addresses = a->count[OPT_ALL_ADDRESSES] > 0;
     if (a->count[OPT_NO_ADDRESSES] && out->all_addresses)
-        fprintf(stderr, "warning: %s: --no-addresses turns decoding off: --all-addresses has "
-                        "nothing to do\n",
+        fprintf(stderr,
+                "warning: %s: --no-addresses turns decoding off: --all-addresses has "
+                "nothing to do\n",
                 cmd->name);
     format = a->val[OPT_LOG_FORMAT];
     if (format && strcmp(format, "serial") != 0 && strcmp(format, "defmt") != 0)
-        return eg_cli_usage(cmd, "%s: --log-format '%s' is not a log format (known: %s)",
-                            cmd->name, format, eg_monitor_format_names());
+        return eg_cli_usage(cmd, "%s: --log-format '%s' is not a log format (known: %s)", cmd->name,
+                            format, eg_monitor_format_names());
     if (a->val[OPT_ELF] && !*a->val[OPT_ELF])
         return eg_cli_usage(cmd, "%s: --elf needs a file", cmd->name);
     out->elf_path = a->val[OPT_ELF] ? a->val[OPT_ELF] : flashed_elf;

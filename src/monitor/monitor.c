@@ -2,6 +2,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,17 +55,6 @@ void eg_monitor_free(eg_monitor *m)
     eg_monitor_format_free(m->format);
     eg_buf_release(&m->decoded);
     free(m);
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static int put(eg_buf *b, const char *s)
@@ -125,10 +115,10 @@ static int decode_line(eg_monitor *m, const char *line, size_t n)
 
         if (line[i] != '0' || (line[i + 1] != 'x' && line[i + 1] != 'X'))
             continue;
-        for (k = 0; k < 8 && hexval(line[i + 2 + k]) >= 0; k++)
-            addr = addr << 4 | (uint64_t)hexval(line[i + 2 + k]);
+        for (k = 0; k < 8 && eg_hex_value(line[i + 2 + k]) >= 0; k++)
+            addr = addr << 4 | (uint64_t)eg_hex_value(line[i + 2 + k]);
         /* Eight hex digits, no more: part of a longer number is no address. */
-        if (k < 8 || (i + 10 < n && hexval(line[i + 10]) >= 0))
+        if (k < 8 || (i + 10 < n && eg_hex_value(line[i + 10]) >= 0))
             continue;
         if (m->all_addresses || eg_symbols_in_code(m->symbols, addr)) {
             eg_symbol_frame frames[EG_SYMBOL_FRAMES_MAX];

@@ -89,70 +89,56 @@ static void feed(eg_monitor *m, const char *text)
     assert_int_equal(eg_monitor_feed(m, (const uint8_t *)text, strlen(text)), 0);
 }
 
-/* The address of symbol name in the ELF at path, read with libelf. */
-static uint32_t symbol_addr(const char *path, const char *name)
+/* Feeds text whole to a monitor on s and checks that what it decoded is exactly want. */
+static void expect_decoded(eg_symbols *s, int all, const char *text, const char *want)
+{
+    capture c;
+    eg_monitor *m = monitor_for(&c, s, all);
+
+    feed(m, text);
+    assert_string_equal(str(&c.decoded), want);
+    eg_monitor_free(m);
+    capture_release(&c);
+}
+
+/* Symbol name of the ELF at path, read with libelf: its address, and its size in
+ * *size when size is not NULL. Fails the test when the ELF has no such symbol. */
+static uint32_t symbol(const char *path, const char *name, uint32_t *size)
 {
     int fd = open(path, O_RDONLY);
     Elf *e;
     Elf_Scn *scn = NULL;
-    uint32_t found = 0;
+    GElf_Sym found = {0};
+    int seen = 0;
 
     assert_true(fd >= 0);
     elf_version(EV_CURRENT);
     e = elf_begin(fd, ELF_C_READ, NULL);
     assert_non_null(e);
-    while ((scn = elf_nextscn(e, scn)) != NULL && !found) {
+    while ((scn = elf_nextscn(e, scn)) != NULL && !seen) {
         GElf_Shdr sh;
         assert_non_null(gelf_getshdr(scn, &sh));
-        if (sh.sh_type != SHT_SYMTAB)
-            continue;
-        Elf_Data *d = elf_getdata(scn, NULL);
-        for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+        Elf_Data *d = sh.sh_type == SHT_SYMTAB ? elf_getdata(scn, NULL) : NULL;
+        for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize && !seen; i++) {
             GElf_Sym sym;
             gelf_getsym(d, (int)i, &sym);
             const char *n = elf_strptr(e, sh.sh_link, sym.st_name);
             if (n && strcmp(n, name) == 0) {
-                found = (uint32_t)sym.st_value;
-                break;
+                found = sym;
+                seen = 1;
             }
         }
     }
     elf_end(e);
     close(fd);
-    if (!found)
+    if (!seen)
         fail_msg("no symbol '%s' in %s", name, path);
-    return found;
+    if (size)
+        *size = (uint32_t)found.st_size;
+    return (uint32_t)found.st_value;
 }
 
-/* The size of symbol name (0 when absent). */
-static uint32_t symbol_size(const char *path, const char *name)
-{
-    int fd = open(path, O_RDONLY);
-    Elf *e;
-    Elf_Scn *scn = NULL;
-    uint32_t size = 0;
-
-    assert_true(fd >= 0);
-    elf_version(EV_CURRENT);
-    e = elf_begin(fd, ELF_C_READ, NULL);
-    while ((scn = elf_nextscn(e, scn)) != NULL) {
-        GElf_Shdr sh;
-        gelf_getshdr(scn, &sh);
-        if (sh.sh_type != SHT_SYMTAB)
-            continue;
-        Elf_Data *d = elf_getdata(scn, NULL);
-        for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
-            GElf_Sym sym;
-            gelf_getsym(d, (int)i, &sym);
-            const char *n = elf_strptr(e, sh.sh_link, sym.st_name);
-            if (n && strcmp(n, name) == 0)
-                size = (uint32_t)sym.st_size;
-        }
-    }
-    elf_end(e);
-    close(fd);
-    return size;
-}
+#define symbol_addr(path, name) symbol(path, name, NULL)
 
 /* The line of firmware.c that carries marker. */
 static unsigned marker_line(const char *marker)
@@ -291,24 +277,19 @@ static void test_backtrace_pairs(void **state)
     uint32_t app_main = symbol_addr(C3_ELF, "eg_app_main");
     uint32_t start = symbol_addr(C3_ELF, "eg_start");
     char line[256], want[512];
-    capture c;
-    eg_monitor *m = monitor_for(&c, s, 0);
     (void)state;
 
     /* PC:SP pairs: the stack pointers are RAM, not code, and stay undecoded. */
     snprintf(line, sizeof(line),
              "Backtrace: 0x%08x:0x3fc83500 0x%08x:0x3fc83520 0x%08x:0x3fc83540\n", sort, app_main,
              start);
-    feed(m, line);
     snprintf(want, sizeof(want),
              "0x%08x - eg_sort\n    at " FIXTURE_FILE ":%u\n"
              "0x%08x - eg_app_main\n    at " FIXTURE_FILE ":%u\n"
              "0x%08x - eg_start\n    at " FIXTURE_FILE ":%u\n",
              sort, entry_line("eg_sort"), app_main, entry_line("eg_app_main"), start,
              entry_line("eg_start"));
-    assert_string_equal(str(&c.decoded), want);
-    eg_monitor_free(m);
-    capture_release(&c);
+    expect_decoded(s, 0, line, want);
     eg_symbols_free(s);
 }
 
@@ -317,26 +298,19 @@ static void test_address_alone_and_case(void **state)
     eg_symbols *s = open_ok(C3_ELF);
     uint32_t app_main = symbol_addr(C3_ELF, "eg_app_main");
     char line[128], want[512];
-    capture c;
-    eg_monitor *m = monitor_for(&c, s, 0);
     (void)state;
 
     /* A line that is only the address: just the name. */
     snprintf(line, sizeof(line), "  0x%08x \n", app_main);
-    feed(m, line);
     snprintf(want, sizeof(want), "eg_app_main\n    at " FIXTURE_FILE ":%u\n",
              entry_line("eg_app_main"));
-    assert_string_equal(str(&c.decoded), want);
+    expect_decoded(s, 0, line, want);
     /* Upper case as the board wrote it; part of a longer number is no address. */
-    eg_buf_clear(&c.decoded);
     snprintf(line, sizeof(line), "at 0X%08X, not 0x%08xff or 0x%07x\n", app_main, app_main,
              app_main >> 4);
-    feed(m, line);
     snprintf(want, sizeof(want), "0X%08X - eg_app_main\n    at " FIXTURE_FILE ":%u\n", app_main,
              entry_line("eg_app_main"));
-    assert_string_equal(str(&c.decoded), want);
-    eg_monitor_free(m);
-    capture_release(&c);
+    expect_decoded(s, 0, line, want);
     eg_symbols_free(s);
 }
 
@@ -345,9 +319,8 @@ static void test_code_ranges_and_all_addresses(void **state)
     eg_symbols *s = open_ok(C3_ELF);
     uint32_t state_var = symbol_addr(C3_ELF, "eg_state"); /* data, in DRAM */
     uint32_t start = symbol_addr(C3_ELF, "call_start_cpu0");
+    unsigned l = entry_line("call_start_cpu0");
     char line[128], want[512];
-    capture c;
-    eg_monitor *m = monitor_for(&c, s, 0);
     (void)state;
 
     assert_false(eg_symbols_in_code(s, state_var));
@@ -357,28 +330,17 @@ static void test_code_ranges_and_all_addresses(void **state)
     snprintf(line, sizeof(line),
              "ptr=0x%08x\nentry 0x%08x\nSaved PC:0x%08x\nload:0x%08x,len:0x40\n", state_var, start,
              start, start);
-    feed(m, line);
-    assert_int_equal(c.decoded.len, 0);
-    eg_monitor_free(m);
-    capture_release(&c);
-
+    expect_decoded(s, 0, line, "");
     /* --all-addresses: every address the ELF knows, on every line. */
-    m = monitor_for(&c, s, 1);
-    feed(m, line);
-    unsigned l = entry_line("call_start_cpu0");
     snprintf(want, sizeof(want),
              "0x%08x - eg_state\n    at ??:??\n"
              "0x%08x - call_start_cpu0\n    at " FIXTURE_FILE ":%u\n"
              "0x%08x - call_start_cpu0\n    at " FIXTURE_FILE ":%u\n"
              "0x%08x - call_start_cpu0\n    at " FIXTURE_FILE ":%u\n",
              state_var, start, l, start, l, start, l);
-    assert_string_equal(str(&c.decoded), want);
+    expect_decoded(s, 1, line, want);
     /* An address nothing in the ELF covers stays undecoded even so. */
-    eg_buf_clear(&c.decoded);
-    feed(m, "0x12345678 0x60000000\n");
-    assert_int_equal(c.decoded.len, 0);
-    eg_monitor_free(m);
-    capture_release(&c);
+    expect_decoded(s, 1, "0x12345678 0x60000000\n", "");
     eg_symbols_free(s);
 }
 
@@ -398,30 +360,25 @@ static void test_no_symbols_no_decoding(void **state)
 static void test_elf_without_dwarf(void **state)
 {
     eg_symbols *s = open_ok(S3_ELF); /* synthetic Xtensa: a symbol table, no DWARF */
-    uint32_t app_main = symbol_addr(S3_ELF, "app_main");
-    uint32_t size = symbol_size(S3_ELF, "app_main");
+    uint32_t size;
+    uint32_t app_main = symbol(S3_ELF, "app_main", &size);
     char line[160], want[256];
-    capture c;
-    eg_monitor *m = monitor_for(&c, s, 0);
     (void)state;
 
     assert_false(eg_symbols_has_dwarf(s));
     assert_true(size > 8);
     snprintf(line, sizeof(line), "PC      : 0x%08x  PS      : 0x00060830  A0      : 0x%08x\n",
              app_main + 4, app_main + size); /* inside app_main; just past its end */
-    feed(m, line);
     snprintf(want, sizeof(want), "0x%08x - app_main\n    at ??:??\n", app_main + 4);
-    assert_string_equal(str(&c.decoded), want);
-    eg_monitor_free(m);
-    capture_release(&c);
+    expect_decoded(s, 0, line, want);
     eg_symbols_free(s);
 }
 
 static void test_inlined_chain(void **state)
 {
     eg_symbols *s = open_ok(INLINE_ELF);
-    uint32_t outer = symbol_addr(INLINE_ELF, "eg_inline_outer");
-    uint32_t size = symbol_size(INLINE_ELF, "eg_inline_outer");
+    uint32_t size;
+    uint32_t outer = symbol(INLINE_ELF, "eg_inline_outer", &size);
     unsigned inner_line = marker_line("line of eg_inline_inner (monitor tests)");
     unsigned middle_line = marker_line("call of eg_inline_inner (monitor tests)");
     unsigned outer_line = marker_line("call of eg_inline_middle (monitor tests)");
@@ -450,18 +407,13 @@ static void test_inlined_chain(void **state)
 
         /* ... and the monitor prints the chain. */
         char line[64], want[512];
-        capture c;
-        eg_monitor *m = monitor_for(&c, s, 0);
         snprintf(line, sizeof(line), "PC: 0x%08x\n", a);
-        feed(m, line);
         snprintf(want, sizeof(want),
                  "0x%08x - eg_inline_inner\n    at " FIXTURE_FILE ":%u\n"
                  " (inlined by) eg_inline_middle\n    at " FIXTURE_FILE ":%u\n"
                  " (inlined by) eg_inline_outer\n    at " FIXTURE_FILE ":%u\n",
                  a, inner_line, middle_line, outer_line);
-        assert_string_equal(str(&c.decoded), want);
-        eg_monitor_free(m);
-        capture_release(&c);
+        expect_decoded(s, 0, line, want);
     }
     assert_true(seen > 0);
     eg_symbols_free(s);
@@ -539,15 +491,10 @@ static void test_elf_without_code(void **state)
 {
     /* Symbols and DWARF but nothing loadable: opened, nothing is code. */
     eg_symbols *s = open_ok(EG_FIXTURES_DIR "/bad/esp32c3-no-loadable.elf");
-    capture c;
-    eg_monitor *m = monitor_for(&c, s, 0);
     (void)state;
 
     assert_false(eg_symbols_in_code(s, 0x42000020));
-    feed(m, "PC: 0x42000020\n");
-    assert_int_equal(c.decoded.len, 0);
-    eg_monitor_free(m);
-    capture_release(&c);
+    expect_decoded(s, 0, "PC: 0x42000020\n", "");
     eg_symbols_free(s);
 }
 

@@ -585,8 +585,9 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
         eg_get_u32le(b->flash.mem + cfg->chip->bootloader_offset) == 0xFFFFFFFF) {
         if ((rc = sim_fw_preflash(b->fw, cfg->chip, b->flash.mem, b->flash.size)) < 0)
             return rc;
-        logline(b, "app: '%s' put into the erased flash (bootloader, partition table, factory "
-                   "app at 0x10000)",
+        logline(b,
+                "app: '%s' put into the erased flash (bootloader, partition table, factory "
+                "app at 0x10000)",
                 b->fw->path);
     }
     session_clear(b);

@@ -43,6 +43,9 @@ typedef struct sim_boot_chip {
     uint32_t flash_size;
 } sim_boot_chip;
 
+/* Appends printf-style text (a line is cut at 511 bytes). */
+int sim_put(eg_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Appends the ROM's reset banner: its first lines, `rst:0x.. (NAME),boot:0x..
  * (SPI_FAST_FLASH_BOOT)` (or the download-mode line and `waiting for download` when
  * download is set) and, on the ESP-ROM chips after any reset but power-on,

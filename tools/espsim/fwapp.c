@@ -1,11 +1,12 @@
 #include "fwapp.h"
 
+#include "boot.h"
+
 #include "core/error.h"
 #include "core/hash.h"
 
 #include <gelf.h>
 #include <libelf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,14 +200,13 @@ int sim_fw_load(sim_fw *out, const char *path, sim_fw_kind kind, const eg_chip *
                 funcs = grown;
                 cap = ncap;
             }
-            funcs[n_funcs++] = (func){(uint32_t)sym.st_value, (uint32_t)sym.st_size,
-                                      sym.st_shndx, name};
+            funcs[n_funcs++] =
+                (func){(uint32_t)sym.st_value, (uint32_t)sym.st_size, sym.st_shndx, name};
         }
     }
     if (!n_funcs) {
-        rc = eg_error_set(EG_EINVAL,
-                          "--app-elf '%s' has no function symbols: its addresses mean nothing",
-                          path);
+        rc = eg_error_set(
+            EG_EINVAL, "--app-elf '%s' has no function symbols: its addresses mean nothing", path);
         goto done;
     }
     pick_frames(out, funcs, n_funcs);
@@ -314,22 +314,6 @@ done:
 
 /* ---- what it prints ------------------------------------------------------------------ */
 
-static int put(eg_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int put(eg_buf *out, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return eg_error_set(EG_EINVAL, "bad application text");
-    return eg_buf_append(out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
 int sim_fw_start(const sim_fw *fw, eg_buf *out, const eg_chip *chip, unsigned ms)
 {
     const char *base = strrchr(fw->path, '/');
@@ -337,24 +321,25 @@ int sim_fw_start(const sim_fw *fw, eg_buf *out, const eg_chip *chip, unsigned ms
     int rc;
 
     base = base ? base + 1 : fw->path;
-    if ((rc = put(out, "I (%u) cpu_start: %s app\r\n", ms + 10, dual ? "Multicore" : "Unicore")) <
-            0 ||
-        (rc = put(out, "I (%u) cpu_start: Pro cpu start user code\r\n", ms + 18)) < 0 ||
-        (rc = put(out, "I (%u) cpu_start: cpu freq: 160000000 Hz\r\n", ms + 18)) < 0 ||
-        (rc = put(out, "I (%u) app_init: Application information:\r\n", ms + 21)) < 0 ||
-        (rc = put(out, "I (%u) app_init: Project name:     %s\r\n", ms + 25,
-                  fw->project[0] ? fw->project : base)) < 0 ||
-        (rc = put(out, "I (%u) app_init: App version:      %s\r\n", ms + 29,
-                  fw->version[0] ? fw->version : "1")) < 0 ||
-        (rc = put(out, "I (%u) app_init: ELF file SHA256:  %.16s...\r\n", ms + 34, fw->sha256)) <
-            0 ||
-        (rc = put(out, "I (%u) app_init: ESP-IDF:          v5.3\r\n", ms + 38)) < 0 ||
-        (rc = put(out, "I (%u) heap_init: Initializing. RAM available for dynamic allocation:\r\n",
-                  ms + 43)) < 0 ||
-        (rc = put(out, "I (%u) spi_flash: detected chip: generic\r\n", ms + 52)) < 0 ||
-        (rc = put(out, "I (%u) main_task: Started on CPU0\r\n", ms + 61)) < 0)
+    if ((rc = sim_put(out, "I (%u) cpu_start: %s app\r\n", ms + 10,
+                      dual ? "Multicore" : "Unicore")) < 0 ||
+        (rc = sim_put(out, "I (%u) cpu_start: Pro cpu start user code\r\n", ms + 18)) < 0 ||
+        (rc = sim_put(out, "I (%u) cpu_start: cpu freq: 160000000 Hz\r\n", ms + 18)) < 0 ||
+        (rc = sim_put(out, "I (%u) app_init: Application information:\r\n", ms + 21)) < 0 ||
+        (rc = sim_put(out, "I (%u) app_init: Project name:     %s\r\n", ms + 25,
+                      fw->project[0] ? fw->project : base)) < 0 ||
+        (rc = sim_put(out, "I (%u) app_init: App version:      %s\r\n", ms + 29,
+                      fw->version[0] ? fw->version : "1")) < 0 ||
+        (rc = sim_put(out, "I (%u) app_init: ELF file SHA256:  %.16s...\r\n", ms + 34,
+                      fw->sha256)) < 0 ||
+        (rc = sim_put(out, "I (%u) app_init: ESP-IDF:          v5.3\r\n", ms + 38)) < 0 ||
+        (rc = sim_put(out,
+                      "I (%u) heap_init: Initializing. RAM available for dynamic allocation:\r\n",
+                      ms + 43)) < 0 ||
+        (rc = sim_put(out, "I (%u) spi_flash: detected chip: generic\r\n", ms + 52)) < 0 ||
+        (rc = sim_put(out, "I (%u) main_task: Started on CPU0\r\n", ms + 61)) < 0)
         return rc;
-    return put(out, "I (%u) main_task: Calling app_main()\r\n", ms + 70);
+    return sim_put(out, "I (%u) main_task: Calling app_main()\r\n", ms + 70);
 }
 
 int sim_fw_line(const sim_fw *fw, eg_buf *out, const eg_chip *chip, unsigned n, unsigned ms,
@@ -363,18 +348,18 @@ int sim_fw_line(const sim_fw *fw, eg_buf *out, const eg_chip *chip, unsigned n, 
     (void)ms;
     *next_ms = SIM_FW_LINE_MS;
     if (n == 0)
-        return put(out, "Hello world!\r\n");
+        return sim_put(out, "Hello world!\r\n");
     if (fw->kind == SIM_FW_PANIC) {
         if (n == 1) {
             *next_ms = 2 * SIM_FW_LINE_MS;
-            return put(out, "app_main() is at 0x%08x\r\n", fw->app_main.addr);
+            return sim_put(out, "app_main() is at 0x%08x\r\n", fw->app_main.addr);
         }
         return 1; /* the panic */
     }
     if (n == 1)
-        return put(out, "This is %s chip\r\n", chip->name);
+        return sim_put(out, "This is %s chip\r\n", chip->name);
     *next_ms = FW_COUNTER_MS;
     if (n == 2)
-        return put(out, "app_main() is at 0x%08x\r\n", fw->app_main.addr);
-    return put(out, "Counter: %u\r\n", n - 3);
+        return sim_put(out, "app_main() is at 0x%08x\r\n", fw->app_main.addr);
+    return sim_put(out, "Counter: %u\r\n", n - 3);
 }

@@ -10,9 +10,9 @@
 #include "core/num.h"
 
 #include "app.h"
-#include "fwapp.h"
 #include "board.h"
 #include "chipdata.h"
+#include "fwapp.h"
 #include "io.h"
 #include "stubs.h"
 
@@ -572,8 +572,9 @@ static int parse_args(options *o, int argc, char **argv)
         if (o->app_kind && (rc = sim_fw_kind_parse(&kind, o->app_kind)) < 0)
             return rc;
         if (!o->app_elf)
-            return eg_error_set(EG_EINVAL, "--app %s: the application needs its firmware: "
-                                           "--app-elf FILE",
+            return eg_error_set(EG_EINVAL,
+                                "--app %s: the application needs its firmware: "
+                                "--app-elf FILE",
                                 o->app_kind);
         if (o->app_output)
             return eg_error_set(EG_EINVAL, "--app-output and --app-elf both say what the "
