@@ -347,7 +347,17 @@ int cmd_monitor(const eg_command *cmd, eg_args *a)
     /* The port as every board command finds it; the rest of the job is not used. */
     if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_INFO)) != 0)
         return rc;
-    if ((rc = eg_cli_monitor_setup(&m, cmd, a, NULL)) == 0)
+    if ((rc = eg_cli_monitor_setup(&m, cmd, a, NULL)) == 0 && j.chip && m.elf) {
+        /* --chip and the ELF must agree, as flash checks them: symbols of another
+         * chip's firmware would decode to nonsense. */
+        const eg_chip *named;
+        if (eg_cli_elf_chip(&named, m.elf, m.elf_path, j.chip) < 0)
+            rc = eg_cli_fail("monitor: %s", eg_error_msg());
+        else if (m.elf->machine != j.chip->elf_machine)
+            rc = eg_cli_fail("monitor: '%s' is for another CPU than %s's (e_machine %u)",
+                             m.elf_path, j.chip->name, (unsigned)m.elf->machine);
+    }
+    if (rc == 0)
         rc = eg_cli_monitor_run(&m, j.jo.port);
     eg_cli_monitor_release(&m);
     return rc;

@@ -222,6 +222,10 @@ expect_fail "flash -M --elf of a missing file" "flash: '$TMP/missing.elf': canno
     "$ESPGANG" flash --port "$SIM_ADDR" -M --elf "$TMP/missing.elf" "$C3D"
 expect_fail "-L defmt" "monitor: defmt decoding is not built yet" 5 \
     "$ESPGANG" monitor --port "$SIM_ADDR" -L defmt --elf "$C3"
+expect_fail "--chip and an ELF for another chip" "monitor: '$S3' is for another CPU than ESP32-C3's" 5 \
+    "$ESPGANG" monitor --port "$SIM_ADDR" --chip esp32c3 --elf "$S3"
+expect_fail "--chip and an ELF whose metadata names another chip" "monitor: '$FIX/esp32c3-meta-c6.elf' was built for ESP32-C6, not ESP32-C3" 5 \
+    "$ESPGANG" monitor --port "$SIM_ADDR" --chip esp32c3 --elf "$FIX/esp32c3-meta-c6.elf"
 expect_usage "-L json" "monitor: --log-format 'json' is not a log format \\(known: serial, defmt\\)" \
     "$ESPGANG" monitor --port "$SIM_ADDR" -L json
 expect_usage "monitor -B" "monitor: --baud is the rate for flashing; the board's output comes at -r/--monitor-baud" \
