@@ -321,7 +321,8 @@ static void usage(FILE *f)
                 dot ? (int)(dot - c->summary) : (int)strlen(c->summary), c->summary);
     }
     fprintf(f, "\nRun 'espgang COMMAND --help' for a command's options.\n"
-               "Environment: ESPGANG_PORT and ESPGANG_BAUD give --port and --baud defaults.\n");
+               "Environment: ESPGANG_PORT and ESPGANG_BAUD give --port and --baud defaults,\n"
+               "MONITOR_BAUD the monitor's --monitor-baud.\n");
 }
 
 int main(int argc, char **argv)
