@@ -166,9 +166,12 @@ int eg_cli_monitor_setup(eg_cli_monitor *out, const eg_command *cmd, const eg_ar
     if (strcmp(format, "serial") == 0 && a->val[OPT_OUTPUT_FORMAT])
         fprintf(stderr, "warning: %s: --output-format applies to defmt output only: ignored\n",
                 cmd->name);
-    eg_monitor_format_opts fo = {out->elf_path, out->elf, a->val[OPT_OUTPUT_FORMAT]};
+    eg_monitor_format_opts fo = {out->elf_path, out->elf, a->val[OPT_OUTPUT_FORMAT],
+                                 isatty(STDOUT_FILENO)};
     if ((rc = eg_monitor_format_new(&out->format, format, &fo)) < 0)
         return eg_cli_fail("%s: %s", cmd->name, eg_error_msg());
+    if (eg_monitor_format_warning(out->format))
+        fprintf(stderr, "warning: %s: %s\n", cmd->name, eg_monitor_format_warning(out->format));
     return 0;
 }
 

@@ -31,12 +31,117 @@ static int serial_new(eg_monitor_format **out, const eg_monitor_format_opts *o)
     return 0;
 }
 
-/* ---- defmt ------------------------------------------------------------------------- */
+/* ---- defmt ------------------------------------------------------------------------ */
 
-/* INTEGRATION POINT for the defmt decoder (src/monitor/defmt.h): replace defmt_new in
- * the table below with its constructor, which gets the same options (the ELF and its
- * path for the defmt table, -F/--output-format). Until then -L defmt says it is not
- * built yet. */
+/* The defmt decoder (monitor/defmt.h, its own module) plugs in here. This adapter is
+ * compiled where that header exists; without it -L defmt says it is not built yet. */
+#if defined(__has_include)
+#if __has_include("monitor/defmt.h")
+#define EG_MONITOR_HAVE_DEFMT 1
+#endif
+#endif
+
+#ifdef EG_MONITOR_HAVE_DEFMT
+#include "core/buf.h"
+#include "monitor/defmt.h"
+
+typedef struct defmt_format {
+    eg_monitor_format base;
+    eg_defmt_table *table;
+    eg_defmt_decoder *dec;
+    eg_defmt_format *fmt;
+    unsigned flags; /* EG_DEFMT_COLOR */
+    eg_buf line;
+    int mid_line; /* the text so far did not end its line */
+    /* During a feed: where text goes, and its first failure. */
+    eg_monitor_text_fn text;
+    void *ctx;
+    int rc;
+} defmt_format;
+
+/* One piece of what the decoder found: text as it came, a frame as a line of its own. */
+static void defmt_emit(void *ctx, const eg_defmt_line *l)
+{
+    defmt_format *d = ctx;
+    int rc;
+
+    if (d->rc < 0)
+        return;
+    if (l->kind == EG_DEFMT_TEXT) {
+        if (l->text_len) {
+            d->mid_line = l->text[l->text_len - 1] != '\n';
+            d->rc = d->text(d->ctx, (const char *)l->text, l->text_len);
+        }
+        return;
+    }
+    eg_buf_clear(&d->line);
+    if ((d->mid_line && (rc = eg_buf_push(&d->line, '\n')) < 0) ||
+        (rc = eg_defmt_format_line(d->fmt, l, d->flags, &d->line)) < 0 ||
+        (rc = eg_buf_push(&d->line, '\n')) < 0) {
+        d->rc = rc;
+        return;
+    }
+    d->mid_line = 0;
+    d->rc = d->text(d->ctx, (const char *)d->line.data, d->line.len);
+}
+
+static int defmt_feed(eg_monitor_format *f, const uint8_t *data, size_t len,
+                      eg_monitor_text_fn text, void *ctx)
+{
+    defmt_format *d = (defmt_format *)f;
+    int rc;
+
+    d->text = text;
+    d->ctx = ctx;
+    d->rc = 0;
+    rc = eg_defmt_decoder_feed(d->dec, data, len, defmt_emit, d);
+    return rc < 0 ? rc : d->rc;
+}
+
+static void defmt_free(eg_monitor_format *f)
+{
+    defmt_format *d = (defmt_format *)f;
+
+    eg_defmt_format_free(d->fmt);
+    eg_defmt_decoder_free(d->dec);
+    eg_defmt_table_free(d->table);
+    eg_buf_release(&d->line);
+    free(d);
+}
+
+static const eg_monitor_format_ops defmt_ops = {"defmt", defmt_feed, NULL, defmt_free};
+
+static int defmt_new(eg_monitor_format **out, const eg_monitor_format_opts *o)
+{
+    defmt_format *d;
+    int rc;
+
+    *out = NULL;
+    if (!o->elf_path)
+        return eg_error_set(EG_EUNSUPPORTED,
+                            "defmt frames are decoded with the ELF's defmt table: give --elf FILE");
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return eg_error_set(EG_ENOMEM, "out of memory");
+    d->base.ops = &defmt_ops;
+    d->flags = o->color ? EG_DEFMT_COLOR : 0;
+    if ((rc = eg_defmt_table_load(&d->table, o->elf_path)) < 0 ||
+        (rc = eg_defmt_decoder_new(&d->dec, d->table, 0)) < 0 ||
+        (rc = eg_defmt_format_new(&d->fmt, o->output_format, d->table)) < 0) {
+        defmt_free(&d->base);
+        return rc;
+    }
+    *out = &d->base;
+    return 0;
+}
+
+const char *eg_monitor_format_warning(const eg_monitor_format *f)
+{
+    if (f && f->ops == &defmt_ops)
+        return eg_defmt_format_warning(((const defmt_format *)f)->fmt);
+    return NULL;
+}
+#else
 static int defmt_new(eg_monitor_format **out, const eg_monitor_format_opts *o)
 {
     (void)o;
@@ -44,6 +149,13 @@ static int defmt_new(eg_monitor_format **out, const eg_monitor_format_opts *o)
     return eg_error_set(EG_EUNSUPPORTED,
                         "defmt decoding is not built yet: use --log-format serial");
 }
+
+const char *eg_monitor_format_warning(const eg_monitor_format *f)
+{
+    (void)f;
+    return NULL;
+}
+#endif
 
 static const struct {
     const char *name;
@@ -56,7 +168,7 @@ static const struct {
 int eg_monitor_format_new(eg_monitor_format **out, const char *name,
                           const eg_monitor_format_opts *o)
 {
-    static const eg_monitor_format_opts none = {NULL, NULL, NULL};
+    static const eg_monitor_format_opts none = {NULL, NULL, NULL, 0};
 
     *out = NULL;
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)

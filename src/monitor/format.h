@@ -5,8 +5,10 @@
  *
  *  - "serial": the bytes are the text (what ESP-IDF's and esp-println's logs are).
  *  - "defmt": defmt frames decoded with the ELF's defmt table into lines with level and
- *    timestamp (-F/--output-format chooses their layout); plain text between frames
- *    passes through. Its decoder (monitor/defmt.h) plugs into format.c's table. */
+ *    timestamp (-F/--output-format chooses their layout), each a line of its own; plain
+ *    text between frames passes through. format.c adapts the defmt decoder
+ *    (monitor/defmt.h) to this interface; a build without that header answers that
+ *    defmt decoding is not built yet. */
 #ifndef EG_MONITOR_FORMAT_H
 #define EG_MONITOR_FORMAT_H
 
@@ -41,15 +43,21 @@ typedef struct eg_monitor_format_opts {
     const char *elf_path;      /* the firmware's ELF, NULL when none was given */
     const eg_elf *elf;         /* ... parsed (its whole file is in elf->file); NULL: none */
     const char *output_format; /* -F/--output-format, NULL when not given */
+    int color;                 /* the text goes to a terminal: a format may colour it */
 } eg_monitor_format_opts;
 
 /* A new format by name ("serial", "defmt"). EG_EINVAL naming the known ones for an
- * unknown name; EG_EUNSUPPORTED when the format cannot run (defmt before its decoder is
- * plugged in, or without an ELF). */
+ * unknown name; EG_EUNSUPPORTED when the format cannot run (defmt without an ELF, or in
+ * a build without its decoder, monitor/defmt.h); defmt's own errors (no defmt table in
+ * the ELF, a bad -F) as its decoder gives them. */
 int eg_monitor_format_new(eg_monitor_format **out, const char *name,
                           const eg_monitor_format_opts *o);
 
 void eg_monitor_format_free(eg_monitor_format *f);
+
+/* What the user should hear about the format's options (defmt: a -F with {t} for
+ * firmware without timestamps, or the reverse), or NULL. */
+const char *eg_monitor_format_warning(const eg_monitor_format *f);
 
 /* The format the ELF's metadata asks for (espflash.LOG_FORMAT "defmt-espflash": "defmt"),
  * else "serial". elf may be NULL. */

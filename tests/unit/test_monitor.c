@@ -36,6 +36,13 @@
 #error "EG_FIXTURE_SOURCE must name tools/fixtures/firmware.c"
 #endif
 
+/* The defmt decoder (monitor/defmt.h) and espsim's defmt encoder, where they are. */
+#if defined(__has_include)
+#if __has_include("monitor/defmt.h")
+#define HAVE_DEFMT 1
+#endif
+#endif
+
 #define C3_ELF     EG_FIXTURES_DIR "/esp32c3.elf"
 #define S3_ELF     EG_FIXTURES_DIR "/esp32s3.elf"
 #define INLINE_ELF EG_FIXTURES_DIR "/inline-rv32.elf"
@@ -511,7 +518,11 @@ static void test_formats(void **state)
     f = (eg_monitor_format *)1;
     assert_int_equal(eg_monitor_format_new(&f, "defmt", NULL), EG_EUNSUPPORTED);
     assert_null(f);
+#ifdef HAVE_DEFMT
+    assert_non_null(strstr(eg_error_msg(), "give --elf FILE"));
+#else
     assert_non_null(strstr(eg_error_msg(), "defmt decoding is not built yet"));
+#endif
     assert_int_equal(eg_monitor_format_new(&f, "json", NULL), EG_EINVAL);
     assert_null(f);
     assert_non_null(strstr(eg_error_msg(), "unknown log format 'json' (known: serial, defmt)"));
@@ -526,6 +537,83 @@ static void test_formats(void **state)
     eg_symbols_free(NULL);
     eg_monitor_format_free(NULL);
 }
+
+#ifdef EG_TEST_DEFMT
+#include "defmt_out.h"
+
+#define DEFMT_ELF EG_FIXTURES_DIR "/esp32c3-meta-defmt.elf"
+
+/* A monitor with the defmt format of the defmt fixture, -F spec (NULL: the default). */
+static eg_monitor *defmt_monitor(capture *c, const char *spec)
+{
+    eg_monitor_format_opts fo = {DEFMT_ELF, NULL, spec, 0};
+    eg_monitor_format *f = NULL;
+    eg_monitor *m = NULL;
+
+    if (eg_monitor_format_new(&f, "defmt", &fo) != 0)
+        fail_msg("defmt format: %s", eg_error_msg());
+    eg_monitor_opts o = {f, NULL, 0, capture_emit, c};
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(eg_monitor_new(&m, &o), 0);
+    return m;
+}
+
+/* espsim's frames of the defmt fixture through the monitor, in pieces of 7 bytes:
+ * every frame a line of its own, the text between them as it came. */
+static void test_defmt_format(void **state)
+{
+    sim_defmt_output o;
+    capture c;
+    eg_monitor *m;
+    (void)state;
+
+    memset(&o, 0, sizeof(o));
+    if (sim_defmt_output_make(&o, DEFMT_ELF) != 0)
+        fail_msg("espsim's defmt output: %s", eg_error_msg());
+    m = defmt_monitor(&c, NULL);
+    feed(m, "I (30) boot: text first, then a prompt> ");
+    for (size_t at = 0; at < o.bytes.len; at += 7) {
+        size_t n = o.bytes.len - at < 7 ? o.bytes.len - at : 7;
+        assert_int_equal(eg_monitor_feed(m, o.bytes.data + at, n), 0);
+    }
+    assert_int_equal(eg_monitor_finish(m), 0);
+    const char *out = str(&c.all);
+    /* A frame after a partial line starts a line of its own. */
+    assert_non_null(strstr(out, "I (30) boot: text first, then a prompt> \n"
+                                "defmt fixture for esp32c3, wire format 4\n"
+                                "1.250000 [TRACE] entering main loop (defmt_fixture "
+                                "tools/fixtures/defmt_app.cc:"));
+    assert_non_null(strstr(out, ")\nesp_println::println! between frames\n4.500000 [INFO ] status "
+                                "1011 ready 1 (defmt_fixture "));
+    assert_non_null(strstr(out, "\n5.750000 [ERROR] 0x42001b2e (defmt_fixture "));
+    size_t lines = 0;
+    for (const char *p = out; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 1 + SIM_DEFMT_CALLS);
+    eg_monitor_free(m);
+    capture_release(&c);
+
+    /* -F: the user's layout. */
+    m = defmt_monitor(&c, "{L} {s}");
+    assert_int_equal(eg_monitor_feed(m, o.bytes.data, o.ends[1]), 0);
+    assert_string_equal(str(&c.all), "defmt fixture for esp32c3, wire format 4\n"
+                                     "TRACE entering main loop\n");
+    eg_monitor_free(m);
+    capture_release(&c);
+    sim_defmt_output_free(&o);
+
+    /* An ELF without a defmt table, and a bad -F, are refused with the decoder's word. */
+    eg_monitor_format_opts fo = {C3_ELF, NULL, NULL, 0};
+    eg_monitor_format *f = NULL;
+    assert_int_not_equal(eg_monitor_format_new(&f, "defmt", &fo), 0);
+    assert_null(f);
+    assert_non_null(strstr(eg_error_msg(), "no defmt data"));
+    fo.elf_path = DEFMT_ELF;
+    fo.output_format = "{L}";
+    assert_int_equal(eg_monitor_format_new(&f, "defmt", &fo), EG_EINVAL);
+    assert_null(f);
+}
+#endif
 
 int main(void)
 {
@@ -544,6 +632,9 @@ int main(void)
         cmocka_unit_test(test_bad_elfs),
         cmocka_unit_test(test_elf_without_code),
         cmocka_unit_test(test_formats),
+#ifdef EG_TEST_DEFMT
+        cmocka_unit_test(test_defmt_format),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
