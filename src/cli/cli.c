@@ -44,7 +44,9 @@ static const eg_opt board_opts[] = {
      "upload the flasher stub at 115200 baud, then raise the rate (by default the ROM raises "
      "it first)"},
     {OPT_NON_INTERACTIVE, 0, "non-interactive", NULL,
-     "never ask which port: with several candidates, fail and list them"},
+     "never ask which port (with several candidates, fail and list them); the monitor leaves "
+     "the terminal as it is and sends no keystrokes (for CI logs; the default when standard "
+     "input is not a terminal)"},
     {OPT_CONFIRM_PORT, 0, "confirm-port", NULL,
      "ask before using a port found on its own (the only one, or a [[usb_device]] one)"},
     {OPT_LIST_ALL_PORTS, 0, "list-all-ports", NULL,

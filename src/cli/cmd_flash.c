@@ -176,6 +176,7 @@ static int flash_ram(flash_ctx *c)
 int cmd_flash(const eg_command *cmd, eg_args *a)
 {
     eg_cli_job j;
+    eg_cli_monitor mon = {0};
     flash_ctx c = {cmd, a, &j, NULL, NULL, NULL, "", 0, EG_BUF_INIT, EG_BUF_INIT, NULL};
     const eg_chip *elf_chip = NULL;
     int rc;
@@ -183,7 +184,11 @@ int cmd_flash(const eg_command *cmd, eg_args *a)
     if (a->val[OPT_IDF_BUILD]) {
         if (a->npos)
             return eg_cli_usage(cmd, "flash: give either an ELF or --idf-build DIR, not both");
-        return eg_cli_flash_idf_build(cmd, a);
+        if ((rc = eg_cli_monitor_setup(&mon, cmd, a, NULL)) != 0) {
+            eg_cli_monitor_release(&mon);
+            return rc;
+        }
+        return eg_cli_monitor_after(&mon, cmd, a, eg_cli_flash_idf_build(cmd, a));
     }
     if (a->npos != 1)
         return eg_cli_usage(cmd, "flash: which ELF? (or --idf-build DIR)");
@@ -198,6 +203,13 @@ int cmd_flash(const eg_command *cmd, eg_args *a)
     eg_cli_write_opts(&j, a);
     if (eg_elf_load(&c.elf, c.elf_path) < 0)
         return eg_cli_fail("%s", eg_error_msg());
+    /* The monitor's options too are checked before the board is touched; it decodes
+     * with the ELF just flashed unless --elf names another. */
+    if ((rc = eg_cli_monitor_setup(&mon, cmd, a, c.elf_path)) != 0)
+        goto done;
+    /* A RAM app runs until the next reset: the monitor leaves the board alone. */
+    if (a->count[OPT_RAM])
+        mon.reset = 0;
     /* What can be told from the ELF alone is told before the board is touched. */
     if (eg_cli_elf_chip(&elf_chip, c.elf, c.elf_path, j.chip) < 0) {
         rc = eg_cli_fail("%s", eg_error_msg());
@@ -221,5 +233,5 @@ done:
     eg_buf_release(&c.boot);
     eg_buf_release(&c.table);
     eg_elf_free(c.elf);
-    return rc;
+    return eg_cli_monitor_after(&mon, cmd, a, rc);
 }

@@ -19,6 +19,7 @@ void eg_cli_write_opts(eg_cli_job *j, const eg_args *a)
 int cmd_write_bin(const eg_command *cmd, eg_args *a)
 {
     eg_cli_job j;
+    eg_cli_monitor mon;
     eg_plan *plan = NULL;
     eg_buf file = EG_BUF_INIT;
     int rc;
@@ -35,9 +36,15 @@ int cmd_write_bin(const eg_command *cmd, eg_args *a)
     }
     if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_FLASH)) != 0)
         return rc;
-    eg_cli_write_opts(&j, a);
-    if ((rc = eg_cli_plan_new(&plan, &j, cmd->name)) != 0)
+    if ((rc = eg_cli_monitor_setup(&mon, cmd, a, NULL)) != 0) {
+        eg_cli_monitor_release(&mon);
         return rc;
+    }
+    eg_cli_write_opts(&j, a);
+    if ((rc = eg_cli_plan_new(&plan, &j, cmd->name)) != 0) {
+        eg_cli_monitor_release(&mon);
+        return rc;
+    }
     /* Every file is read, and the regions checked, before the board is touched. */
     for (int i = 0; i < a->npos; i += 2) {
         uint32_t addr;
@@ -50,5 +57,5 @@ int cmd_write_bin(const eg_command *cmd, eg_args *a)
         rc = eg_plan_finish(plan);
     rc = rc < 0 ? eg_cli_fail("%s", eg_error_msg()) : eg_cli_run(&j, plan);
     eg_plan_free(plan);
-    return rc;
+    return eg_cli_monitor_after(&mon, cmd, a, rc);
 }

@@ -42,6 +42,26 @@ static const eg_opt list_ports_opts[] = {
     {OPT_IGNORE_APP_DESC, 0, "ignore-app-descriptor", NULL, \
      "accept an ELF without an app descriptor (.flash.appdesc)"}
 
+/* The serial monitor's options (espflash's MonitorConfigArgs), for monitor and -M. */
+#define MONITOR_CONFIG_OPTS \
+    {OPT_MONITOR_BAUD, 'r', "monitor-baud", "BAUD", \
+     "baud rate the board's output comes at (default: $MONITOR_BAUD, else 115200)"}, \
+    {OPT_ELF, 0, "elf", "FILE", \
+     "ELF whose debug information and symbols decode the code addresses the board prints"}, \
+    {OPT_NO_RESET, 0, "no-reset", NULL, "do not reset the board when the monitor starts"}, \
+    {OPT_LOG_FORMAT, 'L', "log-format", "FORMAT", \
+     "how the board's output is encoded: serial or defmt (default: what the ELF says, else " \
+     "serial)"}, \
+    {OPT_OUTPUT_FORMAT, 'F', "output-format", "FORMAT", "how defmt messages are printed"}, \
+    {OPT_NO_ADDRESSES, 0, "no-addresses", NULL, "do not decode addresses"}, \
+    {OPT_ALL_ADDRESSES, 0, "all-addresses", NULL, \
+     "decode every address the ELF knows (data too), on every line, not only code addresses"}
+
+#define MONITOR_OPTS \
+    {OPT_MONITOR, 'M', "monitor", NULL, \
+     "then reset the board into its app and show its output, as monitor does"}, \
+    MONITOR_CONFIG_OPTS
+
 #define LAYOUT_OPTS \
     {OPT_PARTITION_TABLE, 0, "partition-table", "FILE", \
      "partition table, CSV or binary (default: nvs, phy_init and a factory app)"}, \
@@ -60,6 +80,12 @@ static const eg_opt list_ports_opts[] = {
 static const eg_opt write_opts[] = {
     WRITE_OPTS,
     DB_OPT,
+    MONITOR_OPTS,
+    EG_OPT_END,
+};
+
+static const eg_opt monitor_opts[] = {
+    MONITOR_CONFIG_OPTS,
     EG_OPT_END,
 };
 
@@ -100,6 +126,7 @@ static const eg_opt flash_opts[] = {
      "flash what an ESP-IDF build directory lists (DIR/flasher_args.json) instead of an ELF"},
     WRITE_OPTS,
     DB_OPT,
+    MONITOR_OPTS,
     EG_OPT_END,
 };
 
@@ -225,6 +252,18 @@ const eg_command eg_commands[] = {
      "flash options left out are taken from espflash.toml ([idf_format_args], [flash]) when "
      "one is found (not with --ram or --idf-build).",
      0, 1, EG_CMD_BOARD, flash_opts, cmd_flash},
+    {"monitor", "",
+     "Show the board's serial output, with the code addresses in it decoded, and send it "
+     "what you type.",
+     "The board is reset into its app first (unless --no-reset; a port without DTR/RTS "
+     "lines, such as socket://, cannot reset it). With --elf, every code address the "
+     "board prints (panic backtraces, register dumps, any 0x... word in the ELF's code) "
+     "is decoded to its function and source line, printed under the line. On a "
+     "terminal: Ctrl-R resets the board, Ctrl-C exits. With --non-interactive, or when "
+     "standard input is not a terminal, the terminal is left as it is and the monitor "
+     "runs until it is stopped (Ctrl-C, SIGTERM). Exits 1 when the port fails (the board "
+     "unplugged), 0 when stopped.",
+     0, 0, EG_CMD_BOARD, monitor_opts, cmd_monitor},
     {"erase-parts", "NAME[,NAME]...", "Erase partitions by name.",
      "The partitions are looked up in --partition-table FILE, or in the table on the board; "
      "every name must exist before anything is erased.",
@@ -301,7 +340,8 @@ static void usage(FILE *f)
     }
     fprintf(f, "\nRun 'espgang COMMAND --help' for a command's options.\n"
                "Environment: ESPGANG_PORT (or ESPFLASH_PORT) and ESPGANG_BAUD (or ESPFLASH_BAUD)\n"
-               "give --port and --baud defaults, before espflash_ports.toml and espflash.toml.\n");
+               "give --port and --baud defaults, before espflash_ports.toml and espflash.toml;\n"
+               "MONITOR_BAUD the monitor's --monitor-baud.\n");
 }
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
 
 #include "boot.h"
 #include "chipdata.h"
+#include "fwapp.h"
 #include "stubs.h"
 
 #include <stdarg.h>
@@ -553,6 +554,7 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
     b->boot_model = cfg->boot_model;
     b->cd = cd;
     b->app = cfg->app;
+    b->fw = cfg->fw;
     sim_mac_format(cfg->mac, b->mac, sizeof(b->mac));
     memcpy(b->regs_cfg.mac, cfg->mac, 6);
     b->regs_cfg.major = cfg->major;
@@ -588,6 +590,16 @@ int sim_board_init(sim_board *b, const sim_board_config *cfg)
         return rc;
     if ((rc = sim_flash_open(&b->flash, cfg->flash_size, cfg->flash_path)) < 0)
         return rc;
+    /* An application given and nothing flashed: the board comes as if it had been. */
+    if (b->fw && cfg->chip->bootloader_offset + 4 <= b->flash.size &&
+        eg_get_u32le(b->flash.mem + cfg->chip->bootloader_offset) == 0xFFFFFFFF) {
+        if ((rc = sim_fw_preflash(b->fw, cfg->chip, b->flash.mem, b->flash.size)) < 0)
+            return rc;
+        logline(b,
+                "app: '%s' put into the erased flash (bootloader, partition table, factory "
+                "app at 0x10000)",
+                b->fw->path);
+    }
     session_clear(b);
     b->cpu = SIM_CPU_LOADER;
     /* A development board powers on with IO0 high: it boots from its flash (no one
@@ -639,6 +651,8 @@ static void boot_chip(const sim_board *b, sim_boot_chip *c)
     c->flash_size = b->flash.size;
 }
 
+static int chip_reset(sim_board *b, sim_reset_reason why, int download, eg_buf *out, int64_t now);
+
 int sim_board_connect(sim_board *b, eg_buf *out, int64_t now)
 {
     int rc;
@@ -662,6 +676,12 @@ int sim_board_connect(sim_board *b, eg_buf *out, int64_t now)
     b->next_garbage = now;
     b->rx_bytes = b->tx_bytes = 0;
     b->rx_wire_us = b->tx_wire_us = 0;
+    if (b->fw) {
+        /* A board running its application: the connection is a monitor's reset through
+         * EN, and the chip boots from its flash. */
+        logline(b, "connected (the application's board: reset through EN)");
+        return chip_reset(b, SIM_RST_POWERON, 0, out, now);
+    }
     logline(b, "connected");
     if (has_fault(b, SIM_FAULT_WRONG_BOOT)) {
         sim_boot_chip c;
@@ -1327,7 +1347,6 @@ static int read_next(sim_board *b, eg_buf *out)
     return eg_slip_encode(out, md5, sizeof(md5));
 }
 
-static int chip_reset(sim_board *b, sim_reset_reason why, int download, eg_buf *out, int64_t now);
 static int flash_boot(sim_board *b, eg_buf *out, int64_t now);
 
 /* Runs one synced request; fills the reply in c. */
@@ -1661,7 +1680,10 @@ static int app_start(sim_board *b, const sim_boot *boot, eg_buf *out, int64_t no
     b->cpu = SIM_CPU_APP;
     b->app_started = now;
     b->line_no = 0;
-    if (b->app) {
+    if (b->fw) {
+        rc = sim_fw_start(b->fw, out, b->chip, boot->ms);
+        b->line_at = now + SIM_FW_LINE_MS;
+    } else if (b->app) {
         snprintf(line, sizeof(line), "I (%u) main_task: Calling app_main()\r\n", boot->ms + 30);
         rc = eg_buf_append(out, line, strlen(line));
         b->line_at = now + (b->app->n ? b->app->lines[0].delay_ms : SIM_APP_LINE_MS);
@@ -1760,7 +1782,26 @@ static int app_line(sim_board *b, eg_buf *out, int64_t now)
         sim_boot_chip c;
         boot_chip(b, &c);
         logline(b, "app: panic (fault %s)", "boot-panic");
-        int rc = sim_boot_panic(out, &c, (unsigned)(now - b->app_started) + 312);
+        int rc = sim_boot_panic(out, &c, (unsigned)(now - b->app_started) + 312, NULL);
+        return rc < 0 ? rc : chip_reset(b, SIM_RST_SW_CPU, 0, out, now);
+    }
+    if (b->fw) {
+        sim_boot_chip c;
+        unsigned next = 0;
+        int rc = sim_fw_line(b->fw, out, b->chip, b->line_no++,
+                             (unsigned)(now - b->app_started) + 312, &next);
+        if (rc <= 0) {
+            b->line_at = now + next;
+            return rc;
+        }
+        sim_panic_frames f = {{0}, (unsigned)b->fw->n_frames, b->fw->sha256};
+        for (size_t i = 0; i < b->fw->n_frames; i++)
+            f.pc[i] = b->fw->frames[i].addr;
+        boot_chip(b, &c);
+        logline(b, "app: panic at 0x%08x (%s)%s%s%s%s", f.pc[0], b->fw->frames[0].name,
+                f.n > 1 ? ", called from " : "", f.n > 1 ? b->fw->frames[1].name : "",
+                f.n > 2 ? ", called from " : "", f.n > 2 ? b->fw->frames[2].name : "");
+        rc = sim_boot_panic(out, &c, (unsigned)(now - b->app_started) + 312, &f);
         return rc < 0 ? rc : chip_reset(b, SIM_RST_SW_CPU, 0, out, now);
     }
     if (!b->app) {
@@ -1875,6 +1916,20 @@ int sim_board_lines(sim_board *b, int dtr, int rts, eg_buf *out, int64_t now)
 int sim_board_input(sim_board *b, const uint8_t *data, size_t len, eg_buf *out)
 {
     b->n_holds = 0;
+    if (b->fw && b->cpu == SIM_CPU_APP && !b->in_reset) {
+        /* What a monitor's user typed reaches the application (which reads none of it). */
+        char shown[4 * 64 + 1];
+        size_t o = 0;
+        for (size_t i = 0; i < len && i < 64; i++) {
+            if (data[i] >= 0x20 && data[i] < 0x7F && data[i] != '\\')
+                shown[o++] = (char)data[i];
+            else
+                o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\x%02x", data[i]);
+        }
+        shown[o] = '\0';
+        logline(b, "app: %zu bytes from the client: %s%s", len, shown, len > 64 ? "..." : "");
+        return 0;
+    }
     if (b->in_reset || b->cpu == SIM_CPU_RESET || b->cpu == SIM_CPU_RETRY ||
         b->cpu == SIM_CPU_STUCK || b->cpu == SIM_CPU_APP)
         return 0; /* in reset, or code that does not speak the protocol */

@@ -90,6 +90,7 @@ typedef struct sim_board_config {
     int flash_timing;              /* erase and program take a real NOR flash's time */
     int boot_model;                /* DTR/RTS reset the chip (RFC 2217): power-on runs the app */
     const sim_app_output *app;     /* --app-output: what the application prints; NULL: ticks */
+    const struct sim_fw *fw;       /* --app-elf / --app: the firmware's application; NULL: none */
 } sim_board_config;
 
 /* What the CPU runs. */
@@ -184,6 +185,7 @@ typedef struct sim_board {
     /* Booting from flash and what runs then (every transport). */
     const sim_chip_data *cd;
     const sim_app_output *app;
+    const struct sim_fw *fw; /* --app-elf: a connection over TCP or the pty resets into it */
     char mac[24];
     sim_cpu cpu;
     uint8_t left_by;            /* SIM_CPU_GONE: the opcode that left the loader */

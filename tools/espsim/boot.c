@@ -20,12 +20,9 @@
 #define PART_APP_OTA_0   0x10
 #define IDF_VERSION      "v5.3"
 
-/* Appends printf-style text. */
-static int put(eg_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int put(eg_buf *out, const char *fmt, ...)
+int sim_put(eg_buf *out, const char *fmt, ...)
 {
-    char line[256];
+    char line[512];
     va_list ap;
     int n;
 
@@ -33,7 +30,7 @@ static int put(eg_buf *out, const char *fmt, ...)
     n = vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     if (n < 0)
-        return eg_error_set(EG_EINVAL, "bad boot text");
+        return eg_error_set(EG_EINVAL, "bad text to print");
     return eg_buf_append(out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
@@ -50,7 +47,7 @@ static int idf_log(eg_buf *out, unsigned *ms, char level, const char *tag, const
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     *ms += 3;
-    return put(out, "%c (%u) %s: %s\r\n", level, *ms, tag, text);
+    return sim_put(out, "%c (%u) %s: %s\r\n", level, *ms, tag, text);
 }
 
 static uint32_t region_start(const eg_chip *chip, const char *kind, uint32_t fallback)
@@ -96,15 +93,15 @@ int sim_boot_banner(eg_buf *out, const sim_boot_chip *c, sim_reset_reason r, int
     if ((rc = eg_buf_append(out, banner, strlen(banner))) < 0)
         return rc;
     if (download)
-        rc = put(out, "rst:0x%x (%s),%s\r\n", sim_reset_code(r), sim_reset_name(cd, r),
-                 cd->download);
+        rc = sim_put(out, "rst:0x%x (%s),%s\r\n", sim_reset_code(r), sim_reset_name(cd, r),
+                     cd->download);
     else
-        rc = put(out, "rst:0x%x (%s),boot:0x%x (SPI_FAST_FLASH_BOOT)\r\n", sim_reset_code(r),
-                 sim_reset_name(cd, r), cd->flash_boot);
+        rc = sim_put(out, "rst:0x%x (%s),boot:0x%x (SPI_FAST_FLASH_BOOT)\r\n", sim_reset_code(r),
+                     sim_reset_name(cd, r), cd->flash_boot);
     if (rc == 0 && cd->style != SIM_ROM_ETS && r != SIM_RST_POWERON)
-        rc = put(out, "Saved PC:0x%08x\r\n", saved_pc);
+        rc = sim_put(out, "Saved PC:0x%08x\r\n", saved_pc);
     if (rc == 0 && download)
-        rc = put(out, "waiting for download\r\n");
+        rc = sim_put(out, "waiting for download\r\n");
     return rc;
 }
 
@@ -112,8 +109,9 @@ int sim_boot_invalid_header(eg_buf *out, const sim_boot_chip *c, uint32_t word)
 {
     /* ESP32's first ROM (before v3) reports a flash read error instead */
     if (c->cd->style == SIM_ROM_ETS && c->cd->rom_banner_v3 && c->major < 3)
-        return put(out, "flash read err, %x\r\nets_main.c 371 \r\n", c->chip->bootloader_offset);
-    return put(out, "invalid header: 0x%08x\r\n", word);
+        return sim_put(out, "flash read err, %x\r\nets_main.c 371 \r\n",
+                       c->chip->bootloader_offset);
+    return sim_put(out, "invalid header: 0x%08x\r\n", word);
 }
 
 unsigned sim_boot_retry_lines(const sim_boot_chip *c, unsigned cycle_ms)
@@ -215,21 +213,21 @@ static int rom_load(sim_boot *b, eg_buf *out, const sim_boot_chip *c, const imag
     int ets = c->cd->style == SIM_ROM_ETS;
 
     if (ets)
-        *rc = put(out,
-                  "configsip: 0, SPIWP:0xee\r\nclk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,"
-                  "hd_drv:0x00,wp_drv:0x00\r\nmode:%s, clock div:%u\r\n",
-                  flash_mode_name(m->mode), clock_div(c->chip, m->size_freq));
+        *rc = sim_put(out,
+                      "configsip: 0, SPIWP:0xee\r\nclk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,"
+                      "hd_drv:0x00,wp_drv:0x00\r\nmode:%s, clock div:%u\r\n",
+                      flash_mode_name(m->mode), clock_div(c->chip, m->size_freq));
     else
-        *rc = put(out, "SPIWP:0xee\r\nmode:%s, clock div:%u\r\n", flash_mode_name(m->mode),
-                  clock_div(c->chip, m->size_freq));
+        *rc = sim_put(out, "SPIWP:0xee\r\nmode:%s, clock div:%u\r\n", flash_mode_name(m->mode),
+                      clock_div(c->chip, m->size_freq));
     for (unsigned i = 0; *rc == 0 && i < m->n_segs; i++) {
         int readable = i < m->parsed;
         uint32_t addr = readable ? m->seg_addr[i] : 0xFFFFFFFF;
         uint32_t len = readable ? m->seg_len[i] : 0xFFFFFFFF;
         if (ets)
-            *rc = put(out, "load:0x%08x,len:%d\r\n", addr, (int32_t)len);
+            *rc = sim_put(out, "load:0x%08x,len:%d\r\n", addr, (int32_t)len);
         else
-            *rc = put(out, "load:0x%08x,len:0x%x\r\n", addr, len);
+            *rc = sim_put(out, "load:0x%08x,len:0x%x\r\n", addr, len);
         if (*rc < 0)
             return 0;
         if (readable && i < IMAGE_MAX_SEGS && in_ram(c->chip, addr, len))
@@ -242,7 +240,7 @@ static int rom_load(sim_boot *b, eg_buf *out, const sim_boot_chip *c, const imag
                  "bootloader segment %u (0x%08x, %u bytes) cannot be loaded into RAM", i, addr,
                  len);
         if (!ets)
-            *rc = put(out, "ets_loader.c 78 \r\n");
+            *rc = sim_put(out, "ets_loader.c 78 \r\n");
         return 0;
     }
     if (*rc < 0)
@@ -253,14 +251,15 @@ static int rom_load(sim_boot *b, eg_buf *out, const sim_boot_chip *c, const imag
         snprintf(b->why, sizeof(b->why), "bootloader checksum 0x%02x, the image says 0x%02x",
                  m->calc, m->stored);
         if (ets)
-            *rc = put(out, "csum err:0x%02x!=0x%02x\r\nets_main.c 371 \r\n", m->calc, m->stored);
-        else
             *rc =
-                put(out, "Checksum failure. Calculated 0x%02x stored 0x%02x\r\nets_main.c 329 \r\n",
-                    m->calc, m->stored);
+                sim_put(out, "csum err:0x%02x!=0x%02x\r\nets_main.c 371 \r\n", m->calc, m->stored);
+        else
+            *rc = sim_put(
+                out, "Checksum failure. Calculated 0x%02x stored 0x%02x\r\nets_main.c 329 \r\n",
+                m->calc, m->stored);
         return 0;
     }
-    *rc = put(out, "entry 0x%08x\r\n", m->entry);
+    *rc = sim_put(out, "entry 0x%08x\r\n", m->entry);
     return *rc == 0;
 }
 
@@ -429,14 +428,23 @@ int sim_boot_flash(sim_boot *out, eg_buf *text, const sim_boot_chip *c)
     return 0;
 }
 
-int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms)
+int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms, const sim_panic_frames *f)
 {
     const eg_chip *chip = c->chip;
     uint32_t pc = chip->irom.start + 0x8b2c, sp = region_start(chip, "DRAM", 0x3FC80000) + 0x18e60;
+    /* The frames: pc, then return addresses (made up: further on in the flash, then RAM). */
+    uint32_t fr[3] = {pc, pc + 0x5440, sim_boot_ram_pc(chip)};
+    unsigned nf = 3;
     uint32_t r[32];
     int rc;
 
     (void)ms;
+    if (f && f->n) {
+        nf = f->n > 3 ? 3 : f->n;
+        for (unsigned i = 0; i < nf; i++)
+            fr[i] = f->pc[i];
+        pc = fr[0];
+    }
     for (int i = 0; i < 32; i++)
         r[i] = 0;
     if (chip->elf_machine == EG_ELF_MACHINE_XTENSA) {
@@ -447,22 +455,35 @@ int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms)
         uint32_t rom = region_start(chip, "IROM_MASK", 0x40000000);
         r[0] = pc;
         r[1] = 0x00060830;
-        r[2] = 0x80000000 | ((pc + 0x5440) & 0x3FFFFFFF);
+        /* A0: the return address, with the window call size in its top bits. */
+        r[2] = 0x80000000 | ((nf > 1 ? fr[1] : pc) & 0x3FFFFFFF);
         r[3] = sp;
         r[18] = 0x4;
         r[19] = 0x1c; /* LoadProhibited */
         uint32_t t[4] = {0, rom + 0xc2e0, rom + 0xc2f6, 0xffffffff};
-        if ((rc = put(out, "Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception "
-                           "was unhandled.\r\n\r\nCore  0 register dump:\r\n")) < 0)
+        if ((rc =
+                 sim_put(out, "Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception "
+                              "was unhandled.\r\n\r\nCore  0 register dump:\r\n")) < 0)
             return rc;
         for (int i = 0; i < 20; i++)
-            if ((rc = put(out, "%-8s: 0x%08x  %s", names[i], r[i], i % 4 == 3 ? "\r\n" : "")) < 0)
+            if ((rc = sim_put(out, "%-8s: 0x%08x  %s", names[i], r[i], i % 4 == 3 ? "\r\n" : "")) <
+                0)
                 return rc;
         for (int i = 0; i < 4; i++)
-            if ((rc = put(out, "%-8s: 0x%08x  %s", tail[i], t[i], i == 3 ? "\r\n" : "")) < 0)
+            if ((rc = sim_put(out, "%-8s: 0x%08x  %s", tail[i], t[i], i == 3 ? "\r\n" : "")) < 0)
                 return rc;
-        if ((rc = put(out, "\r\n\r\nBacktrace: 0x%08x:0x%08x 0x%08x:0x%08x 0x%08x:0x%08x\r\n",
-                      pc - 3, sp, pc + 0x543d, sp + 0x20, sim_boot_ram_pc(chip), sp + 0x40)) < 0)
+        /* ESP-IDF prints each return address less 3 (the call instruction); the frames
+         * given are where the calls are. */
+        if ((rc = sim_put(out, "\r\n\r\nBacktrace:")) < 0)
+            return rc;
+        for (unsigned i = 0; i < nf; i++)
+            if ((rc = sim_put(out, " 0x%08x:0x%08x",
+                              f && f->n ? fr[i]
+                              : i < 2   ? fr[i] - 3
+                                        : fr[i],
+                              sp + 0x20 * i)) < 0)
+                return rc;
+        if ((rc = sim_put(out, "\r\n")) < 0)
             return rc;
     } else {
         static const char *const names[] = {"MEPC",  "RA", "SP",  "GP",  "TP", "T0", "T1", "T2",
@@ -472,31 +493,42 @@ int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms)
         static const char *const csr[] = {"MSTATUS", "MTVEC", "MCAUSE", "MTVAL", "MHARTID"};
         uint32_t cv[5] = {0x00001881, sim_boot_ram_pc(chip) - 0x0d69, 0x5, 0, 0};
         r[0] = pc;
-        r[1] = pc - 0xc;
+        r[1] = f && f->n > 1 ? fr[1] : pc - 0xc;
         r[2] = sp;
         r[3] = region_start(chip, "DRAM", 0x3FC80000) + 0xba00;
         r[11] = sp + 0xc;
-        if ((rc = put(out, "Guru Meditation Error: Core  0 panic'ed (Load access fault). Exception "
-                           "was unhandled.\r\n\r\nCore  0 register dump:\r\n")) < 0)
+        if ((rc = sim_put(out,
+                          "Guru Meditation Error: Core  0 panic'ed (Load access fault). Exception "
+                          "was unhandled.\r\n\r\nCore  0 register dump:\r\n")) < 0)
             return rc;
         for (int i = 0; i < 32; i++)
-            if ((rc = put(out, "%-8s: 0x%08x  %s", names[i], r[i], i % 4 == 3 ? "\r\n" : "")) < 0)
-                return rc;
-        for (int i = 0; i < 5; i++)
-            if ((rc = put(out, "%-8s: 0x%08x  %s", csr[i], cv[i], i == 3 || i == 4 ? "\r\n" : "")) <
+            if ((rc = sim_put(out, "%-8s: 0x%08x  %s", names[i], r[i], i % 4 == 3 ? "\r\n" : "")) <
                 0)
                 return rc;
-        if ((rc = put(out, "\r\nStack memory:\r\n")) < 0)
+        for (int i = 0; i < 5; i++)
+            if ((rc = sim_put(out, "%-8s: 0x%08x  %s", csr[i], cv[i],
+                              i == 3 || i == 4 ? "\r\n" : "")) < 0)
+                return rc;
+        if ((rc = sim_put(out, "\r\nStack memory:\r\n")) < 0)
             return rc;
         for (int line = 0; line < 4; line++) {
-            if ((rc = put(out, "%08x:", sp + 32 * line)) < 0)
+            if ((rc = sim_put(out, "%08x:", sp + 32 * line)) < 0)
                 return rc;
-            for (int k = 0; k < 8; k++)
-                if ((rc = put(out, " 0x%08x", (line * 8 + k) % 5 == 0 ? pc - 4 * k : 0)) < 0)
+            for (int k = 0; k < 8; k++) {
+                uint32_t w = (line * 8 + k) % 5 == 0 ? pc - 4 * k : 0;
+                /* The saved return addresses of the callers further out. */
+                if (f && f->n)
+                    w = line == 0 && k == 3 && nf > 2   ? fr[2]
+                        : line == 1 && k == 3 && nf > 1 ? fr[1]
+                        : (line * 8 + k) % 5 == 0       ? sp + 16 * k
+                                                        : 0;
+                if ((rc = sim_put(out, " 0x%08x", w)) < 0)
                     return rc;
-            if ((rc = put(out, "\r\n")) < 0)
+            }
+            if ((rc = sim_put(out, "\r\n")) < 0)
                 return rc;
         }
     }
-    return put(out, "\r\n\r\nELF file SHA256: 5e1d8c3a0f9b2c47\r\n\r\nRebooting...\r\n");
+    return sim_put(out, "\r\n\r\nELF file SHA256: %.16s\r\n\r\nRebooting...\r\n",
+                   f && f->sha256 ? f->sha256 : "5e1d8c3a0f9b2c47");
 }

@@ -43,6 +43,9 @@ typedef struct sim_boot_chip {
     uint32_t flash_size;
 } sim_boot_chip;
 
+/* Appends printf-style text (a line is cut at 511 bytes). */
+int sim_put(eg_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Appends the ROM's reset banner: its first lines, `rst:0x.. (NAME),boot:0x..
  * (SPI_FAST_FLASH_BOOT)` (or the download-mode line and `waiting for download` when
  * download is set) and, on the ESP-ROM chips after any reset but power-on,
@@ -63,10 +66,20 @@ unsigned sim_boot_retry_lines(const sim_boot_chip *c, unsigned cycle_ms);
  * sets *out to how it ends. Fails only for lack of memory. */
 int sim_boot_flash(sim_boot *out, eg_buf *text, const sim_boot_chip *c);
 
+/* Where a panic happened: pc[0], then the return addresses of its callers (up to
+ * three in all), and the application's ELF digest (hex, NULL: a made-up one). */
+typedef struct sim_panic_frames {
+    uint32_t pc[3];
+    unsigned n;
+    const char *sha256;
+} sim_panic_frames;
+
 /* Appends ESP-IDF's panic report of a null pointer read (RISC-V: "Load access fault",
  * Xtensa: "LoadProhibited") with its register dump, ending in `Rebooting...`. ms is the
- * uptime it happens at. */
-int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms);
+ * uptime it happens at. f gives the code addresses (RISC-V: MEPC, RA and return
+ * addresses in the stack memory; Xtensa: PC, A0 and the backtrace); NULL: made-up
+ * addresses in the chip's flash and RAM. */
+int sim_boot_panic(eg_buf *out, const sim_boot_chip *c, unsigned ms, const sim_panic_frames *f);
 
 /* An address in the chip's ROM code and one in its internal RAM (for `Saved PC`). */
 uint32_t sim_boot_rom_pc(const eg_chip *chip);

@@ -12,6 +12,7 @@
 #include "app.h"
 #include "board.h"
 #include "chipdata.h"
+#include "fwapp.h"
 #include "io.h"
 #include "stubs.h"
 
@@ -63,6 +64,8 @@ enum {
     OPT_FAULT,
     OPT_APP_OUTPUT,
     OPT_LINE_DELAY,
+    OPT_APP_ELF,
+    OPT_APP,
     OPT_HELP,
 };
 
@@ -120,6 +123,15 @@ static const struct opt_spec {
      "the lines the application prints after each boot from flash, one a line, 100 ms apart "
      "or '@MS text' MS after the one before; '{mac}' becomes the MAC (default: a started line, "
      "then a tick a second)"},
+    {OPT_APP_ELF, "app-elf", "FILE",
+     "the board's application is the firmware FILE (an ELF for the chip): it prints ESP-IDF's "
+     "start-up and what --app says, with FILE's real addresses; an erased flash starts as if "
+     "FILE had been flashed; a TCP or pty connection resets the board into it (through EN, "
+     "as a monitor does) instead of into the loader"},
+    {OPT_APP, "app", "KIND",
+     "with --app-elf: hello (a counter, for ever; the default), panic (a panic with a "
+     "backtrace of FILE's functions, then a reboot, again and again) or defmt (the defmt "
+     "fixture's log calls as esp-println's defmt logger frames them, FILE's table)"},
     {OPT_LINE_DELAY, "line-delay", "MS",
      "--rfc2217: after each DTR/RTS change the server reads nothing more from the client, "
      "and acknowledges the change, only MS ms later (0), as a slow network or a client that "
@@ -168,6 +180,9 @@ typedef struct options {
     unsigned line_delay_ms;
     const char *app_output;
     sim_app_output app;
+    const char *app_elf, *app_kind;
+    sim_fw fw;
+    int fw_loaded;
     sim_stubs stubs;
     sim_faults fault_all;
     sim_faults *faults; /* per board, used instead of fault_all where fault_set */
@@ -598,6 +613,14 @@ static int parse_args(options *o, int argc, char **argv)
                 return eg_error_set(EG_EINVAL, "--app-output: empty path");
             o->app_output = optarg;
             break;
+        case OPT_APP_ELF:
+            if (!*optarg)
+                return eg_error_set(EG_EINVAL, "--app-elf: empty path");
+            o->app_elf = optarg;
+            break;
+        case OPT_APP:
+            o->app_kind = optarg;
+            break;
         case OPT_LINE_DELAY:
             if ((rc = parse_number(&v, "line-delay", optarg, 10000)) < 0)
                 return rc;
@@ -655,6 +678,22 @@ static int parse_args(options *o, int argc, char **argv)
                                        "only RFC 2217)");
     if (o->app_output && (rc = sim_app_output_load(&o->app, o->app_output)) < 0)
         return rc;
+    if (o->app_kind || o->app_elf) {
+        sim_fw_kind kind = SIM_FW_HELLO;
+        if (o->app_kind && (rc = sim_fw_kind_parse(&kind, o->app_kind)) < 0)
+            return rc;
+        if (!o->app_elf)
+            return eg_error_set(EG_EINVAL,
+                                "--app %s: the application needs its firmware: "
+                                "--app-elf FILE",
+                                o->app_kind);
+        if (o->app_output)
+            return eg_error_set(EG_EINVAL, "--app-output and --app-elf both say what the "
+                                           "application prints: give one");
+        if ((rc = sim_fw_load(&o->fw, o->app_elf, kind, o->chip)) < 0)
+            return rc;
+        o->fw_loaded = 1;
+    }
     return 0;
 }
 
@@ -689,6 +728,7 @@ static int node_open(node *n, const options *o, unsigned i, FILE *log)
     cfg.flash_timing = o->flash_timing;
     cfg.boot_model = o->rfc2217;
     cfg.app = o->app_output ? &o->app : NULL;
+    cfg.fw = o->fw_loaded ? &o->fw : NULL;
     n->pace = o->pace;
     n->line_delay_ms = o->line_delay_ms;
     cfg.faults = o->fault_set[i] ? o->faults[i] : o->fault_all;
@@ -1600,5 +1640,7 @@ done:
     free(o.faults);
     free(o.fault_set);
     sim_app_output_free(&o.app);
+    if (o.fw_loaded)
+        sim_fw_free(&o.fw);
     return status;
 }
