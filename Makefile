@@ -4,16 +4,19 @@
 #   make demo   the main job against virtual boards
 #   make bench  throughput against esptool-js (minutes; not part of check)
 #   make bench-gang, bench-records  gang scaling; the records store (not part of check)
+#   make fuzz   libFuzzer on each tests/fuzz target for FUZZ_SECONDS (not part of check)
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 # What runs under ThreadSanitizer: the threaded sessions, the records store, and gang
 # runs (scheduler, workers, store writer) against espsim.
 TSAN_TESTS ?= unit.test_job_threads|unit.test_store|integration.test_run$$|integration.test_run_signals|integration.test_watch|integration.test_factory
 
 .PHONY: all setup build check test test-asan test-tsan format format-check demo bench bench-gang \
-	bench-records clean
+	bench-records fuzz clean
 
 all: build
 
@@ -61,5 +64,14 @@ bench-gang: build
 bench-records: build
 	@sh tools/bench/records $(BUILD)
 
+# Fuzzing with libFuzzer (clang): each target of tests/fuzz for FUZZ_SECONDS, starting
+# from its corpus; new inputs go to build-fuzz/corpus/NAME, crashes to build-fuzz/
+# (copy one into tests/fuzz/corpus/NAME with its fix). Not part of check, which replays
+# the committed corpus.
+fuzz: setup
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEG_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -491,14 +491,17 @@ static const char *cases_elf(void)
         owned[n] = json("defmt_info", CASES[i].format, (int)i);
         s[n] = (tsym){owned[n], (uint32_t)(1 + i), 0, 0};
         n++;
+        n++;
     }
     for (size_t i = 0; i < sizeof(NESTED) / sizeof(NESTED[0]); i++) {
         owned[n] = json(NESTED[i].tag, NESTED[i].data, 100 + (int)i);
         s[n] = (tsym){owned[n], (uint32_t)(0x100 + i), 0, 0};
         n++;
+        n++;
     }
     owned[n] = json("defmt_timestamp", "{=u32:us}", 999);
-    s[n++] = (tsym){owned[n - 1], 0x200, 0, 0};
+    s[n] = (tsym){owned[n], 0x200, 0, 0};
+    n++;
     /* bitflags values: 16 bytes each in the section */
     static const struct {
         const char *data;
@@ -511,16 +514,20 @@ static const char *cases_elf(void)
                  "\"disambiguator\":\"7\",\"crate_name\":\"app\"}",
                  flags[i].data);
         owned[n] = strdup(buf);
-        s[n++] = (tsym){owned[n - 1], (uint32_t)(0x210 + 16 * i), 0, 16};
+        s[n] = (tsym){owned[n], (uint32_t)(0x210 + 16 * i), 0, 16};
+        n++;
         data[0x210 + 16 * i] = flags[i].value;
     }
     owned[n] = strdup("_defmt_version_ = 4");
-    s[n++] = (tsym){owned[n - 1], 0, 1, 0};
+    s[n] = (tsym){owned[n], 0, 1, 0};
+    n++;
     owned[n] = strdup("_defmt_encoding_ = rzcobs");
-    s[n++] = (tsym){owned[n - 1], 0, 1, 0};
+    s[n] = (tsym){owned[n], 0, 1, 0};
+    n++;
     owned[n] = strdup("{\"package\":\"x\",\"tag\":\"other_tool\",\"data\":\"?\","
                       "\"disambiguator\":\"1\"}"); /* another tool's: skipped */
-    s[n++] = (tsym){owned[n - 1], 0x2ff, 0, 0};
+    s[n] = (tsym){owned[n], 0x2ff, 0, 0};
+    n++;
     telf e = {s, n, data, sizeof(data), NULL};
     write_elf(path, &e);
     for (size_t i = 0; i < n; i++)
