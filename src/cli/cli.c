@@ -6,6 +6,7 @@
 #include "prod/prod.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -484,9 +485,11 @@ static eg_cancel *volatile cli_cancel;
 
 static void on_stop_signal(int sig)
 {
+    int saved = errno;
     (void)sig;
     if (cli_cancel)
         eg_cancel_request(cli_cancel, EG_CANCEL_NOW);
+    errno = saved;
 }
 
 /* What a stop left on the board, and how to finish. */
@@ -541,8 +544,13 @@ int eg_cli_run(eg_cli_job *j, eg_plan *plan)
         sa.sa_handler = on_stop_signal;
         sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C ends the process */
         sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
+        /* A signal ignored from the start (nohup, a background job) stays ignored. */
+        sigaction(SIGINT, NULL, &old_int);
+        sigaction(SIGTERM, NULL, &old_term);
+        if (old_int.sa_handler != SIG_IGN)
+            sigaction(SIGINT, &sa, NULL);
+        if (old_term.sa_handler != SIG_IGN)
+            sigaction(SIGTERM, &sa, NULL);
     }
     rc = eg_job_run(&r, plan, &j->jo);
     if (have_cancel) {

@@ -200,11 +200,15 @@ static void bash_values(FILE *f, value_hint h, const char *indent)
 {
     switch (h.kind) {
     case V_FILE:
-        fprintf(f, "%scompopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\"))\n",
+        fprintf(f,
+                "%scompopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "
+                "\"$cur\")\n",
                 indent);
         break;
     case V_DIR:
-        fprintf(f, "%scompopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- \"$cur\"))\n",
+        fprintf(f,
+                "%scompopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "
+                "\"$cur\")\n",
                 indent);
         break;
     case V_PORT:

@@ -198,18 +198,18 @@ int cmd_flash(const eg_command *cmd, eg_args *a)
         return rc;
     if (eg_cli_table_offset(&c.table_offset, cmd, a) < 0)
         return EG_EXIT_USAGE;
-    if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_FLASH)) != 0)
-        return rc;
-    eg_cli_write_opts(&j, a);
+    /* The ELF and the monitor's options are checked before a port is chosen (which may
+     * ask); the monitor decodes with the ELF just flashed unless --elf names another. */
     if (eg_elf_load(&c.elf, c.elf_path) < 0)
         return eg_cli_fail("%s", eg_error_msg());
-    /* The monitor's options too are checked before the board is touched; it decodes
-     * with the ELF just flashed unless --elf names another. */
     if ((rc = eg_cli_monitor_setup(&mon, cmd, a, c.elf_path)) != 0)
         goto done;
     /* A RAM app runs until the next reset: the monitor leaves the board alone. */
     if (a->count[OPT_RAM])
         mon.reset = 0;
+    if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_FLASH)) != 0)
+        goto done;
+    eg_cli_write_opts(&j, a);
     /* What can be told from the ELF alone is told before the board is touched. */
     if (eg_cli_elf_chip(&elf_chip, c.elf, c.elf_path, j.chip) < 0) {
         rc = eg_cli_fail("%s", eg_error_msg());

@@ -48,6 +48,15 @@ static int ask(char *answer, size_t len, const char *question)
         fputc('\n', stderr);
         return 0;
     }
+    if (!strchr(answer, '\n')) {
+        /* Longer than any answer: the rest of the line is no next answer. */
+        int ch;
+        while ((ch = getchar()) != EOF && ch != '\n')
+            ;
+        answer[0] = '?'; /* understood as nothing asked for */
+        answer[1] = '\0';
+        return 1;
+    }
     answer[strcspn(answer, "\r\n")] = '\0';
     return 1;
 }
@@ -133,7 +142,9 @@ int eg_cli_pick_port(char *dst, size_t len, const eg_command *cmd, const eg_args
                      const eg_espflash_config *cfg)
 {
     const int all = a->count[OPT_LIST_ALL_PORTS] > 0, confirm = a->count[OPT_CONFIRM_PORT] > 0;
-    const int can_ask = !a->count[OPT_NON_INTERACTIVE] && isatty(STDIN_FILENO);
+    /* Ask only where the question is seen and answered: both ends on a terminal. */
+    const int can_ask =
+        !a->count[OPT_NON_INTERACTIVE] && isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
     eg_port_info *ports = NULL;
     candidate *c = NULL, *pick = NULL;
     size_t nports = 0, n = 0, nconf = 0, nknown = 0;

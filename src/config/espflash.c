@@ -555,7 +555,10 @@ int eg_espflash_remember_usb(const eg_espflash_config *c, uint16_t vid, uint16_t
         if ((rc = eg_path_mkdirs(dir)) < 0)
             goto done;
     }
-    rc = eg_file_write_atomic(path, text.data, text.len);
+    /* A file that is a link (a dotfiles checkout, say) is written where it leads. */
+    char real[4096];
+    rc = eg_file_write_atomic(eg_path_resolve(real, sizeof(real), path) == 0 ? real : path,
+                              text.data, text.len);
 done:
     eg_toml_free(check);
     eg_buf_release(&text);

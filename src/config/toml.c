@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum {
     T_IMPLICIT = 1 << 0, /* made as a parent by a header ([a.b] makes a) */
@@ -31,6 +32,10 @@ typedef struct parser {
     unsigned line;
     size_t line_start; /* offset where the current line starts */
     eg_toml *root, *cur;
+    /* The last column worked out: col_val at offset col_off of the line at col_line
+     * (columns are asked for in order: each is counted on from the last). */
+    size_t col_line, col_off;
+    unsigned col_val;
 } parser;
 
 typedef struct key_part {
@@ -46,12 +51,22 @@ typedef struct key_path {
 /* --- Positions and errors --- */
 
 /* The 1-based column, in characters, of offset off on the current line. */
-static unsigned col_at(const parser *ps, size_t off)
+static unsigned col_at(const parser *cps, size_t off)
 {
+    parser *ps = (parser *)cps; /* the cache only */
     unsigned col = 1;
-    for (size_t i = ps->line_start; i < off && i < ps->len; i++)
+    size_t i = ps->line_start;
+
+    if (ps->col_val && ps->col_line == ps->line_start && ps->col_off <= off) {
+        i = ps->col_off;
+        col = ps->col_val;
+    }
+    for (; i < off && i < ps->len; i++)
         if ((ps->s[i] & 0xC0) != 0x80)
             col++;
+    ps->col_line = ps->line_start;
+    ps->col_off = i;
+    ps->col_val = col;
     return col;
 }
 
@@ -140,8 +155,14 @@ void eg_toml_free(eg_toml *v)
     free(v);
 }
 
+/* Tables and arrays hold at most this many entries: espflash's files have a handful,
+ * and lookups go one by one. */
+#define MAX_ITEMS 4096
+
 static int append(eg_toml *parent, eg_toml *child)
 {
+    if (parent->count >= MAX_ITEMS)
+        return eg_error_set(EG_EINVAL, "more than %d entries in one table or array", MAX_ITEMS);
     eg_toml **items = realloc(parent->items, (parent->count + 1) * sizeof(*items));
     if (!items)
         return eg_error_set(EG_ENOMEM, "out of memory");
@@ -172,11 +193,10 @@ static int put(eg_toml *table, key_part *kp, eg_toml *v)
     v->key_line = kp->line;
     v->key_column = kp->column;
     kp->text = NULL;
-    if (append(table, v) < 0) {
+    int rc = append(table, v);
+    if (rc < 0)
         eg_toml_free(v);
-        return EG_ENOMEM;
-    }
-    return 0;
+    return rc;
 }
 
 /* --- Lexical pieces --- */
@@ -539,9 +559,10 @@ static int take_array(parser *ps, eg_toml *arr)
         eg_toml *item = NULL;
         if (take_value(ps, &item, 1) < 0)
             return EG_EINVAL;
-        if (append(arr, item) < 0) {
+        int rc = append(arr, item);
+        if (rc < 0) {
             eg_toml_free(item);
-            return EG_ENOMEM;
+            return rc;
         }
         if (skip_blank_lines(ps) < 0)
             return EG_EINVAL;
@@ -694,9 +715,12 @@ static int take_header(parser *ps)
                 goto done;
         }
         eg_toml *elem = new_value(EG_TOML_TABLE, ps->line, col_at(ps, open));
-        if (!elem || append(v, elem) < 0) {
-            free(elem);
+        if (!elem) {
             rc = eg_error_set(EG_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((rc = append(v, elem)) < 0) {
+            free(elem);
             goto done;
         }
         elem->flags = T_HEADER;
@@ -829,7 +853,7 @@ static size_t utf8_bad(const unsigned char *s, size_t len)
 
 int eg_toml_parse(eg_toml **out, const char *name, const char *text, size_t len)
 {
-    parser ps = {name, (const unsigned char *)text, len, 0, 1, 0, NULL, NULL};
+    parser ps = {name, (const unsigned char *)text, len, 0, 1, 0, NULL, NULL, 0, 0, 0};
     size_t bad;
     int rc = 0;
 
@@ -871,9 +895,17 @@ int eg_toml_parse(eg_toml **out, const char *name, const char *text, size_t len)
 int eg_toml_load(eg_toml **out, const char *path)
 {
     eg_buf b = EG_BUF_INIT;
+    struct stat st;
     int rc;
 
     *out = NULL;
+    /* A configuration file is a small regular file: not a FIFO that never ends, not
+     * /dev/zero. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return eg_error_set(EG_EIO, "cannot read '%s': not a regular file", path);
+    if (stat(path, &st) == 0 && st.st_size > EG_TOML_MAX_BYTES)
+        return eg_error_set(EG_EINVAL, "%s: %lld bytes, more than a configuration file has (%d)",
+                            path, (long long)st.st_size, EG_TOML_MAX_BYTES);
     if ((rc = eg_buf_read_file(&b, path)) < 0)
         return rc;
     rc = eg_toml_parse(out, path, (const char *)b.data, b.len);

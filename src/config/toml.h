@@ -46,6 +46,10 @@ int eg_toml_parse(eg_toml **out, const char *name, const char *text, size_t len)
  * naming the path when it cannot be read. */
 int eg_toml_load(eg_toml **out, const char *path);
 
+/* The largest file eg_toml_load reads; larger ones, and anything but a regular file,
+ * are refused with EG_EINVAL. */
+#define EG_TOML_MAX_BYTES (1024 * 1024)
+
 void eg_toml_free(eg_toml *v);
 
 /* The value of key in table (not a dotted path), or NULL when there is none or table

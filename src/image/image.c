@@ -378,6 +378,10 @@ int eg_image_from_elf(eg_buf *out, const eg_elf *elf, const eg_chip *chip,
                             elf->machine == EG_ELF_MACHINE_XTENSA ? "Xtensa" : "RISC-V", chip->name,
                             chip->elf_machine == EG_ELF_MACHINE_XTENSA ? "an Xtensa chip"
                                                                        : "a RISC-V chip");
+    /* A section outside the chip's memory map is refused when another chip of the
+     * family holds every section: the ELF is built for that one. Outside every map it
+     * is let be (the maps, as esptool has them, leave out some memory ESP-IDF uses:
+     * the ESP32-P4's SCP/TCM and the top of its L2 memory). */
     const eg_elf_section *off = misplaced(elf, chip);
     if (off) {
         /* Built for another chip of the family? Name those that hold it all. */
@@ -399,9 +403,6 @@ int eg_image_from_elf(eg_buf *out, const eg_elf *elf, const eg_chip *chip,
                                 "section %s at 0x%08x is not in the %s's memory map: the ELF "
                                 "looks built for the %s",
                                 off->name, off->addr, chip->name, fits);
-        return eg_error_set(EG_EMISMATCH,
-                            "section %s at 0x%08x (%zu bytes) is not in the %s's memory map",
-                            off->name, off->addr, (size_t)off->size, chip->name);
     }
     if ((rc = choose_page(&page, desc, chip, opts)) < 0)
         return rc;

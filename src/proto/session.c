@@ -913,6 +913,9 @@ int eg_session_after(eg_session *s, eg_after after)
     case EG_AFTER_NO_RESET:
         return s->stub ? stub_to_rom(s) : 0;
     case EG_AFTER_NO_RESET_NO_STUB:
+        /* The stub is left at 115200, where the next connection finds it. */
+        if (s->stub && s->t->baud != EG_LOADER_BAUD && (s->t->caps & EG_TRANSPORT_CAP_BAUD))
+            return eg_session_change_baud(s, EG_LOADER_BAUD, 0);
         return 0;
     case EG_AFTER_WATCHDOG_RESET:
         return eg_error_set(EG_EUNSUPPORTED, "watchdog reset needs the chip layer");

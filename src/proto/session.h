@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define EG_LOADER_BAUD         115200 /* where a loader listens after a reset */
 #define EG_TIMEOUT_DEFAULT_MS  3000
 #define EG_TIMEOUT_SYNC_MS     100
 #define EG_CONNECT_ATTEMPTS    7

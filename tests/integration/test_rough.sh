@@ -21,6 +21,12 @@ grep -q "the flasher stub is already running on the board: no upload needed" "$T
     pass "  which espgang says" || fail "  no word of the running stub: $(cat "$TMP/err")"
 [ "$(grep -c "MEM_END" "$TMP/modes.log")" -eq 1 ] && pass "  the stub was uploaded once" ||
     fail "  stub uploads: $(grep -c MEM_END "$TMP/modes.log")"
+# A stub left at a raised rate is brought back to 115200 first, where the next one looks.
+expect_ok "-B 460800 -a no-reset-no-stub" "$ESPGANG" board-info -p "$SIM_ADDR" -b no-reset \
+    -B 460800 -a no-reset-no-stub
+expect_ok "  then board-info at 115200 without a reset finds the stub" "$ESPGANG" board-info -v \
+    -p "$SIM_ADDR" --before no-reset -a no-reset-no-stub
+err_matches "  (it says so)" "the flasher stub is already running on the board"
 log_has "-a no-reset: the stub hands the board back to the ROM loader" "$TMP/modes.log" \
     "FLASH_END flag=0 \(reboot\) \(the stub resets the chip into the ROM loader\)"
 log_has "  which then listens" "$TMP/modes.log" "RTC_SW_SYS_RST\): download mode"
@@ -165,7 +171,10 @@ grep -q "MiB/2.9 MiB" "$TMP/bars" && pass "  with bytes done of all" || fail "  
 # --- Ctrl-C while writing says what is left and how to finish.
 start_sim slow --chip esp32c3 --tcp 0 --pace
 head -c 400000 /dev/urandom >"$TMP/slow.bin"
-"$ESPGANG" write-bin -p "$SIM_ADDR" -B 921600 -a no-reset-no-stub 0x10000 "$TMP/slow.bin" \
+# (A shell starts a background command with SIGINT ignored, and espgang leaves an ignored
+# SIGINT ignored; the command starts here with it as a terminal would deliver it.)
+/usr/bin/python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$ESPGANG" write-bin -p "$SIM_ADDR" -B 921600 -a no-reset-no-stub 0x10000 "$TMP/slow.bin" \
     >"$TMP/out" 2>"$TMP/err" &
 pid=$!
 i=0
@@ -182,5 +191,34 @@ expect_ok "  the rerun finishes it" "$ESPGANG" write-bin -p "$SIM_ADDR" -B 92160
 expect_ok "  read back" "$ESPGANG" read-flash -p "$SIM_ADDR" -B 921600 -a no-reset-no-stub 0x10000 400000 \
     "$TMP/slow.back"
 same_files "  the flash holds it" "$TMP/slow.bin" "$TMP/slow.back"
+
+# --- Memory the maps leave out (the ESP32-P4's L2 top, its SCP/TCM) is no other chip's:
+# such an ELF is let be.
+riscv64-unknown-elf-objcopy --change-section-address .dram0.data=0x4ffa8000 \
+    "$FIX/esp32p4-appdesc.elf" "$TMP/p4-l2top.elf" 2>/dev/null
+expect_ok "an ESP32-P4 app with data at the top of L2 memory" "$ESPGANG" save-image -c esp32p4 \
+    "$TMP/p4-l2top.elf" "$TMP/p4.bin"
+
+# --- Hostile configuration files: not a regular file, too big.
+mkdir -p "$TMP/cfgdir"
+ln -sf /dev/zero "$TMP/cfgdir/espflash.toml"
+(cd "$TMP/cfgdir" && HOME=$TMP/cfgdir XDG_CONFIG_HOME= timeout 10 "$ESPGANG" board-info \
+    -p /dev/null >"$TMP/out" 2>"$TMP/err")
+rc=$?
+[ $rc -eq 1 ] && err_matches "espflash.toml that is /dev/zero: refused at once" \
+    "cannot read '.*espflash.toml': not a regular file" || fail "/dev/zero config: exit $rc"
+rm -f "$TMP/cfgdir/espflash.toml"
+head -c 2000000 /dev/zero | tr '\0' '#' >"$TMP/cfgdir/espflash.toml"
+(cd "$TMP/cfgdir" && HOME=$TMP/cfgdir XDG_CONFIG_HOME= timeout 10 "$ESPGANG" board-info \
+    -p /dev/null >"$TMP/out" 2>"$TMP/err")
+err_matches "a 2 MB espflash.toml: refused" "2000000 bytes, more than a configuration file has"
+rm -f "$TMP/cfgdir/espflash.toml"
+
+# --- flash checks its ELF before it looks for a port (which may ask on a terminal).
+(cd "$TMP/cfgdir" && HOME=$TMP/cfgdir XDG_CONFIG_HOME= ESPGANG_PORT= ESPFLASH_PORT= timeout 10 \
+    "$ESPGANG" flash "$TMP/missing.elf" >"$TMP/out" 2>"$TMP/err")
+err_matches "flash of a missing ELF, no port given: the ELF is named, no port sought" \
+    "cannot open '.*missing.elf'"
+grep -q "port" "$TMP/err" && fail "  a port was sought: $(cat "$TMP/err")" || pass "  (no word of ports)"
 
 finish
