@@ -22,8 +22,9 @@ int eg_cargo_package_name(char *dst, size_t len, const char *id)
 {
     const char *hash = strrchr(id, '#'), *start, *end;
 
-    if (!hash) {
-        /* Before cargo 1.77: "NAME VERSION (SOURCE)". */
+    /* Before cargo 1.77: "NAME VERSION (SOURCE)", where a git SOURCE has a '#' too;
+     * the newer forms have no space. */
+    if (!hash || strchr(id, ' ')) {
         start = id;
         end = strchr(id, ' ');
         if (!end || end == start || !strchr(end, '('))

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include "core/error.h"
+#include "image/image.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -67,6 +68,16 @@ int eg_cli_config_image_defaults(const eg_command *cmd, eg_args *a)
     fill(a, OPT_FLASH_MODE, "flash-mode", c->flash_mode, p);
     fill(a, OPT_FLASH_SIZE, "flash-size", c->flash_size, p);
     fill(a, OPT_FLASH_FREQ, "flash-freq", c->flash_frequency, p);
+    /* Values espflash takes that espgang does not (256KB, a 512KB flash): the file is
+     * named, not the command line. */
+    uint8_t mode, code;
+    uint32_t size;
+    if (a->val[OPT_FLASH_MODE] == c->flash_mode && c->flash_mode &&
+        eg_flash_mode_parse(&mode, c->flash_mode) < 0)
+        return eg_cli_fail("%s: [flash] mode: %s", p, eg_error_msg());
+    if (a->val[OPT_FLASH_SIZE] == c->flash_size && c->flash_size &&
+        eg_flash_size_parse(&size, &code, c->flash_size) < 0)
+        return eg_cli_fail("%s: [flash] size: %s", p, eg_error_msg());
     /* A file named there that is not here: say where the name came from. */
     const char *files[2] = {a->val[OPT_BOOTLOADER], a->val[OPT_PARTITION_TABLE]};
     const char *keys[2] = {"bootloader", "partition_table"};

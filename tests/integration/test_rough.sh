@@ -221,4 +221,13 @@ err_matches "flash of a missing ELF, no port given: the ELF is named, no port so
     "cannot open '.*missing.elf'"
 grep -q "port" "$TMP/err" && fail "  a port was sought: $(cat "$TMP/err")" || pass "  (no word of ports)"
 
+# --- A value espflash takes but espgang cannot use is blamed on the file that gave it.
+printf '[flash]\nsize = "256KB"\n' >"$TMP/cfgdir/espflash.toml"
+(cd "$TMP/cfgdir" && HOME=$TMP/cfgdir XDG_CONFIG_HOME= "$ESPGANG" save-image -c esp32c3 \
+    "$FIX/esp32c3-appdesc.elf" "$TMP/cfg.bin" >"$TMP/out" 2>"$TMP/err")
+err_matches "espflash.toml's [flash] size = 256KB names the file" \
+    "cfgdir/espflash.toml: \[flash\] size: unknown flash size '256KB'"
+[ ! -e "$TMP/cfg.bin" ] && pass "  and writes nothing" || fail "  an image was written"
+rm -f "$TMP/cfgdir/espflash.toml"
+
 finish

@@ -127,6 +127,9 @@ static void test_package_name(void **state)
     name_ok("esp-idf-sys 0.33.7 (registry+https://github.com/rust-lang/crates.io-index)",
             "esp-idf-sys");
     name_ok("app 0.1.0 (path+file:///home/u/app)", "app");
+    /* ... with a git source, whose '#' is the commit's, from a fork of another name. */
+    name_ok("esp-idf-sys 0.33.7 (git+https://github.com/me/my-fork?branch=x#abc123)",
+            "esp-idf-sys");
     assert_int_equal(eg_cargo_package_name(small, sizeof(small), "esp-idf-sys 1 (x)"), EG_EINVAL);
     assert_int_equal(eg_cargo_package_name(small, sizeof(small), "esp-idf-sys"), EG_EINVAL);
     assert_int_equal(eg_cargo_package_name(small, sizeof(small), "#0.1.0"), EG_EINVAL);
