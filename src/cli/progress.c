@@ -14,8 +14,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define REDRAW_MS   100 /* a terminal's bar is redrawn at most this often ... */
-#define MIN_COLUMNS 20  /* ... and fitted to at least this many columns */
+#define REDRAW_MS   100 /* a terminal's bar is redrawn at most this often */
+#define MIN_COLUMNS 2   /* a narrower terminal gets one character a line */
 
 void eg_cli_progress_init(eg_cli_progress *p, int tty, int verbose)
 {
@@ -30,6 +30,7 @@ static int columns(void)
 {
     struct winsize ws;
     if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        /* Fitted to what there is: on a very narrow one the line is cut, never wrapped. */
         return ws.ws_col < MIN_COLUMNS ? MIN_COLUMNS : ws.ws_col;
     const char *env = getenv("COLUMNS");
     uint32_t n;
