@@ -491,12 +491,10 @@ static const char *cases_elf(void)
         owned[n] = json("defmt_info", CASES[i].format, (int)i);
         s[n] = (tsym){owned[n], (uint32_t)(1 + i), 0, 0};
         n++;
-        n++;
     }
     for (size_t i = 0; i < sizeof(NESTED) / sizeof(NESTED[0]); i++) {
         owned[n] = json(NESTED[i].tag, NESTED[i].data, 100 + (int)i);
         s[n] = (tsym){owned[n], (uint32_t)(0x100 + i), 0, 0};
-        n++;
         n++;
     }
     owned[n] = json("defmt_timestamp", "{=u32:us}", 999);
