@@ -421,7 +421,28 @@ int eg_cli_job_setup(eg_cli_job *out, const eg_command *cmd, const eg_args *a, e
     return eg_cli_port(&jo->port, out->port, sizeof(out->port), cmd, a);
 }
 
+/* The port this run chose, once it has (a monitor after flash -M reuses it: the user is
+ * not asked twice, and a board that came back under another name is not sought anew). */
+static char chosen_port[512];
+
+const char *eg_cli_chosen_port(void)
+{
+    return chosen_port[0] ? chosen_port : NULL;
+}
+
+static int port_found(const char **out, char *buf, size_t len, const eg_command *cmd,
+                      const eg_args *a);
+
 int eg_cli_port(const char **out, char *buf, size_t len, const eg_command *cmd, const eg_args *a)
+{
+    int rc = port_found(out, buf, len, cmd, a);
+    if (rc == 0 && *out)
+        snprintf(chosen_port, sizeof(chosen_port), "%s", *out);
+    return rc;
+}
+
+static int port_found(const char **out, char *buf, size_t len, const eg_command *cmd,
+                      const eg_args *a)
 {
     const eg_espflash_config *cfg;
     int rc;
@@ -605,9 +626,12 @@ int eg_cli_run_work(const eg_command *cmd, const eg_args *a, int (*work)(void *c
 
 const char *eg_cli_opt_name(const eg_command *cmd, int id)
 {
-    for (const eg_opt *o = cmd->opts; o && o->id; o++)
-        if (o->id == id)
-            return o->long_name;
+    eg_opt_group g[3];
+    size_t n = eg_cli_opt_groups(g, cmd);
+    for (size_t i = 0; i < n; i++)
+        for (const eg_opt *o = g[i].opts; o && o->id; o++)
+            if (o->id == id)
+                return o->long_name;
     return "?";
 }
 

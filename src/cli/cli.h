@@ -224,6 +224,9 @@ int eg_cli_config(const eg_espflash_config **out);
  * files cannot be read (printed), else 0. */
 int eg_cli_config_image_defaults(const eg_command *cmd, eg_args *a);
 
+/* The port eg_cli_port chose in this run, or NULL before it did. */
+const char *eg_cli_chosen_port(void);
+
 /* The port the options name into *out: --port, else $ESPGANG_PORT, $ESPFLASH_PORT,
  * espflash_ports.toml's [connection] serial (said on stderr), else the one
  * eg_cli_pick_port() finds (into buf). Returns 0, or an exit code after printing why

@@ -331,7 +331,11 @@ int eg_cli_monitor_after(eg_cli_monitor *m, const eg_command *cmd, const eg_args
 {
     eg_cli_job j;
 
-    if (rc == EG_EXIT_OK && m->enabled && (rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_INFO)) == 0)
+    /* The port the flash used: chosen once. */
+    if (rc == EG_EXIT_OK && m->enabled && eg_cli_chosen_port())
+        rc = eg_cli_monitor_run(m, eg_cli_chosen_port());
+    else if (rc == EG_EXIT_OK && m->enabled &&
+             (rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_INFO)) == 0)
         rc = eg_cli_monitor_run(m, j.jo.port);
     eg_cli_monitor_release(m);
     return rc;
@@ -347,10 +351,26 @@ int cmd_monitor(const eg_command *cmd, eg_args *a)
         return eg_cli_usage(cmd,
                             "monitor: --baud is the rate for flashing; the board's output comes "
                             "at -r/--monitor-baud");
-    /* The port as every board command finds it; the rest of the job is not used. */
-    if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_INFO)) != 0)
+    /* The monitor never talks to a loader: what only a loader's connection uses is
+     * refused rather than ignored. */
+    static const int loader_only[] = {OPT_BEFORE,         OPT_AFTER,      OPT_NO_STUB,
+                                      OPT_STUB_DIR,       OPT_FLASH_SIZE, OPT_CONNECT_ATTEMPTS,
+                                      OPT_NO_FAST_CONNECT};
+    if ((rc = eg_cli_refuse_opts(cmd, a, loader_only, sizeof(loader_only) / sizeof(loader_only[0]),
+                                 "the monitor (it resets the board into its app, or leaves it "
+                                 "with --no-reset, and never talks to its loader)")) != 0)
         return rc;
-    if ((rc = eg_cli_monitor_setup(&m, cmd, a, NULL)) == 0 && j.chip && m.elf) {
+    /* The monitor's options first, then the port as every board command finds it (which
+     * may ask); the rest of the job is not used. */
+    if ((rc = eg_cli_monitor_setup(&m, cmd, a, NULL)) != 0) {
+        eg_cli_monitor_release(&m);
+        return rc;
+    }
+    if ((rc = eg_cli_job_setup(&j, cmd, a, EG_JOB_INFO)) != 0) {
+        eg_cli_monitor_release(&m);
+        return rc;
+    }
+    if (j.chip && m.elf) {
         /* --chip and the ELF must agree, as flash checks them: symbols of another
          * chip's firmware would decode to nonsense. */
         const eg_chip *named;

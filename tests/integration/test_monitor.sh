@@ -196,6 +196,16 @@ log_has "flash -M: the monitor's reset through EN, after the write" "$TMP/flashm
 sed -n '/SPI_FLASH_MD5 addr=0x10000/,$p' "$TMP/flashm.log" | grep -q "boot: running the application (app at 0x10000)" &&
     pass "flash -M: the board booted the app after the write" || fail "flash -M: no boot after the write"
 
+# flash -M with the port from espflash_ports.toml: chosen once, for both.
+mkdir -p "$TMP/portcfg"
+printf '[connection]\nserial = "%s"\n' "$SIM_ADDR" >"$TMP/portcfg/espflash_ports.toml"
+(cd "$TMP/portcfg" && HOME=$TMP/portcfg XDG_CONFIG_HOME= ESPGANG_PORT= ESPFLASH_PORT= \
+    run_until "flash -M, the port from espflash_ports.toml" '^Counter: 1$' 60 "$TMP/flashcfg.out" \
+    "$ESPGANG" flash -M "$C3D")
+[ "$(grep -c "^Using serial port '$SIM_ADDR' (from" "$TMP/flashcfg.out")" -eq 1 ] &&
+    pass "  the port is chosen once, for the flash and the monitor" ||
+    fail "  port choices: $(grep -c "^Using serial port" "$TMP/flashcfg.out")"
+
 # write-bin -M, the ELF given with --elf.
 ff_file "$TMP/blob.bin" 4096
 run_until "write-bin -M" "^0x$d_main - eg_app_main\$" 60 "$TMP/wbm.out" \
@@ -209,6 +219,11 @@ start_sim idle --chip esp32c3 --tcp 0 --app-elf "$C3" --log "$TMP/idle.log"
 expect_usage "--monitor-baud abc" "monitor: --monitor-baud 'abc' is not a baud rate \\(300 to 12000000\\)" \
     "$ESPGANG" monitor --port "$SIM_ADDR" -r abc
 expect_usage "-r 0" "monitor: --monitor-baud '0' is not a baud rate" "$ESPGANG" monitor --port "$SIM_ADDR" -r 0
+for opt in "--before no-reset" "--after no-reset" "--no-stub" "--connect-attempts 2"; do
+    # shellcheck disable=SC2086
+    expect_usage "monitor $opt: refused, not ignored" "monitor: ${opt%% *} does not apply to the monitor" \
+        "$ESPGANG" monitor --port "$SIM_ADDR" $opt
+done
 expect_usage "MONITOR_BAUD=12" "monitor: MONITOR_BAUD '12' is not a baud rate" \
     env MONITOR_BAUD=12 "$ESPGANG" monitor --port "$SIM_ADDR"
 expect_usage "flash -M -r 99999999999" "flash: --monitor-baud '99999999999' is not a baud rate" \
