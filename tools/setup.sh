@@ -7,7 +7,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkgconf clang-format \
-  libserialport-dev libudev-dev libsqlite3-dev libelf-dev libdw-dev zlib1g-dev libssl-dev \
+  libserialport-dev libudev-dev libsqlite3-dev libelf-dev libdw-dev libiberty-dev zlib1g-dev libssl-dev \
   libyaml-dev libjansson-dev libcmocka-dev gcc-riscv64-unknown-elf jq bc sqlite3 time \
   python3-serial umockdev libumockdev-dev gir1.2-umockdev-1.0 python3-gi chromium strace \
   zsh fish elvish groff-base man-db mandoc"

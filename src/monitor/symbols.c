@@ -8,6 +8,7 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <libiberty/demangle.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -190,16 +191,28 @@ static void copy_path(char *dst, size_t len, const char *src)
     dst[o] = '\0';
 }
 
-/* The function's name as the source spells it (a clone's or an inlined instance's
- * name comes from its abstract origin). */
+/* name into dst, demangled when it is a C++ or Rust symbol (libiberty: Rust's legacy
+ * and v0 manglings, the Itanium C++ ABI), without the parameters or Rust's hash, as
+ * espflash shows them: "app::sensor::Reader::read". */
+static void put_name(char *dst, size_t len, const char *name)
+{
+    char *plain = name ? cplus_demangle(name, DMGL_AUTO | DMGL_ANSI) : NULL;
+    snprintf(dst, len, "%s", plain ? plain : name ? name : "");
+    free(plain);
+}
+
+/* The function's name: its linkage name when it has one (the full path of a C++ or
+ * Rust function, demangled by put_name), else as the source spells it (a clone's or
+ * an inlined instance's name comes from its abstract origin). */
 static const char *die_name(Dwarf_Die *die)
 {
     Dwarf_Attribute attr;
     const char *name = NULL;
 
-    if (dwarf_attr_integrate(die, DW_AT_name, &attr))
+    if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+        dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
         name = dwarf_formstring(&attr);
-    if (!name && dwarf_attr_integrate(die, DW_AT_linkage_name, &attr))
+    if (!name && dwarf_attr_integrate(die, DW_AT_name, &attr))
         name = dwarf_formstring(&attr);
     return name;
 }
@@ -245,8 +258,7 @@ size_t eg_symbols_lookup(eg_symbols *s, uint64_t addr, eg_symbol_frame *frames, 
             int tag = dwarf_tag(&scopes[i]);
             if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
                 continue;
-            const char *name = die_name(&scopes[i]);
-            snprintf(frames[n].function, sizeof(frames[n].function), "%s", name ? name : "");
+            put_name(frames[n].function, sizeof(frames[n].function), die_name(&scopes[i]));
             n++;
             /* What this one was inlined into is where the call is. */
             if (tag == DW_TAG_inlined_subroutine && n < max)
@@ -276,7 +288,7 @@ size_t eg_symbols_lookup(eg_symbols *s, uint64_t addr, eg_symbol_frame *frames, 
         if (name && name[0] && (sym.st_size == 0 ? off == 0 : off < sym.st_size) &&
             (GELF_ST_TYPE(sym.st_info) == STT_FUNC || GELF_ST_TYPE(sym.st_info) == STT_OBJECT ||
              GELF_ST_TYPE(sym.st_info) == STT_NOTYPE)) {
-            snprintf(frames[0].function, sizeof(frames[0].function), "%s", name);
+            put_name(frames[0].function, sizeof(frames[0].function), name);
             if (n == 0)
                 n = 1;
         }

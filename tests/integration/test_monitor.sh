@@ -283,4 +283,26 @@ run_until "-L serial on a defmt board: raw bytes, no decoding" 'between frames' 
     "$ESPGANG" monitor --port "$SIM_ADDR" --elf "$DF" -L serial --non-interactive
 grep -q "u8=200" "$TMP/defmt-raw.out" && fail "  decoded anyway" || pass "  nothing decoded"
 
+# --- C++ (and Rust) functions by their full names, demangled, with DWARF and without.
+DF=$FIX/esp32c3-meta-defmt.elf
+riscv64-unknown-elf-objcopy --strip-debug "$DF" "$TMP/cxx-nodebug.elf"
+run_addr=$(nm "$DF" | awk '$3 == "_ZN13defmt_fixture3app3runEv" { print $1 }')
+for elf in "$DF" "$TMP/cxx-nodebug.elf"; do
+    rm -f "$TMP/srv.port"
+    /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+c, _ = s.accept(); c.sendall(("MEPC    : 0x%s\r\n" % sys.argv[2]).encode()); time.sleep(0.5); c.close()
+' "$TMP/srv.port" "$run_addr" &
+    srv=$!
+    i=0
+    while [ ! -s "$TMP/srv.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    timeout 10 "$ESPGANG" monitor --port "socket://127.0.0.1:$(cat "$TMP/srv.port")" --elf "$elf" \
+        -L serial --non-interactive </dev/null >"$TMP/cxx.out" 2>&1
+    wait $srv
+    grep -q "^0x$run_addr - defmt_fixture::app::run$" "$TMP/cxx.out" &&
+        pass "C++ function demangled ($(basename "$elf"))" || fail "C++ name: $(cat "$TMP/cxx.out")"
+done
+
 finish
