@@ -901,11 +901,14 @@ int eg_toml_load(eg_toml **out, const char *path)
     *out = NULL;
     /* A configuration file is a small regular file: not a FIFO that never ends, not
      * /dev/zero. */
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return eg_error_set(EG_EIO, "cannot read '%s': not a regular file", path);
-    if (stat(path, &st) == 0 && st.st_size > EG_TOML_MAX_BYTES)
-        return eg_error_set(EG_EINVAL, "%s: %lld bytes, more than a configuration file has (%d)",
-                            path, (long long)st.st_size, EG_TOML_MAX_BYTES);
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return eg_error_set(EG_EIO, "cannot read '%s': not a regular file", path);
+        if (st.st_size > EG_TOML_MAX_BYTES)
+            return eg_error_set(EG_EINVAL,
+                                "%s: %lld bytes, more than a configuration file has (%d)", path,
+                                (long long)st.st_size, EG_TOML_MAX_BYTES);
+    }
     if ((rc = eg_buf_read_file(&b, path)) < 0)
         return rc;
     rc = eg_toml_parse(out, path, (const char *)b.data, b.len);

@@ -23,7 +23,7 @@ static void drop_last(char *p, size_t *n)
 
 int eg_path_resolve(char *dst, size_t len, const char *path)
 {
-    char out[PATH_MAX], todo[PATH_MAX], link[PATH_MAX], rest[PATH_MAX];
+    char out[PATH_MAX], pending[PATH_MAX], link[PATH_MAX], rest[PATH_MAX];
     size_t n = 0;
     int links = 0;
 
@@ -40,13 +40,13 @@ int eg_path_resolve(char *dst, size_t len, const char *path)
     } else {
         n = strlen(out);
     }
-    if (strlen(path) >= sizeof(todo)) {
+    if (strlen(path) >= sizeof(pending)) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    memcpy(todo, path, strlen(path) + 1);
-    /* todo holds what is left to walk, component by component. */
-    char *at = todo;
+    memcpy(pending, path, strlen(path) + 1);
+    /* pending holds what is left to walk, component by component. */
+    char *at = pending;
     while (*at) {
         while (*at == '/')
             at++;
@@ -96,8 +96,8 @@ int eg_path_resolve(char *dst, size_t len, const char *path)
         }
         memcpy(rest, link, (size_t)l);
         memcpy(rest + l, next, rlen + 1);
-        memcpy(todo, rest, (size_t)l + rlen + 1);
-        at = todo;
+        memcpy(pending, rest, (size_t)l + rlen + 1);
+        at = pending;
         if (link[0] == '/') {
             out[0] = '/';
             out[1] = '\0';

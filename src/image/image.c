@@ -103,6 +103,12 @@ static void segs_free(seg *s, size_t n)
  * may be NULL) says
  * (or, on chips with a choice, the largest page its address is aligned to), else
  * 64 KiB. */
+/* True when the section begins with an app descriptor (its magic word, and room for it). */
+static int begins_with_desc(const eg_elf_section *es)
+{
+    return es->size >= EG_APP_DESC_LEN && eg_get_u32le(es->data) == EG_APP_DESC_MAGIC;
+}
+
 static int choose_page(uint32_t *out, const eg_elf_section *desc, const eg_chip *chip,
                        const eg_image_opts *opts)
 {
@@ -118,7 +124,7 @@ static int choose_page(uint32_t *out, const eg_elf_section *desc, const eg_chip 
         return 0;
     }
     if (!desc || !chip->mmu_page_sizes || !eg_chip_addr_in_flash(chip, desc->addr) ||
-        desc->size < EG_APP_DESC_LEN || eg_get_u32le(desc->data) != EG_APP_DESC_MAGIC)
+        !begins_with_desc(desc))
         return 0;
     uint8_t log2 = desc->data[180];
     if (log2) {
@@ -311,11 +317,6 @@ static int lay_out(writer *w, const eg_chip *chip, seg **flash, size_t n_flash, 
                                 ram[ri]->name)) < 0)
             return rc;
     return 0;
-}
-
-static int begins_with_desc(const eg_elf_section *es)
-{
-    return es->size >= EG_APP_DESC_LEN && eg_get_u32le(es->data) == EG_APP_DESC_MAGIC;
 }
 
 const eg_elf_section *eg_image_app_desc(const eg_elf *elf, const eg_chip *chip)

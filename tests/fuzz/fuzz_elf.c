@@ -6,13 +6,6 @@
 #include "image/elf.h"
 #include "image/image.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     eg_elf *elf = NULL;

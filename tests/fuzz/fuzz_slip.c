@@ -3,13 +3,6 @@
 #include "fuzz.h"
 #include "proto/slip.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     eg_slip_decoder d;

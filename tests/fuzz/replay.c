@@ -68,7 +68,8 @@ int main(int argc, char **argv)
 {
     long total = 0;
 
-    LLVMFuzzerInitialize(&argc, &argv);
+    if (LLVMFuzzerInitialize)
+        LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         long n = replay(argv[i]);
         if (n < 0)

@@ -199,32 +199,35 @@ riscv64-unknown-elf-objcopy --change-section-address .dram0.data=0x4ffa8000 \
 expect_ok "an ESP32-P4 app with data at the top of L2 memory" "$ESPGANG" save-image -c esp32p4 \
     "$TMP/p4-l2top.elf" "$TMP/p4.bin"
 
+# in_cfgdir CMD...: CMD run in $TMP/cfgdir, its espflash files the only ones it can find
+# (no global folder, no port in the environment); its output in $TMP/out and $TMP/err.
+in_cfgdir() {
+    (cd "$TMP/cfgdir" && HOME=$TMP/cfgdir XDG_CONFIG_HOME= ESPGANG_PORT= ESPFLASH_PORT= \
+        timeout 10 "$@" >"$TMP/out" 2>"$TMP/err")
+}
+
 # --- Hostile configuration files: not a regular file, too big.
 mkdir -p "$TMP/cfgdir"
 ln -sf /dev/zero "$TMP/cfgdir/espflash.toml"
-(cd "$TMP/cfgdir" && HOME=$TMP/cfgdir XDG_CONFIG_HOME= timeout 10 "$ESPGANG" board-info \
-    -p /dev/null >"$TMP/out" 2>"$TMP/err")
+in_cfgdir "$ESPGANG" board-info -p /dev/null
 rc=$?
 [ $rc -eq 1 ] && err_matches "espflash.toml that is /dev/zero: refused at once" \
     "cannot read '.*espflash.toml': not a regular file" || fail "/dev/zero config: exit $rc"
 rm -f "$TMP/cfgdir/espflash.toml"
 head -c 2000000 /dev/zero | tr '\0' '#' >"$TMP/cfgdir/espflash.toml"
-(cd "$TMP/cfgdir" && HOME=$TMP/cfgdir XDG_CONFIG_HOME= timeout 10 "$ESPGANG" board-info \
-    -p /dev/null >"$TMP/out" 2>"$TMP/err")
+in_cfgdir "$ESPGANG" board-info -p /dev/null
 err_matches "a 2 MB espflash.toml: refused" "2000000 bytes, more than a configuration file has"
 rm -f "$TMP/cfgdir/espflash.toml"
 
 # --- flash checks its ELF before it looks for a port (which may ask on a terminal).
-(cd "$TMP/cfgdir" && HOME=$TMP/cfgdir XDG_CONFIG_HOME= ESPGANG_PORT= ESPFLASH_PORT= timeout 10 \
-    "$ESPGANG" flash "$TMP/missing.elf" >"$TMP/out" 2>"$TMP/err")
+in_cfgdir "$ESPGANG" flash "$TMP/missing.elf"
 err_matches "flash of a missing ELF, no port given: the ELF is named, no port sought" \
     "cannot open '.*missing.elf'"
 grep -q "port" "$TMP/err" && fail "  a port was sought: $(cat "$TMP/err")" || pass "  (no word of ports)"
 
 # --- A value espflash takes but espgang cannot use is blamed on the file that gave it.
 printf '[flash]\nsize = "256KB"\n' >"$TMP/cfgdir/espflash.toml"
-(cd "$TMP/cfgdir" && HOME=$TMP/cfgdir XDG_CONFIG_HOME= "$ESPGANG" save-image -c esp32c3 \
-    "$FIX/esp32c3-appdesc.elf" "$TMP/cfg.bin" >"$TMP/out" 2>"$TMP/err")
+in_cfgdir "$ESPGANG" save-image -c esp32c3 "$FIX/esp32c3-appdesc.elf" "$TMP/cfg.bin"
 err_matches "espflash.toml's [flash] size = 256KB names the file" \
     "cfgdir/espflash.toml: \[flash\] size: unknown flash size '256KB'"
 [ ! -e "$TMP/cfg.bin" ] && pass "  and writes nothing" || fail "  an image was written"
